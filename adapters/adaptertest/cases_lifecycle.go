@@ -1,0 +1,86 @@
+package adaptertest
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatwire/chatwire/core"
+)
+
+func lifecycleCases() []testCase {
+	return []testCase{
+		{"ShutdownClosesWith1001", func(t *testing.T, mount Mount) {
+			h := core.NewHub(core.Options{Handler: echo, Store: core.NewMemoryStore(core.MemoryStoreOptions{})})
+			ep := mount(t, h, Config{})
+			var clients []*Client
+			for i := 0; i < 5; i++ {
+				clients = append(clients, Dial(t, ep, url.Values{"sessionId": {"s"}}, nil))
+			}
+			eventually(t, "connections registered", func() bool { return h.ConnCount() == 5 })
+			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+			defer cancel()
+			within(t, waitTimeout, "Shutdown", func() {
+				if err := h.Shutdown(ctx); err != nil {
+					t.Errorf("Shutdown: %v", err)
+				}
+			})
+			for _, c := range clients {
+				if code := c.ExpectClose(); code != core.CloseGoingAway {
+					t.Fatalf("close code %d, want 1001", code)
+				}
+			}
+			if h.ConnCount() != 0 {
+				t.Fatalf("%d connections left after Shutdown", h.ConnCount())
+			}
+			late, _, err := DialRaw(ep, nil, nil)
+			if err == nil {
+				lc := &Client{t: t, Conn: late}
+				if code := lc.ExpectClose(); code != core.CloseGoingAway {
+					t.Fatalf("connection after Shutdown closed with %d, want 1001", code)
+				}
+				_ = late.Close()
+			}
+		}},
+		{"SlowConsumerClosed1008", func(t *testing.T, mount Mount) {
+			big := strings.Repeat("x", 64<<10)
+			h := core.HandlerFunc(func(ctx context.Context, req *core.Request, w *core.ReplyWriter) error {
+				for i := 0; i < 400; i++ {
+					if err := w.Send(ctx, core.Message{Content: big}); err != nil {
+						return nil // closed as a slow consumer
+					}
+				}
+				return nil
+			})
+			gone := make(chan core.DisconnectEvent, 1)
+			_, ep := serve(t, mount, core.Options{Handler: h, SendQueueSize: 8, OnDisconnect: func(e core.DisconnectEvent) { gone <- e }})
+			c := Dial(t, ep, nil, nil)
+			c.Send(msg("flood me"))
+			var ev core.DisconnectEvent
+			select {
+			case ev = <-gone: // the client has not read a byte
+			case <-time.After(waitTimeout):
+				t.Fatal("a client that does not read was not closed")
+			}
+			if ev.Code != core.ClosePolicyViolation {
+				t.Fatalf("disconnect code %d, want 1008", ev.Code)
+			}
+		}},
+		{"DisconnectEventCarriesPeerCode", func(t *testing.T, mount Mount) {
+			gone := make(chan core.DisconnectEvent, 1)
+			_, ep := serve(t, mount, core.Options{Handler: echo, OnDisconnect: func(e core.DisconnectEvent) { gone <- e }})
+			c := Dial(t, ep, nil, nil)
+			_ = c.Conn.WriteControl(8, core.FormatCloseMessage(4000, "bye"), time.Now().Add(time.Second))
+			select {
+			case ev := <-gone:
+				if ev.Code != 4000 || ev.SessionID == "" || ev.ConnID == "" {
+					t.Fatalf("disconnect event %+v, want code 4000 with ids", ev)
+				}
+			case <-time.After(waitTimeout):
+				t.Fatal("no disconnect event")
+			}
+		}},
+	}
+}

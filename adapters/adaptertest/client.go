@@ -1,0 +1,159 @@
+package adaptertest
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatwire/chatwire/core"
+	"github.com/gorilla/websocket"
+)
+
+// waitTimeout bounds every wait in the suite; the cases finish far faster on loopback.
+const waitTimeout = 5 * time.Second
+
+// Client is a test WebSocket client: it dials the endpoint under test and reads envelopes.
+type Client struct {
+	t    testing.TB
+	Conn *websocket.Conn
+}
+
+// Dial connects to endpoint (a ws:// URL) with the given query parameters. It fails the
+// test when the handshake fails; the connection is closed at test cleanup.
+func Dial(t testing.TB, endpoint string, query url.Values, header http.Header) *Client {
+	t.Helper()
+	c, resp, err := DialRaw(endpoint, query, header)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial %s: %v (status %d)", endpoint, err, status)
+	}
+	cl := &Client{t: t, Conn: c}
+	t.Cleanup(func() { _ = c.Close() })
+	return cl
+}
+
+// DialRaw dials without failing the test, for cases that expect a refusal.
+func DialRaw(endpoint string, query url.Values, header http.Header) (*websocket.Conn, *http.Response, error) {
+	u := endpoint
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	d := websocket.Dialer{HandshakeTimeout: waitTimeout}
+	c, resp, err := d.Dial(u, header)
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	return c, resp, err
+}
+
+// SendRaw writes one text frame.
+func (c *Client) SendRaw(s string) {
+	c.t.Helper()
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(waitTimeout))
+	if err := c.Conn.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// Send writes m as one text frame.
+func (c *Client) Send(m core.Message) {
+	c.t.Helper()
+	c.SendRaw(string(core.AppendMessage(nil, &m)))
+}
+
+// ReadFrame returns the next frame's bytes, heartbeats included.
+func (c *Client) ReadFrame() ([]byte, error) {
+	_ = c.Conn.SetReadDeadline(time.Now().Add(waitTimeout))
+	_, b, err := c.Conn.ReadMessage()
+	return b, err
+}
+
+// Read returns the next envelope, skipping heartbeat frames. It fails the test on a
+// read error or an undecodable frame.
+func (c *Client) Read() core.Message {
+	c.t.Helper()
+	for {
+		b, err := c.ReadFrame()
+		if err != nil {
+			c.t.Fatalf("read: %v", err)
+		}
+		var m core.Message
+		err = core.Decode(b, &m)
+		if errors.Is(err, core.ErrHeartbeat) {
+			continue
+		}
+		if err != nil {
+			c.t.Fatalf("server sent an undecodable frame %q: %v", b, err)
+		}
+		return m
+	}
+}
+
+// ReadN returns the next n envelopes.
+func (c *Client) ReadN(n int) []core.Message {
+	c.t.Helper()
+	out := make([]core.Message, n)
+	for i := range out {
+		out[i] = c.Read()
+	}
+	return out
+}
+
+// ExpectClose reads until the connection closes and returns the close code (1006 when it
+// dropped without a close frame). Envelopes read on the way are discarded.
+func (c *Client) ExpectClose() int {
+	c.t.Helper()
+	for {
+		_, err := c.ReadFrame()
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return ce.Code
+		}
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) && ne.Timeout() {
+			c.t.Fatalf("connection not closed within %v", waitTimeout)
+		}
+		return websocket.CloseAbnormalClosure
+	}
+}
+
+// HTTPURL turns a ws:// endpoint into its http:// form.
+func HTTPURL(endpoint string) string {
+	return "http" + strings.TrimPrefix(endpoint, "ws")
+}
+
+// metaCode returns the "code" of an envelope's metadata ("" when absent).
+func metaCode(m core.Message) string {
+	i := bytes.Index(m.Metadata, []byte(`"code":"`))
+	if i < 0 {
+		return ""
+	}
+	rest := m.Metadata[i+len(`"code":"`):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return ""
+	}
+	return string(rest[:j])
+}
+
+// eventually polls cond until it holds or the wait times out.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,25 @@
+package wshttp_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/chatwire/chatwire/adapters/adaptertest"
+	"github.com/chatwire/chatwire/adapters/wshttp"
+	"github.com/chatwire/chatwire/core"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func mount(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
+	mux := http.NewServeMux()
+	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{AllowedOrigins: cfg.AllowedOrigins}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"
+}
+
+func TestConformance(t *testing.T) { adaptertest.Run(t, mount) }

@@ -1,0 +1,111 @@
+package core
+
+// Codec
+//
+// AppendMessage and Decode convert between Message and its JSON wire form with the standard
+// library only and without reflection. The rules they follow:
+//
+//   - Escaping: the encoder escapes '"', '\\', control characters (with the short forms \n \r
+//     \t \b \f, \u00XX otherwise), and U+2028/U+2029 (as \u2028/\u2029), and replaces each
+//     invalid UTF-8 byte with \ufffd, exactly as encoding/json does. Unlike encoding/json it
+//     does NOT escape the HTML-sensitive '<', '>' and '&': frames travel over a WebSocket and
+//     are never embedded in HTML, and leaving them alone keeps chat text short and readable.
+//     Its output equals encoding/json's with SetEscapeHTML(false).
+//   - Depth: values nested deeper than MaxJSONDepth are rejected as invalid JSON. Validation
+//     is iterative, so no input can exhaust the goroutine stack.
+//   - Keys: object keys are unescaped before they are matched, and match exactly: "Type" is
+//     not "type" (encoding/json would match case-insensitively). When a key repeats, the last
+//     one wins, as with encoding/json and JavaScript's JSON.parse.
+//   - Allocation: AppendMessage allocates nothing when dst has room for the result. Decode
+//     allocates one string that holds the ID, Content and any non-standard Role (the Message
+//     fields are substrings of it; Type and standard roles are the package constants), plus
+//     one slice for Metadata when present: at most 2 allocations, none of them aliasing the
+//     input, so callers may reuse their read buffers.
+
+// MaxJSONDepth is the deepest nesting of objects and arrays that Decode accepts, counting the
+// envelope object itself; deeper input is reported as invalid JSON. It equals the limit of
+// encoding/json, so both agree on which inputs are valid.
+const MaxJSONDepth = 10000
+
+// The texts of the errors Decode returns, fixed by the wire contract that clients match on.
+const (
+	errTextParse     = "Failed to parse message as JSON"
+	errTextNotObject = "Message must be a JSON object"
+	errTextType      = "Invalid message type: "
+	errTextTypeTail  = ". Expected one of: message, typing, error, tool_call, tool_result, system"
+	errTextContent   = "Message must have a string 'content' field"
+)
+
+// The heartbeat types: a frame whose "type" is one of them is answered by Decode with
+// ErrHeartbeat. They are not envelope types, so they are not exported as Type constants.
+const (
+	heartbeatPing Type = "ping"
+	heartbeatPong Type = "pong"
+)
+
+// AppendMessage appends the JSON encoding of m to dst and returns the extended slice. It
+// allocates nothing when dst has room for the result.
+//
+// The object has the keys "id", "type", "role", "content", "metadata" and "timestamp", in
+// that order. All of them are always present except "metadata", which is omitted when
+// m.Metadata is empty and otherwise copied verbatim: it must hold a single JSON object.
+// Strings are escaped as described in the Codec notes at the top of this file (no HTML
+// escaping; invalid UTF-8 becomes U+FFFD).
+func AppendMessage(dst []byte, m *Message) []byte {
+	// Room for everything when nothing needs escaping: the keys and punctuation take 64
+	// bytes and the timestamp at most 20.
+	n := len(m.ID) + len(m.Type) + len(m.Role) + len(m.Content) + len(m.Metadata) + 96
+	if cap(dst)-len(dst) < n {
+		grown := make([]byte, len(dst), len(dst)+n)
+		copy(grown, dst)
+		dst = grown
+	}
+	dst = append(dst, `{"id":`...)
+	dst = appendString(dst, m.ID)
+	dst = append(dst, `,"type":`...)
+	dst = appendString(dst, string(m.Type))
+	dst = append(dst, `,"role":`...)
+	dst = appendString(dst, string(m.Role))
+	dst = append(dst, `,"content":`...)
+	dst = appendString(dst, m.Content)
+	if len(m.Metadata) > 0 {
+		dst = append(dst, `,"metadata":`...)
+		dst = append(dst, m.Metadata...)
+	}
+	dst = append(dst, `,"timestamp":`...)
+	dst = appendInt(dst, m.Timestamp)
+	return append(dst, '}')
+}
+
+// Decode parses one inbound frame into *m, which it overwrites entirely.
+//
+// It returns nil when data is a JSON object with a "type" that is one of the six envelope
+// types and a string "content". It returns ErrHeartbeat, with m.Type set to "ping" or "pong"
+// and the other fields zero, when data is a JSON object whose "type" is the string "ping" or
+// "pong". Otherwise it returns a *Error with Code CodeInvalidMessage whose Message is one of
+//
+//	Failed to parse message as JSON
+//	Message must be a JSON object
+//	Invalid message type: <value>. Expected one of: message, typing, error, tool_call, tool_result, system
+//	Message must have a string 'content' field
+//
+// checked in that order, and m is left zero. <value> shows the "type" value as a JavaScript
+// template literal would: undefined when missing, a string as itself, null, true and false,
+// a number as its JSON text (JavaScript would normalise 1.0 to 1; this does not), an object
+// as [object Object], and an array as its elements' forms joined by "," (nested arrays are
+// flattened the same way, null elements are empty).
+//
+// "id" and "role" are used only when they are strings, "metadata" only when it is an object
+// (it is kept verbatim), and "timestamp" only when it is a number written as an integer
+// (no fraction or exponent) that fits int64; otherwise they are left zero. Other keys are
+// ignored, but the whole frame must be valid JSON. Strings are unescaped, and invalid UTF-8
+// and unpaired surrogates become U+FFFD, as with encoding/json. Nothing in m aliases data.
+func Decode(data []byte, m *Message) error {
+	var d decoder
+	d.data = data
+	if err := d.parse(); err != nil {
+		*m = Message{}
+		return err
+	}
+	return d.fill(m)
+}

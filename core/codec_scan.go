@@ -1,0 +1,420 @@
+package core
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file holds the byte-level scanners that the encoder and decoder share: an 8-bytes-at-a-
+// time (SWAR) search for bytes that need attention in strings, and an iterative JSON validator.
+
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+)
+
+// specialMask returns w (eight string bytes, the first in the low byte) with the high bit set in
+// every byte that is a control character, '"', '\\' or not ASCII. Only the lowest set bit is
+// reliable: a subtraction's borrow can flag the byte above a true match as well. Callers jump
+// to the first flagged byte and rescan from there, so false positives are never looked at.
+func specialMask(w uint64) uint64 {
+	q := w ^ (swarLo * '"')
+	b := w ^ (swarLo * '\\')
+	return ((w-swarLo*0x20)&^w | (q-swarLo)&^q | (b-swarLo)&^b | w) & swarHi
+}
+
+// backslashOrHighMask is specialMask for the inside of an already validated string, where only
+// escapes and non-ASCII bytes (which may be invalid UTF-8) need attention.
+func backslashOrHighMask(w uint64) uint64 {
+	b := w ^ (swarLo * '\\')
+	return ((b-swarLo)&^b | w) & swarHi
+}
+
+// firstFlagged returns the index of the byte whose high bit is the lowest one set in mask.
+func firstFlagged(mask uint64) int { return bits.TrailingZeros64(mask) >> 3 }
+
+// plainByte reports which bytes may appear in a JSON string as themselves, needing no escape
+// and no UTF-8 check: printable ASCII except '"' and '\\'.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// hexValue maps a hex digit to its value and any other byte to 0xff.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+		t[c-'a'+'A'] = byte(c - 'a' + 10)
+	}
+	return t
+}()
+
+// hex4 decodes four hex digits; the result is negative if one of them is not a hex digit.
+func hex4(b []byte) rune {
+	_ = b[3]
+	h0, h1, h2, h3 := hexValue[b[0]], hexValue[b[1]], hexValue[b[2]], hexValue[b[3]]
+	if (h0|h1|h2|h3)&0xf0 != 0 {
+		return -1
+	}
+	return rune(h0)<<12 | rune(h1)<<8 | rune(h2)<<4 | rune(h3)
+}
+
+// skipWS returns the index of the first byte at or after i that is not JSON whitespace.
+func skipWS(data []byte, i int) int {
+	for ; i < len(data); i++ {
+		if c := data[i]; c > ' ' || (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+			return i
+		}
+	}
+	return i
+}
+
+// scanString validates the JSON string that starts with the quote at data[i]. It returns the
+// index just past the closing quote (-1 if the string is invalid), whether the string holds
+// escapes, and how many bytes of invalid UTF-8 it holds (each one decodes to U+FFFD).
+func scanString(data []byte, i int) (end int, escaped bool, invalid int) {
+	i++
+	for {
+		for i+8 <= len(data) {
+			if m := specialMask(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				i += firstFlagged(m)
+				goto special
+			}
+			i += 8
+		}
+		for i < len(data) && plainByte[data[i]] {
+			i++
+		}
+		if i >= len(data) {
+			return -1, false, 0
+		}
+	special:
+		switch c := data[i]; {
+		case c == '"':
+			return i + 1, escaped, invalid
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(data) {
+				return -1, false, 0
+			}
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(data) || hex4(data[i+2:i+6]) < 0 {
+					return -1, false, 0
+				}
+				i += 6
+			default:
+				return -1, false, 0
+			}
+		case c < 0x20:
+			return -1, false, 0
+		default:
+			// A run of non-ASCII characters, validated without decoding them.
+			for {
+				if n := runeLen(data[i:]); n > 0 {
+					i += n
+				} else {
+					invalid++
+					i++
+				}
+				if i >= len(data) || data[i] < utf8.RuneSelf {
+					break
+				}
+			}
+		}
+	}
+}
+
+// runeLen returns the length of the valid UTF-8 encoding of one rune at the start of b, whose
+// first byte is not ASCII, or 0 if b does not start with one (utf8.DecodeRune would return
+// RuneError and 1). It accepts exactly what utf8.DecodeRune accepts, but does not decode.
+func runeLen[T string | []byte](b T) int {
+	switch c := b[0]; {
+	case c < 0xc2:
+		return 0
+	case c < 0xe0:
+		if len(b) >= 2 && b[1]&0xc0 == 0x80 {
+			return 2
+		}
+	case c < 0xf0:
+		if len(b) >= 3 && b[2]&0xc0 == 0x80 {
+			c1 := b[1]
+			switch c {
+			case 0xe0: // no overlong forms
+				if c1 >= 0xa0 && c1 <= 0xbf {
+					return 3
+				}
+			case 0xed: // no surrogates
+				if c1 >= 0x80 && c1 <= 0x9f {
+					return 3
+				}
+			default:
+				if c1&0xc0 == 0x80 {
+					return 3
+				}
+			}
+		}
+	case c <= 0xf4:
+		if len(b) >= 4 && b[2]&0xc0 == 0x80 && b[3]&0xc0 == 0x80 {
+			c1 := b[1]
+			switch c {
+			case 0xf0: // no overlong forms
+				if c1 >= 0x90 && c1 <= 0xbf {
+					return 4
+				}
+			case 0xf4: // nothing past U+10FFFF
+				if c1 >= 0x80 && c1 <= 0x8f {
+					return 4
+				}
+			default:
+				if c1&0xc0 == 0x80 {
+					return 4
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// scanNumber validates the JSON number that starts at data[i] and returns the index just past
+// it, or -1. It checks the grammar exactly: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
+// Whatever follows the number is the caller's to check.
+func scanNumber(data []byte, i int) int {
+	if i < len(data) && data[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(data):
+		return -1
+	case data[i] == '0':
+		i++
+	case data[i] >= '1' && data[i] <= '9':
+		i = skipDigits(data, i+1)
+	default:
+		return -1
+	}
+	if i < len(data) && data[i] == '.' {
+		j := skipDigits(data, i+1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		j := skipDigits(data, i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
+}
+
+func skipDigits(data []byte, i int) int {
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// scanLiteral checks that data[i:] starts with lit and returns the index past it, or -1.
+func scanLiteral(data []byte, i int, lit string) int {
+	if len(data)-i < len(lit) || string(data[i:i+len(lit)]) != lit {
+		return -1
+	}
+	return i + len(lit)
+}
+
+// scanMember checks the `"key" :` of an object member that starts at data[i] and returns the
+// index of its value (after whitespace), or -1.
+func scanMember(data []byte, i int) int {
+	if i >= len(data) || data[i] != '"' {
+		return -1
+	}
+	i, _, _ = scanString(data, i)
+	if i < 0 {
+		return -1
+	}
+	i = skipWS(data, i)
+	if i >= len(data) || data[i] != ':' {
+		return -1
+	}
+	return skipWS(data, i+1)
+}
+
+// skipValue validates the JSON value that starts at data[i] (not whitespace) and returns the
+// index just past it, or -1 if it is not valid. depth is the number of objects and arrays
+// that enclose the value; more than MaxJSONDepth in all is invalid. It is iterative: one bit
+// per open container says whether it is an object, so deep input costs no stack.
+func skipValue(data []byte, i, depth int) int {
+	var small [2]uint64
+	objects := small[:] // bit n set: the container at level n+1 is an object
+	level := 0
+	for {
+		if i >= len(data) {
+			return -1
+		}
+		switch c := data[i]; c {
+		case '{', '[':
+			level++
+			if depth+level > MaxJSONDepth {
+				return -1
+			}
+			w, bit := (level-1)>>6, uint64(1)<<((level-1)&63)
+			if w == len(objects) {
+				objects = append(objects, 0)
+			}
+			i = skipWS(data, i+1)
+			if c == '[' {
+				objects[w] &^= bit
+				if i < len(data) && data[i] == ']' {
+					i++
+					level--
+					break // an empty array is a complete value
+				}
+				continue // the first element starts at i
+			}
+			objects[w] |= bit
+			if i < len(data) && data[i] == '}' {
+				i++
+				level--
+				break
+			}
+			if i = scanMember(data, i); i < 0 {
+				return -1
+			}
+			continue
+		case '"':
+			i, _, _ = scanString(data, i)
+		case 't':
+			i = scanLiteral(data, i, "true")
+		case 'f':
+			i = scanLiteral(data, i, "false")
+		case 'n':
+			i = scanLiteral(data, i, "null")
+		default:
+			i = scanNumber(data, i)
+		}
+		if i < 0 {
+			return -1
+		}
+		// A value ended at i: close containers until one continues with another value.
+	next:
+		for {
+			if level == 0 {
+				return i
+			}
+			i = skipWS(data, i)
+			if i >= len(data) {
+				return -1
+			}
+			isObject := objects[(level-1)>>6]>>((level-1)&63)&1 != 0
+			switch c := data[i]; {
+			case c == ',':
+				i = skipWS(data, i+1)
+				if isObject {
+					if i = scanMember(data, i); i < 0 {
+						return -1
+					}
+				}
+				break next
+			case c == '}' && isObject, c == ']' && !isObject:
+				i++
+				level--
+			default:
+				return -1
+			}
+		}
+	}
+}
+
+// unquoteStep looks at raw[i:], part of the inside of a string that scanString accepted. It
+// returns the end j of the run raw[i:j] that decodes to itself, the rune r that the escape or
+// invalid UTF-8 byte at raw[j] decodes to (r < 0 when the run reaches the end of raw), and the
+// index next just past that escape or byte.
+//
+// Like encoding/json, a \u escape of a high surrogate followed by a \u escape of a low one is
+// one rune; any other surrogate escape decodes to U+FFFD and consumes only its own six bytes
+// (so "\uD800\u0041" is U+FFFD then "A"); each invalid UTF-8 byte decodes to U+FFFD.
+func unquoteStep(raw []byte, i int) (j int, r rune, next int) {
+	j = i
+	for {
+		for j+8 <= len(raw) {
+			if m := backslashOrHighMask(binary.LittleEndian.Uint64(raw[j:])); m != 0 {
+				j += firstFlagged(m)
+				goto special
+			}
+			j += 8
+		}
+		for j < len(raw) && raw[j] < utf8.RuneSelf && raw[j] != '\\' {
+			j++
+		}
+		if j >= len(raw) {
+			return j, -1, j
+		}
+	special:
+		if raw[j] == '\\' {
+			break
+		}
+		n := runeLen(raw[j:])
+		if n == 0 {
+			return j, utf8.RuneError, j + 1
+		}
+		j += n
+	}
+	switch e := raw[j+1]; e {
+	case 'u':
+		r = hex4(raw[j+2 : j+6])
+		if !utf16.IsSurrogate(r) {
+			return j, r, j + 6
+		}
+		if j+12 <= len(raw) && raw[j+6] == '\\' && raw[j+7] == 'u' {
+			if pair := utf16.DecodeRune(r, hex4(raw[j+8:j+12])); pair != utf8.RuneError {
+				return j, pair, j + 12
+			}
+		}
+		return j, utf8.RuneError, j + 6
+	case 'b':
+		return j, '\b', j + 2
+	case 'f':
+		return j, '\f', j + 2
+	case 'n':
+		return j, '\n', j + 2
+	case 'r':
+		return j, '\r', j + 2
+	case 't':
+		return j, '\t', j + 2
+	default: // '"', '\\' or '/'
+		return j, rune(e), j + 2
+	}
+}
+
+// appendUnquoted appends the decoded form of raw, the inside of a string that scanString
+// accepted, to dst.
+func appendUnquoted(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); {
+		j, r, next := unquoteStep(raw, i)
+		dst = append(dst, raw[i:j]...)
+		if r >= 0 {
+			dst = utf8.AppendRune(dst, r)
+		}
+		i = next
+	}
+	return dst
+}

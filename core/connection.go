@@ -1,0 +1,272 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+)
+
+// inboxSize bounds the decoded messages waiting for the handler on one connection. When it
+// is full the reader stops reading, so a flooding client is slowed by TCP backpressure.
+const inboxSize = 64
+
+// connection is one served WebSocket. The goroutine in run is its only reader; writeLoop,
+// started on demand, is its only writer; handleLoop, started on demand, runs the handler.
+// An idle connection therefore has one goroutine (the reader) and no buffers.
+type connection struct {
+	hub   *Hub
+	ws    Conn
+	info  ConnInfo
+	id    string
+	start time.Time
+	ctx   context.Context
+	sess  *session // nil in stateless mode
+
+	slots   chan struct{}  // inbox capacity tokens
+	workers sync.WaitGroup // writeLoop and handleLoop
+
+	mu          sync.Mutex
+	queue       []outFrame
+	writing     bool
+	handling    bool
+	inbox       []Message
+	closing     bool   // a close was requested or the reader ended
+	flush       bool   // write queued frames before the close frame
+	closeCode   int    // close code to send; 0 = send no close frame
+	closeReason string // reason for the close frame
+	sentCode    int    // close code actually requested by this side
+	done        bool   // the socket is closed
+	hbTimer     *time.Timer
+	cursor      uint64 // last session sequence queued for this connection
+	replaying   bool
+	pending     []pendingFrame
+}
+
+type pendingFrame struct {
+	seq   uint64
+	frame outFrame
+}
+
+func newConnection(h *Hub, ws Conn, info ConnInfo) *connection {
+	return &connection{
+		hub:   h,
+		ws:    ws,
+		info:  info,
+		id:    NewID(),
+		start: time.Now(),
+		slots: make(chan struct{}, inboxSize),
+	}
+}
+
+func (c *connection) event() ConnEvent {
+	return ConnEvent{ConnID: c.id, SessionID: c.info.SessionID, RemoteAddr: c.info.RemoteAddr, Principal: c.info.Principal}
+}
+
+// run serves the connection until it ends and cleans up after it.
+func (c *connection) run(parent context.Context) error {
+	h := c.hub
+	ctx, cancel := context.WithCancel(parent)
+	c.ctx = ctx
+	defer cancel()
+
+	c.ws.SetReadLimit(h.opts.HardMaxMessageSize)
+	idle := h.opts.HeartbeatInterval + h.opts.PongTimeout
+	heartbeat := h.opts.HeartbeatInterval > 0
+	if heartbeat {
+		c.ws.SetPongHandler(func(string) error {
+			return c.ws.SetReadDeadline(time.Now().Add(idle))
+		})
+	}
+
+	ev := c.event()
+	if h.store != nil {
+		replayed, err := c.join(ctx)
+		if err != nil {
+			h.log.Warn("chatwire: session unavailable", "session", c.info.SessionID, "conn", c.id, "err", err)
+			c.closeWith(CloseTryAgainLater, "session unavailable", true)
+			c.finish(cancel)
+			h.disconnected(ev, c, err, time.Since(c.start))
+			return err
+		}
+		ev.Replayed = replayed
+	}
+	if heartbeat {
+		c.mu.Lock()
+		c.hbTimer = time.AfterFunc(h.opts.HeartbeatInterval, c.heartbeat)
+		c.mu.Unlock()
+	}
+	if h.opts.OnConnect != nil {
+		h.safeCall("OnConnect", func() { h.opts.OnConnect(ev) })
+	}
+	h.log.Debug("chatwire: connected", "session", c.info.SessionID, "conn", c.id, "remote", c.info.RemoteAddr)
+
+	var err error
+	for {
+		if heartbeat {
+			_ = c.ws.SetReadDeadline(time.Now().Add(idle))
+		}
+		var r io.Reader
+		if _, r, err = c.ws.NextReader(); err != nil {
+			break
+		}
+		if err = c.readFrame(r); err != nil {
+			break
+		}
+	}
+	c.finish(cancel)
+	h.disconnected(ev, c, err, time.Since(c.start))
+	if c.sentCodeOrZero() != 0 || isPeerClose(c, err) {
+		return nil
+	}
+	return err
+}
+
+// finish stops the connection's goroutines, leaves the session and closes the socket.
+func (c *connection) finish(cancel context.CancelFunc) {
+	c.mu.Lock()
+	if !c.closing {
+		c.closing = true // the reader ended first: the peer is gone, send no close frame
+	}
+	c.flush = false
+	if c.hbTimer != nil {
+		c.hbTimer.Stop()
+	}
+	c.mu.Unlock()
+	cancel()
+	if c.sess != nil {
+		c.sess.leave(c)
+		c.hub.releaseSession(c.sess)
+	}
+	c.workers.Wait()
+	_ = c.ws.Close()
+	c.mu.Lock()
+	c.done = true
+	c.queue, c.inbox, c.pending = nil, nil, nil
+	c.mu.Unlock()
+}
+
+func (c *connection) sentCodeOrZero() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sentCode
+}
+
+func isPeerClose(c *connection, err error) bool {
+	if c.info.CloseCode == nil || err == nil {
+		return false
+	}
+	_, ok := c.info.CloseCode(err)
+	return ok
+}
+
+func (h *Hub) disconnected(ev ConnEvent, c *connection, err error, d time.Duration) {
+	code := c.sentCodeOrZero()
+	if code == 0 {
+		code = 1006
+		if c.info.CloseCode != nil && err != nil {
+			if pc, ok := c.info.CloseCode(err); ok {
+				code = pc
+			}
+		}
+	}
+	if code == CloseNormal || code == CloseGoingAway {
+		err = nil
+	} else if c.sentCodeOrZero() != 0 {
+		err = nil // closed by this side on purpose; the code says why
+	}
+	h.log.Debug("chatwire: disconnected", "session", ev.SessionID, "conn", ev.ConnID, "code", code, "duration", d)
+	if h.opts.OnDisconnect != nil {
+		h.safeCall("OnDisconnect", func() {
+			h.opts.OnDisconnect(DisconnectEvent{ConnEvent: ev, Code: code, Duration: d, Err: err})
+		})
+	}
+}
+
+// readFrame reads one inbound frame through the size limit and acts on it.
+func (c *connection) readFrame(r io.Reader) error {
+	h := c.hub
+	max := h.opts.MaxMessageSize
+	bp := getReadBuf()
+	defer putReadBuf(bp)
+	buf, err := readAtMost(r, (*bp)[:0], max+1)
+	*bp = buf
+	if err != nil {
+		return err
+	}
+	if len(buf) > max {
+		n, err := io.Copy(io.Discard, r)
+		if err != nil {
+			return err
+		}
+		h.frameIn(FrameIn{Phase: FrameReceived, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf) + int(n)})
+		e := NewError(CodeMessageTooLarge, messageTooLargeText(max))
+		c.sendError(e)
+		h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Err: e})
+		return nil
+	}
+	var m Message
+	derr := Decode(buf, &m)
+	if derr == ErrHeartbeat {
+		return nil
+	}
+	h.frameIn(FrameIn{Phase: FrameReceived, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf)})
+	if derr != nil {
+		var e *Error
+		if !errors.As(derr, &e) {
+			e = WrapError(CodeInvalidMessage, "Failed to parse message as JSON", derr)
+		}
+		c.sendError(e)
+		h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Err: e})
+		return nil
+	}
+	if m.ID == "" {
+		m.ID = NewID()
+	}
+	m.Role = RoleUser
+	m.Timestamp = NowMillis()
+	h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
+	return c.enqueueInbound(m)
+}
+
+// readAtMost appends from r to buf until EOF or until buf holds limit bytes.
+func readAtMost(r io.Reader, buf []byte, limit int) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) >= limit {
+				return buf, nil
+			}
+			n := 2 * cap(buf)
+			if n < 512 {
+				n = 512
+			}
+			if n > limit {
+				n = limit
+			}
+			nb := make([]byte, len(buf), n)
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func getReadBuf() *[]byte { return readBufPool.Get().(*[]byte) }
+
+func putReadBuf(b *[]byte) {
+	if cap(*b) > 1<<20 {
+		return // do not pin unusually large buffers
+	}
+	*b = (*b)[:0]
+	readBufPool.Put(b)
+}

@@ -1,0 +1,163 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// ConnInfo is what an adapter learned from the upgrade request, handed to Hub.Serve.
+// Adapters build it with Handshake (see UpgradePolicy.Check) before upgrading, copying every
+// value out of framework-owned buffers.
+type ConnInfo struct {
+	// SessionID names the session; it must satisfy ValidSessionID. Empty means a new
+	// session with a fresh id.
+	SessionID string
+	// LastMessageID, when set, asks for every stored message after it to be replayed
+	// before live messages (session mode only).
+	LastMessageID string
+	// RemoteAddr is the client's network address, for logs and hooks.
+	RemoteAddr string
+	// Header is a copy of the upgrade request's headers, passed to handlers.
+	Header http.Header
+	// Principal is the authenticated identity, passed to handlers; nil without auth.
+	Principal any
+	// CloseCode extracts the peer's close code from a read error (for example from
+	// *websocket.CloseError). Optional: without it peer-initiated closes report 1006.
+	CloseCode func(err error) (code int, ok bool)
+}
+
+// Hub runs chat connections: it reads and validates frames, calls the handler, writes
+// replies, sends heartbeats, and (with a Store) keeps sessions, fans messages out to every
+// connection of a session and replays history on reconnect.
+//
+// A Hub is safe for concurrent use. Create it with NewHub and stop it with Shutdown.
+type Hub struct {
+	opts  Options
+	log   *slog.Logger
+	store Store
+
+	mu       sync.Mutex
+	closing  bool
+	conns    map[*connection]struct{}
+	sessions map[string]*session
+	wg       sync.WaitGroup // Serve calls and session fetchers
+
+	baseCtx    context.Context // cancelled by Shutdown
+	baseCancel context.CancelFunc
+	pingFrame  []byte
+}
+
+// NewHub returns a Hub configured by opts (see Options for defaults).
+func NewHub(opts Options) *Hub {
+	o := opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Hub{
+		opts:       o,
+		log:        o.Logger,
+		store:      o.Store,
+		conns:      make(map[*connection]struct{}),
+		sessions:   make(map[string]*session),
+		baseCtx:    ctx,
+		baseCancel: cancel,
+		pingFrame:  []byte(`{"type":"ping"}`),
+	}
+}
+
+// Serve runs one upgraded connection until it ends; the calling goroutine becomes the
+// connection's reader. It returns nil when the connection closed normally, ErrHubClosed
+// when the hub is shutting down, or the error that ended it. Serve closes c before it
+// returns and waits for every goroutine it started.
+func (h *Hub) Serve(ctx context.Context, c Conn, info ConnInfo) error {
+	if info.SessionID == "" {
+		info.SessionID = NewID()
+	} else if !ValidSessionID(info.SessionID) {
+		_ = c.WriteControl(CloseMessage, FormatCloseMessage(ClosePolicyViolation, "invalid session id"), time.Now().Add(time.Second))
+		_ = c.Close()
+		return ErrInvalidSessionID
+	}
+	conn := newConnection(h, c, info)
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		_ = c.WriteControl(CloseMessage, FormatCloseMessage(CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		_ = c.Close()
+		return ErrHubClosed
+	}
+	h.conns[conn] = struct{}{}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	defer h.wg.Done()
+	defer func() {
+		h.mu.Lock()
+		delete(h.conns, conn)
+		h.mu.Unlock()
+	}()
+	return conn.run(ctx)
+}
+
+// Shutdown closes every connection with 1001 (going away) so clients reconnect elsewhere,
+// refuses new ones, and waits until every connection and goroutine of the hub has ended.
+// Queued frames are flushed first. If ctx ends before that, the remaining connections are
+// closed abruptly and Shutdown returns ctx.Err() once they have stopped.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	return h.closeAll(ctx, CloseGoingAway, "server shutting down")
+}
+
+// Drain is Shutdown with a chosen close code and reason, for example CloseServiceRestart
+// (1012) during a rolling deploy.
+func (h *Hub) Drain(ctx context.Context, code int, reason string) error {
+	return h.closeAll(ctx, code, reason)
+}
+
+func (h *Hub) closeAll(ctx context.Context, code int, reason string) error {
+	h.mu.Lock()
+	h.closing = true
+	conns := make([]*connection, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.closeWith(code, reason, true)
+	}
+	done := make(chan struct{})
+	go func() { // owned by closeAll: it always waits for done below
+		h.wg.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		h.mu.Lock()
+		for c := range h.conns {
+			c.abort()
+		}
+		h.mu.Unlock()
+		<-done
+	}
+	h.baseCancel()
+	return err
+}
+
+// ConnCount returns the number of connections being served.
+func (h *Hub) ConnCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+// storeCtx returns a context for one store call.
+func (h *Hub) storeCtx(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(parent, h.opts.StoreTimeout)
+}
+
+// isStoreUnavailable reports whether err means the store could not be reached.
+func isStoreUnavailable(err error) bool {
+	return errors.Is(err, ErrStoreUnavailable) || errors.Is(err, context.DeadlineExceeded)
+}

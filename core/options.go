@@ -1,0 +1,121 @@
+package core
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Options configures a Hub. The zero value of every field means its documented default;
+// NewHub copies the struct and never modifies the caller's value.
+type Options struct {
+	// Handler handles inbound messages. Default: nil, which stores (with a Store) and
+	// delivers inbound messages but sends no replies.
+	Handler Handler
+
+	// Store makes sessions persistent: every inbound message and reply is appended to the
+	// session's history, delivered to every connection of the session (on every hub sharing
+	// the store), and replayed to clients that reconnect with lastMessageId.
+	// Default: nil, a stateless transport where replies go only to the sending connection.
+	Store Store
+
+	// HeartbeatInterval is how often the server sends the text frame {"type":"ping"} and a
+	// WebSocket ping; a peer that answers no ping within HeartbeatInterval+PongTimeout is
+	// closed. Default: 30s. A negative value disables heartbeats and dead-peer detection.
+	HeartbeatInterval time.Duration
+
+	// PongTimeout is how long past a heartbeat the server waits for any frame (a pong
+	// control frame counts) before it closes the connection. Default: 10s.
+	PongTimeout time.Duration
+
+	// WriteTimeout bounds each frame write; a peer that does not drain its socket for this
+	// long is closed. Default: 10s.
+	WriteTimeout time.Duration
+
+	// MaxMessageSize is the largest inbound frame, in bytes, that is handled. A larger frame
+	// is discarded while it is read (the server never holds more than MaxMessageSize+1 bytes
+	// of it) and answered with a MESSAGE_TOO_LARGE error envelope; the connection stays open.
+	// Default: 65536.
+	MaxMessageSize int
+
+	// HardMaxMessageSize is the frame size past which the connection is closed with 1009
+	// instead of the frame being discarded. Default: 16 × MaxMessageSize.
+	HardMaxMessageSize int64
+
+	// MaxStoredMessages caps each session's retained history (oldest pruned). Only used
+	// with a Store. Default: 100.
+	MaxStoredMessages int
+
+	// SendQueueSize caps the frames waiting to be written to one connection. A connection
+	// whose queue is full is closed with 1008 (policy violation) rather than buffering
+	// without bound. Frames of a reconnect replay do not count against it. Default: 256.
+	SendQueueSize int
+
+	// StoreTimeout bounds each Store call the hub makes. Default: 5s.
+	StoreTimeout time.Duration
+
+	// OnConnect is called when a connection has joined its session (after any replay was
+	// queued). Default: nil. A panic in it is recovered and logged.
+	OnConnect func(ConnEvent)
+
+	// OnDisconnect is called once when a connection has ended and its goroutines have
+	// stopped. Default: nil. A panic in it is recovered and logged.
+	OnDisconnect func(DisconnectEvent)
+
+	// OnFrameIn observes inbound frames (heartbeats excluded). It is called on the
+	// connection's goroutines and must be fast. Default: nil. Panics are recovered.
+	OnFrameIn func(FrameIn)
+
+	// OnFrameOut observes outbound frames (heartbeats excluded). It is called on the
+	// connection's writer and must be fast. Default: nil. Panics are recovered.
+	OnFrameOut func(FrameOut)
+
+	// Logger receives the hub's diagnostics. Message contents and credentials are never
+	// logged. Default: nil, which discards everything.
+	Logger *slog.Logger
+}
+
+// Defaults of Options; see each field's documentation.
+const (
+	DefaultHeartbeatInterval = 30 * time.Second
+	DefaultPongTimeout       = 10 * time.Second
+	DefaultWriteTimeout      = 10 * time.Second
+	DefaultMaxMessageSize    = 65536
+	DefaultMaxStoredMessages = 100
+	DefaultSendQueueSize     = 256
+	DefaultStoreTimeout      = 5 * time.Second
+)
+
+// withDefaults returns a copy of o with every zero field set to its default.
+func (o Options) withDefaults() Options {
+	if o.HeartbeatInterval == 0 {
+		o.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if o.PongTimeout <= 0 {
+		o.PongTimeout = DefaultPongTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.HardMaxMessageSize <= 0 {
+		o.HardMaxMessageSize = 16 * int64(o.MaxMessageSize)
+	}
+	if o.HardMaxMessageSize < int64(o.MaxMessageSize)+1 {
+		o.HardMaxMessageSize = int64(o.MaxMessageSize) + 1
+	}
+	if o.MaxStoredMessages <= 0 {
+		o.MaxStoredMessages = DefaultMaxStoredMessages
+	}
+	if o.SendQueueSize <= 0 {
+		o.SendQueueSize = DefaultSendQueueSize
+	}
+	if o.StoreTimeout <= 0 {
+		o.StoreTimeout = DefaultStoreTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}

@@ -1,0 +1,84 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+)
+
+// ReplyWriter sends a handler's replies. With a Store, each reply is appended to the
+// session's history and delivered to every connection of the session; without one it is
+// sent to the connection the request came from. A ReplyWriter is valid only during the
+// ServeChat call it was passed to, and is not safe for concurrent use.
+type ReplyWriter struct {
+	c *connection
+}
+
+// Send completes m and sends it: an empty ID gets a new one, an empty Type becomes
+// TypeMessage, an empty Role becomes RoleAssistant and a zero Timestamp the current time.
+// Typing envelopes are delivered but never stored. Metadata, when set, must be a JSON
+// object.
+//
+// It returns ErrConnClosed when the connection has ended (stateless mode), an *Error with
+// code STORE_UNAVAILABLE when the store could not record the reply, and an error wrapping
+// ErrDuplicate when the session already holds a message with m's ID.
+func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
+	if m.ID == "" {
+		m.ID = NewID()
+	}
+	if m.Type == "" {
+		m.Type = TypeMessage
+	}
+	if m.Role == "" {
+		m.Role = RoleAssistant
+	}
+	if m.Timestamp == 0 {
+		m.Timestamp = NowMillis()
+	}
+	if !m.Type.Valid() {
+		return errors.New("chatwire: reply has invalid type " + string(m.Type))
+	}
+	if len(m.Metadata) > 0 && !isJSONObject(m.Metadata) {
+		return errors.New("chatwire: reply metadata is not a JSON object")
+	}
+	c := w.c
+	if c.sess == nil {
+		if !c.send(&m) {
+			return ErrConnClosed
+		}
+		return nil
+	}
+	if m.Type == TypeTyping {
+		c.sess.broadcastEphemeral(&m)
+		return nil
+	}
+	h := c.hub
+	sctx, cancel := h.storeCtx(ctx)
+	defer cancel()
+	if _, err := h.store.Append(sctx, c.info.SessionID, m, h.opts.MaxStoredMessages); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return WrapError(CodeStoreUnavailable, "Reply could not be stored", err)
+	}
+	return nil
+}
+
+// SessionID returns the session the replies go to.
+func (w *ReplyWriter) SessionID() string { return w.c.info.SessionID }
+
+func isJSONObject(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{':
+			return json.Valid(b)
+		}
+		return false
+	}
+	return false
+}

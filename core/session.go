@@ -1,0 +1,250 @@
+package core
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+)
+
+// session is the hub's view of one session while it has local connections: the store
+// subscription, the last sequence delivered, and the connections to deliver to.
+//
+// Delivery is driven by sequence numbers, so at-most-once notifications are enough: a record
+// that follows the cursor is delivered at once; a jump, or a Resync notification, makes a
+// fetcher goroutine read the missing records from the store and deliver them in order.
+type session struct {
+	hub   *Hub
+	id    string
+	ready chan struct{} // closed once start has finished; err is then set
+	err   error
+	refs  int // connections using the session; guarded by hub.mu
+
+	cancelSub func()
+	stop      chan struct{} // closed when the last connection leaves
+
+	mu          sync.Mutex
+	conns       map[*connection]struct{}
+	cursor      uint64
+	initialized bool
+	fetching    bool
+	needFetch   bool
+	closed      bool
+}
+
+// acquireSession returns the running session id, starting it (subscribe, read the head)
+// when this is its first local connection.
+func (h *Hub) acquireSession(ctx context.Context, id string) (*session, error) {
+	h.mu.Lock()
+	if s := h.sessions[id]; s != nil {
+		s.refs++
+		h.mu.Unlock()
+		select {
+		case <-s.ready:
+		case <-ctx.Done():
+			h.releaseSession(s)
+			return nil, ctx.Err()
+		}
+		if s.err != nil {
+			h.releaseSession(s)
+			return nil, s.err
+		}
+		return s, nil
+	}
+	s := &session{hub: h, id: id, ready: make(chan struct{}), stop: make(chan struct{}), refs: 1, conns: make(map[*connection]struct{})}
+	h.sessions[id] = s
+	h.mu.Unlock()
+
+	if err := s.start(ctx); err != nil {
+		s.err = err
+		close(s.ready)
+		h.releaseSession(s)
+		return nil, err
+	}
+	close(s.ready)
+	return s, nil
+}
+
+// releaseSession drops one reference; the last one unsubscribes and stops the fetcher.
+func (h *Hub) releaseSession(s *session) {
+	h.mu.Lock()
+	s.refs--
+	last := s.refs == 0
+	if last && h.sessions[s.id] == s {
+		delete(h.sessions, s.id)
+	}
+	h.mu.Unlock()
+	if !last {
+		return
+	}
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	close(s.stop)
+	if s.cancelSub != nil {
+		s.cancelSub() // outside every lock: it waits for notify calls in flight
+	}
+}
+
+func (s *session) start(ctx context.Context) error {
+	h := s.hub
+	sctx, cancel := h.storeCtx(ctx)
+	defer cancel()
+	unsub, err := h.store.Subscribe(sctx, s.id, s.notify)
+	if err != nil {
+		return err
+	}
+	s.cancelSub = unsub
+	page, err := h.store.Read(sctx, s.id, math.MaxUint64)
+	if err != nil {
+		unsub()
+		s.cancelSub = nil
+		return err
+	}
+	s.mu.Lock()
+	s.cursor = page.Head
+	s.initialized = true
+	if s.needFetch {
+		s.startFetchLocked()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// notify is the store subscription callback. It never blocks on I/O.
+func (s *session) notify(n Notification) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	if n.Resync || !s.initialized || s.fetching || n.Record.Seq > s.cursor+1 {
+		s.needFetch = true
+		if s.initialized {
+			s.startFetchLocked()
+		}
+		return
+	}
+	if n.Record.Seq <= s.cursor {
+		return // already delivered
+	}
+	s.deliverLocked(n.Record)
+}
+
+func (s *session) startFetchLocked() {
+	if s.fetching || s.closed {
+		return
+	}
+	s.fetching = true
+	s.hub.wg.Add(1)
+	go s.fetchLoop()
+}
+
+// fetchLoop reads records after the cursor until no fetch is pending. Store failures are
+// retried with backoff until the store answers or the session ends.
+func (s *session) fetchLoop() {
+	h := s.hub
+	defer h.wg.Done()
+	backoff := 50 * time.Millisecond
+	for {
+		s.mu.Lock()
+		if s.closed || !s.needFetch {
+			s.fetching = false
+			s.mu.Unlock()
+			return
+		}
+		s.needFetch = false
+		from := s.cursor
+		s.mu.Unlock()
+
+		ctx, cancel := h.storeCtx(h.baseCtx)
+		page, err := h.store.Read(ctx, s.id, from)
+		cancel()
+		if err != nil {
+			h.log.Warn("chatwire: catching up from store failed", "session", s.id, "err", err)
+			s.mu.Lock()
+			s.needFetch = true
+			s.mu.Unlock()
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-s.stop:
+				t.Stop()
+			case <-h.baseCtx.Done():
+				t.Stop()
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 50 * time.Millisecond
+		s.mu.Lock()
+		if page.Trimmed && !s.closed {
+			s.gapLocked("trimmed")
+		}
+		for _, rec := range page.Records {
+			if rec.Seq > s.cursor {
+				s.deliverLocked(rec)
+			}
+		}
+		if page.Head > s.cursor && len(page.Records) == 0 {
+			s.cursor = page.Head
+		}
+		s.mu.Unlock()
+	}
+}
+
+// deliverLocked queues rec, encoded once, for every connection. s.mu must be held.
+func (s *session) deliverLocked(rec Record) {
+	s.cursor = rec.Seq
+	if len(s.conns) == 0 {
+		return
+	}
+	m := rec.Message
+	f := outFrame{data: AppendMessage(make([]byte, 0, 128+len(m.Content)+len(m.Metadata)), &m), msg: &m}
+	for c := range s.conns {
+		c.deliver(rec.Seq, f)
+	}
+}
+
+// gapLocked tells every connection that live delivery skipped records that are no
+// longer retained.
+func (s *session) gapLocked(reason string) {
+	for c := range s.conns {
+		c.send(gapMessage(reason))
+	}
+}
+
+// broadcastEphemeral delivers m (a typing envelope) to the session's local connections
+// without storing it.
+func (s *session) broadcastEphemeral(m *Message) {
+	f := outFrame{data: AppendMessage(make([]byte, 0, 128+len(m.Content)), m), msg: m}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.mu.Lock()
+		if !c.replaying {
+			c.enqueueLocked(f, false)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// gapMessage is the system envelope that says a replay or live delivery may be missing
+// messages: metadata {"code":"REPLAY_GAP","reason":"unknown_id"|"trimmed"}.
+func gapMessage(reason string) *Message {
+	return &Message{
+		ID:        NewID(),
+		Type:      TypeSystem,
+		Role:      RoleSystem,
+		Content:   "Some earlier messages are no longer available; the history may be incomplete.",
+		Metadata:  codeMetadata(CodeReplayGap, reason),
+		Timestamp: NowMillis(),
+	}
+}
+
+// leave removes c from the session's delivery set.
+func (s *session) leave(c *connection) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}

@@ -1,0 +1,269 @@
+// Package storetest is the conformance suite for core.Store implementations. Every store
+// (the in-memory one in core, redisstore, and third-party ones) runs it from its own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) core.Store { return newTestStore(t) })
+//	}
+//
+// The suite checks the contract documented on core.Store: sequence numbers, Read pages and
+// their Head and Trimmed fields, trimming to maxLen, Lookup, duplicate ids (a message id is
+// a duplicate exactly while a message with that id is in the retained history), exact round
+// trips of every Message field, session isolation, ordered delivery to subscribers,
+// cancellation, concurrent appends, session id validation and context cancellation.
+//
+// Stores that deliver notifications asynchronously are supported: the suite waits for
+// expected notifications with a bounded timeout (Options.WaitTimeout) and proves that
+// something was not delivered by appending a later record and waiting for that one, relying
+// on ordered delivery. Every case uses fresh random session ids, so stores may share a
+// backend across cases and parallel test runs.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatwire/chatwire/core"
+)
+
+// DefaultWaitTimeout is how long the suite waits for an expected notification when
+// Options.WaitTimeout is zero.
+const DefaultWaitTimeout = 10 * time.Second
+
+// Options tunes the suite. The zero value is ready to use.
+type Options struct {
+	// WaitTimeout bounds every wait for a notification. Zero means DefaultWaitTimeout.
+	WaitTimeout time.Duration
+	// Peer, when set, returns another instance sharing store's backend (for example a
+	// second redisstore.Store on the same Redis), as a second hub process would have. The
+	// subscription cases then also subscribe through the peer, which proves cross-instance
+	// delivery. Nil means the cases use store itself for both roles.
+	Peer func(t *testing.T, store core.Store) core.Store
+}
+
+// Run runs the conformance suite with default options. newStore is called once per case
+// and must return a ready store; it should register its own cleanup with t.Cleanup.
+func Run(t *testing.T, newStore func(t *testing.T) core.Store) {
+	RunWithOptions(t, newStore, Options{})
+}
+
+// RunWithOptions runs the conformance suite with the given options.
+func RunWithOptions(t *testing.T, newStore func(t *testing.T) core.Store, opts Options) {
+	if opts.WaitTimeout <= 0 {
+		opts.WaitTimeout = DefaultWaitTimeout
+	}
+	type tcase struct {
+		name string
+		run  func(t *testing.T, h *harness)
+	}
+	var cases []tcase
+	for _, group := range [][]tcase{
+		{
+			{"SeqStartsAtOneAndGrows", testSeqStartsAtOne},
+			{"ReadAfter", testReadAfter},
+			{"EmptySession", testEmptySession},
+			{"TrimKeepsNewest", testTrimKeepsNewest},
+			{"MaxLenMayChange", testMaxLenMayChange},
+			{"Lookup", testLookup},
+			{"DuplicateReturnsExisting", testDuplicateReturnsExisting},
+			{"DuplicateAllowedAfterTrim", testDuplicateAfterTrim},
+			{"EmptyIDNeverDuplicate", testEmptyIDNeverDuplicate},
+			{"RoundTrip", testRoundTrip},
+			{"AppendCopiesMetadata", testAppendCopiesMetadata},
+			{"SessionsIsolated", testSessionsIsolated},
+			{"InvalidSessionID", testInvalidSessionID},
+			{"ContextCanceled", testContextCanceled},
+		},
+		{
+			{"SubscribeInOrder", testSubscribeInOrder},
+			{"SubscribeFromNowOn", testSubscribeFromNowOn},
+			{"TwoSubscribers", testTwoSubscribers},
+			{"CancelStopsDelivery", testCancelStopsDelivery},
+			{"CancelWaitsForCallback", testCancelWaits},
+			{"ResubscribeAfterCancel", testResubscribe},
+			{"DuplicateDoesNotNotify", testDuplicateDoesNotNotify},
+			{"ConcurrentAppends", testConcurrentAppends},
+		},
+	} {
+		cases = append(cases, group...)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			store := newStore(t)
+			h := &harness{store: store, peer: store, wait: opts.WaitTimeout}
+			if opts.Peer != nil {
+				h.peer = opts.Peer(t, store)
+			}
+			tc.run(t, h)
+		})
+	}
+}
+
+// harness is what a case works with.
+type harness struct {
+	store core.Store
+	peer  core.Store // another instance on the same backend, or store itself
+	wait  time.Duration
+}
+
+// session returns a fresh, valid, random session id.
+func session() string { return "st-" + core.NewID() }
+
+// ctx returns a context for one store call, canceled when the test ends.
+func (h *harness) ctx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), h.wait)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// msg returns a message with the given id and content and fixed other fields.
+func msg(id, content string) core.Message {
+	return core.Message{
+		ID: id, Type: core.TypeMessage, Role: core.RoleUser, Content: content,
+		Timestamp: 1700000000000,
+	}
+}
+
+// appendN appends n messages with ids prefix-1..prefix-n and returns their records.
+func (h *harness) appendN(t *testing.T, sid, prefix string, n, maxLen int) []core.Record {
+	t.Helper()
+	recs := make([]core.Record, 0, n)
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("%s-%d", prefix, i)
+		recs = append(recs, h.mustAppend(t, sid, msg(id, "content "+id), maxLen))
+	}
+	return recs
+}
+
+func (h *harness) mustAppend(t *testing.T, sid string, m core.Message, maxLen int) core.Record {
+	t.Helper()
+	rec, err := h.store.Append(h.ctx(t), sid, m, maxLen)
+	if err != nil {
+		t.Fatalf("Append(%q, id %q): %v", sid, m.ID, err)
+	}
+	if !sameMessage(rec.Message, m) {
+		t.Fatalf("Append returned message %s, want %s", show(rec.Message), show(m))
+	}
+	return rec
+}
+
+func (h *harness) mustRead(t *testing.T, sid string, after uint64) core.Page {
+	t.Helper()
+	page, err := h.store.Read(h.ctx(t), sid, after)
+	if err != nil {
+		t.Fatalf("Read(%q, %d): %v", sid, after, err)
+	}
+	return page
+}
+
+func (h *harness) mustSubscribe(t *testing.T, s core.Store, sid string) (*collector, func()) {
+	t.Helper()
+	c := newCollector()
+	cancel, err := s.Subscribe(h.ctx(t), sid, c.fn)
+	if err != nil {
+		t.Fatalf("Subscribe(%q): %v", sid, err)
+	}
+	t.Cleanup(cancel)
+	return c, cancel
+}
+
+// seqs returns the sequence numbers of recs.
+func seqs(recs []core.Record) []uint64 {
+	out := make([]uint64, len(recs))
+	for i, r := range recs {
+		out[i] = r.Seq
+	}
+	return out
+}
+
+func seqRange(from, to uint64) []uint64 {
+	var out []uint64
+	for s := from; s <= to; s++ {
+		out = append(out, s)
+	}
+	return out
+}
+
+func equalSeqs(a, b []uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// sameMessage reports whether a and b are identical, including whether Metadata is nil.
+func sameMessage(a, b core.Message) bool {
+	return a.ID == b.ID && a.Type == b.Type && a.Role == b.Role && a.Content == b.Content &&
+		a.Timestamp == b.Timestamp && (a.Metadata == nil) == (b.Metadata == nil) &&
+		bytes.Equal(a.Metadata, b.Metadata)
+}
+
+func show(m core.Message) string {
+	meta := "nil"
+	if m.Metadata != nil {
+		meta = fmt.Sprintf("%q", m.Metadata)
+	}
+	return fmt.Sprintf("{ID:%q Type:%q Role:%q Content:%q Metadata:%s Timestamp:%d}",
+		m.ID, m.Type, m.Role, m.Content, meta, m.Timestamp)
+}
+
+// collector records the notifications of one subscription. Its fn never blocks.
+type collector struct {
+	mu      sync.Mutex
+	notes   []core.Notification
+	changed chan struct{}
+}
+
+func newCollector() *collector { return &collector{changed: make(chan struct{}, 1)} }
+
+func (c *collector) fn(n core.Notification) {
+	c.mu.Lock()
+	c.notes = append(c.notes, n)
+	c.mu.Unlock()
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// records returns the records received so far (Resync notifications left out).
+func (c *collector) records() []core.Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []core.Record
+	for _, n := range c.notes {
+		if !n.Resync {
+			out = append(out, n.Record)
+		}
+	}
+	return out
+}
+
+// waitFor waits until the collector holds a record with Seq >= seq and returns the
+// records received so far; it fails the test after timeout.
+func (c *collector) waitFor(t *testing.T, seq uint64, timeout time.Duration) []core.Record {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		recs := c.records()
+		for _, r := range recs {
+			if r.Seq >= seq {
+				return recs
+			}
+		}
+		select {
+		case <-c.changed:
+		case <-deadline.C:
+			t.Fatalf("no notification with seq >= %d within %v; got seqs %v", seq, timeout, seqs(recs))
+		}
+	}
+}

@@ -1,0 +1,147 @@
+package core
+
+import "time"
+
+// outFrame is one encoded frame waiting for the writer. data is never modified after it is
+// queued, so one encoding can be shared by every connection a message fans out to.
+type outFrame struct {
+	data []byte
+	msg  *Message // nil for heartbeats, which hooks never see
+	ping bool     // heartbeat: also send a WebSocket ping control frame
+}
+
+// send encodes m and queues it for this connection. It reports false when the connection
+// is closing or was closed as a slow consumer.
+func (c *connection) send(m *Message) bool {
+	f := outFrame{data: AppendMessage(make([]byte, 0, 128+len(m.Content)+len(m.Metadata)), m), msg: m}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.enqueueLocked(f, false)
+}
+
+// enqueueLocked queues f and makes sure the writer runs. Unless force is set, a full queue
+// closes the connection with 1008 instead of growing. c.mu must be held.
+func (c *connection) enqueueLocked(f outFrame, force bool) bool {
+	if c.closing || c.done {
+		return false
+	}
+	if !force && len(c.queue) >= c.hub.opts.SendQueueSize {
+		c.hub.log.Warn("chatwire: slow consumer closed", "session", c.info.SessionID, "conn", c.id, "queued", len(c.queue))
+		c.requestCloseLocked(ClosePolicyViolation, "slow consumer", false)
+		return false
+	}
+	c.queue = append(c.queue, f)
+	c.startWriterLocked()
+	return true
+}
+
+// closeWith asks the writer to send a close frame with code and reason and then close the
+// socket; with flush, frames already queued are written first.
+func (c *connection) closeWith(code int, reason string, flush bool) {
+	c.mu.Lock()
+	c.requestCloseLocked(code, reason, flush)
+	c.mu.Unlock()
+}
+
+func (c *connection) requestCloseLocked(code int, reason string, flush bool) {
+	if c.closing || c.done {
+		return
+	}
+	c.closing = true
+	c.flush = flush
+	c.closeCode = code
+	c.closeReason = reason
+	c.sentCode = code
+	if c.hbTimer != nil {
+		c.hbTimer.Stop()
+	}
+	c.startWriterLocked()
+}
+
+// abort closes the socket at once, from any goroutine; the reader then ends the connection.
+func (c *connection) abort() { _ = c.ws.Close() }
+
+func (c *connection) startWriterLocked() {
+	if c.writing || c.done {
+		return
+	}
+	c.writing = true
+	c.workers.Add(1)
+	go c.writeLoop()
+}
+
+// writeLoop is the connection's only writer. It drains the queue and exits when it is
+// empty; after a close request it writes the close frame and closes the socket.
+func (c *connection) writeLoop() {
+	defer c.workers.Done()
+	timeout := c.hub.opts.WriteTimeout
+	for {
+		c.mu.Lock()
+		if c.closing && (!c.flush || len(c.queue) == 0) {
+			code, reason := c.closeCode, c.closeReason
+			c.queue = nil
+			c.mu.Unlock()
+			if code != 0 {
+				deadline := time.Now().Add(timeout)
+				_ = c.ws.SetWriteDeadline(deadline)
+				_ = c.ws.WriteControl(CloseMessage, FormatCloseMessage(code, reason), deadline)
+			}
+			_ = c.ws.Close()
+			c.mu.Lock()
+			c.done = true
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		if len(c.queue) == 0 {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		f := c.queue[0]
+		c.queue[0] = outFrame{}
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+
+		if err := c.write(f, timeout); err != nil {
+			if f.msg != nil {
+				c.hub.frameOut(FrameOut{Phase: FrameSendFailed, ConnID: c.id, SessionID: c.info.SessionID, Message: f.msg, Err: err})
+			}
+			_ = c.ws.Close() // the reader sees the error and ends the connection
+			c.mu.Lock()
+			c.done = true
+			c.writing = false
+			c.queue = nil
+			c.mu.Unlock()
+			return
+		}
+		if f.msg != nil {
+			c.hub.frameOut(FrameOut{Phase: FrameSent, ConnID: c.id, SessionID: c.info.SessionID, Message: f.msg, Bytes: len(f.data)})
+		}
+	}
+}
+
+func (c *connection) write(f outFrame, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	if err := c.ws.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	if f.ping {
+		if err := c.ws.WriteControl(PingMessage, nil, deadline); err != nil {
+			return err
+		}
+	}
+	return c.ws.WriteMessage(TextMessage, f.data)
+}
+
+// heartbeat runs on the heartbeat timer: it queues a ping and re-arms the timer.
+func (c *connection) heartbeat() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing || c.done {
+		return
+	}
+	if c.enqueueLocked(outFrame{data: c.hub.pingFrame, ping: true}, false) {
+		c.hbTimer.Reset(c.hub.opts.HeartbeatInterval)
+	}
+}

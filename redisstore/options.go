@@ -1,0 +1,88 @@
+package redisstore
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Defaults used for zero Options fields.
+const (
+	// DefaultPrefix starts every key and channel name.
+	DefaultPrefix = "chatwire:"
+	// DefaultSessionTTL is how long an idle session's keys live after its last append.
+	DefaultSessionTTL = 24 * time.Hour
+	// DefaultPingInterval is how long the pub/sub connection may stay silent before it is
+	// pinged; a second silent interval in a row counts as a lost connection.
+	DefaultPingInterval = 30 * time.Second
+)
+
+// Options configures a Store. The zero value is ready to use: every zero field means the
+// default its comment states. New copies the struct and never modifies it.
+type Options struct {
+	// Prefix starts every key and channel name, so that several applications (or tests) can
+	// share one Redis. Default DefaultPrefix ("chatwire:"). It must not contain '{' or '}',
+	// which would break the hash tags that keep a session's keys in one cluster slot.
+	Prefix string
+
+	// SessionTTL is how long a session's keys (history, sequence counter and id index) live
+	// after its last Append. Every Append sets it again, and so does Subscribe; while a
+	// Store has a local subscriber for a session it refreshes the keys every SessionTTL/3.
+	// Read and Lookup do not refresh it. When the keys expire the session's history is gone
+	// and its sequence numbers start again at 1. Default DefaultSessionTTL (24h); a negative
+	// value means the keys never expire.
+	SessionTTL time.Duration
+
+	// PingInterval is how long the pub/sub connection may stay silent before the Store pings
+	// it; if the next interval passes silently too, the connection is dropped and replaced
+	// (every subscriber then gets a Resync notification). This detects half-open TCP
+	// connections that would otherwise block delivery forever. Default DefaultPingInterval
+	// (30s). Values below 100ms are raised to 100ms.
+	PingInterval time.Duration
+}
+
+// resolved are the effective settings.
+type resolved struct {
+	prefix       string
+	ttl          time.Duration // <= 0: never expire
+	pingInterval time.Duration
+}
+
+func resolve(o Options) (resolved, error) {
+	r := resolved{prefix: o.Prefix, ttl: o.SessionTTL, pingInterval: o.PingInterval}
+	if r.prefix == "" {
+		r.prefix = DefaultPrefix
+	}
+	if strings.ContainsAny(r.prefix, "{}") {
+		return resolved{}, fmt.Errorf("redisstore: Options.Prefix %q must not contain '{' or '}'", r.prefix)
+	}
+	if r.ttl == 0 {
+		r.ttl = DefaultSessionTTL
+	}
+	switch {
+	case r.pingInterval == 0:
+		r.pingInterval = DefaultPingInterval
+	case r.pingInterval < 100*time.Millisecond:
+		r.pingInterval = 100 * time.Millisecond
+	}
+	return r, nil
+}
+
+// keys are the Redis names of one session. The session id sits in a hash tag, so all of
+// them map to one cluster slot and one script may use them together.
+type keys struct {
+	stream, seq, ids, channel string
+}
+
+func (r *resolved) keysFor(sessionID string) keys {
+	base := r.prefix + "{" + sessionID + "}:"
+	return keys{stream: base + "stream", seq: base + "seq", ids: base + "ids", channel: base + "live"}
+}
+
+// ttlMillis is the TTL argument of the scripts: 0 means no expiry.
+func (r *resolved) ttlMillis() int64 {
+	if r.ttl <= 0 {
+		return 0
+	}
+	return max(r.ttl.Milliseconds(), 1)
+}

@@ -1,0 +1,216 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chatwire/chatwire/core"
+)
+
+// Store is a core.Store backed by Redis. Create it with New and stop it with Close. It is
+// safe for concurrent use.
+type Store struct {
+	client redis.UniversalClient
+	opts   resolved
+
+	ctx  context.Context // canceled by Close; stops the goroutines below
+	stop context.CancelFunc
+	wg   sync.WaitGroup // the pub/sub reader and the TTL keeper
+
+	// cmdMu serialises subscription changes (the registry update and the SUBSCRIBE or
+	// UNSUBSCRIBE command that goes with it) and replacement of ps, so that the commands
+	// reach Redis in the order of the registry changes.
+	cmdMu  sync.Mutex
+	ps     *redis.PubSub
+	closed bool
+
+	mu      sync.Mutex        // guards the fields below
+	topics  map[string]*topic // by channel name
+	pings   map[string]chan error
+	pingSeq uint64
+}
+
+var _ core.Store = (*Store)(nil)
+
+// New returns a Store that uses client, which the caller keeps owning (Close does not close
+// it). client may be a *redis.Client, a *redis.ClusterClient or a failover client. New starts
+// the Store's pub/sub reader, which holds one extra connection; it returns an error only for
+// invalid options and does no I/O, so it succeeds while Redis is down.
+func New(client redis.UniversalClient, opts Options) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: nil client")
+	}
+	r, err := resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	s := &Store{
+		client: client,
+		opts:   r,
+		ctx:    ctx,
+		stop:   stop,
+		ps:     client.Subscribe(ctx),
+		topics: make(map[string]*topic),
+		pings:  make(map[string]chan error),
+	}
+	s.wg.Add(1)
+	go s.readLoop()
+	if r.ttl > 0 {
+		s.wg.Add(1)
+		go s.keepAlive()
+	}
+	return s, nil
+}
+
+// Close stops the Store's goroutines and closes its pub/sub connection, waiting until they
+// have ended. Subscribers get no further notifications and Subscribe fails afterwards;
+// Append, Read and Lookup keep working as long as the client is open. Close is idempotent.
+func (s *Store) Close() error {
+	s.cmdMu.Lock()
+	if s.closed {
+		s.cmdMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.stop()
+	err := s.ps.Close()
+	s.cmdMu.Unlock()
+	s.wg.Wait()
+	if err != nil && !errors.Is(err, redis.ErrClosed) {
+		return fmt.Errorf("redisstore: close pub/sub: %w", err)
+	}
+	return nil
+}
+
+// check validates the session id before any I/O, then the context.
+func check(ctx context.Context, op, sessionID string) error {
+	if !core.ValidSessionID(sessionID) {
+		return fmt.Errorf("redisstore: %s: %q: %w", op, sessionID, core.ErrInvalidSessionID)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisstore: %s: %w", op, err)
+	}
+	return nil
+}
+
+// fail wraps an error from Redis. When ctx has ended, the error wraps the context's error
+// (and the original); otherwise it wraps core.ErrStoreUnavailable and the original.
+func fail(ctx context.Context, op, sessionID string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if errors.Is(err, ctxErr) {
+			return fmt.Errorf("redisstore: %s %q: %w", op, sessionID, err)
+		}
+		return fmt.Errorf("redisstore: %s %q: %w: %w", op, sessionID, ctxErr, err)
+	}
+	return fmt.Errorf("redisstore: %s %q: %w: %w", op, sessionID, core.ErrStoreUnavailable, err)
+}
+
+// Append implements core.Store. The record is stored, trimmed to maxLen (maxLen <= 0 keeps
+// everything), the TTL refreshed and the record published to every Store subscribed to the
+// session, in one Lua script. A message with an empty ID is never a duplicate. If ctx ends
+// while the script is in flight, the message may or may not have been stored; appending it
+// again is safe, as a retained id is reported as core.ErrDuplicate.
+func (s *Store) Append(ctx context.Context, sessionID string, msg core.Message, maxLen int) (core.Record, error) {
+	if err := check(ctx, "append", sessionID); err != nil {
+		return core.Record{}, err
+	}
+	k := s.opts.keysFor(sessionID)
+	res, err := appendScript.Run(ctx, s.client, []string{k.stream, k.seq, k.ids},
+		k.channel, max(maxLen, 0), s.opts.ttlMillis(), msg.ID, string(msg.Type), string(msg.Role),
+		msg.Content, []byte(msg.Metadata), strconv.FormatInt(msg.Timestamp, 10)).Slice()
+	if err != nil {
+		return core.Record{}, fail(ctx, "append", sessionID, err)
+	}
+	if len(res) < 2 {
+		return core.Record{}, fail(ctx, "append", sessionID, errBadReply)
+	}
+	seq, err := parseUint(res[1])
+	if err != nil {
+		return core.Record{}, fail(ctx, "append", sessionID, err)
+	}
+	if fresh, _ := res[0].(int64); fresh == 1 {
+		if len(msg.Metadata) == 0 {
+			msg.Metadata = nil // stored as "": read back as nil
+		}
+		return core.Record{Seq: seq, Message: msg}, nil
+	}
+	if len(res) != 3 {
+		return core.Record{}, fail(ctx, "append", sessionID, errBadReply)
+	}
+	existing, err := parseFields(res[2])
+	if err != nil {
+		return core.Record{}, fail(ctx, "append", sessionID, err)
+	}
+	return core.Record{Seq: seq, Message: existing},
+		fmt.Errorf("redisstore: append %q to %q: %w", msg.ID, sessionID, core.ErrDuplicate)
+}
+
+// Read implements core.Store with one script call, so Head and the records are consistent.
+func (s *Store) Read(ctx context.Context, sessionID string, afterSeq uint64) (core.Page, error) {
+	if err := check(ctx, "read", sessionID); err != nil {
+		return core.Page{}, err
+	}
+	k := s.opts.keysFor(sessionID)
+	start := strconv.FormatUint(afterSeq+1, 10) + "-0"
+	if afterSeq == math.MaxUint64 {
+		start = strconv.FormatUint(afterSeq, 10) + "-1" // after every "<seq>-0" entry
+	}
+	res, err := readScript.Run(ctx, s.client, []string{k.stream, k.seq}, start).Slice()
+	if err != nil {
+		return core.Page{}, fail(ctx, "read", sessionID, err)
+	}
+	if len(res) != 2 {
+		return core.Page{}, fail(ctx, "read", sessionID, errBadReply)
+	}
+	head, err := parseUint(res[0])
+	if err != nil {
+		return core.Page{}, fail(ctx, "read", sessionID, err)
+	}
+	entries, _ := res[1].([]any)
+	page := core.Page{Head: head}
+	if len(entries) > 0 {
+		page.Records = make([]core.Record, 0, len(entries))
+	}
+	for _, e := range entries {
+		rec, err := parseEntry(e)
+		if err != nil {
+			return core.Page{}, fail(ctx, "read", sessionID, err)
+		}
+		page.Records = append(page.Records, rec)
+	}
+	// Trimming is exact and sequences are contiguous, so records after afterSeq are missing
+	// exactly when the first one returned is not afterSeq+1 (or none is, below the head).
+	if afterSeq < head {
+		page.Trimmed = len(page.Records) == 0 || page.Records[0].Seq > afterSeq+1
+	}
+	return page, nil
+}
+
+// Lookup implements core.Store with one HGET on the session's id index.
+func (s *Store) Lookup(ctx context.Context, sessionID, messageID string) (uint64, bool, error) {
+	if err := check(ctx, "lookup", sessionID); err != nil {
+		return 0, false, err
+	}
+	if messageID == "" {
+		return 0, false, nil
+	}
+	v, err := s.client.HGet(ctx, s.opts.keysFor(sessionID).ids, messageID).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fail(ctx, "lookup", sessionID, err)
+	}
+	seq, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, false, fail(ctx, "lookup", sessionID, fmt.Errorf("%w: seq %q", errBadReply, v))
+	}
+	return seq, true, nil
+}
