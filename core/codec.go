@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // Codec
 //
 // AppendMessage and Decode convert between Message and its JSON wire form with the standard
@@ -52,13 +54,11 @@ const (
 // Strings are escaped as described in the Codec notes at the top of this file (no HTML
 // escaping; invalid UTF-8 becomes U+FFFD).
 func AppendMessage(dst []byte, m *Message) []byte {
-	// Room for everything when nothing needs escaping: the keys and punctuation take 64
-	// bytes and the timestamp at most 20.
-	n := len(m.ID) + len(m.Type) + len(m.Role) + len(m.Content) + len(m.Metadata) + 96
+	// Room for everything when nothing needs escaping: keys, quotes and punctuation take 67
+	// bytes, the timestamp at most 20, and appendString wants 8 spare.
+	n := len(m.ID) + len(m.Type) + len(m.Role) + len(m.Content) + len(m.Metadata) + 104
 	if cap(dst)-len(dst) < n {
-		grown := make([]byte, len(dst), len(dst)+n)
-		copy(grown, dst)
-		dst = grown
+		dst = slices.Grow(dst, n)
 	}
 	dst = append(dst, `{"id":`...)
 	dst = appendString(dst, m.ID)

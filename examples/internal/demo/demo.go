@@ -1,0 +1,81 @@
+// Package demo holds what the chatwire examples share: the echo bot, the command-line
+// flags, the browser page and the run loop with graceful shutdown.
+package demo
+
+import (
+	"context"
+	"embed"
+	"flag"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/chatwire/chatwire/core"
+)
+
+//go:embed static
+var static embed.FS
+
+// Static serves the demo page at / and the browser client at /chatwire.js.
+func Static() http.Handler {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return http.FileServer(http.FS(sub))
+}
+
+// Flags are the command-line flags every example accepts.
+type Flags struct {
+	Addr           string
+	Heartbeat      time.Duration
+	MaxMessageSize int
+	MaxStored      int
+}
+
+// RegisterFlags defines the shared flags on fs (flag.CommandLine when nil) and returns
+// where their values land after fs.Parse.
+func RegisterFlags(set *flag.FlagSet) *Flags {
+	if set == nil {
+		set = flag.CommandLine
+	}
+	f := &Flags{}
+	set.StringVar(&f.Addr, "addr", ":8080", "address to listen on")
+	set.DurationVar(&f.Heartbeat, "heartbeat", core.DefaultHeartbeatInterval, "heartbeat interval (0 disables heartbeats)")
+	set.IntVar(&f.MaxMessageSize, "max-message-size", core.DefaultMaxMessageSize, "largest inbound frame in bytes")
+	set.IntVar(&f.MaxStored, "max-stored", core.DefaultMaxStoredMessages, "messages kept per session for replay")
+	return f
+}
+
+// HubOptions turns the flags into hub options for handler and store.
+func (f *Flags) HubOptions(handler core.Handler, store core.Store, logger *slog.Logger) core.Options {
+	hb := f.Heartbeat
+	if hb == 0 {
+		hb = -1 // the flag's 0 means "disabled"; the option's 0 means "default"
+	}
+	return core.Options{
+		Handler:           handler,
+		Store:             store,
+		HeartbeatInterval: hb,
+		MaxMessageSize:    f.MaxMessageSize,
+		MaxStoredMessages: f.MaxStored,
+		Logger:            logger,
+	}
+}
+
+// EchoBot replies "Echo: <content>" as the assistant to every chat message.
+func EchoBot() core.Handler {
+	return core.HandlerFunc(func(ctx context.Context, req *core.Request, w *core.ReplyWriter) error {
+		if req.Message.Type != core.TypeMessage {
+			return nil
+		}
+		return w.Send(ctx, core.Message{Type: core.TypeMessage, Role: core.RoleAssistant, Content: "Echo: " + req.Message.Content})
+	})
+}
+
+// Logger returns the examples' logger (text to stderr, info level).
+func Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}

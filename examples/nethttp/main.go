@@ -1,0 +1,30 @@
+// Command nethttp serves the chatwire echo bot from net/http: the chat endpoint at /chat
+// (persistent sessions on the in-memory store) and a browser page at /.
+//
+//	go run ./examples/nethttp -addr :8080
+package main
+
+import (
+	"flag"
+	"log"
+	"net/http"
+
+	"github.com/chatwire/chatwire/adapters/wshttp"
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/examples/internal/demo"
+)
+
+func main() {
+	flags := demo.RegisterFlags(nil)
+	flag.Parse()
+
+	store := core.NewMemoryStore(core.MemoryStoreOptions{})
+	hub := core.NewHub(flags.HubOptions(demo.EchoBot(), store, demo.Logger()))
+
+	mux := http.NewServeMux()
+	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
+	mux.Handle("/", demo.Static())
+	if err := demo.ListenAndServe(flags.Addr, mux, hub); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,65 @@
+package redisstore_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/core/storetest"
+	"github.com/chatwire/chatwire/redisstore"
+)
+
+// peers remembers, for each Store under test, how to make another instance on the same
+// Redis and key prefix (a second client, as a second process would have).
+type peers struct {
+	mu   sync.Mutex
+	make map[core.Store]func(t *testing.T) core.Store
+}
+
+func (p *peers) add(s core.Store, mk func(t *testing.T) core.Store) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.make == nil {
+		p.make = make(map[core.Store]func(t *testing.T) core.Store)
+	}
+	p.make[s] = mk
+}
+
+func (p *peers) peer(t *testing.T, s core.Store) core.Store {
+	p.mu.Lock()
+	mk := p.make[s]
+	delete(p.make, s)
+	p.mu.Unlock()
+	return mk(t)
+}
+
+// runConformance runs the storetest suite; newClient returns a client to the Redis under
+// test for one case (it may return the same Redis every time: each case has its own prefix).
+func runConformance(t *testing.T, newClient func(t *testing.T) (a, b redis.UniversalClient)) {
+	var p peers
+	storetest.RunWithOptions(t, func(t *testing.T) core.Store {
+		a, b := newClient(t)
+		opts := redisstore.Options{Prefix: uniquePrefix(t, a)}
+		s := newStore(t, a, opts)
+		p.add(s, func(t *testing.T) core.Store { return newStore(t, b, opts) })
+		return s
+	}, storetest.Options{Peer: p.peer})
+}
+
+func TestConformanceMiniredis(t *testing.T) {
+	runConformance(t, func(t *testing.T) (redis.UniversalClient, redis.UniversalClient) {
+		mr, a := newMiniredis(t)
+		b := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		t.Cleanup(func() { _ = b.Close() })
+		return a, b
+	})
+}
+
+// TestConformanceRedis runs the suite against the Redis at REDIS_URL.
+func TestConformanceRedis(t *testing.T) {
+	a := realRedis(t)
+	b := realRedis(t)
+	runConformance(t, func(t *testing.T) (redis.UniversalClient, redis.UniversalClient) { return a, b })
+}
