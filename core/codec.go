@@ -55,26 +55,37 @@ const (
 // escaping; invalid UTF-8 becomes U+FFFD).
 func AppendMessage(dst []byte, m *Message) []byte {
 	// Room for everything when nothing needs escaping: keys, quotes and punctuation take 67
-	// bytes, the timestamp at most 20, and appendString wants 8 spare.
+	// bytes, the timestamp at most 20, and the encoder wants a few spare bytes to store
+	// whole words (see codec_encode.go).
 	n := len(m.ID) + len(m.Type) + len(m.Role) + len(m.Content) + len(m.Metadata) + 104
 	if cap(dst)-len(dst) < n {
 		dst = slices.Grow(dst, n)
 	}
-	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, m.ID)
-	dst = append(dst, `,"type":`...)
-	dst = appendString(dst, string(m.Type))
-	dst = append(dst, `,"role":`...)
-	dst = appendString(dst, string(m.Role))
-	dst = append(dst, `,"content":`...)
-	dst = appendString(dst, m.Content)
+	buf, j := dst[:cap(dst)], len(dst)
+	j += copy(buf[j:j+7], `{"id":"`)
+	buf, j = appendEscaped(buf, j, m.ID)
+	j += copy(buf[j:j+10], `","type":"`)
+	buf, j = appendEscaped(buf, j, string(m.Type))
+	j += copy(buf[j:j+10], `","role":"`)
+	buf, j = appendEscaped(buf, j, string(m.Role))
+	j += copy(buf[j:j+13], `","content":"`)
+	buf, j = appendEscaped(buf, j, m.Content)
 	if len(m.Metadata) > 0 {
-		dst = append(dst, `,"metadata":`...)
-		dst = append(dst, m.Metadata...)
+		if len(buf)-j < len(m.Metadata)+64 {
+			buf = grow(buf, j, len(m.Metadata)+64)
+		}
+		j += copy(buf[j:j+13], `","metadata":`)
+		j += copy(buf[j:], m.Metadata)
+		j += copy(buf[j:j+13], `,"timestamp":`)
+	} else {
+		j += copy(buf[j:j+14], `","timestamp":`)
 	}
-	dst = append(dst, `,"timestamp":`...)
-	dst = appendInt(dst, m.Timestamp)
-	return append(dst, '}')
+	if len(buf)-j < 32 {
+		buf = grow(buf, j, 32)
+	}
+	j = putInt(buf, j, m.Timestamp)
+	buf[j] = '}'
+	return buf[:j+1]
 }
 
 // Decode parses one inbound frame into *m, which it overwrites entirely.
@@ -101,11 +112,13 @@ func AppendMessage(dst []byte, m *Message) []byte {
 // ignored, but the whole frame must be valid JSON. Strings are unescaped, and invalid UTF-8
 // and unpaired surrogates become U+FFFD, as with encoding/json. Nothing in m aliases data.
 func Decode(data []byte, m *Message) error {
-	var d decoder
-	d.data = data
-	if err := d.parse(); err != nil {
+	d := decoder{data: data}
+	err := d.parse()
+	if err == nil {
+		err = d.fill(m)
+	} else {
 		*m = Message{}
-		return err
 	}
-	return d.fill(m)
+	d.release()
+	return err
 }

@@ -1,8 +1,10 @@
 package core
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strings"
+	"sync"
 )
 
 // jsonKind is the kind of a JSON value.
@@ -19,7 +21,8 @@ const (
 	kindNull
 )
 
-// The envelope keys Decode reads, as indexes into decoder.fields.
+// The envelope keys Decode reads, as indexes into decoder.fields. The first four are the
+// string fields, which the parser decodes as it validates them.
 const (
 	fieldID = iota
 	fieldType
@@ -30,36 +33,92 @@ const (
 	numFields
 )
 
-// span is where the value of one envelope key is in the input.
+// span is where the value of one envelope key is.
 type span struct {
 	start, end int // data[start:end] is the value's JSON text, quotes included
 	kind       jsonKind
-	escaped    bool // a string with escapes
-	invalid    int  // invalid UTF-8 bytes in a string; each decodes to U+FFFD
+	// decoded says that a string field needed decoding (escapes or invalid UTF-8), and that
+	// its decoded text is scratch[from:to]; otherwise its text is data[start+1:end-1].
+	decoded  bool
+	from, to int
 }
 
-// inner returns a string value's text without its quotes.
-func (s *span) inner(data []byte) []byte { return data[s.start+1 : s.end-1] }
-
-// plain reports whether a string value decodes to its own bytes.
-func (s *span) plain() bool { return !s.escaped && s.invalid == 0 }
-
-// maxLen bounds the decoded length of a string value: escapes only shrink, and an invalid
-// byte grows into the three bytes of U+FFFD.
-func (s *span) maxLen() int { return s.end - s.start - 2 + 2*s.invalid }
-
-// maxEscapedWord is the longest text, escapes included, that can decode to one of the keys,
-// types or roles Decode knows: "tool_result" with every letter written as \uXXXX.
-const maxEscapedWord = 6 * len("tool_result")
-
 // decoder parses one frame: parse validates it and records where the envelope keys' values
-// are; fill then checks the contract and builds the Message.
+// are, decoding the string fields that need it into scratch; fill then checks the contract
+// and builds the Message.
 type decoder struct {
-	data   []byte
-	fields [numFields]span
+	data    []byte
+	scratch []byte  // decoded string fields; from scratchPool, only when one needs decoding
+	pooled  *[]byte // what scratch came from
+	fields  [numFields]span
+}
+
+// scratchPool holds the buffers that string fields with escapes are decoded into before
+// they are copied into the Message's one allocation.
+var scratchPool sync.Pool
+
+// maxPooledScratch is the largest scratch buffer put back in scratchPool.
+const maxPooledScratch = 1 << 20
+
+// text returns the decoded text of a string field.
+func (d *decoder) text(v *span) []byte {
+	if v.decoded {
+		return d.scratch[v.from:v.to]
+	}
+	return d.data[v.start+1 : v.end-1]
+}
+
+// release gives the scratch buffer back.
+func (d *decoder) release() {
+	if d.pooled != nil && cap(d.scratch) <= maxPooledScratch {
+		*d.pooled = d.scratch[:0]
+		scratchPool.Put(d.pooled)
+	}
 }
 
 func errInvalid(text string) error { return NewError(CodeInvalidMessage, text) }
+
+// keyWord returns the first eight bytes of s as a little-endian word, for comparing keys.
+func keyWord(s string) uint64 {
+	var b [8]byte
+	copy(b[:], s)
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// The closing parts of the envelope keys, with their closing quote, as words.
+var (
+	keyID      = keyWord(`id"`)
+	keyType    = keyWord(`type"`)
+	keyRole    = keyWord(`role"`)
+	keyContent = keyWord(`content"`)
+	keyMeta    = keyWord(`metadata`)
+	keyTime    = keyWord(`timestam`)
+)
+
+// quickKey recognizes an envelope key written plainly, the way every client writes them, from
+// the quote that opens it at data[i]. It returns the field and the index past the closing
+// quote, or -1 and 0 when the key is something else (which the caller then scans in full).
+func quickKey(data []byte, i int) (int, int) {
+	if i+11 > len(data) {
+		return -1, 0
+	}
+	w := binary.LittleEndian.Uint64(data[i+1:])
+	switch {
+	case w&0xffffff == keyID:
+		return fieldID, i + 4
+	case w&0xffffffffff == keyType:
+		return fieldType, i + 6
+	case w == keyContent:
+		return fieldContent, i + 9
+	case w&0xffffffffff == keyRole:
+		return fieldRole, i + 6
+	case w == keyTime && data[i+9] == 'p' && data[i+10] == '"':
+		return fieldTimestamp, i + 11
+	case w == keyMeta && data[i+9] == '"':
+		return fieldMetadata, i + 10
+	}
+	return -1, 0
+}
 
 // parse validates the whole input as JSON and, when it is an object, records its members.
 func (d *decoder) parse() error {
@@ -74,21 +133,26 @@ func (d *decoder) parse() error {
 		}
 		return errInvalid(errTextNotObject)
 	}
-	i = skipWS(data, i+1)
-	if i < len(data) && data[i] == '}' {
+	if i = skipWS(data, i+1); i < len(data) && data[i] == '}' {
 		i++
 	} else {
 		for {
 			if i >= len(data) || data[i] != '"' {
 				return errInvalid(errTextParse)
 			}
-			key := i
-			end, escaped, invalid := scanString(data, i)
-			if end < 0 {
-				return errInvalid(errTextParse)
+			field, end := quickKey(data, i)
+			if end == 0 {
+				var escaped bool
+				var invalid int
+				if end, escaped, invalid = scanString(data, i); end < 0 {
+					return errInvalid(errTextParse)
+				}
+				field = matchKey(data[i:end], escaped, invalid)
 			}
-			field := matchKey(data[key+1:end-1], escaped, invalid)
-			i = skipWS(data, end)
+			i = end
+			if i < len(data) && data[i] != ':' {
+				i = skipWS(data, i)
+			}
 			if i >= len(data) || data[i] != ':' {
 				return errInvalid(errTextParse)
 			}
@@ -99,7 +163,11 @@ func (d *decoder) parse() error {
 			switch data[i] {
 			case '"':
 				v.kind = kindString
-				i, v.escaped, v.invalid = scanString(data, i)
+				if field >= 0 && field < fieldMetadata {
+					i = d.scanField(i, &v)
+				} else {
+					i, _, _ = scanString(data, i)
+				}
 			case '{':
 				v.kind = kindObject
 				i = skipValue(data, i, 1)
@@ -126,8 +194,10 @@ func (d *decoder) parse() error {
 				v.end = i
 				d.fields[field] = v // a repeated key: the last one wins
 			}
-			if i = skipWS(data, i); i >= len(data) {
-				return errInvalid(errTextParse)
+			if i >= len(data) || data[i] <= ' ' {
+				if i = skipWS(data, i); i >= len(data) {
+					return errInvalid(errTextParse)
+				}
 			}
 			if data[i] == ',' {
 				i = skipWS(data, i+1)
@@ -146,18 +216,39 @@ func (d *decoder) parse() error {
 	return nil
 }
 
-// matchKey returns the field that the key raw (the inside of a string) names, or -1. Keys
-// match exactly, after unescaping.
-func matchKey(raw []byte, escaped bool, invalid int) int {
+// scanField validates the string value of a string field at data[i] and returns the index
+// past it, or -1. A string that needs decoding is decoded into scratch in the same pass.
+func (d *decoder) scanField(i int, v *span) int {
+	end, plain := scanPlainString(d.data, i)
+	if plain || end < 0 {
+		return end
+	}
+	if d.scratch == nil {
+		if p, ok := scratchPool.Get().(*[]byte); ok {
+			d.pooled, d.scratch = p, *p
+		} else {
+			d.pooled, d.scratch = new([]byte), make([]byte, 0, len(d.data)+16)
+		}
+	}
+	v.decoded, v.from = true, len(d.scratch)
+	d.scratch, end = decodeString(d.scratch, d.data, i+1, end)
+	v.to = len(d.scratch)
+	return end
+}
+
+// matchKey returns the field that the key text (quotes included) names, or -1. Keys match
+// exactly, after unescaping.
+func matchKey(text []byte, escaped bool, invalid int) int {
 	if invalid > 0 {
 		return -1 // decodes to a U+FFFD, which no envelope key holds
 	}
+	raw := text[1 : len(text)-1]
 	if escaped {
 		if len(raw) > maxEscapedWord {
 			return -1
 		}
-		var buf [maxEscapedWord]byte
-		raw = appendUnquoted(buf[:0], raw)
+		var buf [maxEscapedWord + 24]byte
+		raw = appendUnquoted(buf[:0], text)
 	}
 	switch string(raw) {
 	case "id":
@@ -176,27 +267,70 @@ func matchKey(raw []byte, escaped bool, invalid int) int {
 	return -1
 }
 
-// knownWord returns the decoded text of a short string value in a buffer of its own when
-// it may be one of the words Decode knows, and false when it is too long to be.
-func (d *decoder) knownWord(v *span, buf *[maxEscapedWord]byte) ([]byte, bool) {
-	raw := v.inner(d.data)
-	if v.plain() {
-		return raw, true
+// maxEscapedWord is the longest text, escapes included, that can decode to one of the keys,
+// types or roles Decode knows: "tool_result" with every letter written as \uXXXX.
+const maxEscapedWord = 6 * len("tool_result")
+
+// fill checks the envelope rules on a parsed object and writes the Message.
+func (d *decoder) fill(m *Message) error {
+	*m = Message{}
+	typ := &d.fields[fieldType]
+	var t Type
+	if typ.kind == kindString {
+		t = envelopeType(d.text(typ))
 	}
-	if v.invalid > 0 || len(raw) > maxEscapedWord {
-		return nil, false
+	switch t {
+	case "":
+		return errInvalid(errTextType + d.typeText() + errTextTypeTail)
+	case heartbeatPing, heartbeatPong:
+		m.Type = t
+		return ErrHeartbeat
 	}
-	return appendUnquoted(buf[:0], raw), true
+	content := &d.fields[fieldContent]
+	if content.kind != kindString {
+		return errInvalid(errTextContent)
+	}
+
+	// ID, Content and an unknown Role share one allocation.
+	id, role := &d.fields[fieldID], &d.fields[fieldRole]
+	var idText, roleText []byte
+	if id.kind == kindString {
+		idText = d.text(id)
+	}
+	var r Role
+	if role.kind == kindString {
+		if roleText = d.text(role); len(roleText) > 0 {
+			if r = knownRole(roleText); r != "" {
+				roleText = nil
+			}
+		}
+	}
+	contentText := d.text(content)
+	var b strings.Builder
+	b.Grow(len(contentText) + len(idText) + len(roleText))
+	b.Write(contentText)
+	b.Write(idText)
+	b.Write(roleText)
+	all := b.String()
+	m.Content = all[:len(contentText)]
+	m.ID = all[len(contentText) : len(contentText)+len(idText)]
+	if r == "" {
+		r = Role(all[len(contentText)+len(idText):])
+	}
+	m.Type, m.Role = t, r
+
+	if meta := &d.fields[fieldMetadata]; meta.kind == kindObject {
+		m.Metadata = append(json.RawMessage(nil), d.data[meta.start:meta.end]...)
+	}
+	if ts := &d.fields[fieldTimestamp]; ts.kind == kindNumber {
+		m.Timestamp = parseInt64(d.data[ts.start:ts.end])
+	}
+	return nil
 }
 
-// envelopeType returns the Type constant that a string value names, or "" for any other
+// envelopeType returns the Type constant that a decoded "type" names, or "" for any other
 // string. The heartbeat types count as known here.
-func (d *decoder) envelopeType(v *span) Type {
-	var buf [maxEscapedWord]byte
-	w, ok := d.knownWord(v, &buf)
-	if !ok {
-		return ""
-	}
+func envelopeType(w []byte) Type {
 	switch string(w) {
 	case "message":
 		return TypeMessage
@@ -218,13 +352,8 @@ func (d *decoder) envelopeType(v *span) Type {
 	return ""
 }
 
-// knownRole returns the Role constant that a string value names, or "".
-func (d *decoder) knownRole(v *span) Role {
-	var buf [maxEscapedWord]byte
-	w, ok := d.knownWord(v, &buf)
-	if !ok {
-		return ""
-	}
+// knownRole returns the Role constant that a decoded "role" names, or "".
+func knownRole(w []byte) Role {
 	switch string(w) {
 	case "user":
 		return RoleUser
@@ -234,161 +363,4 @@ func (d *decoder) knownRole(v *span) Role {
 		return RoleSystem
 	}
 	return ""
-}
-
-// fill checks the envelope rules on a parsed object and writes the Message.
-func (d *decoder) fill(m *Message) error {
-	*m = Message{}
-	typ := &d.fields[fieldType]
-	var t Type
-	if typ.kind == kindString {
-		t = d.envelopeType(typ)
-	}
-	switch t {
-	case "":
-		return errInvalid(errTextType + d.typeText() + errTextTypeTail)
-	case heartbeatPing, heartbeatPong:
-		m.Type = t
-		return ErrHeartbeat
-	}
-	content := &d.fields[fieldContent]
-	if content.kind != kindString {
-		return errInvalid(errTextContent)
-	}
-
-	// ID, Content and an unknown Role share one allocation.
-	id, role := &d.fields[fieldID], &d.fields[fieldRole]
-	size := content.maxLen()
-	if id.kind == kindString {
-		size += id.maxLen()
-	}
-	var r Role
-	if role.kind == kindString {
-		if r = d.knownRole(role); r == "" {
-			size += role.maxLen()
-		}
-	}
-	var b strings.Builder
-	b.Grow(size)
-	d.write(&b, content)
-	nContent := b.Len()
-	if id.kind == kindString {
-		d.write(&b, id)
-	}
-	nID := b.Len()
-	if role.kind == kindString && r == "" {
-		d.write(&b, role)
-	}
-	all := b.String()
-	m.Content = all[:nContent]
-	m.ID = all[nContent:nID]
-	if r == "" {
-		r = Role(all[nID:])
-	}
-	m.Type, m.Role = t, r
-
-	if meta := &d.fields[fieldMetadata]; meta.kind == kindObject {
-		m.Metadata = append(json.RawMessage(nil), d.data[meta.start:meta.end]...)
-	}
-	if ts := &d.fields[fieldTimestamp]; ts.kind == kindNumber {
-		m.Timestamp = parseInt64(d.data[ts.start:ts.end])
-	}
-	return nil
-}
-
-// write appends the decoded form of a string value to b.
-func (d *decoder) write(b *strings.Builder, v *span) {
-	raw := v.inner(d.data)
-	if v.plain() {
-		b.Write(raw)
-		return
-	}
-	for i := 0; i < len(raw); {
-		j, r, next := unquoteStep(raw, i)
-		b.Write(raw[i:j])
-		if r >= 0 {
-			b.WriteRune(r)
-		}
-		i = next
-	}
-}
-
-// parseInt64 returns the value of a valid JSON number when it is written as an integer
-// (no fraction or exponent) that fits int64, and 0 otherwise.
-func parseInt64(num []byte) int64 {
-	neg := num[0] == '-'
-	if neg {
-		num = num[1:]
-	}
-	if len(num) > 19 {
-		return 0
-	}
-	var u uint64
-	for _, c := range num {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		u = u*10 + uint64(c-'0') // 19 digits cannot overflow uint64
-	}
-	switch {
-	case !neg && u <= 1<<63-1:
-		return int64(u)
-	case neg && u <= 1<<63:
-		return -int64(u-1) - 1
-	}
-	return 0
-}
-
-// typeText shows the "type" value as a JavaScript template literal would (see Decode).
-func (d *decoder) typeText() string {
-	v := &d.fields[fieldType]
-	text := d.data[v.start:v.end]
-	switch v.kind {
-	case kindMissing:
-		return "undefined"
-	case kindString:
-		return string(appendUnquoted(nil, v.inner(d.data)))
-	case kindObject:
-		return "[object Object]"
-	case kindArray:
-		return string(appendArrayText(nil, text))
-	}
-	return string(text) // a number, true, false or null: its JSON text
-}
-
-// appendArrayText appends what JavaScript's Array.prototype.toString gives for the valid JSON
-// array text: the elements' forms joined by ",", where a nested array is joined the same way,
-// null is empty, an object is [object Object], a string is itself and a number is its JSON
-// text. It walks the text once, without recursion: outside objects (which are skipped whole),
-// every comma separates array elements.
-func appendArrayText(dst, text []byte) []byte {
-	for i := 1; i < len(text); {
-		switch c := text[i]; c {
-		case ',':
-			dst = append(dst, ',')
-			i++
-		case '"':
-			end, _, _ := scanString(text, i)
-			dst = appendUnquoted(dst, text[i+1:end-1])
-			i = end
-		case '{':
-			dst = append(dst, "[object Object]"...)
-			i = skipValue(text, i, 0)
-		case 'n':
-			i += len("null")
-		case 't':
-			dst = append(dst, "true"...)
-			i += len("true")
-		case 'f':
-			dst = append(dst, "false"...)
-			i += len("false")
-		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-			end := scanNumber(text, i)
-			dst = append(dst, text[i:end]...)
-			i = end
-		default: // whitespace, '[' and ']'
-			i++
-		}
-	}
-	return dst
 }

@@ -2,11 +2,24 @@ package core
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"slices"
 	"unicode/utf8"
 )
 
-const hexDigits = "0123456789abcdef"
+// The encoder writes into the spare capacity of its buffer by index, with whole 8-byte and
+// 4-byte stores where it can, and checks for room only where the output can outgrow the
+// input. Its room rule: before appendEscaped writes a string s at j, len(buf)-j >= len(s)+16,
+// and it returns with at least 16 bytes to spare, enough for the next key and a word store.
+
+// spare is how many bytes the encoder wants beyond the output it has still to write.
+const spare = 16
+
+// grow returns buf (used up to j) resliced to its capacity, with at least n bytes from j.
+func grow(buf []byte, j, n int) []byte {
+	buf = slices.Grow(buf[:j], n)
+	return buf[:cap(buf)]
+}
 
 // load64 returns s[0:8] as a little-endian word; the compiler turns it into one load.
 func load64(s string) uint64 {
@@ -15,23 +28,62 @@ func load64(s string) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// appendString appends s to dst as a quoted JSON string, escaping as the Codec notes in
-// codec.go say: the output equals encoding/json's with HTML escaping turned off.
-//
-// It scans eight bytes at a time and stores each word to the output as it goes, before it
-// knows whether the word holds a byte that needs attention; when one does, only the bytes
-// before it are kept. So runs of plain text cost one load, a few ALU operations and one store
-// per eight bytes, and no call. The output slice keeps this invariant: from j on it has room
-// for the rest of s copied unchanged, the closing quote, and one spare word.
-func appendString(dst []byte, s string) []byte {
-	j := len(dst)
-	if cap(dst)-j < len(s)+10 {
-		dst = slices.Grow(dst, len(s)+10)
+// load32 returns s[0:4] as a little-endian word.
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// appendEscaped writes s at buf[j:] escaped for the inside of a JSON string and returns the
+// buffer and the index past it. It handles the common case, a string with nothing to escape,
+// without a call: strings of 4 to 7 bytes with two overlapping 4-byte words, longer ones eight
+// bytes at a time, each word stored before it is checked (see escapeFrom), with a last word
+// that overlaps the one before it. Anything else goes to escapeFrom.
+func appendEscaped(buf []byte, j int, s string) ([]byte, int) {
+	n := len(s)
+	if len(buf)-j < n+spare {
+		buf = grow(buf, j, n+spare)
 	}
-	buf := dst[:cap(dst)]
-	buf[j] = '"'
-	j++
+	if n < 8 {
+		if n >= 4 {
+			lo, hi := load32(s[:4]), load32(s[n-4:])
+			if specialMask(uint64(lo)|uint64(hi)<<32) == 0 {
+				binary.LittleEndian.PutUint32(buf[j:j+4], lo)
+				binary.LittleEndian.PutUint32(buf[j+n-4:j+n], hi)
+				return buf, j + n
+			}
+		}
+		return escapeFrom(buf, j, s, 0)
+	}
 	i := 0
+	for ; i+8 <= n; i += 8 {
+		w := load64(s[i : i+8])
+		binary.LittleEndian.PutUint64(buf[j:j+8], w)
+		if m := specialMask(w); m != 0 {
+			k := firstFlagged(m)
+			return escapeFrom(buf, j+k, s, i+k)
+		}
+		j += 8
+	}
+	if i < n {
+		// s[n-8:i] went out unchanged just before j, so the last word can overlap them.
+		w := load64(s[n-8:])
+		if specialMask(w) != 0 {
+			return escapeFrom(buf, j, s, i)
+		}
+		back := 8 - (n - i)
+		binary.LittleEndian.PutUint64(buf[j-back:j-back+8], w)
+		j += n - i
+	}
+	return buf, j
+}
+
+// escapeFrom writes s[i:] at buf[j:] escaped, as appendEscaped, and handles everything:
+// escapes, non-ASCII text, invalid UTF-8 and the line separators. It keeps the room rule:
+// from j there is room for the rest of s unchanged plus spare, so each clean word can be
+// stored whole before it is checked; if the word holds a byte that needs attention, only the
+// bytes before it are kept (j advances past them) and the rest is overwritten.
+func escapeFrom(buf []byte, j int, s string, i int) ([]byte, int) {
 	for {
 		for i+8 <= len(s) {
 			w := load64(s[i : i+8])
@@ -51,16 +103,15 @@ func appendString(dst []byte, s string) []byte {
 			j++
 		}
 		if i >= len(s) {
-			break
+			return buf, j
 		}
 	special:
 		if c := s[i]; c < utf8.RuneSelf {
-			// An escape takes at most 6 bytes for 1.
-			if len(buf)-j < len(s)-i+15 {
-				buf = slices.Grow(buf[:j], len(s)-i+15)
-				buf = buf[:cap(buf)]
+			// An escape is at most 6 bytes for 1, stored as a whole word.
+			if len(buf)-j < len(s)-i+spare+8 {
+				buf = grow(buf, j, len(s)-i+spare+8)
 			}
-			e := asciiEscape[c&0x7f]
+			e := asciiEscape[c]
 			binary.LittleEndian.PutUint64(buf[j:j+8], e)
 			j += int(e >> 56)
 			i++
@@ -73,9 +124,8 @@ func appendString(dst []byte, s string) []byte {
 			case n == 0 || (n == 3 && s[i] == 0xe2 && s[i+1] == 0x80 && s[i+2]&^1 == 0xa8):
 				// Invalid UTF-8 becomes \ufffd; U+2028 and U+2029 (E2 80 A8 and E2 80 A9),
 				// which end lines in JavaScript source, become \u2028 and \u2029.
-				if len(buf)-j < len(s)-i+15 {
-					buf = slices.Grow(buf[:j], len(s)-i+15)
-					buf = buf[:cap(buf)]
+				if len(buf)-j < len(s)-i+spare+8 {
+					buf = grow(buf, j, len(s)-i+spare+8)
 				}
 				if n == 0 {
 					copy(buf[j:j+6], `\ufffd`)
@@ -97,8 +147,6 @@ func appendString(dst []byte, s string) []byte {
 			}
 		}
 	}
-	buf[j] = '"'
-	return buf[:j+1]
 }
 
 // asciiEscape holds, for each ASCII byte that needs escaping in a JSON string, its escape in
@@ -134,49 +182,63 @@ var asciiEscape = func() (t [128]uint64) {
 	return t
 }()
 
-// digitPairs holds the two-digit decimal forms of 0 to 99.
-const digitPairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
-	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" +
-	"60616263646566676869" + "70717273747576777879" + "80818283848586878889" +
-	"90919293949596979899"
+const hexDigits = "0123456789abcdef"
 
-// appendInt appends the decimal form of v to dst, as strconv.AppendInt(dst, v, 10) does, two
-// digits at a time and with 32-bit arithmetic for each group of eight digits.
-func appendInt(dst []byte, v int64) []byte {
+// digits8 returns the eight decimal digits of v < 1e8, with leading zeros, as the values 0 to
+// 9 in the bytes of a word, the first digit in the low byte. It splits v into halves, quarters
+// and digits in parallel lanes of one word, dividing by multiplying with a reciprocal.
+func digits8(v uint32) uint64 {
+	// Two 32-bit lanes: the high four digits, then the low four.
+	hi := v / 10000
+	x := uint64(hi) | uint64(v-hi*10000)<<32
+	// Four 16-bit lanes of two digits: n/100 == n*10486>>20 for n < 10000.
+	top := (x * 10486 >> 20) & 0x0000007f0000007f
+	x = top | (x-top*100)<<16
+	// Eight byte lanes of one digit: n/10 == n*103>>10 for n < 100.
+	tens := (x * 103 >> 10) & 0x000f000f000f000f
+	return tens | (x-tens*10)<<8
+}
+
+// putInt writes the decimal form of v at buf[j:], which has room for 32 bytes, and returns
+// the index past it. It produces what strconv.AppendInt(nil, v, 10) does, eight digits at a
+// time.
+func putInt(buf []byte, j int, v int64) int {
 	u := uint64(v)
 	if v < 0 {
-		dst = append(dst, '-')
+		buf[j] = '-'
+		j++
 		u = -u
 	}
-	if u < 10 {
-		return append(dst, byte('0'+u))
+	switch {
+	case u < 1e8:
+		return putLeading(buf, j, uint32(u))
+	case u < 1e16:
+		j = putLeading(buf, j, uint32(u/1e8))
+		return put8(buf, j, uint32(u%1e8))
+	default:
+		j = putLeading(buf, j, uint32(u/1e16))
+		u %= 1e16
+		j = put8(buf, j, uint32(u/1e8))
+		return put8(buf, j, uint32(u%1e8))
 	}
-	var buf [20]byte
-	i := len(buf)
-	for u >= 1e8 {
-		q := u / 1e8
-		r := uint32(u - q*1e8)
-		for k := 0; k < 4; k++ {
-			p := (r % 100) * 2
-			r /= 100
-			i -= 2
-			buf[i], buf[i+1] = digitPairs[p], digitPairs[p+1]
-		}
-		u = q
+}
+
+const asciiZeros = swarLo * '0'
+
+// putLeading writes v < 1e8 without leading zeros (but at least one digit).
+func putLeading(buf []byte, j int, v uint32) int {
+	d := digits8(v)
+	zeros := 7
+	if d != 0 {
+		zeros = bits.TrailingZeros64(d) >> 3
 	}
-	r := uint32(u)
-	for r >= 100 {
-		p := (r % 100) * 2
-		r /= 100
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[p], digitPairs[p+1]
-	}
-	if r >= 10 {
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[r*2], digitPairs[r*2+1]
-	} else {
-		i--
-		buf[i] = byte('0' + r)
-	}
-	return append(dst, buf[i:]...)
+	// The leading zeros are the low bytes: shift them out.
+	binary.LittleEndian.PutUint64(buf[j:j+8], (d+asciiZeros)>>(8*zeros))
+	return j + 8 - zeros
+}
+
+// put8 writes v < 1e8 as eight digits, with leading zeros.
+func put8(buf []byte, j int, v uint32) int {
+	binary.LittleEndian.PutUint64(buf[j:j+8], digits8(v)+asciiZeros)
+	return j + 8
 }

@@ -3,7 +3,6 @@ package core
 import (
 	"encoding/binary"
 	"math/bits"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -16,20 +15,20 @@ const (
 )
 
 // specialMask returns w (eight string bytes, the first in the low byte) with the high bit set in
-// every byte that is a control character, '"', '\\' or not ASCII. Only the lowest set bit is
-// reliable: a subtraction's borrow can flag the byte above a true match as well. Callers jump
-// to the first flagged byte and rescan from there, so false positives are never looked at.
+// the first byte that is a control character, '"', '\\' or not ASCII. Only that lowest set bit
+// is reliable: a subtraction's borrow, and bytes of 0x80 and above, can flag later bytes too.
+// Callers jump to the first flagged byte and rescan from there, so those are never looked at.
+//
+// Each term flags one kind of byte and, through its borrow, possibly the bytes above it; a byte
+// that is not ASCII is flagged by w itself, so the terms need not mask it out.
 func specialMask(w uint64) uint64 {
-	q := w ^ (swarLo * '"')
-	b := w ^ (swarLo * '\\')
-	return ((w-swarLo*0x20)&^w | (q-swarLo)&^q | (b-swarLo)&^b | w) & swarHi
+	return (w | (w - swarLo*0x20) | ((w ^ swarLo*'"') - swarLo) | ((w ^ swarLo*'\\') - swarLo)) & swarHi
 }
 
 // backslashOrHighMask is specialMask for the inside of an already validated string, where only
 // escapes and non-ASCII bytes (which may be invalid UTF-8) need attention.
 func backslashOrHighMask(w uint64) uint64 {
-	b := w ^ (swarLo * '\\')
-	return ((b-swarLo)&^b | w) & swarHi
+	return (w | ((w ^ swarLo*'\\') - swarLo)) & swarHi
 }
 
 // firstFlagged returns the index of the byte whose high bit is the lowest one set in mask.
@@ -342,79 +341,4 @@ func skipValue(data []byte, i, depth int) int {
 			}
 		}
 	}
-}
-
-// unquoteStep looks at raw[i:], part of the inside of a string that scanString accepted. It
-// returns the end j of the run raw[i:j] that decodes to itself, the rune r that the escape or
-// invalid UTF-8 byte at raw[j] decodes to (r < 0 when the run reaches the end of raw), and the
-// index next just past that escape or byte.
-//
-// Like encoding/json, a \u escape of a high surrogate followed by a \u escape of a low one is
-// one rune; any other surrogate escape decodes to U+FFFD and consumes only its own six bytes
-// (so "\uD800\u0041" is U+FFFD then "A"); each invalid UTF-8 byte decodes to U+FFFD.
-func unquoteStep(raw []byte, i int) (j int, r rune, next int) {
-	j = i
-	for {
-		for j+8 <= len(raw) {
-			if m := backslashOrHighMask(binary.LittleEndian.Uint64(raw[j:])); m != 0 {
-				j += firstFlagged(m)
-				goto special
-			}
-			j += 8
-		}
-		for j < len(raw) && raw[j] < utf8.RuneSelf && raw[j] != '\\' {
-			j++
-		}
-		if j >= len(raw) {
-			return j, -1, j
-		}
-	special:
-		if raw[j] == '\\' {
-			break
-		}
-		n := runeLen(raw[j:])
-		if n == 0 {
-			return j, utf8.RuneError, j + 1
-		}
-		j += n
-	}
-	switch e := raw[j+1]; e {
-	case 'u':
-		r = hex4(raw[j+2 : j+6])
-		if !utf16.IsSurrogate(r) {
-			return j, r, j + 6
-		}
-		if j+12 <= len(raw) && raw[j+6] == '\\' && raw[j+7] == 'u' {
-			if pair := utf16.DecodeRune(r, hex4(raw[j+8:j+12])); pair != utf8.RuneError {
-				return j, pair, j + 12
-			}
-		}
-		return j, utf8.RuneError, j + 6
-	case 'b':
-		return j, '\b', j + 2
-	case 'f':
-		return j, '\f', j + 2
-	case 'n':
-		return j, '\n', j + 2
-	case 'r':
-		return j, '\r', j + 2
-	case 't':
-		return j, '\t', j + 2
-	default: // '"', '\\' or '/'
-		return j, rune(e), j + 2
-	}
-}
-
-// appendUnquoted appends the decoded form of raw, the inside of a string that scanString
-// accepted, to dst.
-func appendUnquoted(dst, raw []byte) []byte {
-	for i := 0; i < len(raw); {
-		j, r, next := unquoteStep(raw, i)
-		dst = append(dst, raw[i:j]...)
-		if r >= 0 {
-			dst = utf8.AppendRune(dst, r)
-		}
-		i = next
-	}
-	return dst
 }

@@ -124,7 +124,7 @@ func TestAppendMessageMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-func TestAppendInt(t *testing.T) {
+func TestPutInt(t *testing.T) {
 	vals := []int64{0, 1, -1, 9, 10, 99, 100, 101, 999, 1000, 12345678, 99999999, 100000000,
 		123456789, 1700000000123, 9999999999999999, 1e18, math.MaxInt64, math.MinInt64,
 		math.MinInt64 + 1, -1700000000123}
@@ -132,8 +132,9 @@ func TestAppendInt(t *testing.T) {
 		vals = append(vals, p-1, p, p+1, -p)
 	}
 	for _, v := range vals {
-		if got, want := string(appendInt(nil, v)), strconv.FormatInt(v, 10); got != want {
-			t.Errorf("appendInt(%d) = %s", v, got)
+		buf := make([]byte, 40)
+		if got, want := string(buf[:putInt(buf, 3, v)][3:]), strconv.FormatInt(v, 10); got != want {
+			t.Errorf("putInt(%d) = %s", v, got)
 		}
 	}
 }

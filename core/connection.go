@@ -42,11 +42,15 @@ type connection struct {
 	cursor      uint64 // last session sequence queued for this connection
 	replaying   bool
 	pending     []pendingFrame
+	streamSeq   map[string]uint64 // last delta queued per running stream
 }
 
+// pendingFrame is a live record (or, with delta set, a stream delta) that arrived while the
+// connection's replay was being read.
 type pendingFrame struct {
 	seq   uint64
 	frame outFrame
+	delta *deltaPart
 }
 
 func newConnection(h *Hub, ws Conn, info ConnInfo) *connection {
@@ -219,6 +223,12 @@ func (c *connection) readFrame(r io.Reader) error {
 		}
 		c.sendError(e)
 		h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Err: e})
+		return nil
+	}
+	if id, ok := cancelRequest(&m); ok {
+		h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
+		c.cancelStream(id)
+		h.frameIn(FrameIn{Phase: FrameHandled, ConnID: c.id, SessionID: c.info.SessionID, Message: &m})
 		return nil
 	}
 	if m.ID == "" {

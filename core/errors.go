@@ -17,6 +17,9 @@ const (
 	CodeRateLimited = "RATE_LIMITED"
 	// CodeSessionNotFound: the requested session does not exist or may not be read.
 	CodeSessionNotFound = "SESSION_NOT_FOUND"
+	// CodeStreamLost is carried by the final message of a stream whose producer stopped
+	// renewing its lease (its instance died or lost the store).
+	CodeStreamLost = "STREAM_LOST"
 	// CodeReplayGap is carried by a system envelope (not an error) that says a replay may
 	// have missed messages because they are no longer retained.
 	CodeReplayGap = "REPLAY_GAP"

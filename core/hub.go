@@ -36,9 +36,10 @@ type ConnInfo struct {
 //
 // A Hub is safe for concurrent use. Create it with NewHub and stop it with Shutdown.
 type Hub struct {
-	opts  Options
-	log   *slog.Logger
-	store Store
+	opts    Options
+	log     *slog.Logger
+	store   Store
+	streams StreamStore // the store's stream part; nil without a store
 
 	mu       sync.Mutex
 	closing  bool
@@ -46,19 +47,27 @@ type Hub struct {
 	sessions map[string]*session
 	wg       sync.WaitGroup // Serve calls and session fetchers
 
-	baseCtx    context.Context // cancelled by Shutdown
+	baseCtx    context.Context // ends session-mode handlers and fetchers; see closeAll
 	baseCancel context.CancelFunc
 	pingFrame  []byte
+
+	runningMu sync.Mutex
+	running   map[streamKey]*Stream // streams produced on this hub, for cancel requests
 }
+
+type streamKey struct{ session, stream string }
 
 // NewHub returns a Hub configured by opts (see Options for defaults).
 func NewHub(opts Options) *Hub {
 	o := opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
+	streams, _ := o.Store.(StreamStore) // TEMP until Store embeds StreamStore
 	return &Hub{
 		opts:       o,
 		log:        o.Logger,
 		store:      o.Store,
+		streams:    streams,
+		running:    make(map[streamKey]*Stream),
 		conns:      make(map[*connection]struct{}),
 		sessions:   make(map[string]*session),
 		baseCtx:    ctx,
@@ -101,8 +110,10 @@ func (h *Hub) Serve(ctx context.Context, c Conn, info ConnInfo) error {
 
 // Shutdown closes every connection with 1001 (going away) so clients reconnect elsewhere,
 // refuses new ones, and waits until every connection and goroutine of the hub has ended.
-// Queued frames are flushed first. If ctx ends before that, the remaining connections are
-// closed abruptly and Shutdown returns ctx.Err() once they have stopped.
+// Queued frames are flushed first. In session mode, handlers that are still producing a
+// reply (a stream) may finish it meanwhile: clients that reconnect to another instance see
+// the rest. If ctx ends first, handler contexts are cancelled, the remaining connections
+// are closed abruptly, and Shutdown returns ctx.Err() once everything has stopped.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	return h.closeAll(ctx, CloseGoingAway, "server shutting down")
 }
@@ -134,6 +145,7 @@ func (h *Hub) closeAll(ctx context.Context, code int, reason string) error {
 	case <-done:
 	case <-ctx.Done():
 		err = ctx.Err()
+		h.baseCancel()
 		h.mu.Lock()
 		for c := range h.conns {
 			c.abort()
@@ -143,6 +155,32 @@ func (h *Hub) closeAll(ctx context.Context, code int, reason string) error {
 	}
 	h.baseCancel()
 	return err
+}
+
+// registerStream records a stream produced on this hub so cancel requests can reach it.
+func (h *Hub) registerStream(sessionID string, s *Stream) {
+	h.runningMu.Lock()
+	h.running[streamKey{sessionID, s.id}] = s
+	h.runningMu.Unlock()
+}
+
+func (h *Hub) unregisterStream(sessionID string, s *Stream) {
+	h.runningMu.Lock()
+	delete(h.running, streamKey{sessionID, s.id})
+	h.runningMu.Unlock()
+}
+
+// cancelLocalStream cancels the stream if this hub produces it, reporting whether it did.
+// It never blocks.
+func (h *Hub) cancelLocalStream(sessionID, streamID string) bool {
+	h.runningMu.Lock()
+	s := h.running[streamKey{sessionID, streamID}]
+	h.runningMu.Unlock()
+	if s == nil {
+		return false
+	}
+	s.cancel(ErrStreamCancelled)
+	return true
 }
 
 // ConnCount returns the number of connections being served.

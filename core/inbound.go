@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -36,7 +37,7 @@ func (c *connection) enqueueInbound(m Message) error {
 	c.inbox = append(c.inbox, m)
 	if !c.handling {
 		c.handling = true
-		c.workers.Add(1)
+		c.hub.wg.Add(1) // the hub owns handler runs: in session mode they may outlive the connection
 		go c.handleLoop()
 	}
 	return nil
@@ -44,7 +45,7 @@ func (c *connection) enqueueInbound(m Message) error {
 
 // handleLoop processes the inbox in order and exits when it is empty.
 func (c *connection) handleLoop() {
-	defer c.workers.Done()
+	defer c.hub.wg.Done()
 	for {
 		c.mu.Lock()
 		if len(c.inbox) == 0 || c.ctx.Err() != nil {
@@ -86,23 +87,31 @@ func (c *connection) process(m Message) {
 			return
 		}
 	} else if c.sess != nil {
-		c.sess.broadcastEphemeral(&m)
+		ctx, cancel := h.storeCtx(c.ctx)
+		err := h.streams.Publish(ctx, sid, m)
+		cancel()
+		if err != nil && c.ctx.Err() == nil {
+			h.log.Warn("chatwire: typing indicator not published", "session", sid, "conn", c.id, "err", err)
+		}
 	}
 	if h.opts.Handler == nil {
 		h.frameIn(FrameIn{Phase: FrameHandled, ConnID: c.id, SessionID: sid, Message: &m})
 		return
 	}
 	req := &Request{Message: m, SessionID: sid, ConnID: c.id, Principal: c.info.Principal, Header: c.info.Header}
-	w := &ReplyWriter{c: c}
+	ctx, cancel := c.requestContext()
+	defer cancel(nil)
+	w := &ReplyWriter{c: c, ctx: ctx, cancel: cancel}
 	start := time.Now()
-	err := c.callHandler(req, w)
+	err := c.callHandler(ctx, req, w)
+	w.endOpen(err)
 	d := time.Since(start)
 	if err == nil {
 		h.frameIn(FrameIn{Phase: FrameHandled, ConnID: c.id, SessionID: sid, Message: &req.Message, Duration: d})
 		return
 	}
-	if c.ctx.Err() != nil && errors.Is(err, c.ctx.Err()) {
-		return // the connection ended while the handler ran
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return // the connection ended, the hub shut down or a client cancelled the stream
 	}
 	var e *Error
 	if !errors.As(err, &e) {
@@ -114,14 +123,63 @@ func (c *connection) process(m Message) {
 }
 
 // callHandler runs the handler, turning a panic into an error.
-func (c *connection) callHandler(req *Request, w *ReplyWriter) (err error) {
+func (c *connection) callHandler(ctx context.Context, req *Request, w *ReplyWriter) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.hub.log.Error("chatwire: handler panicked", "session", req.SessionID, "conn", c.id, "panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("chatwire: handler panic: %v", r)
 		}
 	}()
-	return c.hub.opts.Handler.ServeChat(c.ctx, req, w)
+	return c.hub.opts.Handler.ServeChat(ctx, req, w)
+}
+
+// requestContext returns the handler's context. Without a store it ends with the
+// connection. With a store, replies belong to the session (they are stored and replayed),
+// so it outlives the connection: it ends when a client cancels the request's stream or the
+// hub's shutdown deadline passes. It keeps the values of the connection's context.
+func (c *connection) requestContext() (context.Context, context.CancelCauseFunc) {
+	if c.sess == nil {
+		return context.WithCancelCause(c.ctx)
+	}
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(c.ctx))
+	stop := context.AfterFunc(c.hub.baseCtx, func() { cancel(ErrHubClosed) })
+	return ctx, func(cause error) {
+		stop()
+		cancel(cause)
+	}
+}
+
+// cancelStream handles a client's cancel request: the stream stops on whichever instance
+// produces it.
+func (c *connection) cancelStream(streamID string) {
+	h := c.hub
+	if h.cancelLocalStream(c.info.SessionID, streamID) || c.sess == nil {
+		return
+	}
+	ctx, cancel := h.storeCtx(c.ctx)
+	defer cancel()
+	if err := h.streams.StreamCancel(ctx, c.info.SessionID, streamID); err != nil && c.ctx.Err() == nil {
+		h.log.Warn("chatwire: cancel request not published", "session", c.info.SessionID, "conn", c.id, "err", err)
+		c.sendError(WrapError(CodeStoreUnavailable, "Cancel request could not be delivered; please retry", err))
+	}
+}
+
+// cancelRequest reports whether m is a client's cancel request:
+// {"type":"system","content":…,"metadata":{"stream":{"id":"<stream id>","action":"cancel"}}}.
+func cancelRequest(m *Message) (streamID string, ok bool) {
+	if m.Type != TypeSystem || len(m.Metadata) == 0 {
+		return "", false
+	}
+	var v struct {
+		Stream struct {
+			ID     string `json:"id"`
+			Action string `json:"action"`
+		} `json:"stream"`
+	}
+	if json.Unmarshal(m.Metadata, &v) != nil || v.Stream.Action != "cancel" || v.Stream.ID == "" {
+		return "", false
+	}
+	return v.Stream.ID, true
 }
 
 // sendError sends an error envelope for e to this connection only. Only e.Code and

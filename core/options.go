@@ -53,6 +53,14 @@ type Options struct {
 	// StoreTimeout bounds each Store call the hub makes. Default: 5s.
 	StoreTimeout time.Duration
 
+	// StreamLease is how long a streamed reply may go without a sign of life from the
+	// instance producing it (producers renew it every StreamLease/3, even while the model
+	// is silent). A watcher on any instance that sees the lease run out ends the stream with
+	// state "error" (code STREAM_LOST), so no stream hangs forever: watchers see the end
+	// within about StreamLease plus one store round trip of the producer's loss.
+	// Default: 10s.
+	StreamLease time.Duration
+
 	// OnConnect is called when a connection has joined its session (after any replay was
 	// queued). Default: nil. A panic in it is recovered and logged.
 	OnConnect func(ConnEvent)
@@ -83,6 +91,7 @@ const (
 	DefaultMaxStoredMessages = 100
 	DefaultSendQueueSize     = 256
 	DefaultStoreTimeout      = 5 * time.Second
+	DefaultStreamLease       = 10 * time.Second
 )
 
 // withDefaults returns a copy of o with every zero field set to its default.
@@ -113,6 +122,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.StoreTimeout <= 0 {
 		o.StoreTimeout = DefaultStoreTimeout
+	}
+	if o.StreamLease <= 0 {
+		o.StreamLease = DefaultStreamLease
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

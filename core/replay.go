@@ -1,11 +1,15 @@
 package core
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
-// join attaches the connection to its session and, when the client asked for it, queues
-// the replay of every stored message after LastMessageID. Live records that arrive while
-// the history is read are held back and queued after it, skipping any already replayed,
-// so the client sees no gap and no duplicate. It returns the number of replayed records.
+// join attaches the connection to its session and queues, before any live frame, the replay
+// of every stored message after LastMessageID (when the client asked for it) and one
+// compacted frame per running stream. Live frames that arrive meanwhile are held back and
+// queued after them, skipping what was already queued, so the client sees no gap and no
+// duplicate. It returns the number of replayed records.
 func (c *connection) join(ctx context.Context) (int, error) {
 	h := c.hub
 	s, err := h.acquireSession(ctx, c.info.SessionID)
@@ -18,21 +22,27 @@ func (c *connection) join(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	c.mu.Lock()
 	c.cursor = s.cursor
-	c.replaying = last != ""
+	c.replaying = true
 	c.mu.Unlock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
-	if last == "" {
-		return 0, nil
-	}
 
 	sctx, cancel := h.storeCtx(ctx)
 	defer cancel()
-	anchor, found, err := h.store.Lookup(sctx, s.id, last)
-	if err != nil {
-		return 0, err
+	var page Page
+	var anchor uint64
+	found := true
+	if last != "" {
+		if anchor, found, err = h.store.Lookup(sctx, s.id, last); err != nil {
+			return 0, err
+		}
+		if page, err = h.store.Read(sctx, s.id, anchor); err != nil {
+			return 0, err
+		}
 	}
-	page, err := h.store.Read(sctx, s.id, anchor)
+	// Running streams are read after the history: a stream that ended in between is in
+	// the page or arrives live; one still running is sent compacted.
+	running, err := h.streams.StreamSnapshot(sctx, s.id)
 	if err != nil {
 		return 0, err
 	}
@@ -45,20 +55,38 @@ func (c *connection) join(ctx context.Context) (int, error) {
 		m := page.Records[i].Message
 		c.enqueueLocked(outFrame{data: AppendMessage(make([]byte, 0, 128+len(m.Content)+len(m.Metadata)), &m), msg: &m}, true)
 	}
-	c.cursor = max(c.cursor, page.Head, anchor)
-	if !found || page.Trimmed {
-		reason := "trimmed"
-		if !found {
-			reason = "unknown_id"
+	if last != "" {
+		c.cursor = max(c.cursor, page.Head, anchor)
+		if !found || page.Trimmed {
+			reason := "trimmed"
+			if !found {
+				reason = "unknown_id"
+			}
+			g := gapMessage(reason)
+			c.enqueueLocked(outFrame{data: AppendMessage(nil, g), msg: g}, true)
 		}
-		g := gapMessage(reason)
-		c.enqueueLocked(outFrame{data: AppendMessage(nil, g), msg: g}, true)
+	}
+	for _, st := range running {
+		if st.Expired {
+			continue // a watcher ends it; its final message arrives live
+		}
+		c.queueDeltaLocked(&deltaPart{stream: st.ID, seq: st.Seq, started: st.Started, text: []byte(st.Content), resume: true})
+		if w := s.streams[st.ID]; w == nil {
+			s.streams[st.ID] = &streamWatch{seq: st.Seq, started: st.Started, deadline: time.Now().Add(h.opts.StreamLease)}
+			s.armWatchLocked()
+		} else if w.seq < st.Seq {
+			s.needStreams = true // the session fell behind this stream: bring every connection up to date
+			s.startFetchLocked()
+		}
 	}
 	c.replaying = false
 	pending := c.pending
 	c.pending = nil
 	for _, p := range pending {
-		if p.seq > c.cursor {
+		switch {
+		case p.delta != nil:
+			c.queueDeltaLocked(p.delta)
+		case p.seq > c.cursor:
 			c.cursor = p.seq
 			c.enqueueLocked(p.frame, false)
 		}

@@ -11,7 +11,10 @@ import (
 // sent to the connection the request came from. A ReplyWriter is valid only during the
 // ServeChat call it was passed to, and is not safe for concurrent use.
 type ReplyWriter struct {
-	c *connection
+	c       *connection
+	ctx     context.Context // the request context; streams cancel it
+	cancel  context.CancelCauseFunc
+	streams []*Stream // streams started by this request, ended when the handler returns
 }
 
 // Send completes m and sends it: an empty ID gets a new one, an empty Type becomes
@@ -48,11 +51,15 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 		}
 		return nil
 	}
+	h := c.hub
 	if m.Type == TypeTyping {
-		c.sess.broadcastEphemeral(&m)
+		sctx, cancel := h.storeCtx(ctx)
+		defer cancel()
+		if err := h.streams.Publish(sctx, c.info.SessionID, m); err != nil {
+			return WrapError(CodeStoreUnavailable, "Typing indicator could not be published", err)
+		}
 		return nil
 	}
-	h := c.hub
 	sctx, cancel := h.storeCtx(ctx)
 	defer cancel()
 	if _, err := h.store.Append(sctx, c.info.SessionID, m, h.opts.MaxStoredMessages); err != nil {

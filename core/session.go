@@ -29,7 +29,10 @@ type session struct {
 	initialized bool
 	fetching    bool
 	needFetch   bool
+	needStreams bool // the running streams must be read again (see syncStreams)
 	closed      bool
+	streams     map[string]*streamWatch
+	watch       *time.Timer
 }
 
 // acquireSession returns the running session id, starting it (subscribe, read the head)
@@ -51,7 +54,7 @@ func (h *Hub) acquireSession(ctx context.Context, id string) (*session, error) {
 		}
 		return s, nil
 	}
-	s := &session{hub: h, id: id, ready: make(chan struct{}), stop: make(chan struct{}), refs: 1, conns: make(map[*connection]struct{})}
+	s := &session{hub: h, id: id, ready: make(chan struct{}), stop: make(chan struct{}), refs: 1, conns: make(map[*connection]struct{}), streams: make(map[string]*streamWatch)}
 	h.sessions[id] = s
 	h.mu.Unlock()
 
@@ -79,6 +82,9 @@ func (h *Hub) releaseSession(s *session) {
 	}
 	s.mu.Lock()
 	s.closed = true
+	if s.watch != nil {
+		s.watch.Stop()
+	}
 	s.mu.Unlock()
 	close(s.stop)
 	if s.cancelSub != nil {
@@ -118,6 +124,16 @@ func (s *session) notify(n Notification) {
 	if s.closed {
 		return
 	}
+	if n.Ephemeral != nil {
+		s.deliverEphemeralLocked(n.Ephemeral)
+		return
+	}
+	if n.Stream != nil {
+		s.onStreamEventLocked(n)
+		if n.Stream.Kind != StreamEnded {
+			return
+		}
+	}
 	if n.Resync || !s.initialized || s.fetching || n.Record.Seq > s.cursor+1 {
 		s.needFetch = true
 		if s.initialized {
@@ -148,22 +164,31 @@ func (s *session) fetchLoop() {
 	backoff := 50 * time.Millisecond
 	for {
 		s.mu.Lock()
-		if s.closed || !s.needFetch {
+		if s.closed || (!s.needFetch && !s.needStreams) {
 			s.fetching = false
 			s.mu.Unlock()
 			return
 		}
-		s.needFetch = false
+		fetchRecords, fetchStreams := s.needFetch, s.needStreams
+		s.needFetch, s.needStreams = false, false
 		from := s.cursor
 		s.mu.Unlock()
 
-		ctx, cancel := h.storeCtx(h.baseCtx)
-		page, err := h.store.Read(ctx, s.id, from)
-		cancel()
+		var page Page
+		var err error
+		if fetchRecords {
+			ctx, cancel := h.storeCtx(h.baseCtx)
+			page, err = h.store.Read(ctx, s.id, from)
+			cancel()
+		}
+		if err == nil && fetchStreams {
+			err = s.syncStreams()
+		}
 		if err != nil {
 			h.log.Warn("chatwire: catching up from store failed", "session", s.id, "err", err)
 			s.mu.Lock()
-			s.needFetch = true
+			s.needFetch = s.needFetch || fetchRecords
+			s.needStreams = s.needStreams || fetchStreams
 			s.mu.Unlock()
 			t := time.NewTimer(backoff)
 			select {
@@ -214,12 +239,10 @@ func (s *session) gapLocked(reason string) {
 	}
 }
 
-// broadcastEphemeral delivers m (a typing envelope) to the session's local connections
-// without storing it.
-func (s *session) broadcastEphemeral(m *Message) {
+// deliverEphemeralLocked delivers m (a typing envelope published through the store) to
+// the session's connections. s.mu must be held.
+func (s *session) deliverEphemeralLocked(m *Message) {
 	f := outFrame{data: AppendMessage(make([]byte, 0, 128+len(m.Content)), m), msg: m}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for c := range s.conns {
 		c.mu.Lock()
 		if !c.replaying {

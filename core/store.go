@@ -18,6 +18,12 @@ type Notification struct {
 	// pub/sub connection was re-established). Record is then zero, and the subscriber must
 	// read the history after the last sequence it delivered.
 	Resync bool
+	// Stream, when set, reports a stream event (see StreamStore). For StreamEnded, Record is
+	// the stream's final message; for other kinds Record is zero.
+	Stream *StreamEvent
+	// Ephemeral, when set, is a message published with StreamStore.Publish: delivered,
+	// never stored. Record is zero.
+	Ephemeral *Message
 }
 
 // Page is a slice of a session's history returned by Store.Read.

@@ -54,6 +54,7 @@ type memSession struct {
 	records  []Record          // retained records, oldest first, contiguous sequences
 	ids      map[string]uint64 // message id -> seq of retained records with a non-empty id
 	subs     map[*memSub]struct{}
+	streams  map[string]*memStream // running streams (store_memory_stream.go)
 	lastUsed time.Time
 }
 
@@ -168,7 +169,12 @@ func (s *MemoryStore) Append(ctx context.Context, sessionID string, msg Message,
 	sess := s.lock(sessionID, true)
 	defer sess.mu.Unlock()
 	sess.lastUsed = s.now()
+	return s.appendLocked(sess, msg, maxLen, nil)
+}
 
+// appendLocked appends msg to sess (locked by the caller) and notifies its subscribers,
+// attaching ev to the notification when set.
+func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev *StreamEvent) (Record, error) {
 	if msg.ID != "" {
 		if seq, ok := sess.ids[msg.ID]; ok {
 			return sess.records[seq-sess.records[0].Seq], fmt.Errorf("memory store: append %q: %w", msg.ID, ErrDuplicate)
@@ -196,7 +202,7 @@ func (s *MemoryStore) Append(ctx context.Context, sessionID string, msg Message,
 		sess.records = sess.records[drop:]
 	}
 	for sub := range sess.subs {
-		sub.fn(Notification{Record: rec})
+		sub.fn(Notification{Record: rec, Stream: ev})
 	}
 	return rec, nil
 }

@@ -8,6 +8,9 @@ type outFrame struct {
 	data []byte
 	msg  *Message // nil for heartbeats, which hooks never see
 	ping bool     // heartbeat: also send a WebSocket ping control frame
+	// delta, when set, is a stream delta encoded only when written, so deltas that wait
+	// in the queue can merge (data and msg are then unset).
+	delta *deltaPart
 }
 
 // send encodes m and queues it for this connection. It reports false when the connection
@@ -101,6 +104,11 @@ func (c *connection) writeLoop() {
 		f := c.queue[0]
 		c.queue[0] = outFrame{}
 		c.queue = c.queue[1:]
+		if f.delta != nil {
+			f.msg = deltaMessage(f.delta) // under c.mu: the part may still be merged into until popped
+			f.delta = nil
+			f.data = AppendMessage(make([]byte, 0, 160+len(f.msg.Content)), f.msg)
+		}
 		c.mu.Unlock()
 
 		if err := c.write(f, timeout); err != nil {

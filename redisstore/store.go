@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -21,17 +23,15 @@ type Store struct {
 
 	ctx  context.Context // canceled by Close; stops the goroutines below
 	stop context.CancelFunc
-	wg   sync.WaitGroup // the pub/sub reader and the TTL keeper
+	wg   sync.WaitGroup // the pub/sub reader, the command worker and the TTL keeper
 
-	// cmdMu serialises subscription changes (the registry update and the SUBSCRIBE or
-	// UNSUBSCRIBE command that goes with it) and replacement of ps, so that the commands
-	// reach Redis in the order of the registry changes.
-	cmdMu  sync.Mutex
-	ps     *redis.PubSub
-	closed bool
+	wake chan struct{} // tells the command worker that queue is not empty
 
-	mu      sync.Mutex        // guards the fields below
-	topics  map[string]*topic // by channel name
+	mu      sync.Mutex // guards the fields below; never held during I/O
+	closed  bool
+	ps      *redis.PubSub     // replaced when the connection is presumed dead
+	topics  map[string]*topic // local subscribers by channel name
+	queue   []command         // pub/sub commands for the worker, in registry order
 	pings   map[string]chan error
 	pingSeq uint64
 }
@@ -56,12 +56,14 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 		opts:   r,
 		ctx:    ctx,
 		stop:   stop,
-		ps:     client.Subscribe(ctx),
+		wake:   make(chan struct{}, 1),
+		ps:     client.Subscribe(ctx), // no channels yet: no I/O
 		topics: make(map[string]*topic),
 		pings:  make(map[string]chan error),
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.readLoop()
+	go s.commandLoop()
 	if r.ttl > 0 {
 		s.wg.Add(1)
 		go s.keepAlive()
@@ -73,16 +75,18 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 // have ended. Subscribers get no further notifications and Subscribe fails afterwards;
 // Append, Read and Lookup keep working as long as the client is open. Close is idempotent.
 func (s *Store) Close() error {
-	s.cmdMu.Lock()
+	s.mu.Lock()
 	if s.closed {
-		s.cmdMu.Unlock()
+		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
+	ps := s.ps
+	s.mu.Unlock()
 	s.stop()
-	err := s.ps.Close()
-	s.cmdMu.Unlock()
+	err := ps.Close() // unblocks the reader
 	s.wg.Wait()
+	s.endPings("", errClosed)
 	if err != nil && !errors.Is(err, redis.ErrClosed) {
 		return fmt.Errorf("redisstore: close pub/sub: %w", err)
 	}
@@ -103,7 +107,15 @@ func check(ctx context.Context, op, sessionID string) error {
 // fail wraps an error from Redis. When ctx has ended, the error wraps the context's error
 // (and the original); otherwise it wraps core.ErrStoreUnavailable and the original.
 func fail(ctx context.Context, op, sessionID string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
+	ctxErr := ctx.Err()
+	var netErr net.Error
+	if deadline, ok := ctx.Deadline(); ok && ctxErr == nil && errors.As(err, &netErr) &&
+		netErr.Timeout() && !time.Now().Before(deadline) {
+		// go-redis (with ContextTimeoutEnabled) sets the socket deadline to ctx's, so the
+		// read can time out a moment before ctx notices its own deadline.
+		ctxErr = context.DeadlineExceeded
+	}
+	if ctxErr != nil {
 		if errors.Is(err, ctxErr) {
 			return fmt.Errorf("redisstore: %s %q: %w", op, sessionID, err)
 		}

@@ -55,7 +55,7 @@ func lifecycleCases() []testCase {
 				return nil
 			})
 			gone := make(chan core.DisconnectEvent, 1)
-			_, ep := serve(t, mount, core.Options{Handler: h, SendQueueSize: 8, OnDisconnect: func(e core.DisconnectEvent) { gone <- e }})
+			_, ep := serve(t, mount, core.Options{Handler: h, SendQueueSize: 8, WriteTimeout: 500 * time.Millisecond, OnDisconnect: func(e core.DisconnectEvent) { gone <- e }})
 			c := Dial(t, ep, nil, nil)
 			c.Send(msg("flood me"))
 			var ev core.DisconnectEvent

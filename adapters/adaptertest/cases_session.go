@@ -94,7 +94,7 @@ func sessionCases() []testCase {
 		{"ReplayDuringConcurrentAppends", func(t *testing.T, mount Mount) {
 			// Slow history lookups widen the window in which live records arrive while the
 			// replay is read; they must be queued after it without gap or duplicate.
-			st := &slowReadStore{Store: core.NewMemoryStore(core.MemoryStoreOptions{}), delay: 40 * time.Millisecond}
+			st := &slowReadStore{MemoryStore: core.NewMemoryStore(core.MemoryStoreOptions{}), delay: 40 * time.Millisecond}
 			_, ep := serve(t, mount, core.Options{Handler: &recorder{}, Store: st, MaxStoredMessages: 10000})
 			q := url.Values{"sessionId": {"busy"}}
 			a := Dial(t, ep, q, nil)
@@ -140,7 +140,7 @@ func sessionCases() []testCase {
 			}
 		}},
 		{"StoreUnavailable", func(t *testing.T, mount Mount) {
-			st := &flakyStore{Store: core.NewMemoryStore(core.MemoryStoreOptions{})}
+			st := &flakyStore{MemoryStore: core.NewMemoryStore(core.MemoryStoreOptions{})}
 			rec := &recorder{}
 			_, ep := serve(t, mount, core.Options{Handler: rec, Store: st})
 			a := Dial(t, ep, url.Values{"sessionId": {"s"}}, nil)
@@ -162,19 +162,19 @@ func sessionCases() []testCase {
 // slowReadStore returns each Read result only after a delay, so records appended in the
 // meantime are not in the page: a replay must pick them up from live delivery.
 type slowReadStore struct {
-	core.Store
+	*core.MemoryStore
 	delay time.Duration
 }
 
 func (s *slowReadStore) Read(ctx context.Context, sid string, after uint64) (core.Page, error) {
-	p, err := s.Store.Read(ctx, sid, after)
+	p, err := s.MemoryStore.Read(ctx, sid, after)
 	time.Sleep(s.delay)
 	return p, err
 }
 
 // flakyStore fails Append with ErrStoreUnavailable while down.
 type flakyStore struct {
-	core.Store
+	*core.MemoryStore
 	mu   sync.Mutex
 	down bool
 }
@@ -188,5 +188,5 @@ func (s *flakyStore) Append(ctx context.Context, sid string, m core.Message, n i
 	if down {
 		return core.Record{}, fmt.Errorf("append: %w", errors.Join(core.ErrStoreUnavailable, errors.New("dial tcp: refused")))
 	}
-	return s.Store.Append(ctx, sid, m, n)
+	return s.MemoryStore.Append(ctx, sid, m, n)
 }

@@ -43,6 +43,7 @@ func cases() []testCase {
 	all = append(all, handlerCases()...)
 	all = append(all, sessionCases()...)
 	all = append(all, lifecycleCases()...)
+	all = append(all, streamCases()...)
 	return all
 }
 

@@ -1,0 +1,31 @@
+// Package wsfiber serves chatwire connections from Fiber v2 (github.com/gofiber/fiber/v2), on
+// the fasthttp/websocket upgrader (the one gofiber/contrib/websocket wraps, used directly so
+// that neither contrib's allow-every-origin default nor its copies of the request apply).
+//
+// New returns a fiber.Handler; mount it on a GET route:
+//
+//	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
+//
+// Fiber middleware of the route (authentication, logging, request ids) runs before the
+// handler and so before the upgrade; Authenticate can read what it stored with c.Locals.
+// Before upgrading the handler makes the checks every chatwire adapter makes, in the same
+// order and with the same answers (see core.CheckHandshake): 426 "Expected WebSocket
+// upgrade" to plain requests, 403 to disallowed origins (same host by default, an exact
+// allowlist when configured), 400 to invalid sessionId or lastMessageId values, then 401 (or
+// the status of a returned *core.HandshakeError or *fiber.Error) when Authenticate refuses.
+// Compression is off so the message size limit applies to what is actually read.
+//
+// fasthttp runs the upgraded connection after the Fiber handler has returned, and reuses the
+// request context and its byte slices (query, headers, params, locals) for other requests.
+// The handler therefore copies everything the connection needs (session id, lastMessageId,
+// headers, remote address, the principal) before it upgrades, and nothing touches the
+// *fiber.Ctx afterwards. The hub's context for the connection keeps the values of
+// c.UserContext() but not its cancellation. Closing the connection from another goroutine
+// (Hub.Shutdown, Hub.Drain, a slow consumer's close) unblocks its reader at once.
+//
+// Options mean the same in every chatwire adapter: AllowedOrigins, ReadBufferSize,
+// WriteBufferSize and Authenticate (with a framework-typed request), and a skip predicate
+// named after each framework's idiom: Skip in wshttp, Skipper in wsecho, Next here.
+//
+// The returned handler is safe for concurrent use.
+package wsfiber

@@ -1,0 +1,281 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Stream states carried in metadata.stream.state.
+const (
+	StreamStateDelta     = "delta"
+	StreamStateDone      = "done"
+	StreamStateCancelled = "cancelled"
+	StreamStateError     = "error"
+)
+
+// ErrStreamCancelled is the cause of a stream context cancelled by a client's cancel
+// request (context.Cause(stream.Context())).
+var ErrStreamCancelled = errors.New("chatwire: stream cancelled")
+
+// ErrStreamEnded is returned by writes to a Stream that has already ended.
+var ErrStreamEnded = errors.New("chatwire: stream ended")
+
+// Stream is a streamed assistant reply in progress: text deltas now, one stored message at
+// the end. Start one with ReplyWriter.Stream. Its methods are safe for concurrent use.
+//
+// With a Store, deltas go through the store to every connection of the session on every
+// instance, a client that reconnects mid-stream gets the text so far in one frame and then
+// the live deltas, and the finished stream is stored as one message (never one per delta).
+// Without a Store, deltas go to the requesting connection only.
+type Stream struct {
+	w       *ReplyWriter
+	id      string
+	started int64
+	cancel  context.CancelCauseFunc
+	ctx     context.Context
+
+	mu      sync.Mutex
+	seq     uint64
+	content strings.Builder
+	ended   bool
+	renew   *time.Timer
+}
+
+// Stream starts a streamed assistant reply. Every connection of the session is told at once
+// (a first, empty delta), so clients can show progress and offer to cancel.
+func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
+	s := &Stream{w: w, id: NewID(), started: NowMillis(), ctx: w.ctx, cancel: w.cancel}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.appendLocked(ctx, ""); err != nil {
+		return nil, err
+	}
+	w.c.hub.registerStream(w.c.info.SessionID, s)
+	w.streams = append(w.streams, s)
+	if w.c.sess != nil {
+		s.armRenewLocked()
+	}
+	return s, nil
+}
+
+// ID returns the stream's id, which is also the id of its final stored message.
+func (s *Stream) ID() string { return s.id }
+
+// Context returns a context that is cancelled when a client cancels the stream (cause
+// ErrStreamCancelled) or the request's context ends. It is the handler's context, so a model
+// call made with either stops on cancel.
+func (s *Stream) Context() context.Context { return s.ctx }
+
+// Delta appends text to the reply and delivers it. It returns context.Cause of the stream's
+// context once the stream was cancelled, ErrStreamEnded after the end, and an *Error with
+// code STORE_UNAVAILABLE when the store could not take the delta.
+func (s *Stream) Delta(ctx context.Context, text string) error {
+	if text == "" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return ErrStreamEnded
+	}
+	if err := s.ctx.Err(); err != nil {
+		return context.Cause(s.ctx)
+	}
+	return s.appendLocked(ctx, text)
+}
+
+// Write implements io.Writer by appending p as one delta.
+func (s *Stream) Write(p []byte) (int, error) {
+	if err := s.Delta(s.ctx, string(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Send sends an envelope that belongs to the stream, such as a tool_call, tool_result or
+// typing envelope, through the ReplyWriter. When m has no metadata it gets
+// {"stream":{"id":"<stream id>"}} so clients can link it.
+func (s *Stream) Send(ctx context.Context, m Message) error {
+	if len(m.Metadata) == 0 {
+		m.Metadata = streamMetadata(s.id, 0, "")
+	}
+	return s.w.Send(ctx, m)
+}
+
+// Close ends the stream: its text is stored as one assistant message with state "done", or
+// "cancelled" when a client cancelled it. Closing an ended stream returns ErrStreamEnded.
+func (s *Stream) Close(ctx context.Context) error {
+	state := StreamStateDone
+	if errors.Is(context.Cause(s.ctx), ErrStreamCancelled) {
+		state = StreamStateCancelled
+	}
+	return s.finish(ctx, state, "")
+}
+
+// Fail ends the stream with state "error"; the text so far is stored. err is logged, never
+// sent; a *Error's code is put in the final message's metadata.
+func (s *Stream) Fail(ctx context.Context, err error) error {
+	code := CodeInternal
+	var e *Error
+	if errors.As(err, &e) {
+		code = e.Code
+	}
+	if err != nil {
+		s.w.c.hub.log.Warn("chatwire: stream failed", "session", s.w.c.info.SessionID, "stream", s.id, "err", err)
+	}
+	return s.finish(ctx, StreamStateError, code)
+}
+
+// appendLocked delivers one delta (seq+1). s.mu must be held.
+func (s *Stream) appendLocked(ctx context.Context, text string) error {
+	c := s.w.c
+	h := c.hub
+	seq := s.seq + 1
+	if c.sess == nil {
+		c.deliverDelta(s.id, seq, s.started, text)
+	} else {
+		sctx, cancel := h.storeCtx(ctx)
+		err := h.streams.StreamAppend(sctx, c.info.SessionID, s.id, seq, text, s.started, h.opts.StreamLease)
+		cancel()
+		if err != nil {
+			if errors.Is(err, ErrStreamNotFound) {
+				s.ended = true // ended elsewhere (a watcher declared this producer lost)
+				s.cancel(err)
+				return err
+			}
+			return WrapError(CodeStoreUnavailable, "Stream could not be stored", err)
+		}
+	}
+	s.seq = seq
+	s.content.WriteString(text)
+	return nil
+}
+
+// armRenewLocked schedules the next lease renewal. s.mu must be held.
+func (s *Stream) armRenewLocked() {
+	every := s.w.c.hub.opts.StreamLease / 3
+	s.renew = time.AfterFunc(every, s.renewLease)
+}
+
+// renewLease refreshes the producer's lease while the stream runs, even when the model is
+// silent, so watchers do not declare it lost.
+func (s *Stream) renewLease() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	h := s.w.c.hub
+	ctx, cancel := h.storeCtx(h.baseCtx)
+	err := h.streams.StreamAppend(ctx, s.w.c.info.SessionID, s.id, s.seq, "", s.started, h.opts.StreamLease)
+	cancel()
+	if errors.Is(err, ErrStreamNotFound) {
+		s.ended = true
+		s.cancel(err)
+		return
+	}
+	s.armRenewLocked()
+}
+
+// finish stores (or, without a store, sends) the final message.
+func (s *Stream) finish(ctx context.Context, state, code string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return ErrStreamEnded
+	}
+	s.ended = true
+	if s.renew != nil {
+		s.renew.Stop()
+	}
+	c := s.w.c
+	h := c.hub
+	defer h.unregisterStream(c.info.SessionID, s)
+	final := Message{
+		ID:        s.id,
+		Type:      TypeMessage,
+		Role:      RoleAssistant,
+		Content:   s.content.String(),
+		Metadata:  finalStreamMetadata(s.id, s.seq, state, code),
+		Timestamp: NowMillis(),
+	}
+	if c.sess == nil {
+		c.endStream(s.id)
+		if !c.send(&final) {
+			return ErrConnClosed
+		}
+		return nil
+	}
+	// The final message is stored even when the stream's own context was cancelled.
+	sctx, cancel := h.storeCtx(context.WithoutCancel(ctx))
+	defer cancel()
+	if _, err := h.streams.StreamFinish(sctx, c.info.SessionID, s.id, final, h.opts.MaxStoredMessages); err != nil {
+		if errors.Is(err, ErrStreamNotFound) {
+			return err
+		}
+		return WrapError(CodeStoreUnavailable, "Stream could not be stored", err)
+	}
+	return nil
+}
+
+// endOpen finishes the streams a handler left open: cancelled when a client cancelled,
+// error when the handler failed, done otherwise.
+func (w *ReplyWriter) endOpen(handlerErr error) {
+	for _, s := range w.streams {
+		s.mu.Lock()
+		ended := s.ended
+		s.mu.Unlock()
+		if ended {
+			continue
+		}
+		switch {
+		case errors.Is(context.Cause(s.ctx), ErrStreamCancelled):
+			_ = s.finish(context.Background(), StreamStateCancelled, "")
+		case handlerErr != nil || s.ctx.Err() != nil:
+			code := CodeInternal
+			var e *Error
+			if errors.As(handlerErr, &e) {
+				code = e.Code
+			}
+			_ = s.finish(context.Background(), StreamStateError, code)
+		default:
+			_ = s.finish(context.Background(), StreamStateDone, "")
+		}
+	}
+}
+
+// streamMetadata returns {"stream":{"id":...,"seq":N,"state":...}} (seq and state omitted
+// when zero/empty). Stream ids are UUIDs chosen by the hub, so they need no escaping.
+func streamMetadata(id string, seq uint64, state string) json.RawMessage {
+	b := make([]byte, 0, 80)
+	b = append(b, `{"stream":{"id":"`...)
+	b = append(b, id...)
+	b = append(b, '"')
+	if seq > 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, seq, 10)
+	}
+	if state != "" {
+		b = append(b, `,"state":"`...)
+		b = append(b, state...)
+		b = append(b, '"')
+	}
+	return append(b, "}}"...)
+}
+
+func finalStreamMetadata(id string, seq uint64, state, code string) json.RawMessage {
+	b := streamMetadata(id, seq, state)
+	if code == "" {
+		return b
+	}
+	cm := codeMetadata(code, "") // {"code":"..."}
+	out := make([]byte, 0, len(b)+len(cm))
+	out = append(out, b[:len(b)-1]...) // drop the closing brace of the outer object
+	out = append(out, ',')
+	return append(out, cm[1:]...)
+}

@@ -1,0 +1,79 @@
+// Package redisstore is a core.Store backed by Redis (or Redis Cluster), for running several
+// hub instances behind a load balancer: every instance sees every session's messages, and a
+// client that reconnects to another instance replays what it missed.
+//
+//	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
+//	store, err := redisstore.New(client, redisstore.Options{})
+//	if err != nil { ... }
+//	defer store.Close() // before client.Close()
+//
+// The caller owns the client: New does not configure it and Close does not close it. Enable
+// redis.Options.ContextTimeoutEnabled so that context deadlines also bound network I/O (go-redis
+// otherwise applies only its own Read/WriteTimeout).
+//
+// # Data model
+//
+// Each session has three keys and one pub/sub channel, named with Options.Prefix (default
+// "chatwire:") and the session id in a hash tag:
+//
+//	<prefix>{<sessionID>}:stream  stream: one entry per record, entry id "<seq>-0", fields
+//	                              id, type, role, content, meta (raw JSON, "" for none), ts
+//	<prefix>{<sessionID>}:seq     string: the last sequence number handed out (Page.Head)
+//	<prefix>{<sessionID>}:ids     hash: message id -> seq, for retained records only
+//	<prefix>{<sessionID>}:live    pub/sub channel of new records
+//
+// Append runs one Lua script (EVALSHA, falling back to EVAL) that checks the id index, takes
+// the next sequence number with INCR, adds the stream entry, trims the stream exactly to
+// maxLen (XTRIM MAXLEN without "~", removing the trimmed ids from the index), refreshes the
+// TTL of the three keys and PUBLISHes the record — atomically, so history and live delivery
+// always agree on order. Read is a script too, so Page.Head and the records are consistent.
+// Only commands that miniredis also implements are used.
+//
+// # Semantics
+//
+//   - Sequence numbers start at 1 and grow by one per stored record; a duplicate takes none.
+//   - A message id is a duplicate while a record with that id is retained: Append then stores
+//     and publishes nothing and returns the existing record with core.ErrDuplicate. Once the
+//     original is trimmed away the id may be appended again, as a new record. Empty ids are
+//     never duplicates.
+//   - Page.Trimmed is true exactly when records with Seq > afterSeq were appended but are no
+//     longer retained.
+//   - Idle sessions expire Options.SessionTTL (default 24h) after their last Append; Subscribe
+//     and, for sessions with a local subscriber, a keeper goroutine refresh the TTL too. An
+//     expired session is gone: its sequence numbers start again at 1.
+//   - Errors from Redis wrap core.ErrStoreUnavailable together with the original error; when
+//     the caller's context has ended they wrap the context's error instead. Session ids are
+//     checked with core.ValidSessionID before any I/O (core.ErrInvalidSessionID).
+//
+// # Live delivery
+//
+// Each Store has exactly one pub/sub connection. The first local Subscribe of a session
+// subscribes its channel (and returns once Redis has confirmed it); the channel is
+// unsubscribed when the last local subscriber cancels. One goroutine reads the connection
+// with a receive loop that never drops messages (go-redis's Channel, which drops messages
+// when its reader stalls, is not used) and calls subscribers' functions in order. Pub/sub is
+// at-most-once: when the connection fails, go-redis redials and resubscribes, and the Store
+// then sends core.Notification{Resync: true} to every subscriber, which reads what it missed
+// from the history. A connection that stays silent for two Options.PingInterval periods in a
+// row (a half-open TCP connection) is replaced, with the same Resync.
+//
+// # Redis Cluster
+//
+// A session's keys share one hash slot thanks to the {sessionID} hash tag, so the scripts
+// work on a cluster; session ids cannot contain braces (core.ValidSessionID), and Options.Prefix
+// must not either. Live delivery uses plain (not sharded) SUBSCRIBE and PUBLISH: a cluster
+// forwards every PUBLISH to every node, so the Store's single pub/sub connection, on whichever
+// node, receives all sessions' messages. Sharded pub/sub (SSUBSCRIBE) would keep the traffic on
+// each slot's node but needs one connection per node and resubscription on resharding; at very
+// large cluster sizes that trade-off may be worth revisiting.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use by any number of goroutines. Subscribers' functions run
+// on the Store's reader goroutine, one at a time across all sessions of the Store, so they
+// must return quickly and must not call the Store; a cancel function waits for a running call
+// and must not be called from inside one. Close stops the Store's goroutines (the reader, a
+// worker that sends SUBSCRIBE/UNSUBSCRIBE commands, and the TTL keeper) and waits for them;
+// if Redis accepts connections but never answers, that can take up to the client's dial and
+// read timeouts. Never pass user input as Options.Prefix: it becomes part of key names.
+package redisstore

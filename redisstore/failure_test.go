@@ -1,0 +1,245 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/redisstore"
+)
+
+// storeOps calls every Store method once on sid and returns their errors by name.
+func storeOps(ctx context.Context, s core.Store, sid string) map[string]error {
+	_, errA := s.Append(ctx, sid, testMsg("a"), 0)
+	_, errR := s.Read(ctx, sid, 0)
+	_, _, errL := s.Lookup(ctx, sid, "a")
+	cancel, errS := s.Subscribe(ctx, sid, func(core.Notification) {})
+	if cancel != nil {
+		cancel()
+	}
+	return map[string]error{"Append": errA, "Read": errR, "Lookup": errL, "Subscribe": errS}
+}
+
+// closedAddr returns a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}
+
+func TestUnreachableRedis(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: closedAddr(t), MaxRetries: -1})
+	t.Cleanup(func() { _ = client.Close() })
+	s := newStore(t, client, redisstore.Options{})
+	ctx := context.Background()
+	for op, err := range storeOps(ctx, s, "s") {
+		var netErr *net.OpError
+		if !errors.Is(err, core.ErrStoreUnavailable) || !errors.As(err, &netErr) {
+			t.Errorf("%s: err = %v; want ErrStoreUnavailable wrapping the *net.OpError", op, err)
+		}
+	}
+	// Session ids are checked before any I/O: no unavailable error for a bad id.
+	for op, err := range storeOps(ctx, s, "bad id") {
+		if !errors.Is(err, core.ErrInvalidSessionID) || errors.Is(err, core.ErrStoreUnavailable) {
+			t.Errorf("%s with a bad id: err = %v; want only ErrInvalidSessionID", op, err)
+		}
+	}
+}
+
+// TestDeadlineStaysContextError uses a server that accepts connections and never answers.
+func TestDeadlineStaysContextError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // hold every connection open, reading nothing back, until the listener closes
+		defer wg.Done()
+		var conns []net.Conn
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range conns {
+					_ = c.Close()
+				}
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	// go-redis applies context deadlines to network I/O only with ContextTimeoutEnabled.
+	client := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1,
+		Protocol: 2, DisableIdentity: true, ContextTimeoutEnabled: true,
+		DialTimeout: time.Second, ReadTimeout: time.Second})
+	t.Cleanup(func() { _ = client.Close() })
+	s := newStore(t, client, redisstore.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	for op, err := range storeOps(ctx, s, "s") {
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, core.ErrStoreUnavailable) {
+			t.Errorf("%s past its deadline: err = %v; want context.DeadlineExceeded, not unavailable", op, err)
+		}
+	}
+}
+
+// TestResyncAfterReconnectMiniredis stops and restarts miniredis (which keeps its data).
+func TestResyncAfterReconnectMiniredis(t *testing.T) {
+	ctx := context.Background()
+	mr, client := newMiniredis(t)
+	s := newStore(t, client, redisstore.Options{})
+	n := newNotes()
+	cancel, err := s.Subscribe(ctx, "s", n.fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	if _, err := s.Append(ctx, "s", testMsg("1"), 0); err != nil {
+		t.Fatal(err)
+	}
+	n.waitFor(t, "seq 1", hasSeq(1))
+	mr.Close()
+	if _, err := s.Append(ctx, "s", testMsg("2"), 0); !errors.Is(err, core.ErrStoreUnavailable) {
+		t.Fatalf("Append while Redis is down: err = %v, want ErrStoreUnavailable", err)
+	}
+	if err := mr.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	resync := n.waitFor(t, "a Resync after the restart", isResync)
+	rec, err := s.Append(ctx, "s", testMsg("2"), 0)
+	if err != nil || rec.Seq != 2 {
+		t.Fatalf("Append after restart = seq %d, %v; want seq 2", rec.Seq, err)
+	}
+	if i := n.waitFor(t, "seq 2", hasSeq(2)); i < resync {
+		t.Fatalf("seq 2 (index %d) arrived before the Resync (index %d)", i, resync)
+	}
+}
+
+// proxy forwards TCP connections to a backend; freeze makes every current connection
+// silently swallow traffic in both directions, like a half-open connection.
+type proxy struct {
+	ln      net.Listener
+	backend string
+	mu      sync.Mutex
+	frozen  map[net.Conn]bool
+	conns   []net.Conn
+	wg      sync.WaitGroup
+}
+
+func newProxy(t *testing.T, backend string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, backend: backend, frozen: make(map[net.Conn]bool)}
+	p.wg.Add(1)
+	go p.accept()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			_ = c.Close()
+		}
+		p.mu.Unlock()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *proxy) accept() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		b, err := net.Dial("tcp", p.backend)
+		if err != nil {
+			_ = c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, b)
+		p.mu.Unlock()
+		p.wg.Add(2)
+		go p.pipe(c, b, c)
+		go p.pipe(b, c, c)
+	}
+}
+
+func (p *proxy) pipe(dst, src, client net.Conn) {
+	defer p.wg.Done()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			_ = dst.Close()
+			return
+		}
+		p.mu.Lock()
+		frozen := p.frozen[client]
+		p.mu.Unlock()
+		if !frozen {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (p *proxy) freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		p.frozen[c] = true
+	}
+}
+
+// TestHalfOpenConnectionIsReplaced freezes the subscriber's pub/sub connection: the health
+// pings go unanswered, the Store replaces the connection and sends Resync.
+func TestHalfOpenConnectionIsReplaced(t *testing.T) {
+	ctx := context.Background()
+	mr, direct := newMiniredis(t)
+	px := newProxy(t, mr.Addr())
+	viaProxy := redis.NewClient(&redis.Options{Addr: px.ln.Addr().String()})
+	t.Cleanup(func() { _ = viaProxy.Close() })
+	sub := newStore(t, viaProxy, redisstore.Options{PingInterval: 100 * time.Millisecond})
+	pub := newStore(t, direct, redisstore.Options{})
+	n := newNotes()
+	cancel, err := sub.Subscribe(ctx, "s", n.fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	if _, err := pub.Append(ctx, "s", testMsg("1"), 0); err != nil {
+		t.Fatal(err)
+	}
+	n.waitFor(t, "seq 1", hasSeq(1))
+	px.freeze()
+	if _, err := pub.Append(ctx, "s", testMsg("2"), 0); err != nil { // lost in the frozen connection
+		t.Fatal(err)
+	}
+	resync := n.waitFor(t, "a Resync after the connection was replaced", isResync)
+	if _, err := pub.Append(ctx, "s", testMsg("3"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if i := n.waitFor(t, "seq 3 on the new connection", hasSeq(3)); i < resync {
+		t.Fatalf("seq 3 arrived before the Resync")
+	}
+	for _, x := range n.snapshot() {
+		if !x.Resync && x.Record.Seq == 2 {
+			t.Fatalf("seq 2 was delivered through a frozen connection")
+		}
+	}
+}

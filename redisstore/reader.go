@@ -1,0 +1,183 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chatwire/chatwire/core"
+)
+
+// Bounds of the wait between attempts to re-establish the pub/sub connection.
+const (
+	minBackoff = 10 * time.Millisecond
+	maxBackoff = time.Second
+)
+
+// healthToken is the payload of the reader's own health-check pings.
+const healthToken = "chatwire-health"
+
+// readLoop is the only reader of the pub/sub connection. It dispatches messages, settles
+// Subscribe's pings, checks the connection's health, and sends Resync to every subscriber
+// once the connection works again after an error. Nothing is dropped silently: messages
+// lost while disconnected are covered by that Resync (go-redis's Channel, which drops
+// messages when the reader stalls, is not used).
+func (s *Store) readLoop() {
+	defer s.wg.Done()
+	lost, pingSent := false, false
+	backoff := minBackoff
+	var batch []*subscriber
+	for {
+		s.mu.Lock()
+		ps := s.ps
+		s.mu.Unlock()
+		msg, err := ps.ReceiveTimeout(s.ctx, s.opts.pingInterval)
+		if s.ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			var netErr net.Error
+			if errors.As(err, &netErr) && netErr.Timeout() {
+				if !pingSent {
+					pingSent = true
+					_ = ps.Ping(s.ctx, healthToken) // a failure shows in the next receive
+					continue
+				}
+				// Two silent intervals in a row: the connection is presumed dead (half-open).
+				s.replacePubSub()
+			}
+			// go-redis has dropped the broken connection and redials (resubscribing every
+			// channel it knows) on the next receive. Pings sent on it are never answered.
+			lost, pingSent = true, false
+			s.endPings("", errConnLost)
+			timer := time.NewTimer(backoff)
+			select {
+			case <-timer.C:
+			case <-s.ctx.Done():
+				timer.Stop()
+			}
+			backoff = min(2*backoff, maxBackoff)
+			continue
+		}
+		backoff, pingSent = minBackoff, false
+		if lost {
+			// The first reply on a new connection comes after its resubscription, so from
+			// here on nothing is missed: every subscriber reads what it may have missed.
+			lost = false
+			batch = s.subscribers(batch[:0], "")
+			for _, sub := range batch {
+				sub.deliver(core.Notification{Resync: true})
+			}
+		}
+		switch m := msg.(type) {
+		case *redis.Message:
+			batch = s.subscribers(batch[:0], m.Channel)
+			if len(batch) == 0 {
+				continue
+			}
+			n := core.Notification{Resync: true} // an undecodable payload: read it instead
+			if rec, err := decodePayload(m.Payload); err == nil {
+				n = core.Notification{Record: rec}
+			}
+			for _, sub := range batch {
+				sub.deliver(n)
+			}
+		case *redis.Pong:
+			if m.Payload != healthToken {
+				s.endPings(m.Payload, nil)
+			}
+		}
+		clear(batch) // keep no canceled subscriber reachable
+	}
+}
+
+// subscribers appends the subscribers of channel (of every channel if it is "") to dst.
+func (s *Store) subscribers(dst []*subscriber, channel string) []*subscriber {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if channel != "" {
+		if t := s.topics[channel]; t != nil {
+			for sub := range t.subs {
+				dst = append(dst, sub)
+			}
+		}
+		return dst
+	}
+	for _, t := range s.topics {
+		for sub := range t.subs {
+			dst = append(dst, sub)
+		}
+	}
+	return dst
+}
+
+// replacePubSub swaps the pub/sub connection for a new one subscribed to every registered
+// channel. Commands the worker sends meanwhile may reach either connection; whatever a
+// subscriber misses in that window is covered by the Resync that follows the replacement.
+func (s *Store) replacePubSub() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	old := s.ps
+	s.ps = s.client.Subscribe(s.ctx)
+	ps := s.ps
+	channels := make([]string, 0, len(s.topics))
+	for ch := range s.topics {
+		channels = append(channels, ch)
+	}
+	s.mu.Unlock()
+	_ = old.Close()
+	if len(channels) > 0 {
+		ctx, cancel := context.WithTimeout(s.ctx, commandTimeout)
+		// Even if this fails, go-redis remembers the channels and subscribes on redial.
+		_ = ps.Subscribe(ctx, channels...)
+		cancel()
+	}
+}
+
+// touch refreshes the TTL of the given sessions' keys.
+func (s *Store) touch(ctx context.Context, sessionIDs ...string) error {
+	ttl := time.Duration(s.opts.ttlMillis()) * time.Millisecond
+	if ttl == 0 || len(sessionIDs) == 0 {
+		return nil
+	}
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, sid := range sessionIDs {
+			k := s.opts.keysFor(sid)
+			p.PExpire(ctx, k.stream, ttl)
+			p.PExpire(ctx, k.seq, ttl)
+			p.PExpire(ctx, k.ids, ttl)
+		}
+		return nil
+	})
+	return err
+}
+
+// keepAlive refreshes the TTL of every session with a local subscriber every TTL/3, so a
+// watched but quiet session does not expire (and restart its sequence numbers).
+func (s *Store) keepAlive() {
+	defer s.wg.Done()
+	ticker := time.NewTicker(max(s.opts.ttl/3, time.Second))
+	defer ticker.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		s.mu.Lock()
+		sids := make([]string, 0, len(s.topics))
+		for _, t := range s.topics {
+			sids = append(sids, t.sessionID)
+		}
+		s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(s.ctx, commandTimeout)
+		_ = s.touch(ctx, sids...) // best effort; the next tick tries again
+		cancel()
+	}
+}

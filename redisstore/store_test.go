@@ -1,0 +1,206 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/redisstore"
+)
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	_, client := newMiniredis(t)
+	for _, prefix := range []string{"a{b", "x}", "{}"} {
+		if s, err := redisstore.New(client, redisstore.Options{Prefix: prefix}); err == nil {
+			_ = s.Close()
+			t.Errorf("New with Prefix %q succeeded; want an error (braces break hash tags)", prefix)
+		}
+	}
+	if _, err := redisstore.New(nil, redisstore.Options{}); err == nil {
+		t.Error("New(nil client) succeeded")
+	}
+}
+
+// TestKeyLayout checks the documented key and channel names and the explicit entry fields.
+func TestKeyLayout(t *testing.T) {
+	ctx := context.Background()
+	mr, client := newMiniredis(t)
+	s := newStore(t, client, redisstore.Options{Prefix: "app:"})
+	const sid = "room:1.a_b-c"
+	cancel, err := s.Subscribe(ctx, sid, func(core.Notification) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const channel = "app:{room:1.a_b-c}:live"
+	if got := mr.PubSubChannels("app:*"); !slices.Equal(got, []string{channel}) {
+		t.Fatalf("channels after Subscribe = %v, want [%s]", got, channel)
+	}
+	m := core.Message{ID: "m1", Type: core.TypeToolCall, Role: core.RoleAssistant, Content: "hi",
+		Metadata: []byte(`{"k":1}`), Timestamp: 1700000000123}
+	if _, err := s.Append(ctx, sid, m, 10); err != nil {
+		t.Fatal(err)
+	}
+	keys := mr.Keys()
+	want := []string{"app:{room:1.a_b-c}:ids", "app:{room:1.a_b-c}:seq", "app:{room:1.a_b-c}:stream"}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("keys = %v, want %v", keys, want)
+	}
+	entries, err := client.XRange(ctx, "app:{room:1.a_b-c}:stream", "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFields := map[string]any{"id": "m1", "type": "tool_call", "role": "assistant", "content": "hi",
+		"meta": `{"k":1}`, "ts": "1700000000123"}
+	if len(entries) != 1 || entries[0].ID != "1-0" || !mapsEqual(entries[0].Values, wantFields) {
+		t.Fatalf("stream entries = %+v, want one entry 1-0 with %v", entries, wantFields)
+	}
+	if got := mr.HGet("app:{room:1.a_b-c}:ids", "m1"); got != "1" {
+		t.Fatalf("id index m1 = %q, want 1", got)
+	}
+	cancel()
+	eventually(t, "the channel to be unsubscribed after the last cancel", func() bool {
+		return len(mr.PubSubChannels("app:*")) == 0
+	})
+}
+
+func mapsEqual(a, b map[string]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestSessionTTL checks the TTL set by Append and Subscribe, on miniredis (where time can be
+// moved to see keys expire) and on a real Redis when REDIS_URL is set.
+func TestSessionTTL(t *testing.T) {
+	cases := []struct {
+		name string
+		ttl  time.Duration
+		want time.Duration // 0: no expiry
+	}{
+		{"default", 0, redisstore.DefaultSessionTTL},
+		{"custom", 90 * time.Second, 90 * time.Second},
+		{"never", -1, 0},
+	}
+	backends := map[string]func(t *testing.T) redis.UniversalClient{
+		"miniredis": func(t *testing.T) redis.UniversalClient { _, c := newMiniredis(t); return c },
+		"redis":     func(t *testing.T) redis.UniversalClient { return realRedis(t) },
+	}
+	for _, backend := range []string{"miniredis", "redis"} {
+		for _, tc := range cases {
+			t.Run(backend+"/"+tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				client := backends[backend](t)
+				prefix := uniquePrefix(t, client)
+				s := newStore(t, client, redisstore.Options{Prefix: prefix, SessionTTL: tc.ttl})
+				if _, err := s.Append(ctx, "s1", testMsg("a"), 0); err != nil {
+					t.Fatal(err)
+				}
+				for _, suffix := range []string{"stream", "seq", "ids"} {
+					key := prefix + "{s1}:" + suffix
+					pttl, err := client.PTTL(ctx, key).Result()
+					if err != nil {
+						t.Fatal(err)
+					}
+					switch {
+					case tc.want == 0 && pttl != -1: // -1: key exists without expiry
+						t.Errorf("%s: PTTL %v, want no expiry", key, pttl)
+					case tc.want > 0 && (pttl <= tc.want-5*time.Second || pttl > tc.want):
+						t.Errorf("%s: PTTL %v, want about %v", key, pttl, tc.want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSessionExpires moves miniredis's clock: an idle session disappears and restarts at 1,
+// while Subscribe refreshes the TTL.
+func TestSessionExpires(t *testing.T) {
+	ctx := context.Background()
+	mr, client := newMiniredis(t)
+	s := newStore(t, client, redisstore.Options{SessionTTL: time.Hour})
+	for _, sid := range []string{"idle", "watched"} {
+		if _, err := s.Append(ctx, sid, testMsg("a"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mr.FastForward(50 * time.Minute)
+	cancel, err := s.Subscribe(ctx, "watched", func(core.Notification) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	mr.FastForward(20 * time.Minute)
+	for sid, wantHead := range map[string]uint64{"idle": 0, "watched": 1} {
+		page, err := s.Read(ctx, sid, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Head != wantHead {
+			t.Errorf("session %s after 70 min: head %d, want %d", sid, page.Head, wantHead)
+		}
+	}
+	rec, err := s.Append(ctx, "idle", testMsg("a"), 0)
+	if err != nil || rec.Seq != 1 {
+		t.Fatalf("Append to an expired session = seq %d, %v; want seq 1, nil", rec.Seq, err)
+	}
+}
+
+// TestKeepAliveRefreshesWatchedSessions checks the Store's TTL keeper goroutine.
+func TestKeepAliveRefreshesWatchedSessions(t *testing.T) {
+	ctx := context.Background()
+	mr, client := newMiniredis(t)
+	s := newStore(t, client, redisstore.Options{SessionTTL: 3 * time.Second}) // refresh every 1s
+	if _, err := s.Append(ctx, "w", testMsg("a"), 0); err != nil {
+		t.Fatal(err)
+	}
+	cancel, err := s.Subscribe(ctx, "w", func(core.Notification) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	mr.FastForward(2 * time.Second) // 1s left
+	eventually(t, "the keeper to refresh the TTL", func() bool { return mr.TTL("chatwire:{w}:seq") > 2*time.Second })
+}
+
+func TestCloseEndsSubscriptions(t *testing.T) {
+	ctx := context.Background()
+	_, client := newMiniredis(t)
+	s, err := redisstore.New(client, redisstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := newNotes()
+	cancel, err := s.Subscribe(ctx, "s", n.fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	cancel() // must not block or panic after Close
+	if _, err := s.Subscribe(ctx, "s", n.fn); !errors.Is(err, core.ErrStoreUnavailable) {
+		t.Fatalf("Subscribe after Close: err = %v, want ErrStoreUnavailable", err)
+	}
+	// The caller's client is still usable: Append works and nobody is notified.
+	if _, err := s.Append(ctx, "s", testMsg("a"), 0); err != nil {
+		t.Fatalf("Append after Close: %v", err)
+	}
+	if got := n.snapshot(); len(got) != 0 {
+		t.Fatalf("notifications after Close: %+v", got)
+	}
+}
