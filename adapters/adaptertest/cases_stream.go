@@ -251,4 +251,3 @@ func firstID(a *assembler) string {
 	}
 	return a.order[0]
 }
-
