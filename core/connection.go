@@ -39,6 +39,7 @@ type connection struct {
 	sentCode    int    // close code actually requested by this side
 	done        bool   // the socket is closed
 	hbTimer     *time.Timer
+	expiry      *time.Timer // closes the connection when its credentials expire
 	cursor      uint64 // last session sequence queued for this connection
 	replaying   bool
 	pending     []pendingFrame
@@ -96,11 +97,16 @@ func (c *connection) run(parent context.Context) error {
 		}
 		ev.Replayed = replayed
 	}
+	c.mu.Lock()
 	if heartbeat {
-		c.mu.Lock()
 		c.hbTimer = time.AfterFunc(h.opts.HeartbeatInterval, c.heartbeat)
-		c.mu.Unlock()
 	}
+	if !c.info.Expires.IsZero() {
+		c.expiry = time.AfterFunc(time.Until(c.info.Expires), func() {
+			c.closeWith(ClosePolicyViolation, "credentials expired", false)
+		})
+	}
+	c.mu.Unlock()
 	if h.opts.OnConnect != nil {
 		h.safeCall("OnConnect", func() { h.opts.OnConnect(ev) })
 	}
@@ -136,6 +142,9 @@ func (c *connection) finish(cancel context.CancelFunc) {
 	c.flush = false
 	if c.hbTimer != nil {
 		c.hbTimer.Stop()
+	}
+	if c.expiry != nil {
+		c.expiry.Stop()
 	}
 	c.mu.Unlock()
 	cancel()
@@ -237,6 +246,9 @@ func (c *connection) readFrame(r io.Reader) error {
 	m.Role = RoleUser
 	m.Timestamp = NowMillis()
 	h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
+	if len(h.opts.Guards) > 0 && !c.guard(&m) {
+		return nil
+	}
 	return c.enqueueInbound(m)
 }
 

@@ -28,6 +28,11 @@ type ConnInfo struct {
 	// CloseCode extracts the peer's close code from a read error (for example from
 	// *websocket.CloseError). Optional: without it peer-initiated closes report 1006.
 	CloseCode func(err error) (code int, ok bool)
+	// Expires, when set, is when the connection's credentials expire; the hub closes it
+	// with 1008 then.
+	Expires time.Time
+	// OnClose, when set, is called exactly once when Serve returns (see Admission.Release).
+	OnClose func()
 }
 
 // Hub runs chat connections: it reads and validates frames, calls the handler, writes
@@ -81,6 +86,9 @@ func NewHub(opts Options) *Hub {
 // when the hub is shutting down, or the error that ended it. Serve closes c before it
 // returns and waits for every goroutine it started.
 func (h *Hub) Serve(ctx context.Context, c Conn, info ConnInfo) error {
+	if info.OnClose != nil {
+		defer info.OnClose()
+	}
 	if info.SessionID == "" {
 		info.SessionID = NewID()
 	} else if !ValidSessionID(info.SessionID) {

@@ -122,6 +122,32 @@ func (c *connection) process(m Message) {
 	h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &req.Message, Err: e, Duration: d})
 }
 
+// guard runs the Guards on m; it reports whether m may go on to the store and handler.
+func (c *connection) guard(m *Message) bool {
+	h := c.hub
+	req := &Request{Message: *m, SessionID: c.info.SessionID, ConnID: c.id, Principal: c.info.Principal, Header: c.info.Header}
+	for _, g := range h.opts.Guards {
+		err := g(c.ctx, req)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, ErrPolicyViolation) {
+			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Message: m, Err: err})
+			c.closeWith(ClosePolicyViolation, "policy violation", false)
+			return false
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			h.log.Error("chatwire: guard failed", "session", c.info.SessionID, "conn", c.id, "err", err)
+			e = WrapError(CodeInternal, textInternal, err)
+		}
+		c.sendError(e)
+		h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Message: m, Err: e})
+		return false
+	}
+	return true
+}
+
 // callHandler runs the handler, turning a panic into an error.
 func (c *connection) callHandler(ctx context.Context, req *Request, w *ReplyWriter) (err error) {
 	defer func() {

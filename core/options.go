@@ -61,6 +61,10 @@ type Options struct {
 	// Default: 10s.
 	StreamLease time.Duration
 
+	// Guards check every decoded inbound message, in order, before it is stored or handled;
+	// see Guard. Default: none.
+	Guards []Guard
+
 	// OnConnect is called when a connection has joined its session (after any replay was
 	// queued). Default: nil. A panic in it is recovered and logged.
 	OnConnect func(ConnEvent)

@@ -17,6 +17,8 @@ import (
 type Config struct {
 	// AllowedOrigins is passed to the adapter's AllowedOrigins option.
 	AllowedOrigins []string
+	// Admit is passed to the adapter's Admit option.
+	Admit core.AdmitFunc
 }
 
 // Mount serves hub through the adapter under test with cfg on a new loopback server and
@@ -44,6 +46,7 @@ func cases() []testCase {
 	all = append(all, sessionCases()...)
 	all = append(all, lifecycleCases()...)
 	all = append(all, streamCases()...)
+	all = append(all, admitCases()...)
 	return all
 }
 

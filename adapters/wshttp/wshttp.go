@@ -37,6 +37,13 @@ type Options struct {
 	// *core.HandshakeError with its status and body, anything else with 401 Unauthorized.
 	// Default: nil (no authentication).
 	Authenticate func(r *http.Request) (principal any, err error)
+
+	// Admit, when set, runs after Authenticate with a framework-neutral view of the request
+	// and decides whether the connection may be made (connection caps, session
+	// authorization, token checks, subprotocol choice, credential expiry); see
+	// core.AdmitFunc. The same function works with every chatwire adapter.
+	// Default: nil (admit everyone).
+	Admit core.AdmitFunc
 }
 
 // Handler serves chat connections on hub. Mount it at the chat path, e.g.
@@ -96,12 +103,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Authenticate != nil {
 		p, err := h.opts.Authenticate(r)
 		if err != nil {
+			status, body := http.StatusUnauthorized, "Unauthorized"
 			var he *core.HandshakeError
 			if errors.As(err, &he) {
-				http.Error(w, he.Body, he.Status)
-			} else {
-				http.Error(w, "Unauthorized", http.StatusUnauthorized)
+				status, body = he.Status, he.Body
 			}
+			http.Error(w, body, status)
 			return
 		}
 		info.Principal = p
@@ -109,8 +116,33 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info.RemoteAddr = r.RemoteAddr
 	info.Header = r.Header.Clone()
 	info.CloseCode = CloseCode
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	up := &h.upgrader
+	if h.opts.Admit != nil {
+		adm, err := h.opts.Admit(r.Context(), &core.AdmitRequest{
+			SessionID: info.SessionID, LastMessageID: info.LastMessageID, Query: r.URL.Query(),
+			Header: info.Header, RemoteAddr: info.RemoteAddr, Principal: info.Principal,
+		})
+		if err != nil {
+			status, body := core.RefusalOf(err)
+			http.Error(w, body, status)
+			return
+		}
+		if adm.Principal != nil {
+			info.Principal = adm.Principal
+		}
+		info.Expires = adm.Expires
+		info.OnClose = adm.Release
+		if adm.Subprotocol != "" {
+			custom := h.upgrader
+			custom.Subprotocols = []string{adm.Subprotocol}
+			up = &custom
+		}
+	}
+	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
+		if info.OnClose != nil {
+			info.OnClose()
+		}
 		return // the upgrader has answered the request
 	}
 	_ = h.hub.Serve(r.Context(), ws, info)

@@ -19,7 +19,7 @@ func main() {
 	flag.Parse()
 
 	store := core.NewMemoryStore(core.MemoryStoreOptions{})
-	hub := core.NewHub(flags.HubOptions(demo.EchoBot(), store, demo.Logger()))
+	hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger()))
 
 	mux := http.NewServeMux()
 	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))

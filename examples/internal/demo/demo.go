@@ -33,6 +33,7 @@ type Flags struct {
 	Heartbeat      time.Duration
 	MaxMessageSize int
 	MaxStored      int
+	Stream         bool
 }
 
 // RegisterFlags defines the shared flags on fs (flag.CommandLine when nil) and returns
@@ -46,6 +47,7 @@ func RegisterFlags(set *flag.FlagSet) *Flags {
 	set.DurationVar(&f.Heartbeat, "heartbeat", core.DefaultHeartbeatInterval, "heartbeat interval (0 disables heartbeats)")
 	set.IntVar(&f.MaxMessageSize, "max-message-size", core.DefaultMaxMessageSize, "largest inbound frame in bytes")
 	set.IntVar(&f.MaxStored, "max-stored", core.DefaultMaxStoredMessages, "messages kept per session for replay")
+	set.BoolVar(&f.Stream, "stream", false, "answer with a streaming fake model (word by word, with a tool call) instead of the echo bot")
 	return f
 }
 
@@ -63,6 +65,15 @@ func (f *Flags) HubOptions(handler core.Handler, store core.Store, logger *slog.
 		MaxStoredMessages: f.MaxStored,
 		Logger:            logger,
 	}
+}
+
+// Bot returns the handler the flags ask for: the streaming FakeModel with -stream, else
+// the echo bot.
+func (f *Flags) Bot() core.Handler {
+	if f.Stream {
+		return FakeModel{}
+	}
+	return EchoBot()
 }
 
 // EchoBot replies "Echo: <content>" as the assistant to every chat message.
