@@ -40,7 +40,7 @@ type connection struct {
 	done        bool   // the socket is closed
 	hbTimer     *time.Timer
 	expiry      *time.Timer // closes the connection when its credentials expire
-	cursor      uint64 // last session sequence queued for this connection
+	cursor      uint64      // last session sequence queued for this connection
 	replaying   bool
 	pending     []pendingFrame
 	streamSeq   map[string]uint64 // last delta queued per running stream
