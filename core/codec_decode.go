@@ -50,7 +50,7 @@ type decoder struct {
 	data    []byte
 	scratch []byte  // decoded string fields; from scratchPool, only when one needs decoding
 	pooled  *[]byte // what scratch came from
-	fields  [numFields]span
+	fields  [numFields + 1]span // one per envelope key, and a spare for other keys
 }
 
 // scratchPool holds the buffers that string fields with escapes are decoded into before
@@ -159,12 +159,19 @@ func (d *decoder) parse() error {
 			if i = skipWS(data, i+1); i >= len(data) {
 				return errInvalid(errTextParse)
 			}
-			v := span{start: i}
+			// The value's span goes straight into its slot (or the spare one, for keys that
+			// are not envelope keys): a repeated key overwrites it, so the last one wins.
+			slot := field
+			if slot < 0 {
+				slot = numFields
+			}
+			v := &d.fields[slot]
+			*v = span{start: i}
 			switch data[i] {
 			case '"':
 				v.kind = kindString
 				if field >= 0 && field < fieldMetadata {
-					i = d.scanField(i, &v)
+					i = d.scanField(i, v)
 				} else {
 					i, _, _ = scanString(data, i)
 				}
@@ -190,10 +197,7 @@ func (d *decoder) parse() error {
 			if i < 0 {
 				return errInvalid(errTextParse)
 			}
-			if field >= 0 {
-				v.end = i
-				d.fields[field] = v // a repeated key: the last one wins
-			}
+			v.end = i
 			if i >= len(data) || data[i] <= ' ' {
 				if i = skipWS(data, i); i >= len(data) {
 					return errInvalid(errTextParse)
@@ -273,7 +277,6 @@ const maxEscapedWord = 6 * len("tool_result")
 
 // fill checks the envelope rules on a parsed object and writes the Message.
 func (d *decoder) fill(m *Message) error {
-	*m = Message{}
 	typ := &d.fields[fieldType]
 	var t Type
 	if typ.kind == kindString {
@@ -281,13 +284,15 @@ func (d *decoder) fill(m *Message) error {
 	}
 	switch t {
 	case "":
+		*m = Message{}
 		return errInvalid(errTextType + d.typeText() + errTextTypeTail)
 	case heartbeatPing, heartbeatPong:
-		m.Type = t
+		*m = Message{Type: t}
 		return ErrHeartbeat
 	}
 	content := &d.fields[fieldContent]
 	if content.kind != kindString {
+		*m = Message{}
 		return errInvalid(errTextContent)
 	}
 
@@ -312,19 +317,19 @@ func (d *decoder) fill(m *Message) error {
 	b.Write(idText)
 	b.Write(roleText)
 	all := b.String()
-	m.Content = all[:len(contentText)]
-	m.ID = all[len(contentText) : len(contentText)+len(idText)]
+	nc, ni := len(contentText), len(contentText)+len(idText)
 	if r == "" {
-		r = Role(all[len(contentText)+len(idText):])
+		r = Role(all[ni:])
 	}
-	m.Type, m.Role = t, r
-
-	if meta := &d.fields[fieldMetadata]; meta.kind == kindObject {
-		m.Metadata = append(json.RawMessage(nil), d.data[meta.start:meta.end]...)
+	var meta json.RawMessage
+	if v := &d.fields[fieldMetadata]; v.kind == kindObject {
+		meta = append(json.RawMessage(nil), d.data[v.start:v.end]...)
 	}
-	if ts := &d.fields[fieldTimestamp]; ts.kind == kindNumber {
-		m.Timestamp = parseInt64(d.data[ts.start:ts.end])
+	var ts int64
+	if v := &d.fields[fieldTimestamp]; v.kind == kindNumber {
+		ts = parseInt64(d.data[v.start:v.end])
 	}
+	*m = Message{ID: all[nc:ni], Type: t, Role: r, Content: all[:nc], Metadata: meta, Timestamp: ts}
 	return nil
 }
 

@@ -225,12 +225,7 @@ func scanNumber(data []byte, i int) int {
 	return i
 }
 
-func skipDigits(data []byte, i int) int {
-	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
-		i++
-	}
-	return i
-}
+func skipDigits(data []byte, i int) int { return i + countDigits(data, i) }
 
 // scanLiteral checks that data[i:] starts with lit and returns the index past it, or -1.
 func scanLiteral(data []byte, i int, lit string) int {

@@ -33,6 +33,13 @@ func scanPlainString(data []byte, i int) (int, bool) {
 			}
 			i += 16
 		}
+		if i+8 <= len(data) {
+			if m := specialMask(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				i += firstFlagged(m)
+				goto special
+			}
+			i += 8
+		}
 		for i < len(data) && plainByte[data[i]] {
 			i++
 		}
@@ -81,7 +88,25 @@ func decodeString(dst, data []byte, start, i int) ([]byte, int) {
 	out := dst[:cap(dst)]
 	j += copy(out[j:], data[start:i])
 	for {
-		for i+8 <= len(data) {
+		for i+16 <= len(data) {
+			w0 := binary.LittleEndian.Uint64(data[i:])
+			w1 := binary.LittleEndian.Uint64(data[i+8:])
+			binary.LittleEndian.PutUint64(out[j:j+8], w0)
+			binary.LittleEndian.PutUint64(out[j+8:j+16], w1)
+			m0, m1 := specialMask(w0), specialMask(w1)
+			if m0|m1 != 0 {
+				k := firstFlagged(m0) // 8 when m0 == 0
+				if m0 == 0 {
+					k += firstFlagged(m1)
+				}
+				i += k
+				j += k
+				goto special
+			}
+			i += 16
+			j += 16
+		}
+		if i+8 <= len(data) {
 			w := binary.LittleEndian.Uint64(data[i:])
 			binary.LittleEndian.PutUint64(out[j:j+8], w)
 			if m := specialMask(w); m != 0 {
@@ -102,20 +127,20 @@ func decodeString(dst, data []byte, start, i int) ([]byte, int) {
 			return dst, -1
 		}
 	special:
-		switch c := data[i]; {
-		case c == '"':
-			return out[:j], i + 1
-		case c == '\\':
-			if i+1 >= len(data) {
-				return dst, -1
-			}
+		// Two-character escapes come first: they are most of what stops the loop above.
+		if data[i] == '\\' && i+1 < len(data) {
 			if b := unescapeByte[data[i+1]]; b != 0 {
 				out[j] = b
 				i += 2
 				j++
 				continue
 			}
-			if data[i+1] != 'u' || i+6 > len(data) {
+		}
+		switch c := data[i]; {
+		case c == '"':
+			return out[:j], i + 1
+		case c == '\\':
+			if i+6 > len(data) || data[i+1] != 'u' {
 				return dst, -1
 			}
 			r := hex4(data[i+2 : i+6])

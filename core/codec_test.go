@@ -531,3 +531,32 @@ func TestRuneLen(t *testing.T) {
 		}
 	}
 }
+
+func TestParseInt64(t *testing.T) {
+	for _, v := range []int64{0, 1, 9, 10, 12345678, 99999999, 100000000, 123456789, 1700000000123,
+		9999999999999999, 10000000000000000, 1e18, math.MaxInt64, math.MinInt64, -1, -1700000000123} {
+		if got := parseInt64([]byte(strconv.FormatInt(v, 10))); got != v {
+			t.Errorf("parseInt64(%d) = %d", v, got)
+		}
+	}
+	for p := uint64(1); p < 1e19; p *= 10 {
+		for _, u := range []uint64{p - 1, p, p + 1, p*7 + 3} {
+			want := int64(u)
+			if u > math.MaxInt64 {
+				want = 0
+			}
+			if got := parseInt64([]byte(strconv.FormatUint(u, 10))); got != want {
+				t.Errorf("parseInt64(%d) = %d", u, got)
+			}
+		}
+	}
+	for _, s := range []string{"1.5", "1e3", "-0", "0", "18446744073709551615", "9223372036854775808", "-9223372036854775809"} {
+		want, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			want = 0
+		}
+		if got := parseInt64([]byte(s)); got != want {
+			t.Errorf("parseInt64(%s) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -1,5 +1,7 @@
 package core
 
+import "encoding/binary"
+
 // typeText shows the "type" value as a JavaScript template literal would (see Decode).
 func (d *decoder) typeText() string {
 	v := &d.fields[fieldType]
@@ -61,15 +63,20 @@ func parseInt64(num []byte) int64 {
 	if neg {
 		num = num[1:]
 	}
-	if len(num) > 19 {
+	if len(num) > 19 || countDigits(num, 0) != len(num) {
 		return 0
 	}
 	var u uint64
-	for _, c := range num {
-		if c < '0' || c > '9' {
-			return 0
+	switch n := len(num); {
+	case n <= 8:
+		u = parse8(padDigits(num, n))
+	case n <= 16:
+		// Two groups of eight (the first padded with zeros), parsed side by side.
+		u = parse8(padDigits(num, n-8))*1e8 + parse8(binary.LittleEndian.Uint64(num[n-8:]))
+	default:
+		for _, c := range num {
+			u = u*10 + uint64(c-'0') // 19 digits cannot overflow uint64
 		}
-		u = u*10 + uint64(c-'0') // 19 digits cannot overflow uint64
 	}
 	switch {
 	case !neg && u <= 1<<63-1:
@@ -78,4 +85,45 @@ func parseInt64(num []byte) int64 {
 		return -int64(u-1) - 1
 	}
 	return 0
+}
+
+// padDigits returns the first m (1 to 8) digits of num as eight ASCII digits, zero-padded on
+// the left, in a little-endian word.
+func padDigits(num []byte, m int) uint64 {
+	var w uint64
+	if len(num) >= 8 {
+		w = binary.LittleEndian.Uint64(num)
+	} else {
+		for k := len(num) - 1; k >= 0; k-- {
+			w = w<<8 | uint64(num[k])
+		}
+	}
+	return w<<(8*(8-m)) | asciiZeros>>(8*m)
+}
+
+// parse8 returns the value of eight ASCII digits held in a little-endian word (the first digit
+// in the low byte), combining digits into pairs, pairs into fours and fours into eight with
+// a few multiplications instead of eight dependent ones.
+func parse8(w uint64) uint64 {
+	w -= asciiZeros
+	w = w*10 + w>>8 // each even byte: the value of a pair of digits
+	return ((w&0x000000ff000000ff)*(100+1000000<<32) + (w>>16&0x000000ff000000ff)*(1+10000<<32)) >> 32
+}
+
+// countDigits returns how many ASCII digits data holds from i on before anything else.
+func countDigits(data []byte, i int) int {
+	start := i
+	for i+8 <= len(data) {
+		w := binary.LittleEndian.Uint64(data[i:])
+		// A byte is not a digit when it is below '0' (the subtraction borrows), above '9' (the
+		// addition reaches the high bit) or not ASCII; only the first flagged byte is exact.
+		if m := ((w - swarLo*'0') | (w + swarLo*(0x80-'9'-1)) | w) & swarHi; m != 0 {
+			return i + firstFlagged(m) - start
+		}
+		i += 8
+	}
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	return i - start
 }

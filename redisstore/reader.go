@@ -140,22 +140,13 @@ func (s *Store) replacePubSub() {
 	}
 }
 
-// touch refreshes the TTL of the given sessions' keys.
-func (s *Store) touch(ctx context.Context, sessionIDs ...string) error {
-	ttl := time.Duration(s.opts.ttlMillis()) * time.Millisecond
-	if ttl == 0 || len(sessionIDs) == 0 {
-		return nil
+// touchKeys queues PEXPIREs refreshing the TTL of one session's keys on p.
+func (s *Store) touchKeys(ctx context.Context, p redis.Pipeliner, k keys) {
+	if ttl := time.Duration(s.opts.ttlMillis()) * time.Millisecond; ttl > 0 {
+		p.PExpire(ctx, k.stream, ttl)
+		p.PExpire(ctx, k.seq, ttl)
+		p.PExpire(ctx, k.ids, ttl)
 	}
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, sid := range sessionIDs {
-			k := s.opts.keysFor(sid)
-			p.PExpire(ctx, k.stream, ttl)
-			p.PExpire(ctx, k.seq, ttl)
-			p.PExpire(ctx, k.ids, ttl)
-		}
-		return nil
-	})
-	return err
 }
 
 // keepAlive refreshes the TTL of every session with a local subscriber every TTL/3, so a
@@ -176,8 +167,17 @@ func (s *Store) keepAlive() {
 			sids = append(sids, t.sessionID)
 		}
 		s.mu.Unlock()
+		if len(sids) == 0 {
+			continue
+		}
 		ctx, cancel := context.WithTimeout(s.ctx, commandTimeout)
-		_ = s.touch(ctx, sids...) // best effort; the next tick tries again
+		// Best effort; the next tick tries again.
+		_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, sid := range sids {
+				s.touchKeys(ctx, p, s.opts.keysFor(sid))
+			}
+			return nil
+		})
 		cancel()
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/chatwire/chatwire/core"
 )
 
@@ -32,11 +34,16 @@ type subscriber struct {
 	mu       sync.Mutex
 	fn       func(core.Notification)
 	canceled bool
+	// minSeq drops records appended before Subscribe was called: on a cluster, PUBLISH
+	// reaches other nodes through the cluster bus after the appending script has returned,
+	// so such a record can arrive after the subscription. Zero once anything was delivered.
+	minSeq uint64
 }
 
 func (sub *subscriber) deliver(n core.Notification) {
 	sub.mu.Lock()
-	if !sub.canceled {
+	if !sub.canceled && (n.Resync || n.Record.Seq == 0 || n.Record.Seq >= sub.minSeq) {
+		sub.minSeq = 0
 		sub.fn(n)
 	}
 	sub.mu.Unlock()
@@ -54,7 +61,9 @@ type command struct {
 // channel to the Store's one pub/sub connection (plain SUBSCRIBE, also on a cluster).
 // Subscribe returns once Redis has processed that SUBSCRIBE, so every record appended
 // afterwards is delivered unless the connection is lost, which is reported with a Resync
-// notification. It also refreshes the session's TTL.
+// notification. Records appended before Subscribe was called are never delivered (even on a
+// cluster, where PUBLISH reaches other nodes late); records appended while it runs may be.
+// It also refreshes the session's TTL.
 //
 // fn is called from the Store's reader goroutine, one notification at a time for the whole
 // Store, so it must return quickly. After the pub/sub connection is re-established following
@@ -67,14 +76,14 @@ func (s *Store) Subscribe(ctx context.Context, sessionID string, fn func(core.No
 		return nil, err
 	}
 	k := s.opts.keysFor(sessionID)
-	sub := &subscriber{fn: fn}
+	head, err := s.prepare(ctx, sessionID)
+	if err != nil {
+		return nil, fail(ctx, "subscribe", sessionID, err)
+	}
+	sub := &subscriber{fn: fn, minSeq: head + 1}
 	if err := s.addSubscriber(ctx, k.channel, sessionID, sub); err != nil {
 		s.removeSubscriber(k.channel, sub)
 		return nil, err
-	}
-	if err := s.touch(ctx, sessionID); err != nil {
-		s.removeSubscriber(k.channel, sub)
-		return nil, fail(ctx, "subscribe", sessionID, err)
 	}
 	var once sync.Once
 	return func() {
@@ -221,4 +230,23 @@ func (s *Store) commandLoop() {
 			s.endPings(cmd.token, err)
 		}
 	}
+}
+
+// prepare refreshes the session's TTL and returns its head sequence, in one round trip.
+func (s *Store) prepare(ctx context.Context, sessionID string) (uint64, error) {
+	k := s.opts.keysFor(sessionID)
+	var get *redis.StringCmd
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		s.touchKeys(ctx, p, k)
+		get = p.Get(ctx, k.seq)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, err
+	}
+	head, err := get.Uint64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return head, err
 }

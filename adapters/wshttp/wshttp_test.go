@@ -23,3 +23,13 @@ func mount(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
 }
 
 func TestConformance(t *testing.T) { adaptertest.Run(t, mount) }
+
+func TestCluster(t *testing.T) {
+	shared := map[*testing.T]*core.MemoryStore{}
+	adaptertest.RunCluster(t, mount, func(t *testing.T, instance int) core.Store {
+		if shared[t] == nil {
+			shared[t] = core.NewMemoryStore(core.MemoryStoreOptions{})
+		}
+		return shared[t]
+	})
+}
