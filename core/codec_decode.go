@@ -38,9 +38,10 @@ type span struct {
 	start, end int // data[start:end] is the value's JSON text, quotes included
 	kind       jsonKind
 	// decoded says that a string field needed decoding (escapes or invalid UTF-8), and that
-	// its decoded text is scratch[from:to]; otherwise its text is data[start+1:end-1].
+	// its decoded text is scratch[from:to]; otherwise its text is data[start+1:end-1]. (The
+	// 32-bit offsets keep a span at 32 bytes; Decode rejects frames of 2 GiB or more.)
 	decoded  bool
-	from, to int
+	from, to int32
 }
 
 // decoder parses one frame: parse validates it and records where the envelope keys' values
@@ -48,8 +49,8 @@ type span struct {
 // and builds the Message.
 type decoder struct {
 	data    []byte
-	scratch []byte  // decoded string fields; from scratchPool, only when one needs decoding
-	pooled  *[]byte // what scratch came from
+	scratch []byte              // decoded string fields; from scratchPool, only when one needs decoding
+	pooled  *[]byte             // what scratch came from
 	fields  [numFields + 1]span // one per envelope key, and a spare for other keys
 }
 
@@ -85,7 +86,8 @@ func keyWord(s string) uint64 {
 	return binary.LittleEndian.Uint64(b[:])
 }
 
-// The closing parts of the envelope keys, with their closing quote, as words.
+// The envelope keys without their opening quote, with their closing quote, as words; for
+// the two longest keys, their first eight bytes.
 var (
 	keyID      = keyWord(`id"`)
 	keyType    = keyWord(`type"`)
@@ -95,36 +97,11 @@ var (
 	keyTime    = keyWord(`timestam`)
 )
 
-// quickKey recognizes an envelope key written plainly, the way every client writes them, from
-// the quote that opens it at data[i]. It returns the field and the index past the closing
-// quote, or -1 and 0 when the key is something else (which the caller then scans in full).
-func quickKey(data []byte, i int) (int, int) {
-	if i+11 > len(data) {
-		return -1, 0
-	}
-	w := binary.LittleEndian.Uint64(data[i+1:])
-	switch {
-	case w&0xffffff == keyID:
-		return fieldID, i + 4
-	case w&0xffffffffff == keyType:
-		return fieldType, i + 6
-	case w == keyContent:
-		return fieldContent, i + 9
-	case w&0xffffffffff == keyRole:
-		return fieldRole, i + 6
-	case w == keyTime && data[i+9] == 'p' && data[i+10] == '"':
-		return fieldTimestamp, i + 11
-	case w == keyMeta && data[i+9] == '"':
-		return fieldMetadata, i + 10
-	}
-	return -1, 0
-}
-
 // parse validates the whole input as JSON and, when it is an object, records its members.
 func (d *decoder) parse() error {
 	data := d.data
 	i := skipWS(data, 0)
-	if i >= len(data) {
+	if i >= len(data) || len(data) >= 1<<31 {
 		return errInvalid(errTextParse)
 	}
 	if data[i] != '{' {
@@ -140,7 +117,25 @@ func (d *decoder) parse() error {
 			if i >= len(data) || data[i] != '"' {
 				return errInvalid(errTextParse)
 			}
-			field, end := quickKey(data, i)
+			// Envelope keys written plainly, as every client writes them, are recognized
+			// from one word; anything else is scanned in full.
+			field, end := -1, 0
+			if i+11 <= len(data) {
+				switch w := le64(data, i+1); {
+				case w&0xffffff == keyID:
+					field, end = fieldID, i+4
+				case w&0xffffffffff == keyType:
+					field, end = fieldType, i+6
+				case w == keyContent:
+					field, end = fieldContent, i+9
+				case w&0xffffffffff == keyRole:
+					field, end = fieldRole, i+6
+				case w == keyTime && data[i+9] == 'p' && data[i+10] == '"':
+					field, end = fieldTimestamp, i+11
+				case w == keyMeta && data[i+9] == '"':
+					field, end = fieldMetadata, i+10
+				}
+			}
 			if end == 0 {
 				var escaped bool
 				var invalid int
@@ -166,12 +161,29 @@ func (d *decoder) parse() error {
 				slot = numFields
 			}
 			v := &d.fields[slot]
-			*v = span{start: i}
+			v.start, v.decoded = i, false // kind and end are set below; from and to only if decoded
 			switch data[i] {
 			case '"':
 				v.kind = kindString
+				// A short plain string, such as a type or a role, is seen whole in two words.
+				if i+17 <= len(data) {
+					m0, m1 := specialMask(le64(data, i+1)), specialMask(le64(data, i+9))
+					if k := firstFlagged(m0); m0 != 0 || m1 != 0 {
+						if m0 == 0 {
+							k += firstFlagged(m1)
+						}
+						if data[i+1+k] == '"' {
+							i += k + 2
+							break
+						}
+					}
+				}
 				if field >= 0 && field < fieldMetadata {
-					i = d.scanField(i, v)
+					end, plain := scanPlainString(data, i)
+					if !plain && end >= 0 {
+						end = d.decodeField(i, end, v)
+					}
+					i = end
 				} else {
 					i, _, _ = scanString(data, i)
 				}
@@ -220,13 +232,10 @@ func (d *decoder) parse() error {
 	return nil
 }
 
-// scanField validates the string value of a string field at data[i] and returns the index
-// past it, or -1. A string that needs decoding is decoded into scratch in the same pass.
-func (d *decoder) scanField(i int, v *span) int {
-	end, plain := scanPlainString(d.data, i)
-	if plain || end < 0 {
-		return end
-	}
+// decodeField decodes the string value of a string field, which opens at data[i] and needs
+// decoding from data[at] on (see scanPlainString), into scratch, and returns the index past
+// it or -1.
+func (d *decoder) decodeField(i, at int, v *span) int {
 	if d.scratch == nil {
 		if p, ok := scratchPool.Get().(*[]byte); ok {
 			d.pooled, d.scratch = p, *p
@@ -234,9 +243,10 @@ func (d *decoder) scanField(i int, v *span) int {
 			d.pooled, d.scratch = new([]byte), make([]byte, 0, len(d.data)+16)
 		}
 	}
-	v.decoded, v.from = true, len(d.scratch)
-	d.scratch, end = decodeString(d.scratch, d.data, i+1, end)
-	v.to = len(d.scratch)
+	var end int
+	v.decoded, v.from = true, int32(len(d.scratch))
+	d.scratch, end = decodeString(d.scratch, d.data, i+1, at)
+	v.to = int32(len(d.scratch))
 	return end
 }
 

@@ -21,17 +21,23 @@ func grow(buf []byte, j, n int) []byte {
 	return buf[:cap(buf)]
 }
 
-// load64 returns s[0:8] as a little-endian word; the compiler turns it into one load.
-func load64(s string) uint64 {
-	_ = s[7]
+// load64 returns s[i:i+8] as a little-endian word; the compiler turns it into one load.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// load32 returns s[0:4] as a little-endian word.
-func load32(s string) uint32 {
-	_ = s[3]
+// load32 returns s[i:i+4] as a little-endian word.
+func load32(s string, i int) uint32 {
+	s = s[i : i+4]
 	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// put32 stores w at b[i:i+4], little-endian, with one store.
+func put32(b []byte, i int, w uint32) {
+	b = b[i : i+4]
+	b[0], b[1], b[2], b[3] = byte(w), byte(w>>8), byte(w>>16), byte(w>>24)
 }
 
 // appendEscaped writes s at buf[j:] escaped for the inside of a JSON string and returns the
@@ -45,34 +51,51 @@ func appendEscaped(buf []byte, j int, s string) ([]byte, int) {
 		buf = grow(buf, j, n+spare)
 	}
 	if n < 8 {
+		if n == 0 {
+			return buf, j
+		}
 		if n >= 4 {
-			lo, hi := load32(s[:4]), load32(s[n-4:])
+			lo, hi := load32(s, 0), load32(s, n-4)
 			if specialMask(uint64(lo)|uint64(hi)<<32) == 0 {
-				binary.LittleEndian.PutUint32(buf[j:j+4], lo)
-				binary.LittleEndian.PutUint32(buf[j+n-4:j+n], hi)
+				put32(buf, j, lo)
+				put32(buf, j+n-4, hi)
 				return buf, j + n
 			}
 		}
 		return escapeFrom(buf, j, s, 0)
 	}
 	i := 0
-	for ; i+8 <= n; i += 8 {
-		w := load64(s[i : i+8])
-		binary.LittleEndian.PutUint64(buf[j:j+8], w)
+	for ; i+16 <= n; i += 16 {
+		w0, w1 := load64(s, i), load64(s, i+8)
+		put64(buf, j, w0)
+		put64(buf, j+8, w1)
+		if m0, m1 := specialMask(w0), specialMask(w1); m0|m1 != 0 {
+			k := firstFlagged(m0) // 8 when m0 == 0
+			if m0 == 0 {
+				k += firstFlagged(m1)
+			}
+			return escapeFrom(buf, j+k, s, i+k)
+		}
+		j += 16
+	}
+	if i+8 <= n {
+		w := load64(s, i)
+		put64(buf, j, w)
 		if m := specialMask(w); m != 0 {
 			k := firstFlagged(m)
 			return escapeFrom(buf, j+k, s, i+k)
 		}
+		i += 8
 		j += 8
 	}
 	if i < n {
 		// s[n-8:i] went out unchanged just before j, so the last word can overlap them.
-		w := load64(s[n-8:])
+		w := load64(s, n-8)
 		if specialMask(w) != 0 {
 			return escapeFrom(buf, j, s, i)
 		}
 		back := 8 - (n - i)
-		binary.LittleEndian.PutUint64(buf[j-back:j-back+8], w)
+		put64(buf, j-back, w)
 		j += n - i
 	}
 	return buf, j
@@ -86,8 +109,8 @@ func appendEscaped(buf []byte, j int, s string) ([]byte, int) {
 func escapeFrom(buf []byte, j int, s string, i int) ([]byte, int) {
 	for {
 		for i+8 <= len(s) {
-			w := load64(s[i : i+8])
-			binary.LittleEndian.PutUint64(buf[j:j+8], w)
+			w := load64(s, i)
+			put64(buf, j, w)
 			if m := specialMask(w); m != 0 {
 				k := firstFlagged(m)
 				i += k
@@ -112,7 +135,7 @@ func escapeFrom(buf []byte, j int, s string, i int) ([]byte, int) {
 				buf = grow(buf, j, len(s)-i+spare+8)
 			}
 			e := asciiEscape[c]
-			binary.LittleEndian.PutUint64(buf[j:j+8], e)
+			put64(buf, j, e)
 			j += int(e >> 56)
 			i++
 			continue
@@ -184,19 +207,23 @@ var asciiEscape = func() (t [128]uint64) {
 
 const hexDigits = "0123456789abcdef"
 
-// digits8 returns the eight decimal digits of v < 1e8, with leading zeros, as the values 0 to
-// 9 in the bytes of a word, the first digit in the low byte. It splits v into halves, quarters
-// and digits in parallel lanes of one word, dividing by multiplying with a reciprocal.
+// digitPairs holds the two ASCII digits of 0 to 99, the first in the low byte.
+var digitPairs = func() (t [100]uint16) {
+	for i := range t {
+		t[i] = uint16('0'+i/10) | uint16('0'+i%10)<<8
+	}
+	return t
+}()
+
+// digits8 returns the eight decimal digits of v < 1e8 in ASCII, with leading zeros, in the
+// bytes of a word, the first digit in the low byte. It splits v into halves and quarters,
+// independently of each other, and looks the quarters up in digitPairs.
 func digits8(v uint32) uint64 {
-	// Two 32-bit lanes: the high four digits, then the low four.
-	hi := v / 10000
-	x := uint64(hi) | uint64(v-hi*10000)<<32
-	// Four 16-bit lanes of two digits: n/100 == n*10486>>20 for n < 10000.
-	top := (x * 10486 >> 20) & 0x0000007f0000007f
-	x = top | (x-top*100)<<16
-	// Eight byte lanes of one digit: n/10 == n*103>>10 for n < 100.
-	tens := (x * 103 >> 10) & 0x000f000f000f000f
-	return tens | (x-tens*10)<<8
+	a := v / 10000
+	b := v - a*10000
+	a1, b1 := a/100, b/100
+	return uint64(digitPairs[a1]) | uint64(digitPairs[a-a1*100])<<16 |
+		uint64(digitPairs[b1])<<32 | uint64(digitPairs[b-b1*100])<<48
 }
 
 // putInt writes the decimal form of v at buf[j:], which has room for 32 bytes, and returns
@@ -210,6 +237,9 @@ func putInt(buf []byte, j int, v int64) int {
 		u = -u
 	}
 	switch {
+	case u < 10:
+		buf[j] = byte('0' + u)
+		return j + 1
 	case u < 1e8:
 		return putLeading(buf, j, uint32(u))
 	case u < 1e16:
@@ -229,16 +259,16 @@ const asciiZeros = swarLo * '0'
 func putLeading(buf []byte, j int, v uint32) int {
 	d := digits8(v)
 	zeros := 7
-	if d != 0 {
-		zeros = bits.TrailingZeros64(d) >> 3
+	if d != asciiZeros {
+		zeros = bits.TrailingZeros64(d-asciiZeros) >> 3
 	}
 	// The leading zeros are the low bytes: shift them out.
-	binary.LittleEndian.PutUint64(buf[j:j+8], (d+asciiZeros)>>(8*zeros))
+	put64(buf, j, d>>(8*zeros))
 	return j + 8 - zeros
 }
 
 // put8 writes v < 1e8 as eight digits, with leading zeros.
 func put8(buf []byte, j int, v uint32) int {
-	binary.LittleEndian.PutUint64(buf[j:j+8], digits8(v)+asciiZeros)
+	put64(buf, j, digits8(v))
 	return j + 8
 }

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/binary"
 	"math/bits"
 	"unicode/utf8"
 )
@@ -19,16 +18,32 @@ const (
 // is reliable: a subtraction's borrow, and bytes of 0x80 and above, can flag later bytes too.
 // Callers jump to the first flagged byte and rescan from there, so those are never looked at.
 //
-// Each term flags one kind of byte and, through its borrow, possibly the bytes above it; a byte
-// that is not ASCII is flagged by w itself, so the terms need not mask it out.
+// w itself flags the bytes that are not ASCII. XOR with 0x02 maps the control characters onto
+// themselves and '"' (0x22) onto 0x20, so one subtraction of 0x21 flags both; another flags
+// '\\'. A borrow only starts at a flagged byte, so the lowest flag is always a true one.
 func specialMask(w uint64) uint64 {
-	return (w | (w - swarLo*0x20) | ((w ^ swarLo*'"') - swarLo) | ((w ^ swarLo*'\\') - swarLo)) & swarHi
+	return (w | ((w ^ swarLo*0x02) - swarLo*0x21) | ((w ^ swarLo*'\\') - swarLo)) & swarHi
 }
 
 // backslashOrHighMask is specialMask for the inside of an already validated string, where only
 // escapes and non-ASCII bytes (which may be invalid UTF-8) need attention.
 func backslashOrHighMask(w uint64) uint64 {
 	return (w | ((w ^ swarLo*'\\') - swarLo)) & swarHi
+}
+
+// le64 returns b[i:i+8] as a little-endian word. Written this way (rather than with
+// binary.LittleEndian.Uint64(b[i:])) the compiler emits one load and two bounds checks.
+func le64(b []byte, i int) uint64 {
+	b = b[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// put64 stores w at b[i:i+8], little-endian, with one store.
+func put64(b []byte, i int, w uint64) {
+	b = b[i : i+8]
+	b[0], b[1], b[2], b[3] = byte(w), byte(w>>8), byte(w>>16), byte(w>>24)
+	b[4], b[5], b[6], b[7] = byte(w>>32), byte(w>>40), byte(w>>48), byte(w>>56)
 }
 
 // firstFlagged returns the index of the byte whose high bit is the lowest one set in mask.
@@ -85,7 +100,7 @@ func scanString(data []byte, i int) (end int, escaped bool, invalid int) {
 	i++
 	for {
 		for i+8 <= len(data) {
-			if m := specialMask(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+			if m := specialMask(le64(data, i)); m != 0 {
 				i += firstFlagged(m)
 				goto special
 			}

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/binary"
 	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -21,8 +20,8 @@ func scanPlainString(data []byte, i int) (int, bool) {
 	i++
 	for {
 		for i+16 <= len(data) {
-			w0 := binary.LittleEndian.Uint64(data[i:])
-			w1 := binary.LittleEndian.Uint64(data[i+8:])
+			w0 := le64(data, i)
+			w1 := le64(data, i+8)
 			if m := specialMask(w0); m != 0 {
 				i += firstFlagged(m)
 				goto special
@@ -34,7 +33,7 @@ func scanPlainString(data []byte, i int) (int, bool) {
 			i += 16
 		}
 		if i+8 <= len(data) {
-			if m := specialMask(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+			if m := specialMask(le64(data, i)); m != 0 {
 				i += firstFlagged(m)
 				goto special
 			}
@@ -89,10 +88,10 @@ func decodeString(dst, data []byte, start, i int) ([]byte, int) {
 	j += copy(out[j:], data[start:i])
 	for {
 		for i+16 <= len(data) {
-			w0 := binary.LittleEndian.Uint64(data[i:])
-			w1 := binary.LittleEndian.Uint64(data[i+8:])
-			binary.LittleEndian.PutUint64(out[j:j+8], w0)
-			binary.LittleEndian.PutUint64(out[j+8:j+16], w1)
+			w0 := le64(data, i)
+			w1 := le64(data, i+8)
+			put64(out, j, w0)
+			put64(out, j+8, w1)
 			m0, m1 := specialMask(w0), specialMask(w1)
 			if m0|m1 != 0 {
 				k := firstFlagged(m0) // 8 when m0 == 0
@@ -107,8 +106,8 @@ func decodeString(dst, data []byte, start, i int) ([]byte, int) {
 			j += 16
 		}
 		if i+8 <= len(data) {
-			w := binary.LittleEndian.Uint64(data[i:])
-			binary.LittleEndian.PutUint64(out[j:j+8], w)
+			w := le64(data, i)
+			put64(out, j, w)
 			if m := specialMask(w); m != 0 {
 				k := firstFlagged(m)
 				i += k

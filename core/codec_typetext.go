@@ -114,7 +114,7 @@ func parse8(w uint64) uint64 {
 func countDigits(data []byte, i int) int {
 	start := i
 	for i+8 <= len(data) {
-		w := binary.LittleEndian.Uint64(data[i:])
+		w := le64(data, i)
 		// A byte is not a digit when it is below '0' (the subtraction borrows), above '9' (the
 		// addition reaches the high bit) or not ASCII; only the first flagged byte is exact.
 		if m := ((w - swarLo*'0') | (w + swarLo*(0x80-'9'-1)) | w) & swarHi; m != 0 {

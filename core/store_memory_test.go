@@ -33,18 +33,18 @@ func memMsg(id string) Message {
 func TestMemoryStoreTTL(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
-		name     string
-		ttl      time.Duration
-		idle     time.Duration
-		touch    func(s *MemoryStore, sid string) // what happens half-way through the idle time
-		subcribe bool
-		kept     bool
+		name      string
+		ttl       time.Duration
+		idle      time.Duration
+		touch     func(s *MemoryStore, sid string) // what happens half-way through the idle time
+		subscribe bool
+		kept      bool
 	}{
 		{name: "default TTL keeps a day-old-minus-a-second session", idle: DefaultSessionTTL - time.Second, kept: true},
 		{name: "default TTL drops after 24h", idle: DefaultSessionTTL, kept: false},
 		{name: "custom TTL drops", ttl: time.Minute, idle: time.Minute, kept: false},
 		{name: "negative TTL never drops", ttl: -1, idle: 1000 * DefaultSessionTTL, kept: true},
-		{name: "subscriber keeps the session", ttl: time.Minute, idle: time.Hour, subcribe: true, kept: true},
+		{name: "subscriber keeps the session", ttl: time.Minute, idle: time.Hour, subscribe: true, kept: true},
 		{
 			name: "read refreshes", ttl: time.Minute, idle: 90 * time.Second, kept: true,
 			touch: func(s *MemoryStore, sid string) { _, _ = s.Read(ctx, sid, 0) },
@@ -65,7 +65,7 @@ func TestMemoryStoreTTL(t *testing.T) {
 			if _, err := s.Append(ctx, "sess", memMsg("m1"), 0); err != nil {
 				t.Fatal(err)
 			}
-			if tc.subcribe {
+			if tc.subscribe {
 				cancel, err := s.Subscribe(ctx, "sess", func(Notification) {})
 				if err != nil {
 					t.Fatal(err)

@@ -11,9 +11,6 @@ import (
 // keys share a slot thanks to the {sessionID} hash tag; pub/sub uses plain SUBSCRIBE, which
 // a cluster broadcasts to every node, so a subscriber on any node sees every append.
 func TestConformanceCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a three-node cluster; skipped with -short")
-	}
 	addrs := startCluster(t)
 	newClient := func() *redis.ClusterClient {
 		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})

@@ -49,7 +49,9 @@
 //
 // Each Store has exactly one pub/sub connection. The first local Subscribe of a session
 // subscribes its channel (and returns once Redis has confirmed it); the channel is
-// unsubscribed when the last local subscriber cancels. One goroutine reads the connection
+// unsubscribed when the last local subscriber cancels. Subscribe first reads the session's
+// head sequence and never delivers records at or below it, which on a cluster can arrive
+// after the subscription (the cluster bus forwards a PUBLISH after the script returned). One goroutine reads the connection
 // with a receive loop that never drops messages (go-redis's Channel, which drops messages
 // when its reader stalls, is not used) and calls subscribers' functions in order. Pub/sub is
 // at-most-once: when the connection fails, go-redis redials and resubscribes, and the Store

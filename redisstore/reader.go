@@ -21,13 +21,14 @@ const (
 const healthToken = "chatwire-health"
 
 // readLoop is the only reader of the pub/sub connection. It dispatches messages, settles
-// Subscribe's pings, checks the connection's health, and sends Resync to every subscriber
-// once the connection works again after an error. Nothing is dropped silently: messages
-// lost while disconnected are covered by that Resync (go-redis's Channel, which drops
-// messages when the reader stalls, is not used).
+// Subscribe's pings, checks the connection's health, and sends Resync to a channel's
+// subscribers whenever the channel is subscribed again on a new connection (after go-redis
+// redialled, or after replacePubSub), which is exactly when messages may have been lost.
+// Nothing is dropped silently (go-redis's Channel, which drops messages when the reader
+// stalls, is not used).
 func (s *Store) readLoop() {
 	defer s.wg.Done()
-	lost, pingSent := false, false
+	pingSent := false
 	backoff := minBackoff
 	var batch []*subscriber
 	for {
@@ -51,7 +52,7 @@ func (s *Store) readLoop() {
 			}
 			// go-redis has dropped the broken connection and redials (resubscribing every
 			// channel it knows) on the next receive. Pings sent on it are never answered.
-			lost, pingSent = true, false
+			pingSent = false
 			s.endPings("", errConnLost)
 			timer := time.NewTimer(backoff)
 			select {
@@ -63,16 +64,17 @@ func (s *Store) readLoop() {
 			continue
 		}
 		backoff, pingSent = minBackoff, false
-		if lost {
-			// The first reply on a new connection comes after its resubscription, so from
-			// here on nothing is missed: every subscriber reads what it may have missed.
-			lost = false
-			batch = s.subscribers(batch[:0], "")
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind != "subscribe" {
+				continue
+			}
+			// From this confirmation on nothing published to the channel is missed; a
+			// repeated one means a new connection: its subscribers read what they missed.
+			batch = s.resubscribed(batch[:0], m.Channel)
 			for _, sub := range batch {
 				sub.deliver(core.Notification{Resync: true})
 			}
-		}
-		switch m := msg.(type) {
 		case *redis.Message:
 			batch = s.subscribers(batch[:0], m.Channel)
 			if len(batch) == 0 {
@@ -94,22 +96,33 @@ func (s *Store) readLoop() {
 	}
 }
 
-// subscribers appends the subscribers of channel (of every channel if it is "") to dst.
+// subscribers appends the subscribers of channel to dst.
 func (s *Store) subscribers(dst []*subscriber, channel string) []*subscriber {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if channel != "" {
-		if t := s.topics[channel]; t != nil {
-			for sub := range t.subs {
-				dst = append(dst, sub)
-			}
-		}
-		return dst
-	}
-	for _, t := range s.topics {
+	if t := s.topics[channel]; t != nil {
 		for sub := range t.subs {
 			dst = append(dst, sub)
 		}
+	}
+	return dst
+}
+
+// resubscribed records a subscribe confirmation for channel. For the channel's first one it
+// returns dst unchanged; for a repeated one it appends the channel's subscribers.
+func (s *Store) resubscribed(dst []*subscriber, channel string) []*subscriber {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.topics[channel]
+	if t == nil {
+		return dst
+	}
+	if !t.confirmed {
+		t.confirmed = true
+		return dst
+	}
+	for sub := range t.subs {
+		dst = append(dst, sub)
 	}
 	return dst
 }

@@ -35,7 +35,8 @@ if id ~= '' then
     redis.call('HDEL', KEYS[3], id)
   end
 end
-local seq = redis.call('INCR', KEYS[2])
+-- string.format keeps large sequence numbers out of Lua's %.14g number formatting.
+local seq = string.format('%d', redis.call('INCR', KEYS[2]))
 redis.call('XADD', KEYS[1], seq .. '-0', 'id', id, 'type', ARGV[5], 'role', ARGV[6],
   'content', ARGV[7], 'meta', ARGV[8], 'ts', ARGV[9])
 if id ~= '' then

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -202,5 +203,37 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 	}
 	if got := n.snapshot(); len(got) != 0 {
 		t.Fatalf("notifications after Close: %+v", got)
+	}
+}
+
+// TestLargeSequenceNumbers starts a session's counter near 2^53 (where Lua's number
+// formatting would print an exponent) and checks appends, reads and delivery.
+func TestLargeSequenceNumbers(t *testing.T) {
+	ctx := context.Background()
+	_, client := newMiniredis(t)
+	s := newStore(t, client, redisstore.Options{})
+	const start = 1<<53 - 10
+	if err := client.Set(ctx, "chatwire:{big}:seq", start, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n := newNotes()
+	cancel, err := s.Subscribe(ctx, "big", n.fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	for i := range 3 {
+		rec, err := s.Append(ctx, "big", testMsg(fmt.Sprint(i)), 2)
+		if err != nil || rec.Seq != start+uint64(i)+1 {
+			t.Fatalf("Append %d = seq %d, %v; want %d", i, rec.Seq, err, start+i+1)
+		}
+	}
+	n.waitFor(t, "the last record", hasSeq(start+3))
+	page, err := s.Read(ctx, "big", start+1)
+	if err != nil || page.Head != start+3 || page.Trimmed || len(page.Records) != 2 || page.Records[0].Seq != start+2 {
+		t.Fatalf("Read = %+v, %v", page, err)
+	}
+	if seq, ok, err := s.Lookup(ctx, "big", "2"); err != nil || !ok || seq != start+3 {
+		t.Fatalf("Lookup = %d, %v, %v", seq, ok, err)
 	}
 }

@@ -27,6 +27,9 @@ var errClosed = fmt.Errorf("redisstore: store closed: %w", core.ErrStoreUnavaila
 type topic struct {
 	sessionID string
 	subs      map[*subscriber]struct{}
+	// confirmed is set by the first subscribe confirmation; any later one means the channel
+	// was subscribed again on a new connection, so messages may have been missed.
+	confirmed bool
 }
 
 // subscriber is one Subscribe call. mu is held while fn runs, so cancel can wait for it.

@@ -50,6 +50,13 @@ type Options struct {
 	// *core.HandshakeError or *echo.HTTPError with its status and text, anything else with
 	// 401 Unauthorized. Default: nil (no authentication).
 	Authenticate func(c echo.Context) (principal any, err error)
+
+	// Admit, when set, runs after Authenticate with a framework-neutral copy of the request
+	// and decides whether the connection may be made (connection caps, session
+	// authorization, token checks, subprotocol choice, credential expiry); see
+	// core.AdmitFunc. The same function works with every chatwire adapter. Its context is
+	// the request's. Default: nil (admit everyone).
+	Admit core.AdmitFunc
 }
 
 // handler is what New returns the method value of.
@@ -88,8 +95,8 @@ func New(hub *core.Hub, opts Options) echo.HandlerFunc {
 	return h.serve
 }
 
-// serve checks the request (upgrade, origin, session id, authentication), upgrades it and
-// serves the connection until it ends.
+// serve checks the request (upgrade, origin, session id, authentication, admission),
+// upgrades it and serves the connection until it ends.
 func (h *handler) serve(c echo.Context) error {
 	if h.opts.Skipper != nil && h.opts.Skipper(c) {
 		if h.opts.Next != nil {
@@ -118,8 +125,32 @@ func (h *handler) serve(c echo.Context) error {
 	info.RemoteAddr = r.RemoteAddr
 	info.Header = r.Header.Clone()
 	info.CloseCode = CloseCode
-	ws, err := h.upgrader.Upgrade(c.Response(), r, nil)
+	up := &h.upgrader
+	if h.opts.Admit != nil {
+		adm, err := h.opts.Admit(r.Context(), &core.AdmitRequest{
+			SessionID: info.SessionID, LastMessageID: info.LastMessageID, Query: r.URL.Query(),
+			Header: info.Header, RemoteAddr: info.RemoteAddr, Principal: info.Principal,
+		})
+		if err != nil {
+			status, body := core.RefusalOf(err)
+			return c.String(status, body)
+		}
+		if adm.Principal != nil {
+			info.Principal = adm.Principal
+		}
+		info.Expires = adm.Expires
+		info.OnClose = adm.Release
+		if adm.Subprotocol != "" {
+			custom := h.upgrader
+			custom.Subprotocols = []string{adm.Subprotocol}
+			up = &custom
+		}
+	}
+	ws, err := up.Upgrade(c.Response(), r, nil)
 	if err != nil {
+		if info.OnClose != nil {
+			info.OnClose() // Serve will not run
+		}
 		var he websocket.HandshakeError
 		if errors.As(err, &he) && !c.Response().Committed {
 			// Upgrade refused before hijacking and left the answer to us (see Error above).

@@ -45,11 +45,21 @@ func serveEcho(t testing.TB, e *echo.Echo, path string) string {
 
 func mount(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
 	e := newEcho()
-	e.GET("/chat", wsecho.New(hub, wsecho.Options{AllowedOrigins: cfg.AllowedOrigins}))
+	e.GET("/chat", wsecho.New(hub, wsecho.Options{AllowedOrigins: cfg.AllowedOrigins, Admit: cfg.Admit}))
 	return serveEcho(t, e, "/chat")
 }
 
 func TestConformance(t *testing.T) { adaptertest.Run(t, mount) }
+
+func TestCluster(t *testing.T) {
+	shared := map[*testing.T]*core.MemoryStore{}
+	adaptertest.RunCluster(t, mount, func(t *testing.T, instance int) core.Store {
+		if shared[t] == nil {
+			shared[t] = core.NewMemoryStore(core.MemoryStoreOptions{})
+		}
+		return shared[t]
+	})
+}
 
 // newHub returns a hub shut down at test cleanup (after the servers registered later).
 func newHub(t *testing.T, opts core.Options) *core.Hub {
@@ -338,5 +348,35 @@ func TestAuthenticateRefusals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReleaseWhenUpgraderRefuses checks that an admitted request the upgrader refuses gives
+// its admission back.
+func TestReleaseWhenUpgraderRefuses(t *testing.T) {
+	hub := newHub(t, core.Options{Handler: replyPrincipal})
+	var admitted, released atomic.Int32
+	e := newEcho()
+	e.GET("/chat", wsecho.New(hub, wsecho.Options{Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
+		admitted.Add(1)
+		return core.Admission{Release: func() { released.Add(1) }}, nil
+	}}))
+	ep := serveEcho(t, e, "/chat")
+	// Asks for an upgrade but lacks Sec-WebSocket-Key: admitted, then refused by the upgrader.
+	req, _ := http.NewRequest(http.MethodGet, adaptertest.HTTPURL(ep), nil)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400", resp.StatusCode)
+	}
+	if admitted.Load() != 1 || released.Load() != 1 {
+		t.Fatalf("admitted %d, released %d; want 1 and 1", admitted.Load(), released.Load())
 	}
 }

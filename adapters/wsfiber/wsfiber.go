@@ -9,12 +9,16 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 )
+
+// handshakeWriteTimeout bounds the write of the 101 response on the hijacked connection.
+const handshakeWriteTimeout = 10 * time.Second
 
 // Options configures the Fiber adapter. The zero value is ready to use; New copies it and
 // never modifies the caller's value.
@@ -47,6 +51,13 @@ type Options struct {
 	// refuses the upgrade: a *core.HandshakeError or *fiber.Error with its status and text,
 	// anything else with 401 Unauthorized. Default: nil (no authentication).
 	Authenticate func(c *fiber.Ctx) (principal any, err error)
+
+	// Admit, when set, runs after Authenticate with a framework-neutral copy of the request
+	// and decides whether the connection may be made (connection caps, session
+	// authorization, token checks, subprotocol choice, credential expiry); see
+	// core.AdmitFunc. The same function works with every chatwire adapter. Its context is
+	// c.UserContext(). Default: nil (admit everyone).
+	Admit core.AdmitFunc
 }
 
 // handler is what New returns the method value of.
@@ -85,19 +96,21 @@ func New(hub *core.Hub, opts Options) fiber.Handler {
 	return h.serve
 }
 
-// serve checks the request (upgrade, origin, session id, authentication), copies what the
-// connection needs out of the request and upgrades it. fasthttp serves the upgraded
-// connection on its own goroutine after serve has returned.
+// serve checks the request (upgrade, origin, session id, authentication, admission),
+// copies what the connection needs out of the request and upgrades it. fasthttp serves the
+// upgraded connection on its own goroutine after serve has returned.
 func (h *handler) serve(c *fiber.Ctx) error {
 	if h.opts.Next != nil && h.opts.Next(c) {
 		return c.Next()
 	}
+	fctx := c.Context()
 	req := c.Request()
+	query := queryValues(fctx.QueryArgs())
 	info, herr := core.CheckHandshake(core.Handshake{
-		Host:    string(c.Context().Host()),
+		Host:    string(fctx.Host()),
 		Origin:  string(req.Header.Peek(fiber.HeaderOrigin)),
 		Upgrade: core.IsWebSocketUpgrade(string(req.Header.Peek(fiber.HeaderConnection)), string(req.Header.Peek(fiber.HeaderUpgrade))),
-		Query:   queryValues(c.Context().QueryArgs()),
+		Query:   query,
 	}, h.opts.AllowedOrigins)
 	if herr != nil {
 		return c.Status(herr.Status).SendString(herr.Body)
@@ -113,17 +126,66 @@ func (h *handler) serve(c *fiber.Ctx) error {
 		}
 		info.Principal = p
 	}
-	info.RemoteAddr = c.Context().RemoteAddr().String()
+	info.RemoteAddr = fctx.RemoteAddr().String()
 	info.Header = headerCopy(&req.Header)
 	info.CloseCode = CloseCode
+	up := &h.upgrader
+	if h.opts.Admit != nil {
+		adm, err := h.opts.Admit(c.UserContext(), &core.AdmitRequest{
+			SessionID: info.SessionID, LastMessageID: info.LastMessageID, Query: query,
+			Header: info.Header, RemoteAddr: info.RemoteAddr, Principal: info.Principal,
+		})
+		if err != nil {
+			status, body := core.RefusalOf(err)
+			return c.Status(status).SendString(body)
+		}
+		if adm.Principal != nil {
+			info.Principal = adm.Principal
+		}
+		info.Expires = adm.Expires
+		info.OnClose = adm.Release
+		if adm.Subprotocol != "" {
+			custom := h.upgrader
+			custom.Subprotocols = []string{adm.Subprotocol}
+			up = &custom
+		}
+	}
 	ctx := context.WithoutCancel(c.UserContext())
 	hub := h.hub
+	var head []byte // the 101 response, written by the hijack handler
 	// Only copies are captured: the closure runs after c has been recycled.
-	// On error the upgrader has answered the request already; returning it would make
-	// Fiber's error handler overwrite that answer.
-	_ = h.upgrader.Upgrade(c.Context(), func(ws *websocket.Conn) {
+	err := up.Upgrade(fctx, func(ws *websocket.Conn) {
+		sock := ws.NetConn()
+		_ = sock.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
+		if _, err := sock.Write(head); err != nil {
+			if info.OnClose != nil {
+				info.OnClose()
+			}
+			return
+		}
+		_ = sock.SetWriteDeadline(time.Time{})
 		_ = hub.Serve(ctx, newConn(ws), info)
 	})
+	if err == nil {
+		// fasthttp calls a hijack handler only after writing the response succeeded, and
+		// never when the connection is to be closed (DisableKeepalive, shutdown): the
+		// connection would then end without Serve, and Admission.Release would be lost.
+		// Serialising the upgrader's response now and writing it from the hijack handler
+		// makes fasthttp run the handler in every case.
+		var b bytes.Buffer
+		if _, err = fctx.Response.WriteTo(&b); err == nil {
+			head = b.Bytes()
+			fctx.HijackSetNoResponse(true)
+		} else {
+			fctx.Hijack(nil)
+			fctx.Error(http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		}
+	}
+	if err != nil && info.OnClose != nil {
+		// The upgrader has answered the request; Serve will not run.
+		info.OnClose()
+	}
+	// Returning an error would make Fiber's error handler overwrite the answer.
 	return nil
 }
 

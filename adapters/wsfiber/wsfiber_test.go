@@ -48,7 +48,11 @@ func (l *acceptSignal) Accept() (net.Conn, error) {
 
 // newApp returns a Fiber app without startup output.
 func newApp() *fiber.App {
-	return fiber.New(fiber.Config{DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	// fasthttp's worker-pool cleaner notices a shutdown only after sleeping this long
+	// (default 10s); keep it short so the goroutine has ended when goleak looks.
+	app.Server().MaxIdleWorkerDuration = 50 * time.Millisecond
+	return app
 }
 
 // serveApp serves app on a fresh loopback port until test cleanup and returns its address.
@@ -79,11 +83,21 @@ func serveApp(t testing.TB, app *fiber.App) string {
 
 func mount(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
 	app := newApp()
-	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{AllowedOrigins: cfg.AllowedOrigins}))
+	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{AllowedOrigins: cfg.AllowedOrigins, Admit: cfg.Admit}))
 	return "ws://" + serveApp(t, app) + "/chat"
 }
 
 func TestConformance(t *testing.T) { adaptertest.Run(t, mount) }
+
+func TestCluster(t *testing.T) {
+	shared := map[*testing.T]*core.MemoryStore{}
+	adaptertest.RunCluster(t, mount, func(t *testing.T, instance int) core.Store {
+		if shared[t] == nil {
+			shared[t] = core.NewMemoryStore(core.MemoryStoreOptions{})
+		}
+		return shared[t]
+	})
+}
 
 // newHub returns a hub shut down at test cleanup (after the servers registered later).
 func newHub(t *testing.T, opts core.Options) *core.Hub {
@@ -419,4 +433,49 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestUpgradeEdgeCases checks upgrades fasthttp would otherwise mishandle: with
+// DisableKeepalive fasthttp never runs a hijack handler after writing the response itself,
+// and an admitted request the upgrader refuses must still give its admission back.
+func TestUpgradeEdgeCases(t *testing.T) {
+	t.Run("DisableKeepalive", func(t *testing.T) {
+		hub := newHub(t, core.Options{Handler: whoAmI})
+		app := fiber.New(fiber.Config{DisableStartupMessage: true, DisableKeepalive: true})
+		app.Server().MaxIdleWorkerDuration = 50 * time.Millisecond
+		app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
+		c, status, _ := dial(t, "ws://"+serveApp(t, app)+"/chat", url.Values{"sessionId": {"ka"}}, nil)
+		if status != http.StatusSwitchingProtocols {
+			t.Fatalf("status %d, want 101", status)
+		}
+		if got, err := roundTrip(c, "x"); err != nil || !strings.HasPrefix(got, "ka|") {
+			t.Fatalf("reply %q, %v", got, err)
+		}
+	})
+	t.Run("ReleaseWhenUpgraderRefuses", func(t *testing.T) {
+		hub := newHub(t, core.Options{Handler: whoAmI})
+		var admitted, released atomic.Int32
+		app := newApp()
+		app.Get("/chat", wsfiber.New(hub, wsfiber.Options{Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
+			admitted.Add(1)
+			return core.Admission{Release: func() { released.Add(1) }}, nil
+		}}))
+		base := "http://" + serveApp(t, app) + "/chat"
+		// Asks for an upgrade but lacks Sec-WebSocket-Key: admitted, then refused by the upgrader.
+		req, _ := http.NewRequest(http.MethodGet, base, nil)
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "websocket")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		http.DefaultClient.CloseIdleConnections()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("status %d, want 400", resp.StatusCode)
+		}
+		if admitted.Load() != 1 || released.Load() != 1 {
+			t.Fatalf("admitted %d, released %d; want 1 and 1", admitted.Load(), released.Load())
+		}
+	})
 }

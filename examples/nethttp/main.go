@@ -1,7 +1,8 @@
 // Command nethttp serves the chatwire echo bot from net/http: the chat endpoint at /chat
-// (persistent sessions on the in-memory store) and a browser page at /.
+// (persistent sessions on the in-memory store, or on Redis with -redis URL) and a browser
+// page at /.
 //
-//	go run ./examples/nethttp -addr :8080
+//	go run ./examples/nethttp -addr :8080 [-stream] [-redis redis://localhost:6379/0]
 package main
 
 import (
@@ -18,13 +19,17 @@ func main() {
 	flags := demo.RegisterFlags(nil)
 	flag.Parse()
 
-	store := core.NewMemoryStore(core.MemoryStoreOptions{})
+	store, closeStore, err := flags.OpenStore()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer closeStore()
 	hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger()))
 
 	mux := http.NewServeMux()
 	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 	mux.Handle("/", demo.Static())
 	if err := demo.ListenAndServe(flags.Addr, mux, hub); err != nil {
-		log.Fatal(err)
+		log.Print(err)
 	}
 }

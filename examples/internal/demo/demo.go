@@ -34,6 +34,7 @@ type Flags struct {
 	MaxMessageSize int
 	MaxStored      int
 	Stream         bool
+	Redis          string
 }
 
 // RegisterFlags defines the shared flags on fs (flag.CommandLine when nil) and returns
@@ -47,6 +48,7 @@ func RegisterFlags(set *flag.FlagSet) *Flags {
 	set.DurationVar(&f.Heartbeat, "heartbeat", core.DefaultHeartbeatInterval, "heartbeat interval (0 disables heartbeats)")
 	set.IntVar(&f.MaxMessageSize, "max-message-size", core.DefaultMaxMessageSize, "largest inbound frame in bytes")
 	set.IntVar(&f.MaxStored, "max-stored", core.DefaultMaxStoredMessages, "messages kept per session for replay")
+	set.StringVar(&f.Redis, "redis", "", "Redis URL (redis://host:port/db) for persistent, multi-instance sessions; empty uses the in-memory store")
 	set.BoolVar(&f.Stream, "stream", false, "answer with a streaming fake model (word by word, with a tool call) instead of the echo bot")
 	return f
 }

@@ -21,6 +21,14 @@ const ShutdownTimeout = 10 * time.Second
 // connection of hub (clients reconnect elsewhere) and stops the server. It prints the
 // address it serves.
 func ListenAndServe(addr string, handler http.Handler, hub *core.Hub) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return ServeUntil(ctx, addr, handler, hub)
+}
+
+// ServeUntil serves handler on addr until ctx ends, then shuts hub and the server down
+// gracefully within ShutdownTimeout.
+func ServeUntil(ctx context.Context, addr string, handler http.Handler, hub *core.Hub) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -28,8 +36,6 @@ func ListenAndServe(addr string, handler http.Handler, hub *core.Hub) error {
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("chatwire example serving on http://%s (chat endpoint /chat)\n", displayAddr(ln.Addr()))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -1,0 +1,67 @@
+// Command cluster runs two instances of the chatwire echo bot on two ports, sharing one Redis
+// store, as two processes behind a load balancer would: open the page on both ports with the
+// same ?sessionId= and every message shows up on both, whichever instance received it; a
+// page opened later on either port replays the whole history.
+//
+//	go run ./examples/cluster                      # embedded miniredis, ports 8080 and 8081
+//	go run ./examples/cluster -redis redis://localhost:6379/0 -stream
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log"
+	"net/http"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/chatwire/chatwire/adapters/wshttp"
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/examples/internal/demo"
+)
+
+func main() {
+	flags := demo.RegisterFlags(nil)
+	addr2 := flag.String("addr2", ":8081", "address of the second instance")
+	flag.Parse()
+
+	url := flags.Redis
+	if url == "" {
+		u, stop, err := demo.EmbeddedRedis()
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer stop()
+		url = u
+		log.Printf("no -redis given: using an embedded miniredis at %s", url)
+	}
+
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, addr := range []string{flags.Addr, *addr2} {
+		// Each instance has its own store client, as two processes would.
+		store, closeStore, err := demo.OpenRedisStore(url)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer closeStore()
+		hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger().With("instance", i+1)))
+		mux := http.NewServeMux()
+		mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
+		mux.Handle("/", demo.Static())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = demo.ServeUntil(ctx, addr, mux, hub)
+			cancel() // one instance failing stops the example
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		log.Print(err)
+	}
+}

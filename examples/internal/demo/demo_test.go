@@ -1,0 +1,45 @@
+package demo
+
+import (
+	"flag"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatwire/chatwire/core"
+)
+
+func TestFlagsMapToHubOptions(t *testing.T) {
+	tests := []struct {
+		args      []string
+		heartbeat time.Duration
+	}{
+		{nil, core.DefaultHeartbeatInterval},
+		{[]string{"-heartbeat", "0"}, -1},
+		{[]string{"-heartbeat", "5s"}, 5 * time.Second},
+	}
+	for _, tt := range tests {
+		set := flag.NewFlagSet("x", flag.ContinueOnError)
+		f := RegisterFlags(set)
+		if err := set.Parse(append(tt.args, "-max-message-size", "1000", "-max-stored", "7")); err != nil {
+			t.Fatal(err)
+		}
+		o := f.HubOptions(nil, nil, nil)
+		if o.HeartbeatInterval != tt.heartbeat || o.MaxMessageSize != 1000 || o.MaxStoredMessages != 7 {
+			t.Errorf("%v: got heartbeat %v, size %d, stored %d", tt.args, o.HeartbeatInterval, o.MaxMessageSize, o.MaxStoredMessages)
+		}
+	}
+}
+
+func TestAnswerIsDeterministic(t *testing.T) {
+	a, b := Answer("hello", 50), Answer("hello", 50)
+	if strings.Join(a, "") != strings.Join(b, "") {
+		t.Fatal("the same question got two answers")
+	}
+	if strings.Join(a, "") == strings.Join(Answer("other", 50), "") {
+		t.Fatal("different questions got the same answer")
+	}
+	if len(a) != 50 || !strings.HasPrefix(a[0], `You said "hello"`) || !strings.HasSuffix(a[49], ".") {
+		t.Fatalf("unexpected answer shape: %q … %q", a[0], a[49])
+	}
+}
