@@ -136,7 +136,8 @@ func (c *connection) run(parent context.Context) error {
 // finish stops the connection's goroutines, leaves the session and closes the socket.
 func (c *connection) finish(cancel context.CancelFunc) {
 	c.mu.Lock()
-	if !c.closing {
+	peerGone := !c.closing
+	if peerGone {
 		c.closing = true // the reader ended first: the peer is gone, send no close frame
 	}
 	c.flush = false
@@ -147,6 +148,9 @@ func (c *connection) finish(cancel context.CancelFunc) {
 		c.expiry.Stop()
 	}
 	c.mu.Unlock()
+	if peerGone {
+		_ = c.ws.Close() // unblocks a writer stuck on a dead peer at once
+	}
 	cancel()
 	if c.sess != nil {
 		c.sess.leave(c)

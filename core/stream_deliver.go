@@ -47,11 +47,25 @@ func uitoa(v uint64) string {
 func (c *connection) deliverDelta(stream string, seq uint64, started int64, text string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	p := &deltaPart{stream: stream, seq: seq, started: started, text: []byte(text)}
 	if c.replaying {
-		c.pending = append(c.pending, pendingFrame{seq: seq, delta: &deltaPart{stream: stream, seq: seq, started: started, text: []byte(text)}})
+		c.holdDeltaLocked(p)
 		return
 	}
-	c.queueDeltaLocked(&deltaPart{stream: stream, seq: seq, started: started, text: []byte(text)})
+	c.queueDeltaLocked(p)
+}
+
+// holdDeltaLocked keeps a delta that arrived during the connection's replay, merged into the
+// previous held delta of its stream when they follow each other, so held deltas stay few.
+func (c *connection) holdDeltaLocked(p *deltaPart) {
+	if n := len(c.pending); n > 0 {
+		if last := c.pending[n-1].delta; last != nil && last.stream == p.stream && last.seq+1 == p.seq {
+			last.text = append(last.text, p.text...)
+			last.seq = p.seq
+			return
+		}
+	}
+	c.pending = append(c.pending, pendingFrame{seq: p.seq, delta: p})
 }
 
 func (c *connection) queueDeltaLocked(p *deltaPart) {
@@ -237,7 +251,7 @@ func (c *connection) deliverResume(st StreamState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.replaying {
-		c.pending = append(c.pending, pendingFrame{seq: st.Seq, delta: p})
+		c.holdDeltaLocked(p)
 		return
 	}
 	c.queueDeltaLocked(p)

@@ -72,11 +72,21 @@ func resolve(o Options) (resolved, error) {
 // them map to one cluster slot and one script may use them together.
 type keys struct {
 	stream, seq, ids, channel string
+	// base is "<prefix>{<sessionID>}:", the start of every name above; streams is the set
+	// of running stream ids, whose state keys are streamKeys' (see stream.go).
+	base, streams string
 }
 
 func (r *resolved) keysFor(sessionID string) keys {
 	base := r.prefix + "{" + sessionID + "}:"
-	return keys{stream: base + "stream", seq: base + "seq", ids: base + "ids", channel: base + "live"}
+	return keys{stream: base + "stream", seq: base + "seq", ids: base + "ids", channel: base + "live",
+		base: base, streams: base + "streams"}
+}
+
+// streamKeys returns the state keys of one running stream: a hash {seq, started,
+// deadline} and a string with the text so far. streamID must be valid (validStreamID).
+func (k keys) streamKeys(streamID string) (state, text string) {
+	return k.base + "st:" + streamID, k.base + "text:" + streamID
 }
 
 // ttlMillis is the TTL argument of the scripts: 0 means no expiry.
