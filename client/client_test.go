@@ -76,8 +76,11 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 
 			var got []string
 			for _, ev := range e.all {
-				if ev.Kind == client.EventMessage {
+				switch ev.Kind {
+				case client.EventMessage:
 					got = append(got, ev.Message.ID)
+				case client.EventReplayGap, client.EventError:
+					t.Fatalf("unexpected %v event after resuming from a known id: %+v", ev.Kind, ev.Message)
 				}
 			}
 			var want []string

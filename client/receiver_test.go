@@ -61,9 +61,9 @@ func TestReceiver(t *testing.T) {
 			{frame: delta("5", "d ")}, // stale
 			{frame: delta("7", "f"), kind: EventStream, text: "a b c d e f", delta: "f"},
 			{frame: final("s1", "done", "a b c d e f.", ""), kind: EventStreamEnd, stored: true, text: "a b c d e f.", delta: ".", state: "done"},
-			{frame: delta("8", "late")},                        // the stream has ended
-			{frame: final("s1", "done", "a b c d e f.", "")},   // replayed after a reconnect
-			{frame: resume("9", "a b c d e f.")},               // cannot happen, and is ignored
+			{frame: delta("8", "late")},                      // the stream has ended
+			{frame: final("s1", "done", "a b c d e f.", "")}, // replayed after a reconnect
+			{frame: resume("9", "a b c d e f.")},             // cannot happen, and is ignored
 		}},
 		{"StreamMetOnlyThroughFinal", 100, []step{
 			{frame: final("s2", "cancelled", "partial", ""), kind: EventStreamEnd, stored: true, text: "partial", replaced: true, state: "cancelled"},

@@ -204,6 +204,9 @@ func (e *events) until(what string, match func(client.Event) bool) client.Event 
 				return ev
 			}
 		case <-timeout.C:
+			for i, ev := range e.all {
+				e.t.Logf("event %d: %v %+v", i, ev.Kind, ev)
+			}
 			e.t.Fatalf("timed out waiting for %s", what)
 		}
 	}

@@ -1,11 +1,9 @@
 package core
 
-import "slices"
-
 // Codec
 //
 // AppendMessage and Decode convert between Message and its JSON wire form with the standard
-// library only and without reflection. The rules they follow:
+// library only, without reflection and without package unsafe. The rules they follow:
 //
 //   - Escaping: the encoder escapes '"', '\\', control characters (with the short forms \n \r
 //     \t \b \f, \u00XX otherwise), and U+2028/U+2029 (as \u2028/\u2029), and replaces each
@@ -18,11 +16,18 @@ import "slices"
 //   - Keys: object keys are unescaped before they are matched, and match exactly: "Type" is
 //     not "type" (encoding/json would match case-insensitively). When a key repeats, the last
 //     one wins, as with encoding/json and JavaScript's JSON.parse.
-//   - Allocation: AppendMessage allocates nothing when dst has room for the result. Decode
-//     allocates one string that holds the ID, Content and any non-standard Role (the Message
-//     fields are substrings of it; Type and standard roles are the package constants), plus
-//     one slice for Metadata when present: at most 2 allocations, none of them aliasing the
-//     input, so callers may reuse their read buffers.
+//   - Allocation: AppendMessage allocates nothing when dst has room for the result plus 8
+//     bytes. Decode allocates one string that holds the ID, Content and any non-standard
+//     Role (the Message fields are substrings of it; Type and the standard roles are the
+//     package constants), plus one slice for Metadata when present: at most 2 allocations,
+//     none of them aliasing the input, so callers may reuse their read buffers. Strings with
+//     escapes are decoded through a scratch buffer kept in a sync.Pool.
+//
+// Both scan strings eight bytes at a time (SWAR: a few integer operations flag, in one
+// 64-bit word, the bytes that need attention) and write whole words into their output; see
+// codec_scan.go.
+
+import "slices"
 
 // MaxJSONDepth is the deepest nesting of objects and arrays that Decode accepts, counting the
 // envelope object itself; deeper input is reported as invalid JSON. It equals the limit of
@@ -46,42 +51,57 @@ const (
 )
 
 // AppendMessage appends the JSON encoding of m to dst and returns the extended slice. It
-// allocates nothing when dst has room for the result.
+// allocates nothing when dst has room for the result plus 8 bytes (which it may use while
+// it works, storing whole words).
 //
 // The object has the keys "id", "type", "role", "content", "metadata" and "timestamp", in
 // that order. All of them are always present except "metadata", which is omitted when
 // m.Metadata is empty and otherwise copied verbatim: it must hold a single JSON object.
-// Strings are escaped as described in the Codec notes at the top of this file (no HTML
-// escaping; invalid UTF-8 becomes U+FFFD).
+// Strings are escaped as encoding/json escapes them with SetEscapeHTML(false): '"', '\\'
+// and control characters are escaped, U+2028 and U+2029 become \u2028 and \u2029, each
+// invalid UTF-8 byte becomes \ufffd, and '<', '>' and '&' are left alone (frames are never
+// embedded in HTML).
 func AppendMessage(dst []byte, m *Message) []byte {
-	// Room for everything when nothing needs escaping: keys, quotes and punctuation take 67
-	// bytes, the timestamp at most 20, and the encoder wants a few spare bytes to store
-	// whole words (see codec_encode.go).
-	n := len(m.ID) + len(m.Type) + len(m.Role) + len(m.Content) + len(m.Metadata) + 104
-	if cap(dst)-len(dst) < n {
+	// What is left to write, without escapes, from each key on; the encoder stores whole
+	// words, so it also wants spare bytes past the end (see codec_encode.go).
+	tail := len(`","timestamp":`) + decimalLen(m.Timestamp) + len(`}`) + spare
+	if len(m.Metadata) > 0 {
+		tail += len(`","metadata":`) + len(m.Metadata) + len(`,"timestamp":`) - len(`","timestamp":`)
+	}
+	fromContent := len(`","content":"`) + len(m.Content) + tail
+	fromRole := len(`","role":"`) + len(m.Role) + fromContent
+	fromType := len(`","type":"`) + len(m.Type) + fromRole
+	if n := len(`{"id":"`) + len(m.ID) + fromType; cap(dst)-len(dst) < n {
 		dst = slices.Grow(dst, n)
 	}
 	buf, j := dst[:cap(dst)], len(dst)
 	j += copy(buf[j:j+7], `{"id":"`)
 	buf, j = appendEscaped(buf, j, m.ID)
+	// Escapes make the output longer than planned: make room again after each string.
+	if len(buf)-j < fromType {
+		buf = grow(buf, j, fromType)
+	}
 	j += copy(buf[j:j+10], `","type":"`)
 	buf, j = appendEscaped(buf, j, string(m.Type))
+	if len(buf)-j < fromRole {
+		buf = grow(buf, j, fromRole)
+	}
 	j += copy(buf[j:j+10], `","role":"`)
 	buf, j = appendEscaped(buf, j, string(m.Role))
+	if len(buf)-j < fromContent {
+		buf = grow(buf, j, fromContent)
+	}
 	j += copy(buf[j:j+13], `","content":"`)
 	buf, j = appendEscaped(buf, j, m.Content)
+	if len(buf)-j < tail {
+		buf = grow(buf, j, tail)
+	}
 	if len(m.Metadata) > 0 {
-		if len(buf)-j < len(m.Metadata)+64 {
-			buf = grow(buf, j, len(m.Metadata)+64)
-		}
 		j += copy(buf[j:j+13], `","metadata":`)
 		j += copy(buf[j:], m.Metadata)
 		j += copy(buf[j:j+13], `,"timestamp":`)
 	} else {
 		j += copy(buf[j:j+14], `","timestamp":`)
-	}
-	if len(buf)-j < 32 {
-		buf = grow(buf, j, 32)
 	}
 	j = putInt(buf, j, m.Timestamp)
 	buf[j] = '}'
@@ -106,11 +126,14 @@ func AppendMessage(dst []byte, m *Message) []byte {
 // as [object Object], and an array as its elements' forms joined by "," (nested arrays are
 // flattened the same way, null elements are empty).
 //
-// "id" and "role" are used only when they are strings, "metadata" only when it is an object
-// (it is kept verbatim), and "timestamp" only when it is a number written as an integer
-// (no fraction or exponent) that fits int64; otherwise they are left zero. Other keys are
-// ignored, but the whole frame must be valid JSON. Strings are unescaped, and invalid UTF-8
-// and unpaired surrogates become U+FFFD, as with encoding/json. Nothing in m aliases data.
+// "content": null is not a string. "id" and "role" are used only when they are strings,
+// "metadata" only when it is an object (it is kept verbatim), and "timestamp" only when it
+// is a number written as an integer (no fraction or exponent) that fits int64; otherwise
+// they are left zero. Other keys are ignored, but the whole frame must be valid JSON (RFC
+// 8259, nested at most MaxJSONDepth deep; a frame of 2 GiB or more is rejected as well).
+// Keys are matched exactly after unescaping ("Type" is not "type"), and of repeated keys the
+// last wins. Strings are unescaped, and invalid UTF-8 and unpaired surrogates become U+FFFD,
+// as with encoding/json. Nothing in m aliases data: callers may reuse it.
 func Decode(data []byte, m *Message) error {
 	d := decoder{data: data}
 	err := d.parse()
@@ -119,6 +142,8 @@ func Decode(data []byte, m *Message) error {
 	} else {
 		*m = Message{}
 	}
-	d.release()
+	if d.pooled != nil {
+		d.release()
+	}
 	return err
 }

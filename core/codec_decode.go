@@ -69,9 +69,9 @@ func (d *decoder) text(v *span) []byte {
 	return d.data[v.start+1 : v.end-1]
 }
 
-// release gives the scratch buffer back.
+// release gives the scratch buffer back to the pool; d.pooled must be set.
 func (d *decoder) release() {
-	if d.pooled != nil && cap(d.scratch) <= maxPooledScratch {
+	if cap(d.scratch) <= maxPooledScratch {
 		*d.pooled = d.scratch[:0]
 		scratchPool.Put(d.pooled)
 	}

@@ -7,13 +7,14 @@ import (
 	"unicode/utf8"
 )
 
-// The encoder writes into the spare capacity of its buffer by index, with whole 8-byte and
-// 4-byte stores where it can, and checks for room only where the output can outgrow the
-// input. Its room rule: before appendEscaped writes a string s at j, len(buf)-j >= len(s)+16,
-// and it returns with at least 16 bytes to spare, enough for the next key and a word store.
+// The encoder writes into the capacity of its buffer by index, with whole 8-byte and 4-byte
+// stores where it can: a word store may write up to 7 bytes past what it keeps, which later
+// writes overwrite. Its room rule: from the index it writes at, the buffer has room for the
+// rest of the output as planned (without escapes) plus spare bytes. AppendMessage sizes the
+// buffer so, and every escape, which makes the output longer, first makes room for itself.
 
 // spare is how many bytes the encoder wants beyond the output it has still to write.
-const spare = 16
+const spare = 8
 
 // grow returns buf (used up to j) resliced to its capacity, with at least n bytes from j.
 func grow(buf []byte, j, n int) []byte {
@@ -65,6 +66,22 @@ func appendEscaped(buf []byte, j int, s string) ([]byte, int) {
 		return escapeFrom(buf, j, s, 0)
 	}
 	i := 0
+	for ; i+32 <= n; i += 32 {
+		w0, w1, w2, w3 := load64(s, i), load64(s, i+8), load64(s, i+16), load64(s, i+24)
+		put64(buf, j, w0)
+		put64(buf, j+8, w1)
+		put64(buf, j+16, w2)
+		put64(buf, j+24, w3)
+		if m := specialMask(w0) | specialMask(w1) | specialMask(w2) | specialMask(w3); m != 0 {
+			k := 0
+			for specialMask(load64(s, i+k)) == 0 {
+				k += 8
+			}
+			k += firstFlagged(specialMask(load64(s, i+k)))
+			return escapeFrom(buf, j+k, s, i+k)
+		}
+		j += 32
+	}
 	for ; i+16 <= n; i += 16 {
 		w0, w1 := load64(s, i), load64(s, i+8)
 		put64(buf, j, w0)
@@ -132,7 +149,7 @@ func escapeFrom(buf []byte, j int, s string, i int) ([]byte, int) {
 		if c := s[i]; c < utf8.RuneSelf {
 			// An escape is at most 6 bytes for 1, stored as a whole word.
 			if len(buf)-j < len(s)-i+spare+8 {
-				buf = grow(buf, j, len(s)-i+spare+8)
+				buf = grow(buf, j, 2*(len(s)-i)+spare+8)
 			}
 			e := asciiEscape[c]
 			put64(buf, j, e)
@@ -148,7 +165,7 @@ func escapeFrom(buf []byte, j int, s string, i int) ([]byte, int) {
 				// Invalid UTF-8 becomes \ufffd; U+2028 and U+2029 (E2 80 A8 and E2 80 A9),
 				// which end lines in JavaScript source, become \u2028 and \u2029.
 				if len(buf)-j < len(s)-i+spare+8 {
-					buf = grow(buf, j, len(s)-i+spare+8)
+					buf = grow(buf, j, 2*(len(s)-i)+spare+8)
 				}
 				if n == 0 {
 					copy(buf[j:j+6], `\ufffd`)
@@ -159,10 +176,11 @@ func escapeFrom(buf []byte, j int, s string, i int) ([]byte, int) {
 					i += 3
 				}
 				j += 6
-			case n == 2:
-				buf[j], buf[j+1] = s[i], s[i+1]
-				i += 2
-				j += 2
+			case i+8 <= len(s):
+				// The room rule leaves room for a whole word: store one, keep n bytes.
+				put64(buf, j, load64(s, i))
+				i += n
+				j += n
 			default:
 				copy(buf[j:j+n], s[i:i+n])
 				i += n
@@ -226,7 +244,24 @@ func digits8(v uint32) uint64 {
 		uint64(digitPairs[b1])<<32 | uint64(digitPairs[b-b1*100])<<48
 }
 
-// putInt writes the decimal form of v at buf[j:], which has room for 32 bytes, and returns
+// pow10 holds the powers of ten that fit uint64.
+var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
+	1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// decimalLen returns the length of the decimal form of v.
+func decimalLen(v int64) int {
+	u, n := uint64(v), 0
+	if v < 0 {
+		u, n = -u, 1
+	}
+	d := bits.Len64(u) * 1233 >> 12 // log10(2) is about 1233/4096: d or d+1 digits
+	if u >= pow10[d] {
+		d++
+	}
+	return n + max(d, 1)
+}
+
+// putInt writes the decimal form of v at buf[j:], which has room for it plus spare, and returns
 // the index past it. It produces what strconv.AppendInt(nil, v, 10) does, eight digits at a
 // time.
 func putInt(buf []byte, j int, v int64) int {

@@ -94,6 +94,14 @@ func FuzzRoundTrip(f *testing.F) {
 		if !json.Valid(enc) {
 			t.Fatalf("encoded %+v as invalid JSON %q", m, enc)
 		}
+		// Appending after a prefix, into exactly the room AppendMessage documents or less,
+		// gives the same bytes.
+		for _, room := range []int{len(enc) + 8, len(enc) / 2, 0} {
+			dst := append(make([]byte, 0, 3+room), "abc"...)
+			if got := AppendMessage(dst, &m); string(got) != "abc"+string(enc) {
+				t.Fatalf("with room %d: %q, want abc%q", room, got, enc)
+			}
+		}
 		var got Message
 		if err := Decode(enc, &got); err != nil {
 			t.Fatalf("Decode(%q): %v", enc, err)

@@ -25,12 +25,6 @@ func specialMask(w uint64) uint64 {
 	return (w | ((w ^ swarLo*0x02) - swarLo*0x21) | ((w ^ swarLo*'\\') - swarLo)) & swarHi
 }
 
-// backslashOrHighMask is specialMask for the inside of an already validated string, where only
-// escapes and non-ASCII bytes (which may be invalid UTF-8) need attention.
-func backslashOrHighMask(w uint64) uint64 {
-	return (w | ((w ^ swarLo*'\\') - swarLo)) & swarHi
-}
-
 // le64 returns b[i:i+8] as a little-endian word. Written this way (rather than with
 // binary.LittleEndian.Uint64(b[i:])) the compiler emits one load and two bounds checks.
 func le64(b []byte, i int) uint64 {
@@ -153,54 +147,55 @@ func scanString(data []byte, i int) (end int, escaped bool, invalid int) {
 
 // runeLen returns the length of the valid UTF-8 encoding of one rune at the start of b, whose
 // first byte is not ASCII, or 0 if b does not start with one (utf8.DecodeRune would return
-// RuneError and 1). It accepts exactly what utf8.DecodeRune accepts, but does not decode.
+// RuneError and 1). It accepts exactly what utf8.DecodeRune accepts, but does not decode, and
+// its branches do not depend on the length of the rune, which changes often in mixed text.
 func runeLen[T string | []byte](b T) int {
-	switch c := b[0]; {
-	case c < 0xc2:
+	x := utf8Lead[b[0]]
+	n := int(x & 7)
+	if n == 0 || len(b) < n {
 		return 0
-	case c < 0xe0:
-		if len(b) >= 2 && b[1]&0xc0 == 0x80 {
-			return 2
-		}
-	case c < 0xf0:
-		if len(b) >= 3 && b[2]&0xc0 == 0x80 {
-			c1 := b[1]
-			switch c {
-			case 0xe0: // no overlong forms
-				if c1 >= 0xa0 && c1 <= 0xbf {
-					return 3
-				}
-			case 0xed: // no surrogates
-				if c1 >= 0x80 && c1 <= 0x9f {
-					return 3
-				}
-			default:
-				if c1&0xc0 == 0x80 {
-					return 3
-				}
-			}
-		}
-	case c <= 0xf4:
-		if len(b) >= 4 && b[2]&0xc0 == 0x80 && b[3]&0xc0 == 0x80 {
-			c1 := b[1]
-			switch c {
-			case 0xf0: // no overlong forms
-				if c1 >= 0x90 && c1 <= 0xbf {
-					return 4
-				}
-			case 0xf4: // nothing past U+10FFFF
-				if c1 >= 0x80 && c1 <= 0x8f {
-					return 4
-				}
-			default:
-				if c1&0xc0 == 0x80 {
-					return 4
-				}
-			}
-		}
 	}
-	return 0
+	if r := utf8Second[x>>4]; b[1] < r[0] || b[1] > r[1] {
+		return 0
+	}
+	if len(b) >= 4 {
+		// The bytes after the second must be continuation bytes, 10xxxxxx.
+		if ((uint16(b[2])|uint16(b[3])<<8)^0x8080)&utf8Cont[n] != 0 {
+			return 0
+		}
+		return n
+	}
+	if n == 3 && b[2]&0xc0 != 0x80 {
+		return 0
+	}
+	return n
 }
+
+// utf8Lead maps the first byte of a UTF-8 sequence to its length (0 if it cannot start one)
+// and, in the high bits, the index in utf8Second of the range its second byte must be in.
+var utf8Lead = func() (t [256]uint8) {
+	for c := 0xc2; c <= 0xdf; c++ {
+		t[c] = 2
+	}
+	for c := 0xe0; c <= 0xef; c++ {
+		t[c] = 3
+	}
+	for c := 0xf0; c <= 0xf4; c++ {
+		t[c] = 4
+	}
+	t[0xe0] |= 1 << 4 // no overlong forms
+	t[0xed] |= 2 << 4 // no surrogates
+	t[0xf0] |= 3 << 4 // no overlong forms
+	t[0xf4] |= 4 << 4 // nothing past U+10FFFF
+	return t
+}()
+
+// utf8Second holds the ranges the second byte of a sequence must be in.
+var utf8Second = [5][2]uint8{{0x80, 0xbf}, {0xa0, 0xbf}, {0x80, 0x9f}, {0x90, 0xbf}, {0x80, 0x8f}}
+
+// utf8Cont masks, for a sequence of each length, the bits of its third and fourth bytes that
+// must be 10 (after XOR with 0x80).
+var utf8Cont = [5]uint16{3: 0x00c0, 4: 0xc0c0}
 
 // scanNumber validates the JSON number that starts at data[i] and returns the index just past
 // it, or -1. It checks the grammar exactly: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.

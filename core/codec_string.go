@@ -161,7 +161,11 @@ func decodeString(dst, data []byte, start, i int) ([]byte, int) {
 			return dst, -1
 		default:
 			if n := runeLen(data[i:]); n > 0 {
-				copy(out[j:j+n], data[i:i+n])
+				if i+8 <= len(data) {
+					put64(out, j, le64(data, i)) // room for a word, as above
+				} else {
+					copy(out[j:j+n], data[i:i+n])
+				}
 				i += n
 				j += n
 				continue

@@ -132,9 +132,13 @@ func TestPutInt(t *testing.T) {
 		vals = append(vals, p-1, p, p+1, -p)
 	}
 	for _, v := range vals {
-		buf := make([]byte, 40)
-		if got, want := string(buf[:putInt(buf, 3, v)][3:]), strconv.FormatInt(v, 10); got != want {
+		want := strconv.FormatInt(v, 10)
+		buf := make([]byte, 3+len(want)+spare)
+		if got := string(buf[:putInt(buf, 3, v)][3:]); got != want {
 			t.Errorf("putInt(%d) = %s", v, got)
+		}
+		if got := decimalLen(v); got != len(want) {
+			t.Errorf("decimalLen(%d) = %d", v, got)
 		}
 	}
 }
@@ -478,6 +482,13 @@ func TestCodecAllocs(t *testing.T) {
 	buf := make([]byte, 0, 4096)
 	if n := testing.AllocsPerRun(100, func() { buf = AppendMessage(buf[:0], &allocMeta) }); n != 0 {
 		t.Errorf("AppendMessage with room: %v allocs, want 0", n)
+	}
+	// "Room" is the length of the result plus 8 bytes, escapes or not.
+	for _, m := range []*Message{&allocSmall, &allocMeta, {}, {Content: strings.Repeat("\x01\"é\u2028\xff", 50)}} {
+		exact := make([]byte, 0, len(AppendMessage(nil, m))+8)
+		if n := testing.AllocsPerRun(100, func() { _ = AppendMessage(exact[:0], m) }); n != 0 {
+			t.Errorf("AppendMessage with room for %q: %v allocs, want 0", AppendMessage(nil, m), n)
+		}
 	}
 	if n := testing.AllocsPerRun(100, func() { buf = AppendMessage(buf[:0], &allocSmall) }); n != 0 {
 		t.Errorf("AppendMessage with room: %v allocs, want 0", n)

@@ -75,6 +75,10 @@ func (c *connection) run(parent context.Context) error {
 	ctx, cancel := context.WithCancel(parent)
 	c.ctx = ctx
 	defer cancel()
+	// Serve is a blocking call: when its context ends, the connection ends (after the
+	// frames already queued), as with Shutdown.
+	stop := context.AfterFunc(parent, func() { c.closeWith(CloseGoingAway, "server shutting down", true) })
+	defer stop()
 
 	c.ws.SetReadLimit(h.opts.HardMaxMessageSize)
 	idle := h.opts.HeartbeatInterval + h.opts.PongTimeout

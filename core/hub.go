@@ -66,7 +66,7 @@ type streamKey struct{ session, stream string }
 func NewHub(opts Options) *Hub {
 	o := opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	streams, _ := o.Store.(StreamStore) // TEMP until Store embeds StreamStore
+	var streams StreamStore = o.Store // nil without a store
 	return &Hub{
 		opts:       o,
 		log:        o.Logger,
@@ -81,8 +81,9 @@ func NewHub(opts Options) *Hub {
 	}
 }
 
-// Serve runs one upgraded connection until it ends; the calling goroutine becomes the
-// connection's reader. It returns nil when the connection closed normally, ErrHubClosed
+// Serve runs one upgraded connection until it ends or ctx is cancelled (which closes it with
+// 1001 after the frames already queued); the calling goroutine becomes the connection's
+// reader. It returns nil when the connection closed normally, ErrHubClosed
 // when the hub is shutting down, or the error that ended it. Serve closes c before it
 // returns and waits for every goroutine it started.
 func (h *Hub) Serve(ctx context.Context, c Conn, info ConnInfo) error {

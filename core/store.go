@@ -41,11 +41,18 @@ type Page struct {
 // Store keeps session histories and tells every subscribed instance about new records. It
 // is what makes sessions persistent and lets several hubs (processes) serve one session.
 //
+// Every Store also implements streams (StreamStore): the running text of streamed replies,
+// their deltas, cancel requests and ephemeral messages travel through it between instances,
+// and a stream's end is appended to the history like any message.
+//
 // Delivery through Subscribe may be at-most-once; correctness comes from the ordered history:
 // the hub detects a gap in sequence numbers (or a Resync notification) and reads the missing
-// records with Read. Implementations must be safe for concurrent use. The conformance suite in
-// package storetest holds every implementation to the same contract.
+// records with Read (and a gap in a stream's deltas with StreamSnapshot). Implementations must
+// be safe for concurrent use. The conformance suite in package storetest holds every
+// implementation to the same contract, streams included.
 type Store interface {
+	StreamStore
+
 	// Append adds msg to the end of the session's history, trims the history to the newest
 	// maxLen records (maxLen > 0), and notifies the session's subscribers, as one atomic step:
 	// subscribers see records in sequence order. If a message with msg.ID is already retained,
@@ -61,7 +68,8 @@ type Store interface {
 	Lookup(ctx context.Context, sessionID, messageID string) (seq uint64, ok bool, err error)
 
 	// Subscribe calls fn for each record appended to the session from now on, in sequence
-	// order, until the returned cancel function is called. fn may be called from any
+	// order, and for each stream event and ephemeral message (see Notification) in the
+	// order they happened, until the returned cancel function is called. fn may be called from any
 	// goroutine (including from inside Append); it must not block and must not call the store.
 	// cancel waits until no call to fn is in progress, so it must not be called while holding
 	// a lock fn takes. Several subscribers may watch one session.

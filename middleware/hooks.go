@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"slices"
 
 	"github.com/chatwire/chatwire/core"
 )
@@ -110,7 +111,7 @@ func fanOut[T any](fs []func(T)) func(T) {
 	case 1:
 		return fs[0]
 	}
-	fs = append([]func(T)(nil), fs...)
+	fs = slices.Clone(fs)
 	return func(v T) {
 		for _, f := range fs {
 			f(v)

@@ -23,7 +23,15 @@ func storeOps(ctx context.Context, s core.Store, sid string) map[string]error {
 	if cancel != nil {
 		cancel()
 	}
-	return map[string]error{"Append": errA, "Read": errR, "Lookup": errL, "Subscribe": errS}
+	_, errSS := s.StreamSnapshot(ctx, sid)
+	_, errSF := s.StreamFinish(ctx, sid, "stream-1", testMsg("stream-1"), 0)
+	return map[string]error{"Append": errA, "Read": errR, "Lookup": errL, "Subscribe": errS,
+		"StreamAppend":   s.StreamAppend(ctx, sid, "stream-1", 1, "x", 1, time.Second),
+		"StreamSnapshot": errSS,
+		"StreamFinish":   errSF,
+		"StreamCancel":   s.StreamCancel(ctx, sid, "stream-1"),
+		"Publish":        s.Publish(ctx, sid, testMsg("p")),
+	}
 }
 
 // closedAddr returns a loopback address nothing listens on.

@@ -80,9 +80,9 @@ func (s *Store) readLoop() {
 			if len(batch) == 0 {
 				continue
 			}
-			n := core.Notification{Resync: true} // an undecodable payload: read it instead
-			if rec, err := decodePayload(m.Payload); err == nil {
-				n = core.Notification{Record: rec}
+			n, err := decodeNotification(m.Payload)
+			if err != nil {
+				n = core.Notification{Resync: true} // an undecodable payload: read it instead
 			}
 			for _, sub := range batch {
 				sub.deliver(n)
@@ -159,6 +159,7 @@ func (s *Store) touchKeys(ctx context.Context, p redis.Pipeliner, k keys) {
 		p.PExpire(ctx, k.stream, ttl)
 		p.PExpire(ctx, k.seq, ttl)
 		p.PExpire(ctx, k.ids, ttl)
+		p.PExpire(ctx, k.streams, ttl)
 	}
 }
 

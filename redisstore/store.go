@@ -15,8 +15,8 @@ import (
 	"github.com/chatwire/chatwire/core"
 )
 
-// Store is a core.Store backed by Redis. Create it with New and stop it with Close. It is
-// safe for concurrent use.
+// Store is a core.Store (streams included) backed by Redis. Create it with New and stop it
+// with Close. It is safe for concurrent use.
 type Store struct {
 	client redis.UniversalClient
 	opts   resolved
@@ -135,17 +135,28 @@ func (s *Store) Append(ctx context.Context, sessionID string, msg core.Message, 
 	}
 	k := s.opts.keysFor(sessionID)
 	res, err := appendScript.Run(ctx, s.client, []string{k.stream, k.seq, k.ids},
-		k.channel, max(maxLen, 0), s.opts.ttlMillis(), msg.ID, string(msg.Type), string(msg.Role),
-		msg.Content, []byte(msg.Metadata), strconv.FormatInt(msg.Timestamp, 10)).Slice()
+		s.appendArgs(k, msg, maxLen)...).Slice()
 	if err != nil {
 		return core.Record{}, fail(ctx, "append", sessionID, err)
 	}
+	return appendReply(ctx, "append", sessionID, msg, res)
+}
+
+// appendArgs returns the ARGV of appendScript (the first arguments of streamFinishScript).
+func (s *Store) appendArgs(k keys, msg core.Message, maxLen int) []any {
+	return []any{k.channel, max(maxLen, 0), s.opts.ttlMillis(), msg.ID, string(msg.Type),
+		string(msg.Role), msg.Content, []byte(msg.Metadata), strconv.FormatInt(msg.Timestamp, 10)}
+}
+
+// appendReply interprets append_record's reply (see appendLua) for msg: the new record, or
+// the retained one with core.ErrDuplicate.
+func appendReply(ctx context.Context, op, sessionID string, msg core.Message, res []any) (core.Record, error) {
 	if len(res) < 2 {
-		return core.Record{}, fail(ctx, "append", sessionID, errBadReply)
+		return core.Record{}, fail(ctx, op, sessionID, errBadReply)
 	}
 	seq, err := parseUint(res[1])
 	if err != nil {
-		return core.Record{}, fail(ctx, "append", sessionID, err)
+		return core.Record{}, fail(ctx, op, sessionID, err)
 	}
 	if fresh, _ := res[0].(int64); fresh == 1 {
 		if len(msg.Metadata) == 0 {
@@ -154,14 +165,14 @@ func (s *Store) Append(ctx context.Context, sessionID string, msg core.Message, 
 		return core.Record{Seq: seq, Message: msg}, nil
 	}
 	if len(res) != 3 {
-		return core.Record{}, fail(ctx, "append", sessionID, errBadReply)
+		return core.Record{}, fail(ctx, op, sessionID, errBadReply)
 	}
 	existing, err := parseFields(res[2])
 	if err != nil {
-		return core.Record{}, fail(ctx, "append", sessionID, err)
+		return core.Record{}, fail(ctx, op, sessionID, err)
 	}
 	return core.Record{Seq: seq, Message: existing},
-		fmt.Errorf("redisstore: append %q to %q: %w", msg.ID, sessionID, core.ErrDuplicate)
+		fmt.Errorf("redisstore: %s %q to %q: %w", op, msg.ID, sessionID, core.ErrDuplicate)
 }
 
 // Read implements core.Store with one script call, so Head and the records are consistent.

@@ -17,9 +17,9 @@ func sessionCases() []testCase {
 		{"FanOutToEveryConnection", func(t *testing.T, mount Mount) {
 			_, ep := serve(t, mount, core.Options{Handler: &recorder{}, Store: core.NewMemoryStore(core.MemoryStoreOptions{})})
 			q := url.Values{"sessionId": {"room-1"}}
-			a := Dial(t, ep, q, nil)
-			b := Dial(t, ep, q, nil)
-			other := Dial(t, ep, url.Values{"sessionId": {"room-2"}}, nil)
+			a := DialJoined(t, ep, q, nil)
+			b := DialJoined(t, ep, q, nil)
+			other := DialJoined(t, ep, url.Values{"sessionId": {"room-2"}}, nil)
 			a.Send(core.Message{ID: "m1", Type: core.TypeMessage, Content: "hi"})
 			for name, c := range map[string]*Client{"sender": a, "second tab": b} {
 				got := c.ReadN(2)
@@ -132,8 +132,8 @@ func sessionCases() []testCase {
 			a.ReadN(2)
 			a.Send(m)
 			a.Send(msg("next"))
-			if got := a.Read(); got.Content != "next" {
-				t.Fatalf("after the retry got %+v, want the next message (no duplicate)", got)
+			if got := a.ReadN(2); got[0].Content != "next" || got[1].Content != "Echo: next" {
+				t.Fatalf("after the retry got %+v, want the next message and its reply (no duplicate)", got)
 			}
 			if n := len(rec.requests()); n != 2 {
 				t.Fatalf("handler called %d times, want 2", n)

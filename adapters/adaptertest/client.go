@@ -18,8 +18,38 @@ const waitTimeout = 5 * time.Second
 
 // Client is a test WebSocket client: it dials the endpoint under test and reads envelopes.
 type Client struct {
-	t    testing.TB
-	Conn *websocket.Conn
+	t       testing.TB
+	Conn    *websocket.Conn
+	pending []core.Message // read by Sync before its marker, returned by Read first
+}
+
+// syncType is the frame type Sync sends: not one of the six, so the server answers it with
+// an error envelope that names it.
+const syncType = "adaptertest_sync"
+
+// DialJoined dials like Dial and then waits until the connection has joined its session,
+// so that it receives every message sent to the session from then on (see Sync).
+func DialJoined(t testing.TB, endpoint string, query url.Values, header http.Header) *Client {
+	t.Helper()
+	c := Dial(t, endpoint, query, header)
+	c.Sync()
+	return c
+}
+
+// Sync waits until the server reads this connection's frames, which it does only once the
+// connection has joined its session: the 101 response alone does not mean that. It sends a
+// frame of an invalid type and reads up to the error envelope that answers it; envelopes
+// read on the way (a replay) are kept for Read.
+func (c *Client) Sync() {
+	c.t.Helper()
+	c.SendRaw(`{"type":"` + syncType + `","content":""}`)
+	for {
+		m := c.readWire()
+		if m.Type == core.TypeError && strings.Contains(m.Content, syncType) {
+			return
+		}
+		c.pending = append(c.pending, m)
+	}
 }
 
 // Dial connects to endpoint (a ws:// URL) with the given query parameters. It fails the
@@ -78,6 +108,16 @@ func (c *Client) ReadFrame() ([]byte, error) {
 // Read returns the next envelope, skipping heartbeat frames. It fails the test on a
 // read error or an undecodable frame.
 func (c *Client) Read() core.Message {
+	c.t.Helper()
+	if len(c.pending) > 0 {
+		m := c.pending[0]
+		c.pending = c.pending[1:]
+		return m
+	}
+	return c.readWire()
+}
+
+func (c *Client) readWire() core.Message {
 	c.t.Helper()
 	for {
 		b, err := c.ReadFrame()

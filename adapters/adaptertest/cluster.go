@@ -55,8 +55,8 @@ func clusterCases() []clusterCase {
 		{"LiveFanOutAcrossInstances", func(t *testing.T, mount Mount, newStore StoreFactory) {
 			in := twoInstances(t, mount, newStore, core.Options{Handler: &recorder{}})
 			q := url.Values{"sessionId": {"fan"}}
-			a := Dial(t, in[0].url, q, nil)
-			b := Dial(t, in[1].url, q, nil)
+			a := DialJoined(t, in[0].url, q, nil)
+			b := DialJoined(t, in[1].url, q, nil)
 			b.Send(core.Message{ID: "from-b", Type: core.TypeMessage, Content: "hello"})
 			for name, c := range map[string]*Client{"instance A": a, "instance B": b} {
 				got := c.ReadN(2)
@@ -68,8 +68,8 @@ func clusterCases() []clusterCase {
 		{"ReconnectToOtherInstanceReplaysExactly", func(t *testing.T, mount Mount, newStore StoreFactory) {
 			in := twoInstances(t, mount, newStore, core.Options{Handler: &recorder{}, MaxStoredMessages: 1000})
 			q := url.Values{"sessionId": {"move"}}
-			writer := Dial(t, in[0].url, q, nil)
-			mover := Dial(t, in[0].url, q, nil)
+			writer := DialJoined(t, in[0].url, q, nil)
+			mover := DialJoined(t, in[0].url, q, nil)
 			var all []core.Message
 			send := func(n int) {
 				for i := 0; i < n; i++ {
@@ -131,8 +131,8 @@ func clusterCases() []clusterCase {
 			g := newGated()
 			in := twoInstances(t, mount, newStore, core.Options{Handler: g})
 			q := url.Values{"sessionId": {"cancel-x"}}
-			a := Dial(t, in[0].url, q, nil)
-			b := Dial(t, in[1].url, q, nil)
+			a := DialJoined(t, in[0].url, q, nil)
+			b := DialJoined(t, in[1].url, q, nil)
 			a.Send(msg("run on A"))
 			g.feed("partial ", "text")
 			asm := newAssembler(t)
@@ -161,8 +161,8 @@ func clusterCases() []clusterCase {
 			g := newGated()
 			in := twoInstances(t, mount, newStore, core.Options{Handler: g, StreamLease: lease})
 			q := url.Values{"sessionId": {"lost"}}
-			a := Dial(t, in[0].url, q, nil)
-			b := Dial(t, in[1].url, q, nil)
+			a := DialJoined(t, in[0].url, q, nil)
+			b := DialJoined(t, in[1].url, q, nil)
 			a.Send(msg("go"))
 			g.feed("some ", "words")
 			asm := newAssembler(t)

@@ -59,6 +59,9 @@ type Options struct {
 	Admit core.AdmitFunc
 }
 
+// The hub serves gorilla/websocket connections as they are.
+var _ core.Conn = (*websocket.Conn)(nil)
+
 // handler is what New returns the method value of.
 type handler struct {
 	hub      *core.Hub

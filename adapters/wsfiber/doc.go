@@ -12,20 +12,29 @@
 // order and with the same answers (see core.CheckHandshake): 426 "Expected WebSocket
 // upgrade" to plain requests, 403 to disallowed origins (same host by default, an exact
 // allowlist when configured), 400 to invalid sessionId or lastMessageId values, then 401 (or
-// the status of a returned *core.HandshakeError or *fiber.Error) when Authenticate refuses.
-// Compression is off so the message size limit applies to what is actually read.
+// the status of a returned *core.HandshakeError or *fiber.Error) when Authenticate refuses,
+// then 403 (or a *core.HandshakeError's status) when Admit refuses. Compression is off so the
+// message size limit applies to what is actually read.
 //
 // fasthttp runs the upgraded connection after the Fiber handler has returned, and reuses the
 // request context and its byte slices (query, headers, params, locals) for other requests.
 // The handler therefore copies everything the connection needs (session id, lastMessageId,
 // headers, remote address, the principal) before it upgrades, and nothing touches the
 // *fiber.Ctx afterwards. The hub's context for the connection keeps the values of
-// c.UserContext() but not its cancellation. Closing the connection from another goroutine
-// (Hub.Shutdown, Hub.Drain, a slow consumer's close) unblocks its reader at once.
+// c.UserContext() but not its cancellation.
+//
+// Two fasthttp behaviours are worked around. The net.Conn fasthttp hands to an upgraded
+// connection ignores Close; the adapter closes the socket under it, so a close the hub starts
+// from another goroutine (Hub.Shutdown, Hub.Drain, Hub.CloseConn, a slow consumer) unblocks
+// the reader at once. And fasthttp skips the upgraded connection altogether when writing the
+// 101 response fails or the connection is to be closed (fiber.Config.DisableKeepalive); the
+// adapter writes the 101 itself from the upgraded connection, so upgrades work with
+// DisableKeepalive and an Admission's Release is never lost.
 //
 // Options mean the same in every chatwire adapter: AllowedOrigins, ReadBufferSize,
-// WriteBufferSize and Authenticate (with a framework-typed request), and a skip predicate
-// named after each framework's idiom: Skip in wshttp, Skipper in wsecho, Next here.
+// WriteBufferSize, Authenticate (with a framework-typed request) and Admit (framework-neutral,
+// one function for every adapter), and a skip predicate named after each framework's idiom:
+// Skip in wshttp, Skipper in wsecho, Next here.
 //
 // The returned handler is safe for concurrent use.
 package wsfiber

@@ -213,7 +213,7 @@ func newConn(ws *websocket.Conn) *conn {
 }
 
 // Close closes the socket at once, from any goroutine; a blocked read or write returns.
-func (c *conn) Close() error { return c.Conn.Close() }
+func (c *conn) Close() error { return c.sock.Close() }
 
 // queryValues copies the query arguments.
 func queryValues(args *fasthttp.Args) url.Values {

@@ -164,10 +164,17 @@ var whoAmI = core.HandlerFunc(func(ctx context.Context, req *core.Request, w *co
 
 // TestContextReuse opens hundreds of concurrent connections while fasthttp recycles request
 // contexts: each connection must keep its own session id, principal (from a Fiber local that
-// aliases the request's bytes) and headers, before and after every handshake has completed.
+// aliases the request's bytes) and headers, before and after every handshake of its wave has
+// completed, and a principal kept past its connection must not change when the second wave
+// reuses the first wave's request contexts.
 func TestContextReuse(t *testing.T) {
-	const n = 300
-	hub := newHub(t, core.Options{Handler: whoAmI})
+	const wave = 150  // two waves: 300 connections
+	var kept sync.Map // session id -> principal, kept past the connection
+	keep := core.HandlerFunc(func(ctx context.Context, req *core.Request, w *core.ReplyWriter) error {
+		kept.Store(req.SessionID, req.Principal)
+		return whoAmI.ServeChat(ctx, req, w)
+	})
+	hub := newHub(t, core.Options{Handler: keep})
 	app := newApp()
 	app.Use(func(c *fiber.Ctx) error {
 		// c.Get returns a string over fasthttp's reused buffer, as auth middleware often
@@ -180,55 +187,67 @@ func TestContextReuse(t *testing.T) {
 	}}))
 	ep := "ws://" + serveApp(t, app) + "/chat"
 
-	conns := make([]*websocket.Conn, n)
-	var connected, wg sync.WaitGroup
-	connected.Add(n)
-	allConnected := make(chan struct{})
-	errs := make(chan error, 2*n)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			sid, user, trace := fmt.Sprintf("session-%03d", i), fmt.Sprintf("user-%03d", i), strings.Repeat(fmt.Sprint(i%10), 10+i%50)
-			u := ep + "?" + url.Values{"sessionId": {sid}, "lastMessageId": {fmt.Sprint("m", i)}}.Encode()
-			d := websocket.Dialer{HandshakeTimeout: waitTimeout}
-			c, _, err := d.Dial(u, http.Header{"X-User": {user}, "X-Trace": {trace}})
-			connected.Done()
-			if err != nil {
-				errs <- fmt.Errorf("conn %d: dial: %w", i, err)
-				return
-			}
-			conns[i] = c
-			want := func(phase string) string { return strings.Join([]string{sid, user, user, trace, phase}, "|") }
-			// First while other handshakes are still running, then once all are done.
-			for _, phase := range []string{"early", "late"} {
-				if phase == "late" {
-					<-allConnected
-				}
-				got, err := roundTrip(c, phase)
+	runWave := func(first int) {
+		conns := make([]*websocket.Conn, wave)
+		var connected, wg sync.WaitGroup
+		connected.Add(wave)
+		allConnected := make(chan struct{})
+		errs := make(chan error, 2*wave)
+		for i := first; i < first+wave; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				sid, user, trace := fmt.Sprintf("session-%03d", i), fmt.Sprintf("user-%03d", i), strings.Repeat(fmt.Sprint(i%10), 10+i%50)
+				u := ep + "?" + url.Values{"sessionId": {sid}, "lastMessageId": {fmt.Sprint("m", i)}}.Encode()
+				d := websocket.Dialer{HandshakeTimeout: waitTimeout}
+				c, _, err := d.Dial(u, http.Header{"X-User": {user}, "X-Trace": {trace}})
+				connected.Done()
 				if err != nil {
-					errs <- fmt.Errorf("conn %d (%s): %w", i, phase, err)
+					errs <- fmt.Errorf("conn %d: dial: %w", i, err)
 					return
 				}
-				if got != want(phase) {
-					errs <- fmt.Errorf("conn %d (%s): handler saw %q, want %q", i, phase, got, want(phase))
+				conns[i-first] = c
+				want := func(phase string) string { return strings.Join([]string{sid, user, user, trace, phase}, "|") }
+				// First while other handshakes are still running, then once all are done.
+				for _, phase := range []string{"early", "late"} {
+					if phase == "late" {
+						<-allConnected
+					}
+					got, err := roundTrip(c, phase)
+					if err != nil {
+						errs <- fmt.Errorf("conn %d (%s): %w", i, phase, err)
+						return
+					}
+					if got != want(phase) {
+						errs <- fmt.Errorf("conn %d (%s): handler saw %q, want %q", i, phase, got, want(phase))
+					}
 				}
+			}(i)
+		}
+		connected.Wait()
+		close(allConnected)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		if got := hub.ConnCount(); got != wave {
+			t.Errorf("%d connections served, want %d", got, wave)
+		}
+		for _, c := range conns {
+			if c != nil {
+				_ = c.Close()
 			}
-		}(i)
+		}
+		// Every connection has ended: fasthttp recycles their request contexts.
+		waitFor(t, "the wave's connections to end", func() bool { return hub.ConnCount() == 0 })
 	}
-	connected.Wait()
-	close(allConnected)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if got := hub.ConnCount(); got != n {
-		t.Errorf("%d connections served, want %d", got, n)
-	}
-	for _, c := range conns {
-		if c != nil {
-			_ = c.Close()
+	runWave(0)
+	runWave(wave)
+	for i := 0; i < 2*wave; i++ {
+		sid := fmt.Sprintf("session-%03d", i)
+		if p, _ := kept.Load(sid); p != fmt.Sprintf("user-%03d", i) {
+			t.Errorf("principal kept for %s is now %q", sid, p)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package storetest_test
 
 import (
+	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -17,4 +19,27 @@ func TestMemoryStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) core.Store {
 		return core.NewMemoryStore(core.MemoryStoreOptions{})
 	})
+}
+
+// TestMemoryStoreFakeClock runs the suite with a clock that only the suite moves, so the
+// lease cases use Options.Advance instead of real time.
+func TestMemoryStoreFakeClock(t *testing.T) {
+	var mu sync.Mutex
+	clocks := map[core.Store]*time.Time{}
+	storetest.RunWithOptions(t, func(t *testing.T) core.Store {
+		now := time.Now()
+		s := core.NewMemoryStore(core.MemoryStoreOptions{Now: func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return now
+		}})
+		mu.Lock()
+		clocks[s] = &now
+		mu.Unlock()
+		return s
+	}, storetest.Options{Advance: func(s core.Store, d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		*clocks[s] = clocks[s].Add(d)
+	}})
 }

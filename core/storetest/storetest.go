@@ -9,7 +9,10 @@
 // their Head and Trimmed fields, trimming to maxLen, Lookup, duplicate ids (a message id is
 // a duplicate exactly while a message with that id is in the retained history), exact round
 // trips of every Message field, session isolation, ordered delivery to subscribers,
-// cancellation, concurrent appends, session id validation and context cancellation.
+// cancellation, concurrent appends, session id validation and context cancellation; and the
+// stream contract of core.StreamStore: deltas and snapshots, lease refresh and expiry,
+// out-of-order deltas, StreamFinish (appending like Append, exactly once across instances),
+// cancel requests and ephemeral messages.
 //
 // Stores that deliver notifications asynchronously are supported: the suite waits for
 // expected notifications with a bounded timeout (Options.WaitTimeout) and proves that
@@ -42,6 +45,17 @@ type Options struct {
 	// subscription cases then also subscribe through the peer, which proves cross-instance
 	// delivery. Nil means the cases use store itself for both roles.
 	Peer func(t *testing.T, store core.Store) core.Store
+	// Advance, when set, moves the clock by which store judges stream leases forward by d
+	// (for example a fake clock passed to core.MemoryStoreOptions.Now). The lease cases
+	// then advance it instead of waiting for short real leases to run out. Nil means the
+	// store uses real time.
+	Advance func(store core.Store, d time.Duration)
+}
+
+// tcase is one case of the suite.
+type tcase struct {
+	name string
+	run  func(t *testing.T, h *harness)
 }
 
 // Run runs the conformance suite with default options. newStore is called once per case
@@ -54,10 +68,6 @@ func Run(t *testing.T, newStore func(t *testing.T) core.Store) {
 func RunWithOptions(t *testing.T, newStore func(t *testing.T) core.Store, opts Options) {
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
-	}
-	type tcase struct {
-		name string
-		run  func(t *testing.T, h *harness)
 	}
 	var cases []tcase
 	for _, group := range [][]tcase{
@@ -87,6 +97,7 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) core.Store, opts O
 			{"DuplicateDoesNotNotify", testDuplicateDoesNotNotify},
 			{"ConcurrentAppends", testConcurrentAppends},
 		},
+		streamCases(),
 	} {
 		cases = append(cases, group...)
 	}
@@ -96,6 +107,9 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) core.Store, opts O
 			h := &harness{store: store, peer: store, wait: opts.WaitTimeout}
 			if opts.Peer != nil {
 				h.peer = opts.Peer(t, store)
+			}
+			if opts.Advance != nil {
+				h.advance = func(d time.Duration) { opts.Advance(store, d) }
 			}
 			tc.run(t, h)
 		})
@@ -107,6 +121,8 @@ type harness struct {
 	store core.Store
 	peer  core.Store // another instance on the same backend, or store itself
 	wait  time.Duration
+	// advance moves the store's lease clock (Options.Advance); nil for real time.
+	advance func(d time.Duration)
 }
 
 // session returns a fresh, valid, random session id.

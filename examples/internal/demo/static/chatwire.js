@@ -99,7 +99,9 @@ export class ChatClient extends EventTarget {
       }
     };
     if (typeof window !== "undefined") window.addEventListener("online", this.onOnline);
-    this.connect();
+    // Connect once the caller's synchronous code has added its listeners, so that they see
+    // every event, the first "connecting" included.
+    queueMicrotask(() => this.connect());
   }
 
   // wsURL is the URL of the next connection.

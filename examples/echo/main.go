@@ -1,0 +1,41 @@
+// Command echo serves the chatwire echo bot from Echo v4: the chat endpoint at /chat
+// (persistent sessions on the in-memory store, or on Redis with -redis URL) and a browser
+// page at /. It takes the same flags as examples/nethttp.
+//
+//	go run ./examples/echo -addr :8080 [-heartbeat 30s] [-max-message-size 65536] [-max-stored 100]
+package main
+
+import (
+	"flag"
+	"log"
+
+	"github.com/chatwire/chatwire/adapters/wsecho"
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/examples/internal/demo"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+func main() {
+	flags := demo.RegisterFlags(nil)
+	flag.Parse()
+
+	store, closeStore, err := flags.OpenStore()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer closeStore()
+	hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger()))
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(middleware.Recover(), middleware.RequestID()) // route middleware runs before the upgrade
+	e.GET("/chat", wsecho.New(hub, wsecho.Options{}))
+	e.GET("/*", echo.WrapHandler(demo.Static()))
+	// *echo.Echo is an http.Handler: the shared run loop serves it, printing the address, and
+	// on SIGINT/SIGTERM shuts the hub down (hijacked connections are not the server's), then
+	// the server.
+	if err := demo.ListenAndServe(flags.Addr, e, hub); err != nil {
+		log.Print(err)
+	}
+}

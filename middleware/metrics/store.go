@@ -1,0 +1,115 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chatwire/chatwire/core"
+)
+
+// Store returns s wrapped so that every call is timed in chatwire_store_duration_seconds
+// (labels op and result; core.ErrDuplicate and core.ErrStreamNotFound count as ok: they are
+// answers, not failures). The wrapper implements core.Store and core.StreamStore; stream
+// calls are passed to s through a core.StreamStore type assertion and fail with
+// errors.ErrUnsupported when s has none. Pass the wrapper, not s, to core.Options.Store.
+func (m *Metrics) Store(s core.Store) core.Store {
+	streams, _ := s.(core.StreamStore)
+	return &store{inner: s, streams: streams, m: m}
+}
+
+// store is the instrumented decorator returned by Metrics.Store.
+type store struct {
+	inner   core.Store
+	streams core.StreamStore // nil when inner has no stream methods
+	m       *Metrics
+}
+
+var (
+	_ core.Store       = (*store)(nil)
+	_ core.StreamStore = (*store)(nil)
+)
+
+func (s *store) Append(ctx context.Context, sessionID string, msg core.Message, maxLen int) (core.Record, error) {
+	start := time.Now()
+	rec, err := s.inner.Append(ctx, sessionID, msg, maxLen)
+	s.m.observeStore("append", start, err)
+	return rec, err
+}
+
+func (s *store) Read(ctx context.Context, sessionID string, afterSeq uint64) (core.Page, error) {
+	start := time.Now()
+	page, err := s.inner.Read(ctx, sessionID, afterSeq)
+	s.m.observeStore("read", start, err)
+	return page, err
+}
+
+func (s *store) Lookup(ctx context.Context, sessionID, messageID string) (uint64, bool, error) {
+	start := time.Now()
+	seq, ok, err := s.inner.Lookup(ctx, sessionID, messageID)
+	s.m.observeStore("lookup", start, err)
+	return seq, ok, err
+}
+
+func (s *store) Subscribe(ctx context.Context, sessionID string, fn func(core.Notification)) (func(), error) {
+	start := time.Now()
+	cancel, err := s.inner.Subscribe(ctx, sessionID, fn)
+	s.m.observeStore("subscribe", start, err)
+	return cancel, err
+}
+
+// noStreams is the error of stream calls on a store without stream methods.
+func (s *store) noStreams() error {
+	return fmt.Errorf("metrics: %T does not implement core.StreamStore: %w", s.inner, errors.ErrUnsupported)
+}
+
+func (s *store) StreamAppend(ctx context.Context, sessionID, streamID string, seq uint64, delta string, started int64, lease time.Duration) error {
+	if s.streams == nil {
+		return s.noStreams()
+	}
+	start := time.Now()
+	err := s.streams.StreamAppend(ctx, sessionID, streamID, seq, delta, started, lease)
+	s.m.observeStore("stream_append", start, err)
+	return err
+}
+
+func (s *store) StreamSnapshot(ctx context.Context, sessionID string) ([]core.StreamState, error) {
+	if s.streams == nil {
+		return nil, s.noStreams()
+	}
+	start := time.Now()
+	states, err := s.streams.StreamSnapshot(ctx, sessionID)
+	s.m.observeStore("stream_snapshot", start, err)
+	return states, err
+}
+
+func (s *store) StreamFinish(ctx context.Context, sessionID, streamID string, final core.Message, maxLen int) (core.Record, error) {
+	if s.streams == nil {
+		return core.Record{}, s.noStreams()
+	}
+	start := time.Now()
+	rec, err := s.streams.StreamFinish(ctx, sessionID, streamID, final, maxLen)
+	s.m.observeStore("stream_finish", start, err)
+	return rec, err
+}
+
+func (s *store) StreamCancel(ctx context.Context, sessionID, streamID string) error {
+	if s.streams == nil {
+		return s.noStreams()
+	}
+	start := time.Now()
+	err := s.streams.StreamCancel(ctx, sessionID, streamID)
+	s.m.observeStore("stream_cancel", start, err)
+	return err
+}
+
+func (s *store) Publish(ctx context.Context, sessionID string, msg core.Message) error {
+	if s.streams == nil {
+		return s.noStreams()
+	}
+	start := time.Now()
+	err := s.streams.Publish(ctx, sessionID, msg)
+	s.m.observeStore("publish", start, err)
+	return err
+}

@@ -1,0 +1,172 @@
+package redisstore
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/chatwire/chatwire/core"
+)
+
+// Pub/sub payloads. A record's payload starts with a digit; every other kind starts with a
+// letter naming it. "<lp:x>" is x length-prefixed ("<len>:<bytes>"), so any bytes may occur;
+// the last part runs to the end of the payload.
+//
+//	record      <seq>:<ts>:<lp:id><lp:type><lp:role><lp:meta><content>
+//	stream end  f<lp:stream id><record payload of the final message>
+//	delta       d<seq>:<started>:<lp:stream id><delta text>
+//	cancel      c<stream id>
+//	ephemeral   e<record payload with seq 0>
+//
+// Records and stream ends are published by appendLua, deltas by streamAppendScript, cancel
+// and ephemeral messages by a plain PUBLISH.
+
+// payloadReader consumes a payload from the front.
+type payloadReader struct {
+	p  string
+	ok bool
+}
+
+// num returns the text up to the next ':' (which must not be first) and skips the ':'.
+func (r *payloadReader) num() string {
+	i := strings.IndexByte(r.p, ':')
+	if !r.ok || i <= 0 {
+		r.ok = false
+		return ""
+	}
+	s := r.p[:i]
+	r.p = r.p[i+1:]
+	return s
+}
+
+// field returns a length-prefixed field.
+func (r *payloadReader) field() string {
+	s := r.num()
+	if !r.ok {
+		return ""
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > len(r.p) {
+		r.ok = false
+		return ""
+	}
+	v := r.p[:n]
+	r.p = r.p[n:]
+	return v
+}
+
+// uint parses the next number as an unsigned integer.
+func (r *payloadReader) uint() uint64 {
+	s := r.num()
+	v, err := strconv.ParseUint(s, 10, 64)
+	if r.ok && err != nil {
+		r.ok = false
+	}
+	return v
+}
+
+// int parses the next number as a signed integer.
+func (r *payloadReader) int() int64 {
+	s := r.num()
+	v, err := strconv.ParseInt(s, 10, 64)
+	if r.ok && err != nil {
+		r.ok = false
+	}
+	return v
+}
+
+// decodePayload parses a record payload built by appendLua:
+// "<seq>:<ts>:" then length-prefixed id, type, role and metadata, then the content up to
+// the end.
+func decodePayload(p string) (core.Record, error) {
+	r := payloadReader{p: p, ok: true}
+	seq := r.uint()
+	ts := r.int()
+	id, typ, role, meta := r.field(), r.field(), r.field(), r.field()
+	if !r.ok {
+		return core.Record{}, fmt.Errorf("%w: malformed pub/sub payload", errBadReply)
+	}
+	rec := core.Record{Seq: seq, Message: core.Message{
+		ID: id, Type: core.Type(typ), Role: core.Role(role), Content: r.p, Timestamp: ts,
+	}}
+	if meta != "" {
+		rec.Message.Metadata = []byte(meta)
+	}
+	return rec, nil
+}
+
+// appendLP appends s length-prefixed.
+func appendLP(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	return append(b, s...)
+}
+
+// encodePayload builds the record payload of msg with sequence seq, as appendLua does.
+func encodePayload(b []byte, seq uint64, msg core.Message) []byte {
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, msg.Timestamp, 10)
+	b = append(b, ':')
+	b = appendLP(b, msg.ID)
+	b = appendLP(b, string(msg.Type))
+	b = appendLP(b, string(msg.Role))
+	b = appendLP(b, string(msg.Metadata))
+	return append(b, msg.Content...)
+}
+
+// ephemeralPayload is the payload Publish sends for msg.
+func ephemeralPayload(msg core.Message) string {
+	b := make([]byte, 0, 48+len(msg.ID)+len(msg.Type)+len(msg.Role)+len(msg.Metadata)+len(msg.Content))
+	return string(encodePayload(append(b, 'e'), 0, msg))
+}
+
+// decodeNotification parses any pub/sub payload of a session channel.
+func decodeNotification(p string) (core.Notification, error) {
+	bad := func() (core.Notification, error) {
+		return core.Notification{}, fmt.Errorf("%w: malformed pub/sub payload", errBadReply)
+	}
+	if p == "" {
+		return bad()
+	}
+	switch p[0] {
+	case 'd':
+		r := payloadReader{p: p[1:], ok: true}
+		seq := r.uint()
+		started := r.int()
+		id := r.field()
+		if !r.ok || id == "" || seq == 0 {
+			return bad()
+		}
+		return core.Notification{Stream: &core.StreamEvent{
+			Kind: core.StreamDelta, StreamID: id, Seq: seq, Delta: r.p, Started: started,
+		}}, nil
+	case 'c':
+		if len(p) == 1 {
+			return bad()
+		}
+		return core.Notification{Stream: &core.StreamEvent{Kind: core.StreamCancelled, StreamID: p[1:]}}, nil
+	case 'e':
+		rec, err := decodePayload(p[1:])
+		if err != nil || rec.Seq != 0 {
+			return bad()
+		}
+		return core.Notification{Ephemeral: &rec.Message}, nil
+	case 'f':
+		r := payloadReader{p: p[1:], ok: true}
+		id := r.field()
+		if !r.ok || id == "" {
+			return bad()
+		}
+		rec, err := decodePayload(r.p)
+		if err != nil || rec.Seq == 0 {
+			return bad()
+		}
+		return core.Notification{Record: rec, Stream: &core.StreamEvent{Kind: core.StreamEnded, StreamID: id}}, nil
+	}
+	rec, err := decodePayload(p)
+	if err != nil {
+		return core.Notification{}, err
+	}
+	return core.Notification{Record: rec}, nil
+}

@@ -1,0 +1,107 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// Lease deadlines are kept in the stream's state hash as milliseconds of the Redis server's
+// clock (TIME), not as a key with a PX expiry: every instance then judges a lease by the same
+// clock, StreamSnapshot reports it in the same atomic step as the text, and it works on
+// miniredis, whose key TTLs only move with FastForward.
+
+// streamAppendScript appends a delta to a running stream (or starts it), refreshes the
+// producer's lease and the session's TTL, and publishes the delta, atomically.
+//
+// KEYS: 1 set of running stream ids, 2 stream state hash {seq, started, deadline}, 3 stream
+// text, 4 history stream, 5 seq counter, 6 id index (the last three only for their TTL).
+// ARGV: 1 channel, 2 stream id, 3 seq (decimal), 4 delta, 5 started (ms, decimal), 6 lease
+// in ms, 7 TTL in ms (0: none).
+// Returns {1} for a published delta, {2} for a lease refresh only (empty delta with the
+// current seq), {0} when the stream is not running and seq is not 1, {-1, current seq} for
+// an out-of-order seq.
+var streamAppendScript = redis.NewScript(`
+local function lp(s) return #s .. ':' .. s end
+local cur = redis.call('HGET', KEYS[2], 'seq')
+local seq = tonumber(ARGV[3])
+local started = ARGV[5]
+if cur then
+  cur = tonumber(cur)
+  if seq == cur and ARGV[4] == '' then
+    seq = nil
+  elseif seq ~= cur + 1 then
+    return {-1, string.format('%d', cur)}
+  else
+    started = redis.call('HGET', KEYS[2], 'started') or started
+  end
+elseif seq == 1 then
+  redis.call('SADD', KEYS[1], ARGV[2])
+  redis.call('DEL', KEYS[3])
+  redis.call('HSET', KEYS[2], 'started', started)
+else
+  return {0}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[2], 'deadline', string.format('%d', now + tonumber(ARGV[6])))
+if seq then
+  redis.call('HSET', KEYS[2], 'seq', ARGV[3])
+  if ARGV[4] ~= '' then
+    redis.call('APPEND', KEYS[3], ARGV[4])
+  end
+end
+local ttl = tonumber(ARGV[7])
+if ttl > 0 then
+  for i = 1, 6 do
+    redis.call('PEXPIRE', KEYS[i], ttl)
+  end
+end
+if not seq then
+  return {2}
+end
+redis.call('PUBLISH', ARGV[1], 'd' .. ARGV[3] .. ':' .. started .. ':' .. lp(ARGV[2]) .. ARGV[4])
+return {1}
+`)
+
+// streamSnapshotScript returns the running streams as a list of {id, seq, started, expired
+// (0 or 1), text}, judging leases by the server's clock. Ids left in the set whose state
+// expired on its own (its TTL ran out) are removed from the set and not returned.
+//
+// KEYS: 1 set of running stream ids. ARGV: 1 the session's key base "<prefix>{<sid>}:"
+// (the state keys share the session's hash tag, so they are in KEYS[1]'s slot).
+var streamSnapshotScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local st = redis.call('HMGET', ARGV[1] .. 'st:' .. id, 'seq', 'started', 'deadline')
+  if st[1] then
+    local expired = 0
+    if tonumber(st[3] or '0') <= now then
+      expired = 1
+    end
+    local text = redis.call('GET', ARGV[1] .. 'text:' .. id) or ''
+    out[#out + 1] = {id, st[1], st[2] or '0', expired, text}
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+return out
+`)
+
+// streamFinishScript ends a running stream: it removes its state and appends the final
+// message with append_record (appendLua), publishing it tagged as the stream's end — all
+// atomically, so no delta can follow the end and no snapshot can show the stream after it.
+//
+// KEYS: 1 history stream, 2 seq counter, 3 id index, 4 set of running stream ids, 5 stream
+// state hash, 6 stream text.
+// ARGV: 1-9 as appendScript's, 10 stream id.
+// Returns {-1} when the stream is not running (nothing is appended), else append_record's
+// reply.
+var streamFinishScript = redis.NewScript(appendLua + `
+local running = redis.call('EXISTS', KEYS[5]) == 1
+redis.call('SREM', KEYS[4], ARGV[10])
+redis.call('DEL', KEYS[5], KEYS[6])
+if not running then
+  return {-1}
+end
+return append_record(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5],
+  ARGV[6], ARGV[7], ARGV[8], ARGV[9], 'f' .. lp(ARGV[10]))
+`)
