@@ -166,9 +166,20 @@ func TestResumeMidStream(t *testing.T) {
 
 func TestCancelStream(t *testing.T) {
 	g := newGated()
-	s := startServer(t, core.Options{Handler: g, Store: core.NewMemoryStore(core.MemoryStoreOptions{})})
+	joined := make(chan struct{}, 2)
+	s := startServer(t, core.Options{Handler: g, Store: core.NewMemoryStore(core.MemoryStoreOptions{}),
+		OnConnect: func(core.ConnEvent) { joined <- struct{}{} }})
 	e := dial(t, s.url(), client.Options{})
 	other := dial(t, s.url(), client.Options{SessionID: e.c.SessionID()}) // a second tab
+	// A connection without lastMessageId receives what is stored after it joined the
+	// session, which happens just after the upgrade: wait until both have.
+	for range 2 {
+		select {
+		case <-joined:
+		case <-time.After(waitTimeout):
+			t.Fatal("the connections did not join the session")
+		}
+	}
 	if _, err := e.c.SendText(context.Background(), "start"); err != nil {
 		t.Fatal(err)
 	}

@@ -39,9 +39,11 @@ type Options struct {
 	SessionID string
 
 	// LastMessageID asks the first connection to replay every stored message after this
-	// id. Default: the URL's lastMessageId query parameter, else none (only live messages
-	// and running streams). Later connections always use the last stored message the
-	// client saw.
+	// id. Default: the URL's lastMessageId query parameter, else none: the first connection
+	// then receives running streams and the messages stored after the server has joined it
+	// to the session, just after the upgrade (so a message another client sends at that
+	// very moment may be missed). Later connections always resume from the last stored
+	// message the client saw, without gap.
 	LastMessageID string
 
 	// Header is sent with every upgrade request (cookies, Authorization, Origin). Default:

@@ -170,3 +170,82 @@ func BenchmarkDeliveryLatency(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 	})
 }
+
+// benchDelta is a typical model delta: a few tokens.
+const benchDelta = "quick brown fox "
+
+// BenchmarkStreamDeltas measures streamed-reply throughput between two instances: one
+// producer appends deltas to a stream, one StreamAppend at a time as core.Stream does (each
+// waits for its round trip), while a second Store (its own client and pub/sub connection)
+// delivers every delta to subs local subscribers; the clock stops when the last delta has
+// reached all of them. It reports deltas/s and the producer's round trip.
+func BenchmarkStreamDeltas(b *testing.B) {
+	backend, newClient := benchBackend(b)
+	ctx := context.Background()
+	for _, subs := range []int{1, 100} {
+		b.Run(fmt.Sprintf("backend=%s/subscribers=%d", backend, subs), func(b *testing.B) {
+			pubClient := newClient(0)
+			prefix := uniquePrefix(b, pubClient)
+			pub := newStore(b, pubClient, redisstore.Options{Prefix: prefix})
+			sub := newStore(b, newClient(0), redisstore.Options{Prefix: prefix})
+			var last atomic.Uint64
+			var pending atomic.Int64
+			done := make(chan struct{}, 1)
+			for range subs {
+				cancel, err := sub.Subscribe(ctx, "deltas", func(n core.Notification) {
+					if n.Stream != nil && n.Stream.Kind == core.StreamDelta && n.Stream.Seq == last.Load() &&
+						pending.Add(-1) == 0 {
+						done <- struct{}{}
+					}
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer cancel()
+			}
+			id := core.NewID()
+			last.Store(uint64(b.N))
+			pending.Store(int64(subs))
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for seq := uint64(1); seq <= uint64(b.N); seq++ {
+				if err := pub.StreamAppend(ctx, "deltas", id, seq, benchDelta, 1, time.Minute); err != nil {
+					b.Fatal(err)
+				}
+			}
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				b.Fatalf("the last delta (%d) did not reach all %d subscribers", b.N, subs)
+			}
+			b.StopTimer()
+			reportRate(b, int64(b.N), start)
+		})
+	}
+}
+
+// BenchmarkStreamResume10k measures the StreamSnapshot a reconnecting client (or a watcher
+// after a gap) needs for a stream that has 10,000 deltas so far (about 160 KB of text).
+func BenchmarkStreamResume10k(b *testing.B) {
+	backend, newClient := benchBackend(b)
+	ctx := context.Background()
+	b.Run("backend="+backend, func(b *testing.B) {
+		client := newClient(0)
+		s := newStore(b, client, redisstore.Options{Prefix: uniquePrefix(b, client)})
+		id := core.NewID()
+		for seq := uint64(1); seq <= 10000; seq++ {
+			if err := s.StreamAppend(ctx, "resume", id, seq, benchDelta, 1, time.Hour); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(int64(10000 * len(benchDelta)))
+		b.ReportAllocs()
+		for b.Loop() {
+			states, err := s.StreamSnapshot(ctx, "resume")
+			if err != nil || len(states) != 1 || states[0].Seq != 10000 {
+				b.Fatalf("StreamSnapshot = %d states, %v", len(states), err)
+			}
+		}
+	})
+}

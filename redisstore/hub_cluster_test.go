@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,6 +73,21 @@ func TestHubClusterMiniredis(t *testing.T) {
 func TestHubClusterRedis(t *testing.T) {
 	realRedis(t) // skips (fails in CI) without REDIS_URL
 	runHubCluster(t, func(t *testing.T) redis.UniversalClient { return realRedis(t) })
+}
+
+// resyncCounter counts the Resync notifications a hub's subscriptions receive.
+type resyncCounter struct {
+	core.Store
+	resyncs atomic.Int32
+}
+
+func (r *resyncCounter) Subscribe(ctx context.Context, sid string, fn func(core.Notification)) (func(), error) {
+	return r.Store.Subscribe(ctx, sid, func(n core.Notification) {
+		if n.Resync {
+			r.resyncs.Add(1)
+		}
+		fn(n)
+	})
 }
 
 // newTestHub returns a hub on store that is shut down when t ends.
@@ -143,8 +159,10 @@ func TestHubSurvivesRedisRestart(t *testing.T) {
 	}
 	prefix := uniquePrefix(t, newClient())
 	var urls [2]string
+	var stores [2]*resyncCounter
 	for i := range urls {
-		urls[i] = mountWS(t, newTestHub(t, newStore(t, newClient(), redisstore.Options{Prefix: prefix})), adaptertest.Config{})
+		stores[i] = &resyncCounter{Store: newStore(t, newClient(), redisstore.Options{Prefix: prefix})}
+		urls[i] = mountWS(t, newTestHub(t, stores[i]), adaptertest.Config{})
 	}
 	const n = 40
 	want := make([]string, n)
@@ -228,6 +246,11 @@ func TestHubSurvivesRedisRestart(t *testing.T) {
 	waitAcked(n)
 	if err := <-writerErr; err != nil {
 		t.Fatal(err)
+	}
+	for i, st := range stores {
+		if st.resyncs.Load() == 0 {
+			t.Errorf("hub %d's subscription got no Resync: the restart went unnoticed", i)
+		}
 	}
 	for name, ids := range map[string][]string{
 		"watcher that stayed": stayer.collect(t, nil, want[n-1]),

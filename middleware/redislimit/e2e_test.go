@@ -1,0 +1,153 @@
+package redislimit_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/chatwire/chatwire/adapters/wshttp"
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/middleware"
+	"github.com/chatwire/chatwire/middleware/redislimit"
+)
+
+func verify(_ context.Context, token string) (any, time.Time, error) {
+	switch token {
+	case "alice-token":
+		return "alice", time.Time{}, nil
+	case "bob-token":
+		return "bob", time.Time{}, nil
+	}
+	return nil, time.Time{}, errors.New("unknown token")
+}
+
+var echoBot = core.HandlerFunc(func(ctx context.Context, req *core.Request, w *core.ReplyWriter) error {
+	return w.Send(ctx, core.Message{Type: core.TypeMessage, Role: core.RoleAssistant, Content: "Echo: " + req.Message.Content})
+})
+
+// serve runs one instance: a hub with mw behind wshttp, stopped at cleanup.
+func serve(t *testing.T, mw middleware.Hooks) string {
+	t.Helper()
+	hub := core.NewHub(mw.Apply(core.Options{Handler: echoBot}))
+	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		_ = hub.Shutdown(ctx)
+	})
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+func dial(t *testing.T, ep, token string) (*websocket.Conn, int) {
+	t.Helper()
+	c, resp, err := websocket.DefaultDialer.Dial(ep, http.Header{"Authorization": {"Bearer " + token}})
+	if resp == nil {
+		t.Fatalf("dial: %v", err)
+	}
+	_ = resp.Body.Close()
+	if c != nil {
+		t.Cleanup(func() { _ = c.Close() })
+	}
+	return c, resp.StatusCode
+}
+
+// roundTrip sends content and returns the reply's error code ("" for the echo).
+func roundTrip(t *testing.T, c *websocket.Conn, content string) string {
+	t.Helper()
+	if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
+	_, b, err := c.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m core.Message
+	if err := core.Decode(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Type == core.TypeError {
+		return strings.TrimSuffix(strings.TrimPrefix(string(m.Metadata), `{"code":"`), `"}`)
+	}
+	return ""
+}
+
+// TestAcrossInstances: two instances sharing Redis enforce one cap and one rate per
+// principal, and a thousand connect/close cycles leave no slot and no key behind.
+func TestAcrossInstances(t *testing.T) {
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			var eps [2]string
+			var counters [2]*redislimit.Counter
+			var prefix string
+			for i := range eps {
+				client, p := be.connect(t)
+				if i == 0 {
+					prefix = p
+				}
+				limiter, _ := redislimit.NewLimiter(client, redislimit.LimiterOptions{Prefix: prefix})
+				counter, _ := redislimit.NewCounter(client, redislimit.CounterOptions{Prefix: prefix})
+				counters[i] = counter
+				t.Cleanup(func() { _ = counter.Close() }) // after the instance's own cleanup
+				eps[i] = serve(t, middleware.Chain(
+					middleware.Hooks{Admit: middleware.Admit(
+						middleware.Auth(middleware.AuthOptions{Verify: verify}),
+						middleware.Caps(middleware.CapOptions{PerPrincipal: 1, Counter: counter}),
+					)},
+					middleware.RateLimit(middleware.RateLimitOptions{PerPrincipal: middleware.PerMinute(2), Limiter: limiter}),
+				))
+			}
+			alice, _ := dial(t, eps[0], "alice-token")
+			if _, status := dial(t, eps[1], "alice-token"); status != http.StatusTooManyRequests {
+				t.Fatalf("alice's second connection, on the other instance: %d, want 429", status)
+			}
+			bob, _ := dial(t, eps[1], "bob-token")
+			got := []string{roundTrip(t, alice, "1"), roundTrip(t, alice, "2"), roundTrip(t, alice, "3"), roundTrip(t, bob, "1")}
+			if got[0] != "" || got[1] != "" || got[2] != core.CodeRateLimited || got[3] != "" {
+				t.Fatalf("outcomes %q: want alice limited after 2, bob not", got)
+			}
+			_ = alice.Close()
+			_ = bob.Close()
+			eventually(t, "both slots released", func() bool {
+				a, _ := counters[0].Count(context.Background(), "principal:alice")
+				b, _ := counters[1].Count(context.Background(), "principal:bob")
+				return a == 0 && b == 0
+			})
+
+			const cycles = 1000
+			d := websocket.Dialer{HandshakeTimeout: waitTimeout}
+			for i := range cycles {
+				ep := eps[i%2]
+				var c *websocket.Conn
+				deadline := time.Now().Add(waitTimeout)
+				for c == nil { // the previous cycle's slot may still be on its way back
+					conn, resp, err := d.Dial(ep, http.Header{"Authorization": {"Bearer alice-token"}})
+					if resp != nil {
+						_ = resp.Body.Close()
+					}
+					switch {
+					case err == nil:
+						c = conn
+					case resp != nil && resp.StatusCode == http.StatusTooManyRequests && time.Now().Before(deadline):
+						time.Sleep(time.Millisecond)
+					default:
+						t.Fatalf("cycle %d: %v", i, err)
+					}
+				}
+				_ = c.Close()
+			}
+			eventually(t, "every slot released after the churn", func() bool {
+				n, _ := counters[0].Count(context.Background(), "principal:alice")
+				return n == 0
+			})
+			eventually(t, "no key left after the churn", func() bool { return len(keysUnder(t, counterClient(t, be), prefix+"conns:")) == 0 })
+		})
+	}
+}
