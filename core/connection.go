@@ -44,6 +44,7 @@ type connection struct {
 	replaying   bool
 	pending     []pendingFrame
 	streamSeq   map[string]uint64 // last delta queued per running stream
+	replayed    int               // records replayed by join, for ConnEvent
 }
 
 // pendingFrame is a live record (or, with delta set, a stream delta) that arrived while the
@@ -69,12 +70,18 @@ func (c *connection) event() ConnEvent {
 	return ConnEvent{ConnID: c.id, SessionID: c.info.SessionID, RemoteAddr: c.info.RemoteAddr, Principal: c.info.Principal}
 }
 
-// run serves the connection until it ends and cleans up after it.
-func (c *connection) run(parent context.Context) error {
+// run serves the prepared (joined) connection on ws until it ends, and cleans up after it.
+func (c *connection) run(parent context.Context, ws Conn) error {
 	h := c.hub
 	ctx, cancel := context.WithCancel(parent)
 	c.ctx = ctx
 	defer cancel()
+	c.mu.Lock()
+	c.ws = ws
+	if len(c.queue) > 0 || c.closing {
+		c.startWriterLocked() // frames queued during the upgrade, or a close requested meanwhile
+	}
+	c.mu.Unlock()
 	// Serve is a blocking call: when its context ends, the connection ends (after the
 	// frames already queued), as with Shutdown.
 	stop := context.AfterFunc(parent, func() { c.closeWith(CloseGoingAway, "server shutting down", true) })
@@ -90,17 +97,7 @@ func (c *connection) run(parent context.Context) error {
 	}
 
 	ev := c.event()
-	if h.store != nil {
-		replayed, err := c.join(ctx)
-		if err != nil {
-			h.log.Warn("chatwire: session unavailable", "session", c.info.SessionID, "conn", c.id, "err", err)
-			c.closeWith(CloseTryAgainLater, "session unavailable", true)
-			c.finish(cancel)
-			h.disconnected(ev, c, err, time.Since(c.start))
-			return err
-		}
-		ev.Replayed = replayed
-	}
+	ev.Replayed = c.replayed
 	c.mu.Lock()
 	if heartbeat {
 		c.hbTimer = time.AfterFunc(h.opts.HeartbeatInterval, c.heartbeat)

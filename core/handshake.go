@@ -33,10 +33,20 @@ type Handshake struct {
 type HandshakeError struct {
 	Status int
 	Body   string
+	// Err is the underlying cause, if any (for errors.Is); it is never sent.
+	Err error
 }
 
 // Error implements error.
-func (e *HandshakeError) Error() string { return http.StatusText(e.Status) + ": " + e.Body }
+func (e *HandshakeError) Error() string {
+	if e.Err != nil {
+		return http.StatusText(e.Status) + ": " + e.Body + ": " + e.Err.Error()
+	}
+	return http.StatusText(e.Status) + ": " + e.Body
+}
+
+// Unwrap returns the cause.
+func (e *HandshakeError) Unwrap() error { return e.Err }
 
 // Refusals shared by every adapter.
 var (

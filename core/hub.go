@@ -86,35 +86,26 @@ func NewHub(opts Options) *Hub {
 // reader. It returns nil when the connection closed normally, ErrHubClosed
 // when the hub is shutting down, or the error that ended it. Serve closes c before it
 // returns and waits for every goroutine it started.
+//
+// Serve joins the session only once the connection is upgraded, so a client may miss
+// messages stored between the upgrade response and the join. Adapters avoid that window by
+// calling Prepare before the upgrade and Pending.Serve after it; Serve is Prepare followed
+// by Pending.Serve, closing c with 1001, 1008 or 1013 when Prepare refuses.
 func (h *Hub) Serve(ctx context.Context, c Conn, info ConnInfo) error {
-	if info.OnClose != nil {
-		defer info.OnClose()
-	}
-	if info.SessionID == "" {
-		info.SessionID = NewID()
-	} else if !ValidSessionID(info.SessionID) {
-		_ = c.WriteControl(CloseMessage, FormatCloseMessage(ClosePolicyViolation, "invalid session id"), time.Now().Add(time.Second))
+	p, err := h.Prepare(ctx, info)
+	if err != nil {
+		code := CloseTryAgainLater
+		switch {
+		case errors.Is(err, ErrHubClosed):
+			code = CloseGoingAway
+		case errors.Is(err, ErrInvalidSessionID):
+			code = ClosePolicyViolation
+		}
+		_ = c.WriteControl(CloseMessage, FormatCloseMessage(code, ""), time.Now().Add(time.Second))
 		_ = c.Close()
-		return ErrInvalidSessionID
+		return err
 	}
-	conn := newConnection(h, c, info)
-	h.mu.Lock()
-	if h.closing {
-		h.mu.Unlock()
-		_ = c.WriteControl(CloseMessage, FormatCloseMessage(CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
-		_ = c.Close()
-		return ErrHubClosed
-	}
-	h.conns[conn] = struct{}{}
-	h.wg.Add(1)
-	h.mu.Unlock()
-	defer h.wg.Done()
-	defer func() {
-		h.mu.Lock()
-		delete(h.conns, conn)
-		h.mu.Unlock()
-	}()
-	return conn.run(ctx)
+	return p.Serve(ctx, c)
 }
 
 // Shutdown closes every connection with 1001 (going away) so clients reconnect elsewhere,

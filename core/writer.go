@@ -62,11 +62,20 @@ func (c *connection) requestCloseLocked(code int, reason string, flush bool) {
 }
 
 // abort closes the socket at once, from any goroutine; the reader then ends the connection.
-func (c *connection) abort() { _ = c.ws.Close() }
+// A connection not upgraded yet is closed by run as soon as it starts.
+func (c *connection) abort() {
+	c.mu.Lock()
+	ws := c.ws
+	c.requestCloseLocked(CloseGoingAway, "server shutting down", false)
+	c.mu.Unlock()
+	if ws != nil {
+		_ = ws.Close()
+	}
+}
 
 func (c *connection) startWriterLocked() {
-	if c.writing || c.done {
-		return
+	if c.writing || c.done || c.ws == nil {
+		return // before the upgrade, frames wait for run to start the writer
 	}
 	c.writing = true
 	c.workers.Add(1)

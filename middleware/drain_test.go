@@ -15,7 +15,9 @@ import (
 // hubFunc adapts a function to middleware.HubDrainer.
 type hubFunc func(ctx context.Context, code int, reason string) error
 
-func (f hubFunc) Drain(ctx context.Context, code int, reason string) error { return f(ctx, code, reason) }
+func (f hubFunc) Drain(ctx context.Context, code int, reason string) error {
+	return f(ctx, code, reason)
+}
 
 func TestDrainerSequence(t *testing.T) {
 	var steps []string

@@ -240,4 +240,3 @@ func TestRateLimitLimiterFailure(t *testing.T) {
 		})
 	}
 }
-

@@ -220,7 +220,7 @@ func BenchmarkStreamDeltas(b *testing.B) {
 				b.Fatalf("the last delta (%d) did not reach all %d subscribers", b.N, subs)
 			}
 			b.StopTimer()
-			reportRate(b, int64(b.N), start)
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deltas/s")
 		})
 	}
 }

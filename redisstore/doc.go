@@ -14,13 +14,31 @@
 // # Data model
 //
 // Each session has three keys and one pub/sub channel, named with Options.Prefix (default
-// "chatwire:") and the session id in a hash tag:
+// "chatwire:") and the session id in a hash tag, plus three keys per running stream:
 //
 //	<prefix>{<sessionID>}:stream  stream: one entry per record, entry id "<seq>-0", fields
 //	                              id, type, role, content, meta (raw JSON, "" for none), ts
 //	<prefix>{<sessionID>}:seq     string: the last sequence number handed out (Page.Head)
 //	<prefix>{<sessionID>}:ids     hash: message id -> seq, for retained records only
-//	<prefix>{<sessionID>}:live    pub/sub channel of new records
+//	<prefix>{<sessionID>}:live    pub/sub channel of new records, stream events and
+//	                              ephemeral messages
+//	<prefix>{<sessionID>}:streams         set: ids of the running streams
+//	<prefix>{<sessionID>}:st:<streamID>   hash: seq (last delta), started (ms), deadline
+//	                                      (lease end, ms of the Redis server's clock)
+//	<prefix>{<sessionID>}:text:<streamID> string: the stream's text so far (APPEND)
+//
+// Stream ids become part of key names, so they are checked with core.ValidSessionID before
+// any I/O (the hub's are UUIDs): StreamAppend and StreamFinish report any other id as not
+// running (core.ErrStreamNotFound) and StreamCancel ignores it.
+//
+// Messages on the channel start with a digit for a record and with a letter for the other
+// kinds; <lp:x> is x length-prefixed ("<len>:<bytes>") and the last part runs to the end:
+//
+//	record      <seq>:<ts>:<lp:id><lp:type><lp:role><lp:meta><content>
+//	stream end  f<lp:stream id><record>          (the final message, one notification)
+//	delta       d<seq>:<started>:<lp:stream id><delta>
+//	cancel      c<stream id>
+//	ephemeral   e<record with seq 0>             (Publish: typing indicators)
 //
 // Append runs one Lua script (EVALSHA, falling back to EVAL) that checks the id index, takes
 // the next sequence number with INCR, adds the stream entry, trims the stream exactly to
@@ -28,6 +46,19 @@
 // TTL of the three keys and PUBLISHes the record — atomically, so history and live delivery
 // always agree on order. Read is a script too, so Page.Head and the records are consistent.
 // Only commands that miniredis also implements are used.
+//
+// Streams (core.StreamStore) are scripts too. StreamAppend checks the delta's sequence (1
+// starts a stream; then exactly one more than the last, or the last with an empty delta,
+// which only renews the lease and publishes nothing), APPENDs the text, sets the lease
+// deadline from the server's TIME, refreshes the TTL of the session's keys and PUBLISHes the
+// delta. StreamSnapshot reads every running stream and judges its lease in one script, so a
+// snapshot and the deltas published around it never disagree. StreamFinish deletes the
+// stream's keys and appends the final message with the same Lua code as Append (duplicate
+// check, INCR, XADD, exact trim, id index, TTL), publishing it as a stream end, in one
+// script: exactly one of several concurrent StreamFinish calls for a stream succeeds, the
+// others get core.ErrStreamNotFound. StreamCancel and Publish are one PUBLISH each and
+// store nothing. Leases live in the server's clock rather than in PX expiries so that every
+// instance judges them alike (and miniredis, whose TTLs only move with FastForward, works).
 //
 // # Semantics
 //
@@ -38,9 +69,11 @@
 //     never duplicates.
 //   - Page.Trimmed is true exactly when records with Seq > afterSeq were appended but are no
 //     longer retained.
-//   - Idle sessions expire Options.SessionTTL (default 24h) after their last Append; Subscribe
-//     and, for sessions with a local subscriber, a keeper goroutine refresh the TTL too. An
-//     expired session is gone: its sequence numbers start again at 1.
+//   - Idle sessions expire Options.SessionTTL (default 24h) after their last Append; Subscribe,
+//     every StreamAppend (a producer renews its lease every StreamLease/3, so a running stream
+//     keeps its session alive) and, for sessions with a local subscriber, a keeper goroutine
+//     refresh the TTL too. An expired session is gone: its sequence numbers start again at 1.
+//     A stream whose producer died keeps its keys until a watcher ends it or the TTL runs out.
 //   - Errors from Redis wrap core.ErrStoreUnavailable together with the original error; when
 //     the caller's context has ended they wrap the context's error instead. Session ids are
 //     checked with core.ValidSessionID before any I/O (core.ErrInvalidSessionID).
@@ -51,12 +84,14 @@
 // subscribes its channel (and returns once Redis has confirmed it); the channel is
 // unsubscribed when the last local subscriber cancels. Subscribe first reads the session's
 // head sequence and never delivers records at or below it, which on a cluster can arrive
-// after the subscription (the cluster bus forwards a PUBLISH after the script returned). One goroutine reads the connection
-// with a receive loop that never drops messages (go-redis's Channel, which drops messages
-// when its reader stalls, is not used) and calls subscribers' functions in order. Pub/sub is
-// at-most-once: when the connection fails, go-redis redials and resubscribes, and the Store
-// then sends core.Notification{Resync: true} to every subscriber, which reads what it missed
-// from the history. A connection that stays silent for two Options.PingInterval periods in a
+// after the subscription (the cluster bus forwards a PUBLISH after the script returned).
+// One goroutine reads the connection with a receive loop that never drops messages
+// (go-redis's Channel, which drops messages when its reader stalls, is not used) and calls
+// subscribers' functions in publish order: records, stream events and ephemeral messages
+// alike. Pub/sub is at-most-once: when the connection fails, go-redis redials and
+// resubscribes, and the Store then sends core.Notification{Resync: true} to every
+// subscriber, which reads what it missed from the history (and the running streams, on the
+// next gap in their deltas). A connection that stays silent for two Options.PingInterval periods in a
 // row (a half-open TCP connection) is replaced, with the same Resync.
 //
 // # Redis Cluster

@@ -153,7 +153,8 @@ func (s *Store) replacePubSub() {
 	}
 }
 
-// touchKeys queues PEXPIREs refreshing the TTL of one session's keys on p.
+// touchKeys queues PEXPIREs refreshing the TTL of one session's keys on p. The state keys of
+// running streams are refreshed by their producer's StreamAppend calls instead.
 func (s *Store) touchKeys(ctx context.Context, p redis.Pipeliner, k keys) {
 	if ttl := time.Duration(s.opts.ttlMillis()) * time.Millisecond; ttl > 0 {
 		p.PExpire(ctx, k.stream, ttl)

@@ -32,6 +32,22 @@ func sessionCases() []testCase {
 				t.Fatalf("other session received %+v before its own message", m)
 			}
 		}},
+		{"NoMessageMissedAfterUpgrade", func(t *testing.T, mount Mount) {
+			// The adapter joins the session before answering 101: a message stored right after
+			// the handshake completes reaches the new connection, with no sync step.
+			_, ep := serve(t, mount, core.Options{Store: core.NewMemoryStore(core.MemoryStoreOptions{})})
+			for i := 0; i < 30; i++ {
+				q := url.Values{"sessionId": {fmt.Sprint("race-", i)}}
+				a := DialJoined(t, ep, q, nil)
+				b := Dial(t, ep, q, nil)
+				a.Send(core.Message{ID: fmt.Sprint("m", i), Type: core.TypeMessage, Content: "right after the upgrade"})
+				if m := b.Read(); m.ID != fmt.Sprint("m", i) {
+					t.Fatalf("round %d: got %+v", i, m)
+				}
+				_ = a.Conn.Close()
+				_ = b.Conn.Close()
+			}
+		}},
 		{"ReplayAfterLastMessageID", func(t *testing.T, mount Mount) {
 			_, ep := serve(t, mount, core.Options{Handler: &recorder{}, Store: core.NewMemoryStore(core.MemoryStoreOptions{})})
 			q := url.Values{"sessionId": {"s"}}

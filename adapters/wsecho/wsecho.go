@@ -149,11 +149,15 @@ func (h *handler) serve(c echo.Context) error {
 			up = &custom
 		}
 	}
+	// Join the session before the upgrade, so nothing stored after the 101 is missed.
+	p, err := h.hub.Prepare(r.Context(), info)
+	if err != nil {
+		status, body := core.RefusalOf(err)
+		return echo.NewHTTPError(status, body).SetInternal(err)
+	}
 	ws, err := up.Upgrade(c.Response(), r, nil)
 	if err != nil {
-		if info.OnClose != nil {
-			info.OnClose() // Serve will not run
-		}
+		p.Abort() // Serve will not run
 		var he websocket.HandshakeError
 		if errors.As(err, &he) && !c.Response().Committed {
 			// Upgrade refused before hijacking and left the answer to us (see Error above).
@@ -169,7 +173,7 @@ func (h *handler) serve(c echo.Context) error {
 	resp := c.Response()
 	resp.Status = http.StatusSwitchingProtocols
 	resp.Committed = true
-	_ = h.hub.Serve(r.Context(), ws, info)
+	_ = p.Serve(r.Context(), ws)
 	return nil
 }
 

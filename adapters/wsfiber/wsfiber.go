@@ -151,20 +151,23 @@ func (h *handler) serve(c *fiber.Ctx) error {
 		}
 	}
 	ctx := context.WithoutCancel(c.UserContext())
-	hub := h.hub
+	// Join the session before the upgrade, so nothing stored after the 101 is missed.
+	p, perr := h.hub.Prepare(ctx, info)
+	if perr != nil {
+		status, body := core.RefusalOf(perr)
+		return c.Status(status).SendString(body)
+	}
 	var head []byte // the 101 response, written by the hijack handler
 	// Only copies are captured: the closure runs after c has been recycled.
 	err := up.Upgrade(fctx, func(ws *websocket.Conn) {
 		sock := ws.NetConn()
 		_ = sock.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
 		if _, err := sock.Write(head); err != nil {
-			if info.OnClose != nil {
-				info.OnClose()
-			}
+			p.Abort()
 			return
 		}
 		_ = sock.SetWriteDeadline(time.Time{})
-		_ = hub.Serve(ctx, newConn(ws), info)
+		_ = p.Serve(ctx, newConn(ws))
 	})
 	if err == nil {
 		// fasthttp calls a hijack handler only after writing the response succeeded, and
@@ -181,9 +184,9 @@ func (h *handler) serve(c *fiber.Ctx) error {
 			fctx.Error(http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		}
 	}
-	if err != nil && info.OnClose != nil {
+	if err != nil {
 		// The upgrader has answered the request; Serve will not run.
-		info.OnClose()
+		p.Abort()
 	}
 	// Returning an error would make Fiber's error handler overwrite the answer.
 	return nil

@@ -138,14 +138,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			up = &custom
 		}
 	}
+	// Join the session before the upgrade, so nothing stored after the 101 is missed.
+	p, err := h.hub.Prepare(r.Context(), info)
+	if err != nil {
+		status, body := core.RefusalOf(err)
+		http.Error(w, body, status)
+		return
+	}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
-		if info.OnClose != nil {
-			info.OnClose()
-		}
+		p.Abort()
 		return // the upgrader has answered the request
 	}
-	_ = h.hub.Serve(r.Context(), ws, info)
+	_ = p.Serve(r.Context(), ws)
 }
 
 // CloseCode extracts the peer's close code from a gorilla/websocket read error.

@@ -8,14 +8,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"log"
 	"net/http"
-	"os/signal"
 	"sync"
-	"syscall"
 
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
@@ -38,8 +35,7 @@ func main() {
 		log.Printf("no -redis given: using an embedded miniredis at %s", url)
 	}
 
-	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer cancel()
+	// Each instance drains on SIGINT/SIGTERM by itself (closing its clients with 1012).
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, addr := range []string{flags.Addr, *addr2} {
@@ -56,8 +52,9 @@ func main() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = demo.ServeUntil(ctx, addr, mux, hub)
-			cancel() // one instance failing stops the example
+			if errs[i] = demo.ListenAndServe(addr, mux, hub); errs[i] != nil {
+				log.Printf("instance %d: %v", i+1, errs[i])
+			}
 		}()
 	}
 	wg.Wait()

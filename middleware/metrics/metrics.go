@@ -41,22 +41,22 @@ var (
 // Metrics holds chatwire's Prometheus collectors. Create it with New, install Hooks on the
 // hub and the adapter, and wrap the store with Store to time store calls.
 type Metrics struct {
-	connsOpen     prometheus.Gauge
-	connsTotal    prometheus.Counter
-	disconnects   *prometheus.CounterVec // code
-	connDuration  prometheus.Histogram
-	refused       *prometheus.CounterVec // status
-	framesIn      *prometheus.CounterVec // type
-	bytesIn       prometheus.Counter
-	framesOut     *prometheus.CounterVec // type
-	bytesOut      prometheus.Counter
-	rejected      *prometheus.CounterVec // code
-	sendFailures  prometheus.Counter
-	replays       prometheus.Counter
-	replayed      prometheus.Histogram
-	handlerTime   *prometheus.HistogramVec // outcome
-	storeTime     *prometheus.HistogramVec // op, result
-	open          sync.Map                 // conn id -> struct{}: connections counted in connsOpen
+	connsOpen    prometheus.Gauge
+	connsTotal   prometheus.Counter
+	disconnects  *prometheus.CounterVec // code
+	connDuration prometheus.Histogram
+	refused      *prometheus.CounterVec // status
+	framesIn     *prometheus.CounterVec // type
+	bytesIn      prometheus.Counter
+	framesOut    *prometheus.CounterVec // type
+	bytesOut     prometheus.Counter
+	rejected     *prometheus.CounterVec // code
+	sendFailures prometheus.Counter
+	replays      prometheus.Counter
+	replayed     prometheus.Histogram
+	handlerTime  *prometheus.HistogramVec // outcome
+	storeTime    *prometheus.HistogramVec // op, result
+	open         sync.Map                 // conn id -> struct{}: connections counted in connsOpen
 }
 
 // New creates the collectors and registers them on reg (prometheus.DefaultRegisterer when

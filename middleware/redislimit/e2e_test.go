@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
@@ -87,10 +88,15 @@ func TestAcrossInstances(t *testing.T) {
 			var eps [2]string
 			var counters [2]*redislimit.Counter
 			var prefix string
+			var first redis.UniversalClient
+			released := make(chan struct{}, 16)
+			signal := func(context.Context, *core.AdmitRequest) (core.Admission, error) {
+				return core.Admission{Release: func() { released <- struct{}{} }}, nil
+			}
 			for i := range eps {
 				client, p := be.connect(t)
 				if i == 0 {
-					prefix = p
+					prefix, first = p, client
 				}
 				limiter, _ := redislimit.NewLimiter(client, redislimit.LimiterOptions{Prefix: prefix})
 				counter, _ := redislimit.NewCounter(client, redislimit.CounterOptions{Prefix: prefix})
@@ -98,6 +104,7 @@ func TestAcrossInstances(t *testing.T) {
 				t.Cleanup(func() { _ = counter.Close() }) // after the instance's own cleanup
 				eps[i] = serve(t, middleware.Chain(
 					middleware.Hooks{Admit: middleware.Admit(
+						signal, // first, so that its Release runs last
 						middleware.Auth(middleware.AuthOptions{Verify: verify}),
 						middleware.Caps(middleware.CapOptions{PerPrincipal: 1, Counter: counter}),
 					)},
@@ -108,6 +115,7 @@ func TestAcrossInstances(t *testing.T) {
 			if _, status := dial(t, eps[1], "alice-token"); status != http.StatusTooManyRequests {
 				t.Fatalf("alice's second connection, on the other instance: %d, want 429", status)
 			}
+			waitRelease(t, released) // a refusal releases what the Admit chain had taken
 			bob, _ := dial(t, eps[1], "bob-token")
 			got := []string{roundTrip(t, alice, "1"), roundTrip(t, alice, "2"), roundTrip(t, alice, "3"), roundTrip(t, bob, "1")}
 			if got[0] != "" || got[1] != "" || got[2] != core.CodeRateLimited || got[3] != "" {
@@ -115,39 +123,37 @@ func TestAcrossInstances(t *testing.T) {
 			}
 			_ = alice.Close()
 			_ = bob.Close()
-			eventually(t, "both slots released", func() bool {
-				a, _ := counters[0].Count(context.Background(), "principal:alice")
-				b, _ := counters[1].Count(context.Background(), "principal:bob")
-				return a == 0 && b == 0
-			})
+			waitRelease(t, released)
+			waitRelease(t, released)
 
 			const cycles = 1000
 			d := websocket.Dialer{HandshakeTimeout: waitTimeout}
-			for i := range cycles {
-				ep := eps[i%2]
-				var c *websocket.Conn
-				deadline := time.Now().Add(waitTimeout)
-				for c == nil { // the previous cycle's slot may still be on its way back
-					conn, resp, err := d.Dial(ep, http.Header{"Authorization": {"Bearer alice-token"}})
-					if resp != nil {
-						_ = resp.Body.Close()
-					}
-					switch {
-					case err == nil:
-						c = conn
-					case resp != nil && resp.StatusCode == http.StatusTooManyRequests && time.Now().Before(deadline):
-						time.Sleep(time.Millisecond)
-					default:
-						t.Fatalf("cycle %d: %v", i, err)
-					}
+			for i := range cycles { // alternating instances, so each relies on the other's release
+				c, resp, err := d.Dial(eps[i%2], http.Header{"Authorization": {"Bearer alice-token"}})
+				if err != nil {
+					t.Fatalf("cycle %d: %v", i, err)
 				}
+				_ = resp.Body.Close()
 				_ = c.Close()
+				waitRelease(t, released)
 			}
-			eventually(t, "every slot released after the churn", func() bool {
-				n, _ := counters[0].Count(context.Background(), "principal:alice")
-				return n == 0
-			})
-			eventually(t, "no key left after the churn", func() bool { return len(keysUnder(t, counterClient(t, be), prefix+"conns:")) == 0 })
+			for _, c := range counters {
+				if n, err := c.Count(context.Background(), "principal:alice"); err != nil || n != 0 {
+					t.Fatalf("%d slots (%v) held after %d cycles, want 0", n, err, cycles)
+				}
+			}
+			if keys := keysUnder(t, first, prefix+"conns:"); len(keys) != 0 {
+				t.Fatalf("keys left after the churn: %q", keys)
+			}
 		})
+	}
+}
+
+func waitRelease(t *testing.T, released <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-released:
+	case <-time.After(waitTimeout):
+		t.Fatal("timed out waiting for a connection's release")
 	}
 }

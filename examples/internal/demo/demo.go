@@ -35,6 +35,7 @@ type Flags struct {
 	MaxStored      int
 	Stream         bool
 	Redis          string
+	DrainDelay     time.Duration
 }
 
 // RegisterFlags defines the shared flags on fs (flag.CommandLine when nil) and returns
@@ -50,7 +51,13 @@ func RegisterFlags(set *flag.FlagSet) *Flags {
 	set.IntVar(&f.MaxStored, "max-stored", core.DefaultMaxStoredMessages, "messages kept per session for replay")
 	set.StringVar(&f.Redis, "redis", "", "Redis URL (redis://host:port/db) for persistent, multi-instance sessions; empty uses the in-memory store")
 	set.BoolVar(&f.Stream, "stream", false, "answer with a streaming fake model (word by word, with a tool call) instead of the echo bot")
+	set.DurationVar(&f.DrainDelay, "drain-delay", 0, "on SIGTERM, report not ready ("+ReadyPath+" 503) this long before closing connections")
 	return f
+}
+
+// ServeOptions turns the flags into Serve's options.
+func (f *Flags) ServeOptions() ServeOptions {
+	return ServeOptions{DrainDelay: f.DrainDelay}
 }
 
 // HubOptions turns the flags into hub options for handler and store.

@@ -6,50 +6,80 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/middleware"
 )
 
-// ShutdownTimeout bounds the graceful shutdown after SIGINT or SIGTERM.
+// ShutdownTimeout bounds the graceful drain after SIGINT or SIGTERM.
 const ShutdownTimeout = 10 * time.Second
 
-// ListenAndServe serves handler on addr until SIGINT or SIGTERM, then closes every chat
-// connection of hub (clients reconnect elsewhere) and stops the server. It prints the
-// address it serves.
-func ListenAndServe(addr string, handler http.Handler, hub *core.Hub) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return ServeUntil(ctx, addr, handler, hub)
+// ReadyPath is where every example serves its readiness endpoint: 200 while serving, 503
+// from the moment a drain starts.
+const ReadyPath = "/readyz"
+
+// ServeOptions tunes Serve. The zero value is what ListenAndServe uses.
+type ServeOptions struct {
+	// DrainDelay is how long readiness reports 503 before connections are closed, so a
+	// load balancer stops routing here first. Default: 0.
+	DrainDelay time.Duration
+	// DrainTimeout bounds the drain. Default: ShutdownTimeout.
+	DrainTimeout time.Duration
 }
 
-// ServeUntil serves handler on addr until ctx ends, then shuts hub and the server down
-// gracefully within ShutdownTimeout.
+// ListenAndServe is Serve with the zero ServeOptions.
+func ListenAndServe(addr string, handler http.Handler, hub *core.Hub) error {
+	return Serve(addr, handler, hub, ServeOptions{})
+}
+
+// Serve serves handler on addr, with the readiness endpoint at ReadyPath, until SIGINT or
+// SIGTERM. Then it drains (see middleware.Drainer): readiness turns 503, every chat
+// connection of hub is closed with 1012 (service restart) so clients resume on another
+// instance, and the server stops. It prints the address it serves.
+func Serve(addr string, handler http.Handler, hub *core.Hub, opts ServeOptions) error {
+	return serve(context.Background(), addr, handler, hub, opts, true)
+}
+
+// ServeUntil is Serve without signal handling: it drains when ctx ends.
 func ServeUntil(ctx context.Context, addr string, handler http.Handler, hub *core.Hub) error {
+	return serve(ctx, addr, handler, hub, ServeOptions{}, false)
+}
+
+func serve(ctx context.Context, addr string, handler http.Handler, hub *core.Hub, opts ServeOptions, signals bool) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Printf("chatwire example serving on http://%s (chat endpoint /chat)\n", displayAddr(ln.Addr()))
+	timeout := opts.DrainTimeout
+	if timeout <= 0 {
+		timeout = ShutdownTimeout
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	drainer := middleware.NewDrainer(hub, middleware.DrainOptions{Server: srv, Delay: opts.DrainDelay, Timeout: timeout})
+	mux := http.NewServeMux()
+	mux.Handle(ReadyPath, drainer.Ready())
+	mux.Handle("/", handler)
+	srv.Handler = mux
+	fmt.Printf("chatwire example serving on http://%s (chat endpoint /chat, readiness %s)\n", displayAddr(ln.Addr()), ReadyPath)
 
+	if signals {
+		stop := drainer.Notify() // SIGTERM and SIGINT start the drain
+		defer stop()
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(ln) }() // waited for below
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	case <-drainer.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
-	defer cancel()
-	// Hijacked WebSocket connections are not tracked by http.Server: close them first.
-	herr := hub.Shutdown(sctx)
-	serr := srv.Shutdown(sctx)
-	<-errc
-	return errors.Join(herr, serr)
+	derr := drainer.Drain(context.Background()) // drains, or returns the signal's drain result
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return errors.Join(derr, err)
+	}
+	return derr
 }
 
 // displayAddr shows a wildcard listen address as localhost, so the printed URL opens.
