@@ -20,6 +20,9 @@ const (
 	// CodeStreamLost is carried by the final message of a stream whose producer stopped
 	// renewing its lease (its instance died or lost the store).
 	CodeStreamLost = "STREAM_LOST"
+	// CodeStreamInterrupted is carried by the final message of a stream cut short by the
+	// server: the hub's shutdown deadline passed, or (without a store) the connection ended.
+	CodeStreamInterrupted = "STREAM_INTERRUPTED"
 	// CodeReplayGap is carried by a system envelope (not an error) that says a replay may
 	// have missed messages because they are no longer retained.
 	CodeReplayGap = "REPLAY_GAP"

@@ -107,14 +107,31 @@ func (s *Stream) Send(ctx context.Context, m Message) error {
 	return s.w.Send(ctx, m)
 }
 
-// Close ends the stream: its text is stored as one assistant message with state "done", or
-// "cancelled" when a client cancelled it. Closing an ended stream returns ErrStreamEnded.
+// Close ends the stream: its text is stored as one assistant message with state "done";
+// "cancelled" when a client cancelled it; "error" with code STREAM_INTERRUPTED when its
+// context ended otherwise (the hub's shutdown deadline passed, or, without a store, the
+// connection ended). Closing an ended stream returns ErrStreamEnded.
 func (s *Stream) Close(ctx context.Context) error {
-	state := StreamStateDone
-	if errors.Is(context.Cause(s.ctx), ErrStreamCancelled) {
-		state = StreamStateCancelled
+	state, code := streamEndState(s.ctx, nil)
+	return s.finish(ctx, state, code)
+}
+
+// streamEndState chooses the final state of a stream whose handler returned handlerErr.
+func streamEndState(streamCtx context.Context, handlerErr error) (state, code string) {
+	cause := context.Cause(streamCtx)
+	switch {
+	case errors.Is(cause, ErrStreamCancelled):
+		return StreamStateCancelled, ""
+	case cause != nil:
+		return StreamStateError, CodeStreamInterrupted
+	case handlerErr != nil:
+		var e *Error
+		if errors.As(handlerErr, &e) {
+			return StreamStateError, e.Code
+		}
+		return StreamStateError, CodeInternal
 	}
-	return s.finish(ctx, state, "")
+	return StreamStateDone, ""
 }
 
 // Fail ends the stream with state "error"; the text so far is stored. err is logged, never
@@ -233,19 +250,8 @@ func (w *ReplyWriter) endOpen(handlerErr error) {
 		if ended {
 			continue
 		}
-		switch {
-		case errors.Is(context.Cause(s.ctx), ErrStreamCancelled):
-			_ = s.finish(context.Background(), StreamStateCancelled, "")
-		case handlerErr != nil || s.ctx.Err() != nil:
-			code := CodeInternal
-			var e *Error
-			if errors.As(handlerErr, &e) {
-				code = e.Code
-			}
-			_ = s.finish(context.Background(), StreamStateError, code)
-		default:
-			_ = s.finish(context.Background(), StreamStateDone, "")
-		}
+		state, code := streamEndState(s.ctx, handlerErr)
+		_ = s.finish(context.Background(), state, code)
 	}
 }
 

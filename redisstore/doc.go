@@ -56,9 +56,11 @@
 // stream's keys and appends the final message with the same Lua code as Append (duplicate
 // check, INCR, XADD, exact trim, id index, TTL), publishing it as a stream end, in one
 // script: exactly one of several concurrent StreamFinish calls for a stream succeeds, the
-// others get core.ErrStreamNotFound. StreamCancel and Publish are one PUBLISH each and
-// store nothing. Leases live in the server's clock rather than in PX expiries so that every
-// instance judges them alike (and miniredis, whose TTLs only move with FastForward, works).
+// others get core.ErrStreamNotFound. StreamCancel and Publish are one PUBLISH each (sent
+// from a script, so that on a cluster it leaves from the session's node like every other
+// message of the session) and store nothing. Leases live in the server's clock rather than
+// in PX expiries so that every instance judges them alike (and miniredis, whose TTLs only
+// move with FastForward, works).
 //
 // # Semantics
 //

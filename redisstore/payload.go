@@ -19,7 +19,7 @@ import (
 //	ephemeral   e<record payload with seq 0>
 //
 // Records and stream ends are published by appendLua, deltas by streamAppendScript, cancel
-// and ephemeral messages by a plain PUBLISH.
+// and ephemeral messages by publishScript.
 
 // payloadReader consumes a payload from the front.
 type payloadReader struct {

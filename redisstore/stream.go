@@ -149,7 +149,8 @@ func (s *Store) StreamFinish(ctx context.Context, sessionID, streamID string, fi
 	return appendReply(ctx, op, sessionID, final, res)
 }
 
-// StreamCancel implements core.StreamStore with one PUBLISH. A stream id that
+// StreamCancel implements core.StreamStore with one PUBLISH (from a script, see
+// publishScript), storing nothing. A stream id that
 // core.ValidSessionID rejects cannot be running, so nothing is published for it.
 func (s *Store) StreamCancel(ctx context.Context, sessionID, streamID string) error {
 	const op = "stream cancel"
@@ -159,19 +160,22 @@ func (s *Store) StreamCancel(ctx context.Context, sessionID, streamID string) er
 	if !validStreamID(streamID) {
 		return nil
 	}
-	if err := s.client.Publish(ctx, s.opts.keysFor(sessionID).channel, "c"+streamID).Err(); err != nil {
+	k := s.opts.keysFor(sessionID)
+	if err := publishScript.Run(ctx, s.client, []string{k.seq}, k.channel, "c"+streamID).Err(); err != nil {
 		return fail(ctx, op, sessionID, err)
 	}
 	return nil
 }
 
-// Publish implements core.StreamStore with one PUBLISH; nothing is stored.
+// Publish implements core.StreamStore with one PUBLISH (from a script, see publishScript);
+// nothing is stored.
 func (s *Store) Publish(ctx context.Context, sessionID string, msg core.Message) error {
 	const op = "publish"
 	if err := check(ctx, op, sessionID); err != nil {
 		return err
 	}
-	if err := s.client.Publish(ctx, s.opts.keysFor(sessionID).channel, ephemeralPayload(msg)).Err(); err != nil {
+	k := s.opts.keysFor(sessionID)
+	if err := publishScript.Run(ctx, s.client, []string{k.seq}, k.channel, ephemeralPayload(msg)).Err(); err != nil {
 		return fail(ctx, op, sessionID, err)
 	}
 	return nil

@@ -105,3 +105,9 @@ end
 return append_record(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5],
   ARGV[6], ARGV[7], ARGV[8], ARGV[9], 'f' .. lp(ARGV[10]))
 `)
+
+// publishScript publishes ARGV[2] on channel ARGV[1] (StreamCancel and Publish). It is a
+// script only for KEYS[1], the session's seq key, which is never touched: a cluster client
+// sends a plain PUBLISH to any node but a script to its keys' node, the one that publishes
+// everything else of the session, so subscribers see every kind in the order it happened.
+var publishScript = redis.NewScript(`return redis.call('PUBLISH', ARGV[1], ARGV[2])`)
