@@ -136,6 +136,9 @@ func (s *session) notify(n Notification) {
 	}
 	if n.Resync || !s.initialized || s.fetching || n.Record.Seq > s.cursor+1 {
 		s.needFetch = true
+		if n.Resync {
+			s.needStreams = true // stream deltas and ends may have been lost too
+		}
 		if s.initialized {
 			s.startFetchLocked()
 		}

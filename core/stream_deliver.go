@@ -56,13 +56,21 @@ func (c *connection) deliverDelta(stream string, seq uint64, started int64, text
 }
 
 // holdDeltaLocked keeps a delta that arrived during the connection's replay, merged into the
-// previous held delta of its stream when they follow each other, so held deltas stay few.
+// previous held part of its stream when possible, so held parts stay few: a delta that
+// follows it is appended; a resume part (the whole text so far) at or after it replaces it.
 func (c *connection) holdDeltaLocked(p *deltaPart) {
 	if n := len(c.pending); n > 0 {
-		if last := c.pending[n-1].delta; last != nil && last.stream == p.stream && last.seq+1 == p.seq {
-			last.text = append(last.text, p.text...)
-			last.seq = p.seq
-			return
+		if last := c.pending[n-1].delta; last != nil && last.stream == p.stream {
+			switch {
+			case p.resume && p.seq >= last.seq:
+				last.text = append(last.text[:0], p.text...)
+				last.seq, last.resume = p.seq, true
+				return
+			case !p.resume && last.seq+1 == p.seq:
+				last.text = append(last.text, p.text...)
+				last.seq = p.seq
+				return
+			}
 		}
 	}
 	c.pending = append(c.pending, pendingFrame{seq: p.seq, delta: p})

@@ -38,8 +38,9 @@ type AuthOptions struct {
 	Sources []Source
 
 	// Subprotocol is the fixed subprotocol name selected whenever the client offers it
-	// (never a token). A client that sends its token as a subprotocol must offer it too, or
-	// browsers fail the connection: such a request is refused with 400. Default:
+	// (never a token). A client that sends its token as a subprotocol must offer this name
+	// too (browsers fail a connection whose offered subprotocols the server does not answer,
+	// and the token must never be echoed): such a request is refused with 400. Default:
 	// DefaultSubprotocol ("chatwire").
 	Subprotocol string
 
@@ -53,12 +54,19 @@ type AuthOptions struct {
 
 // Defaults of AuthOptions.
 const (
-	DefaultCookie              = "chatwire_token"
-	DefaultSubprotocol         = "chatwire"
-	DefaultSubprotocolPrefix   = "chatwire.token."
-	refusalUnauthorizedBody    = "Unauthorized"
-	refusalForbiddenBody       = "Forbidden"
-	refusalSubprotocolBodyText = "Offer the subprotocol "
+	// DefaultCookie is the cookie FromCookie reads by default.
+	DefaultCookie = "chatwire_token"
+	// DefaultSubprotocol is the fixed subprotocol name Auth selects.
+	DefaultSubprotocol = "chatwire"
+	// DefaultSubprotocolPrefix precedes a token sent as a subprotocol value.
+	DefaultSubprotocolPrefix = "chatwire.token."
+)
+
+// Refusal bodies of Auth (never the reason: that is for logs).
+const (
+	unauthorizedBody    = "Unauthorized"
+	forbiddenBody       = "Forbidden"
+	subprotocolBodyText = "Offer the subprotocol "
 )
 
 // Auth returns an AdmitFunc that authenticates the upgrade request before any upgrade: it
@@ -104,7 +112,7 @@ func Auth(opts AuthOptions) core.AdmitFunc {
 		if adm.Subprotocol == "" && inProtocols(req.Header, token) {
 			// The token travels as a subprotocol but the fixed name was not offered: the only
 			// offered value the server could select is the token itself.
-			return core.Admission{}, &core.HandshakeError{Status: http.StatusBadRequest, Body: refusalSubprotocolBodyText + proto}
+			return core.Admission{}, &core.HandshakeError{Status: http.StatusBadRequest, Body: subprotocolBodyText + proto}
 		}
 		principal, expires, err := verify(ctx, token)
 		if err != nil {
@@ -113,7 +121,7 @@ func Auth(opts AuthOptions) core.AdmitFunc {
 			case errors.As(err, &he):
 				return core.Admission{}, he
 			case errors.Is(err, ErrForbidden):
-				return core.Admission{}, &core.HandshakeError{Status: http.StatusForbidden, Body: refusalForbiddenBody}
+				return core.Admission{}, &core.HandshakeError{Status: http.StatusForbidden, Body: forbiddenBody}
 			}
 			return core.Admission{}, unauthorized()
 		}
@@ -127,5 +135,5 @@ func Auth(opts AuthOptions) core.AdmitFunc {
 }
 
 func unauthorized() *core.HandshakeError {
-	return &core.HandshakeError{Status: http.StatusUnauthorized, Body: refusalUnauthorizedBody}
+	return &core.HandshakeError{Status: http.StatusUnauthorized, Body: unauthorizedBody}
 }

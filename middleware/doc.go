@@ -22,8 +22,10 @@
 //	hub := core.NewHub(mw.Apply(core.Options{Handler: bot, Store: store}))
 //	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
 //
-// Order matters where one middleware uses another's result: Logging first (it sees every
-// refusal), Auth before AuthorizeSession and Caps (they see the verified principal).
+// Order matters where one middleware uses another's result: Auth before AuthorizeSession
+// and Caps, which see the principal it verified. Releases run in reverse order, and a
+// refusal releases what the functions before it had taken. Logging may go anywhere: its
+// OnRefuse sees every refusal of the chain.
 //
 // # Refusals and close codes
 //

@@ -18,9 +18,10 @@ type Hooks struct {
 	// Admit decides before the upgrade whether a connection may be made; see Admit for how
 	// several combine.
 	Admit core.AdmitFunc
-	// OnRefuse observes an upgrade that the combined Admit refused, with the error that
-	// refused it (see core.RefusalOf for the status the client got). It never sees the
-	// adapter's own refusals (origin, malformed request).
+	// OnRefuse observes an upgrade that the Admit of a Chain refused, with the error that
+	// refused it (see core.RefusalOf for the status the client got); Chain's Admit calls it.
+	// It never sees the adapter's own refusals (origin, malformed request) nor the hub's
+	// (session store unavailable, shutting down).
 	OnRefuse func(req *core.AdmitRequest, err error)
 	// Guards check each inbound message; see core.Guard.
 	Guards []core.Guard

@@ -55,11 +55,11 @@ func TestMaxAgeClosesWith1012(t *testing.T) {
 	}
 }
 
-// slowEcho echoes after a pause, so replies are still being produced while an instance
-// drains.
+// slowEcho echoes after a pause longer than the drain's readiness delay, so replies are
+// still being produced when the connections are closed.
 var slowEcho = core.HandlerFunc(func(ctx context.Context, req *core.Request, w *core.ReplyWriter) error {
 	select {
-	case <-time.After(100 * time.Millisecond):
+	case <-time.After(400 * time.Millisecond):
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -126,6 +126,7 @@ type drainClient struct {
 	conn    *websocket.Conn
 	seen    []string // message ids, in order
 	last    string
+	echoed  bool // the reply to the in-flight message arrived
 }
 
 func (c *drainClient) read(t *testing.T) (core.Message, error) {
@@ -144,6 +145,7 @@ func (c *drainClient) read(t *testing.T) (core.Message, error) {
 		}
 		c.seen = append(c.seen, m.ID)
 		c.last = m.ID
+		c.echoed = c.echoed || m.Content == "Echo: inflight"
 		return m, nil
 	}
 }
@@ -233,17 +235,18 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		}
 		send(t, c.conn, core.Message{ID: c.session + "-inflight", Type: core.TypeMessage, Content: "inflight"})
 	}
+	resumed := 0
 	for _, c := range cs {
-		for {
-			m, err := c.read(t)
-			if err != nil {
+		if !c.echoed {
+			resumed++
+		}
+		for !c.echoed {
+			if _, err := c.read(t); err != nil {
 				t.Fatalf("%s: %v", c.session, err)
-			}
-			if m.Content == "Echo: inflight" {
-				break
 			}
 		}
 	}
+	t.Logf("%d of %d clients got the reply to their in-flight message from the second instance", resumed, clients)
 	<-a.drainer.Done()
 	for _, c := range cs {
 		page, err := b.store.Read(context.Background(), c.session, 0)

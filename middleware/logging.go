@@ -33,9 +33,10 @@ const DefaultRequestIDHeader = "X-Request-Id"
 // sends. Message contents and credentials are never logged; query strings go through
 // RedactQuery.
 //
-// Its Admit copies the request id when the upgrade is admitted; put it first in Chain so
-// every later refusal is logged with it. Without Admit installed on the adapter, lines
-// carry no request id or query.
+// Its Admit copies the request id and redacted query of an admitted upgrade for the lines
+// about the connection; its OnRefuse logs refusals (both need the hooks installed through
+// Chain and the chain's Admit passed to the adapter; without them lines carry no request id
+// or query, and refusals are not logged).
 func Logging(logger *slog.Logger, opts LogOptions) Hooks {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

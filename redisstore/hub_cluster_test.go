@@ -170,9 +170,10 @@ func TestHubSurvivesRedisRestart(t *testing.T) {
 		want[i] = fmt.Sprintf("m-%02d", i)
 	}
 	q := url.Values{"sessionId": {"restart"}}
-	stayer := wsReader{adaptertest.Dial(t, urls[1], q, nil)}
-	leaver := wsReader{adaptertest.Dial(t, urls[0], q, nil)}
-	writer := wsReader{adaptertest.Dial(t, urls[0], q, nil)}
+	// Fresh connections get no replay: they must have joined before the first message.
+	stayer := wsReader{adaptertest.DialJoined(t, urls[1], q, nil)}
+	leaver := wsReader{adaptertest.DialJoined(t, urls[0], q, nil)}
+	writer := wsReader{adaptertest.DialJoined(t, urls[0], q, nil)}
 
 	// The writer sends every message until it comes back; it reports how many came back
 	// and when a send failed.
@@ -240,6 +241,7 @@ func TestHubSurvivesRedisRestart(t *testing.T) {
 	}
 	srv.start()
 	waitAcked(20)
+	// With lastMessageId the join's replay covers everything since, so no Sync is needed.
 	leaver = wsReader{adaptertest.Dial(t, urls[1], url.Values{
 		"sessionId": {"restart"}, "lastMessageId": {leaverIDs[len(leaverIDs)-1]},
 	}, nil)}

@@ -205,8 +205,6 @@ func (k *killableStore) check() error {
 	return nil
 }
 
-func (k *killableStore) streams() core.StreamStore { return k.inner.(core.StreamStore) }
-
 func (k *killableStore) Append(ctx context.Context, sid string, m core.Message, n int) (core.Record, error) {
 	if err := k.check(); err != nil {
 		return core.Record{}, err
@@ -243,33 +241,33 @@ func (k *killableStore) StreamAppend(ctx context.Context, sid, id string, seq ui
 	if err := k.check(); err != nil {
 		return err
 	}
-	return k.streams().StreamAppend(ctx, sid, id, seq, d, started, lease)
+	return k.inner.StreamAppend(ctx, sid, id, seq, d, started, lease)
 }
 
 func (k *killableStore) StreamSnapshot(ctx context.Context, sid string) ([]core.StreamState, error) {
 	if err := k.check(); err != nil {
 		return nil, err
 	}
-	return k.streams().StreamSnapshot(ctx, sid)
+	return k.inner.StreamSnapshot(ctx, sid)
 }
 
 func (k *killableStore) StreamFinish(ctx context.Context, sid, id string, final core.Message, n int) (core.Record, error) {
 	if err := k.check(); err != nil {
 		return core.Record{}, err
 	}
-	return k.streams().StreamFinish(ctx, sid, id, final, n)
+	return k.inner.StreamFinish(ctx, sid, id, final, n)
 }
 
 func (k *killableStore) StreamCancel(ctx context.Context, sid, id string) error {
 	if err := k.check(); err != nil {
 		return err
 	}
-	return k.streams().StreamCancel(ctx, sid, id)
+	return k.inner.StreamCancel(ctx, sid, id)
 }
 
 func (k *killableStore) Publish(ctx context.Context, sid string, m core.Message) error {
 	if err := k.check(); err != nil {
 		return err
 	}
-	return k.streams().Publish(ctx, sid, m)
+	return k.inner.Publish(ctx, sid, m)
 }

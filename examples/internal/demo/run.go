@@ -69,15 +69,21 @@ func serve(ctx context.Context, addr string, handler http.Handler, hub *core.Hub
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }() // waited for below
+	var serr error
 	select {
-	case err := <-errc:
-		return err
+	case serr = <-errc: // the server failed, or a signal's drain shut it down
+		if !errors.Is(serr, http.ErrServerClosed) {
+			return serr
+		}
 	case <-ctx.Done():
 	case <-drainer.Done():
 	}
 	derr := drainer.Drain(context.Background()) // drains, or returns the signal's drain result
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return errors.Join(derr, err)
+	if serr == nil {
+		serr = <-errc
+	}
+	if !errors.Is(serr, http.ErrServerClosed) {
+		return errors.Join(derr, serr)
 	}
 	return derr
 }
