@@ -67,7 +67,7 @@ func newConnection(h *Hub, ws Conn, info ConnInfo) *connection {
 }
 
 func (c *connection) event() ConnEvent {
-	return ConnEvent{ConnID: c.id, SessionID: c.info.SessionID, RemoteAddr: c.info.RemoteAddr, Principal: c.info.Principal}
+	return ConnEvent{ConnID: c.id, SessionID: c.info.SessionID, RemoteAddr: c.info.RemoteAddr, Principal: c.info.Principal, Header: c.info.Header}
 }
 
 // run serves the prepared (joined) connection on ws until it ends, and cleans up after it.
@@ -181,6 +181,12 @@ func isPeerClose(c *connection, err error) bool {
 
 func (h *Hub) disconnected(ev ConnEvent, c *connection, err error, d time.Duration) {
 	code := c.sentCodeOrZero()
+	var reason string
+	if code != 0 {
+		c.mu.Lock()
+		reason = c.closeReason
+		c.mu.Unlock()
+	}
 	if code == 0 {
 		code = 1006
 		if c.info.CloseCode != nil && err != nil {
@@ -197,7 +203,7 @@ func (h *Hub) disconnected(ev ConnEvent, c *connection, err error, d time.Durati
 	h.log.Debug("chatwire: disconnected", "session", ev.SessionID, "conn", ev.ConnID, "code", code, "duration", d)
 	if h.opts.OnDisconnect != nil {
 		h.safeCall("OnDisconnect", func() {
-			h.opts.OnDisconnect(DisconnectEvent{ConnEvent: ev, Code: code, Duration: d, Err: err})
+			h.opts.OnDisconnect(DisconnectEvent{ConnEvent: ev, Code: code, Reason: reason, Duration: d, Err: err})
 		})
 	}
 }

@@ -1,6 +1,9 @@
 package core
 
-import "time"
+import (
+	"net/http"
+	"time"
+)
 
 // FramePhase says where in its life a frame was observed.
 type FramePhase int
@@ -70,6 +73,8 @@ type ConnEvent struct {
 	SessionID  string
 	RemoteAddr string
 	Principal  any
+	// Header is the upgrade request's headers (a copy; do not modify).
+	Header http.Header
 	// Replayed is the number of stored messages queued for this connection on connect.
 	Replayed int
 }
@@ -81,6 +86,10 @@ type DisconnectEvent struct {
 	// 1006 (abnormal closure) when the connection dropped without a close frame.
 	Code     int
 	Duration time.Duration
+	// Reason is the reason this side gave in its close frame ("slow consumer",
+	// "credentials expired", "policy violation", "server shutting down", or the reason
+	// passed to Hub.CloseConn / Hub.Drain); "" when the peer closed or the connection dropped.
+	Reason string
 	// Err is the read error that ended the connection, nil for a clean close.
 	Err error
 }

@@ -110,7 +110,7 @@ func (c *connection) process(m Message) {
 		h.frameIn(FrameIn{Phase: FrameHandled, ConnID: c.id, SessionID: sid, Message: &req.Message, Duration: d})
 		return
 	}
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, context.Cause(ctx))) {
 		return // the connection ended, the hub shut down or a client cancelled the stream
 	}
 	var e *Error
@@ -127,7 +127,7 @@ func (c *connection) guard(m *Message) bool {
 	h := c.hub
 	req := &Request{Message: *m, SessionID: c.info.SessionID, ConnID: c.id, Principal: c.info.Principal, Header: c.info.Header}
 	for _, g := range h.opts.Guards {
-		err := g(c.ctx, req)
+		err := c.callGuard(g, req)
 		if err == nil {
 			continue
 		}
@@ -146,6 +146,17 @@ func (c *connection) guard(m *Message) bool {
 		return false
 	}
 	return true
+}
+
+// callGuard runs one Guard, turning a panic into an error.
+func (c *connection) callGuard(g Guard, req *Request) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.hub.log.Error("chatwire: guard panicked", "session", req.SessionID, "conn", c.id, "panic", r)
+			err = fmt.Errorf("chatwire: guard panic: %v", r)
+		}
+	}()
+	return g(c.ctx, req)
 }
 
 // callHandler runs the handler, turning a panic into an error.

@@ -87,6 +87,8 @@ func admitCases() []testCase {
 						return core.NewError(core.CodeRateLimited, "Rate limit exceeded")
 					case "flood":
 						return fmt.Errorf("limit: %w", core.ErrPolicyViolation)
+					case "panic":
+						panic("guard bug")
 					}
 					return nil
 				},
@@ -94,6 +96,8 @@ func admitCases() []testCase {
 			c := Dial(t, ep, url.Values{"sessionId": {"guarded"}}, nil)
 			c.Send(msg("too fast"))
 			assertError(t, c.Read(), core.CodeRateLimited, "Rate limit exceeded")
+			c.Send(msg("panic"))
+			assertError(t, c.Read(), core.CodeInternal, "Internal error processing message")
 			c.Send(msg("ok"))
 			if got := c.ReadN(2); got[0].Content != "ok" {
 				t.Fatalf("got %+v", got)

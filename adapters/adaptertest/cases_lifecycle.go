@@ -64,8 +64,8 @@ func lifecycleCases() []testCase {
 			case <-time.After(waitTimeout):
 				t.Fatal("a client that does not read was not closed")
 			}
-			if ev.Code != core.ClosePolicyViolation {
-				t.Fatalf("disconnect code %d, want 1008", ev.Code)
+			if ev.Code != core.ClosePolicyViolation || ev.Reason != "slow consumer" {
+				t.Fatalf("disconnect code %d reason %q, want 1008 slow consumer", ev.Code, ev.Reason)
 			}
 		}},
 		{"DisconnectEventCarriesPeerCode", func(t *testing.T, mount Mount) {
