@@ -12,13 +12,11 @@ import (
 	"fmt"
 	"log"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/chatwire/chatwire/adapters/wsfiber"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
+	"github.com/chatwire/chatwire/middleware"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
@@ -36,47 +34,32 @@ func main() {
 	hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger()))
 
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	// On SIGTERM/SIGINT: readiness turns 503, every chat connection is closed with 1012 so
+	// clients resume on another instance, then the app stops.
+	drainer := middleware.NewDrainer(hub, middleware.DrainOptions{
+		Server: middleware.ShutdownFunc(app.ShutdownWithContext),
+		Delay:  flags.ServeOptions().DrainDelay,
+	})
 	app.Use(requestid.New()) // route middleware runs before the upgrade
+	app.Get(demo.ReadyPath, adaptor.HTTPHandler(drainer.Ready()))
 	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
 	app.Use(adaptor.HTTPHandler(demo.Static()))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := serve(ctx, flags.Addr, app, hub); err != nil {
-		log.Print(err)
-	}
-}
-
-// serve runs app on addr until ctx ends, then stops the app and shuts hub down (upgraded
-// connections are not Fiber's), within demo.ShutdownTimeout.
-func serve(ctx context.Context, addr string, app *fiber.App, hub *core.Hub) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", flags.Addr)
 	if err != nil {
-		return err
+		log.Fatal(err)
 	}
-	fmt.Printf("chatwire example serving on http://%s (chat endpoint /chat)\n", displayAddr(ln.Addr()))
+	fmt.Printf("chatwire example serving on http://%s (chat endpoint /chat, readiness %s)\n", demo.DisplayAddr(ln.Addr()), demo.ReadyPath)
+	stop := drainer.Notify()
+	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }() // waited for below
 	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	case err = <-errc:
+	case <-drainer.Done():
+		err = errors.Join(drainer.Drain(context.Background()), <-errc)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), demo.ShutdownTimeout)
-	defer cancel()
-	// Stop accepting first, so clients told to go away do not reconnect here meanwhile;
-	// Fiber does not wait for upgraded connections, the hub does.
-	serr := app.ShutdownWithContext(sctx)
-	_ = ln.Close() // ends Listener even if the signal came before it started serving
-	herr := hub.Shutdown(sctx)
-	return errors.Join(serr, herr, <-errc)
-}
-
-// displayAddr shows a wildcard listen address as localhost, so the printed URL opens.
-func displayAddr(a net.Addr) string {
-	tcp, ok := a.(*net.TCPAddr)
-	if !ok || !tcp.IP.IsUnspecified() {
-		return a.String()
+	if err != nil {
+		log.Print(err)
 	}
-	return fmt.Sprintf("localhost:%d", tcp.Port)
 }

@@ -61,7 +61,7 @@ func serve(ctx context.Context, addr string, handler http.Handler, hub *core.Hub
 	mux.Handle(ReadyPath, drainer.Ready())
 	mux.Handle("/", handler)
 	srv.Handler = mux
-	fmt.Printf("chatwire example serving on http://%s (chat endpoint /chat, readiness %s)\n", displayAddr(ln.Addr()), ReadyPath)
+	fmt.Printf("chatwire example serving on http://%s (chat endpoint /chat, readiness %s)\n", DisplayAddr(ln.Addr()), ReadyPath)
 
 	if signals {
 		stop := drainer.Notify() // SIGTERM and SIGINT start the drain
@@ -88,8 +88,8 @@ func serve(ctx context.Context, addr string, handler http.Handler, hub *core.Hub
 	return derr
 }
 
-// displayAddr shows a wildcard listen address as localhost, so the printed URL opens.
-func displayAddr(a net.Addr) string {
+// DisplayAddr shows a wildcard listen address as localhost, so the printed URL opens.
+func DisplayAddr(a net.Addr) string {
 	tcp, ok := a.(*net.TCPAddr)
 	if !ok || !tcp.IP.IsUnspecified() {
 		return a.String()
