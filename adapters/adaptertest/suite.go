@@ -1,6 +1,3 @@
-// Package adaptertest is the conformance suite every chatwire adapter passes: the wire
-// behaviour of PROTOCOL.md exercised through real WebSocket connections over loopback.
-// An adapter's test calls Run with a Mount that serves a hub on a fresh test server.
 package adaptertest
 
 import (

@@ -1,5 +1,3 @@
-// Package demo holds what the chatwire examples share: the echo bot, the command-line
-// flags, the browser page and the run loop with graceful shutdown.
 package demo
 
 import (
