@@ -57,6 +57,30 @@ type Admission struct {
 // it: a *HandshakeError with its status and body, any other error with 403 Forbidden.
 type AdmitFunc func(ctx context.Context, req *AdmitRequest) (Admission, error)
 
+// Admit runs admit (when it is not nil) on the request info describes and applies its
+// Admission to info: the principal, the credentials' expiry and the release function. It
+// returns the subprotocol the adapter must select ("" for none). On a refusal, answer with
+// RefusalOf(err) and do not upgrade. Adapters call it after their own authentication (which
+// sets info.Principal) and before Hub.Prepare.
+func (info *ConnInfo) Admit(ctx context.Context, admit AdmitFunc, query url.Values) (subprotocol string, err error) {
+	if admit == nil {
+		return "", nil
+	}
+	adm, err := admit(ctx, &AdmitRequest{
+		SessionID: info.SessionID, LastMessageID: info.LastMessageID, Query: query,
+		Header: info.Header, RemoteAddr: info.RemoteAddr, Principal: info.Principal,
+	})
+	if err != nil {
+		return "", err
+	}
+	if adm.Principal != nil {
+		info.Principal = adm.Principal
+	}
+	info.Expires = adm.Expires
+	info.OnClose = adm.Release
+	return adm.Subprotocol, nil
+}
+
 // RefusalOf returns the HTTP status and body an adapter answers when an AdmitFunc refuses
 // with err: a *HandshakeError's own, else 403 "Forbidden".
 func RefusalOf(err error) (status int, body string) {

@@ -129,25 +129,15 @@ func (h *handler) serve(c echo.Context) error {
 	info.Header = r.Header.Clone()
 	info.CloseCode = CloseCode
 	up := &h.upgrader
-	if h.opts.Admit != nil {
-		adm, err := h.opts.Admit(r.Context(), &core.AdmitRequest{
-			SessionID: info.SessionID, LastMessageID: info.LastMessageID, Query: r.URL.Query(),
-			Header: info.Header, RemoteAddr: info.RemoteAddr, Principal: info.Principal,
-		})
-		if err != nil {
-			status, body := core.RefusalOf(err)
-			return c.String(status, body)
-		}
-		if adm.Principal != nil {
-			info.Principal = adm.Principal
-		}
-		info.Expires = adm.Expires
-		info.OnClose = adm.Release
-		if adm.Subprotocol != "" {
-			custom := h.upgrader
-			custom.Subprotocols = []string{adm.Subprotocol}
-			up = &custom
-		}
+	sub, err := info.Admit(r.Context(), h.opts.Admit, r.URL.Query())
+	if err != nil {
+		status, body := core.RefusalOf(err)
+		return c.String(status, body)
+	}
+	if sub != "" {
+		custom := h.upgrader
+		custom.Subprotocols = []string{sub}
+		up = &custom
 	}
 	// Join the session before the upgrade, so nothing stored after the 101 is missed.
 	p, err := h.hub.Prepare(r.Context(), info)

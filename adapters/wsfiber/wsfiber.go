@@ -130,25 +130,15 @@ func (h *handler) serve(c *fiber.Ctx) error {
 	info.Header = headerCopy(&req.Header)
 	info.CloseCode = CloseCode
 	up := &h.upgrader
-	if h.opts.Admit != nil {
-		adm, err := h.opts.Admit(c.UserContext(), &core.AdmitRequest{
-			SessionID: info.SessionID, LastMessageID: info.LastMessageID, Query: query,
-			Header: info.Header, RemoteAddr: info.RemoteAddr, Principal: info.Principal,
-		})
-		if err != nil {
-			status, body := core.RefusalOf(err)
-			return c.Status(status).SendString(body)
-		}
-		if adm.Principal != nil {
-			info.Principal = adm.Principal
-		}
-		info.Expires = adm.Expires
-		info.OnClose = adm.Release
-		if adm.Subprotocol != "" {
-			custom := h.upgrader
-			custom.Subprotocols = []string{adm.Subprotocol}
-			up = &custom
-		}
+	sub, err := info.Admit(c.UserContext(), h.opts.Admit, query)
+	if err != nil {
+		status, body := core.RefusalOf(err)
+		return c.Status(status).SendString(body)
+	}
+	if sub != "" {
+		custom := h.upgrader
+		custom.Subprotocols = []string{sub}
+		up = &custom
 	}
 	ctx := context.WithoutCancel(c.UserContext())
 	// Join the session before the upgrade, so nothing stored after the 101 is missed.
@@ -159,7 +149,7 @@ func (h *handler) serve(c *fiber.Ctx) error {
 	}
 	var head []byte // the 101 response, written by the hijack handler
 	// Only copies are captured: the closure runs after c has been recycled.
-	err := up.Upgrade(fctx, func(ws *websocket.Conn) {
+	err = up.Upgrade(fctx, func(ws *websocket.Conn) {
 		sock := ws.NetConn()
 		_ = sock.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
 		if _, err := sock.Write(head); err != nil {
