@@ -10,6 +10,9 @@ import (
 const (
 	QuerySessionID     = "sessionId"
 	QueryLastMessageID = "lastMessageId"
+	// QueryHistory = "all" asks for every retained message of the session when the client
+	// has no lastMessageId yet (a page that was just loaded).
+	QueryHistory = "history"
 )
 
 // MaxLastMessageIDLen is the longest lastMessageId accepted, in bytes.
@@ -54,6 +57,7 @@ var (
 	errOrigin      = &HandshakeError{Status: http.StatusForbidden, Body: "Origin not allowed"}
 	errSessionID   = &HandshakeError{Status: http.StatusBadRequest, Body: "Invalid sessionId"}
 	errLastMessage = &HandshakeError{Status: http.StatusBadRequest, Body: "Invalid lastMessageId"}
+	errHistory     = &HandshakeError{Status: http.StatusBadRequest, Body: "Invalid history"}
 )
 
 // allowAllOrigins as an AllowedOrigins entry allows every Origin.
@@ -79,7 +83,15 @@ func CheckHandshake(hs Handshake, allowedOrigins []string) (ConnInfo, *Handshake
 	if len(last) > MaxLastMessageIDLen {
 		return ConnInfo{}, errLastMessage
 	}
-	return ConnInfo{SessionID: sid, LastMessageID: last}, nil
+	all := false
+	switch hs.Query.Get(QueryHistory) {
+	case "":
+	case "all":
+		all = true
+	default:
+		return ConnInfo{}, errHistory
+	}
+	return ConnInfo{SessionID: sid, LastMessageID: last, ReplayAll: all}, nil
 }
 
 // OriginAllowed is the Origin policy of every adapter. A request without an Origin header

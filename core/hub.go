@@ -21,6 +21,10 @@ type ConnInfo struct {
 	LastMessageID string
 	// RemoteAddr is the client's network address, for logs and hooks.
 	RemoteAddr string
+	// ReplayAll asks for every retained message of the session before live messages, for a
+	// client that has no LastMessageID yet (query history=all). LastMessageID takes
+	// precedence.
+	ReplayAll bool
 	// Header is a copy of the upgrade request's headers, passed to handlers.
 	Header http.Header
 	// Principal is the authenticated identity, passed to handlers; nil without auth.

@@ -32,10 +32,13 @@ func (c *connection) join(ctx context.Context) (int, error) {
 	var page Page
 	var anchor uint64
 	found := true
+	replay := last != "" || c.info.ReplayAll
 	if last != "" {
 		if anchor, found, err = h.store.Lookup(sctx, s.id, last); err != nil {
 			return 0, err
 		}
+	}
+	if replay {
 		if page, err = h.store.Read(sctx, s.id, anchor); err != nil {
 			return 0, err
 		}
@@ -55,8 +58,10 @@ func (c *connection) join(ctx context.Context) (int, error) {
 		m := page.Records[i].Message
 		c.enqueueLocked(outFrame{data: AppendMessage(make([]byte, 0, 128+len(m.Content)+len(m.Metadata)), &m), msg: &m}, true)
 	}
-	if last != "" {
+	if replay {
 		c.cursor = max(c.cursor, page.Head, anchor)
+	}
+	if last != "" {
 		if !found || page.Trimmed {
 			reason := "trimmed"
 			if !found {

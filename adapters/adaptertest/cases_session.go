@@ -70,6 +70,31 @@ func sessionCases() []testCase {
 				t.Fatalf("after replay got %+v, want the live message", m)
 			}
 		}},
+		{"HistoryAllReplaysRetained", func(t *testing.T, mount Mount) {
+			_, ep := serve(t, mount, core.Options{Handler: &recorder{}, Store: core.NewMemoryStore(core.MemoryStoreOptions{}), MaxStoredMessages: 3})
+			q := url.Values{"sessionId": {"s"}}
+			a := DialJoined(t, ep, q, nil)
+			var seen []core.Message
+			for i := 0; i < 3; i++ {
+				a.Send(msg(fmt.Sprint(i)))
+				seen = append(seen, a.ReadN(2)...)
+			}
+			q.Set("history", "all")
+			b := Dial(t, ep, q, nil)
+			for i, m := range b.ReadN(3) {
+				if m.ID != seen[3+i].ID {
+					t.Fatalf("history[%d] = %q, want %q (the 3 retained)", i, m.Content, seen[3+i].Content)
+				}
+			}
+			a.Send(msg("live"))
+			if m := b.Read(); m.Content != "live" {
+				t.Fatalf("after the history got %+v, want the live message (no gap notice)", m)
+			}
+			q.Set("history", "some")
+			if c, resp, _ := DialRaw(ep, q, nil); c != nil || resp == nil || resp.StatusCode != 400 {
+				t.Fatalf("history=some: want 400, got %v", resp)
+			}
+		}},
 		{"UnknownLastMessageIDReplaysAllAndWarns", func(t *testing.T, mount Mount) {
 			_, ep := serve(t, mount, core.Options{Handler: &recorder{}, Store: core.NewMemoryStore(core.MemoryStoreOptions{}), MaxStoredMessages: 3})
 			q := url.Values{"sessionId": {"s"}}

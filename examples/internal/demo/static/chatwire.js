@@ -37,6 +37,7 @@
 export const DEFAULTS = Object.freeze({
   sessionId: "",          // "" = a new random id, kept for reconnects (see .sessionId)
   lastMessageId: "",      // resume after this id on the first connection
+  history: false,         // with no lastMessageId yet, ask for the whole retained history (history=all)
   minBackoffMs: 250,      // the cap of the first wait
   maxBackoffMs: 30000,    // the largest cap
   stableAfterMs: 5000,    // a connection up this long resets the attempt count
@@ -113,6 +114,8 @@ export class ChatClient extends EventTarget {
     u.searchParams.set("sessionId", this.sessionId);
     if (this.lastMessageId) u.searchParams.set("lastMessageId", this.lastMessageId);
     else u.searchParams.delete("lastMessageId");
+    if (this.opts.history && !this.lastMessageId) u.searchParams.set("history", "all");
+    else u.searchParams.delete("history");
     return u.toString();
   }
 
