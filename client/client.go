@@ -345,10 +345,14 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	u := *c.base
 	q := u.Query()
 	q.Set("sessionId", c.sessionID)
+	q.Del("history")
 	if last := c.LastMessageID(); last != "" {
 		q.Set("lastMessageId", last)
 	} else {
 		q.Del("lastMessageId")
+		if c.opts.History {
+			q.Set("history", "all")
+		}
 	}
 	u.RawQuery = q.Encode()
 	ws, resp, err := c.dialer.DialContext(ctx, u.String(), c.opts.Header)

@@ -40,11 +40,14 @@ type Options struct {
 
 	// LastMessageID asks the first connection to replay every stored message after this
 	// id. Default: the URL's lastMessageId query parameter, else none: the first connection
-	// then receives running streams and the messages stored after the server has joined it
-	// to the session, just after the upgrade (so a message another client sends at that
-	// very moment may be missed). Later connections always resume from the last stored
-	// message the client saw, without gap.
+	// then receives running streams and every message stored after its upgrade (chatwire's
+	// adapters join the session before answering 101). Later connections always resume from
+	// the last stored message the client saw, without gap.
 	LastMessageID string
+
+	// History, when set and the client has no last message id yet, asks the server for the
+	// session's whole retained history first (query history=all). Default: false.
+	History bool
 
 	// Header is sent with every upgrade request (cookies, Authorization, Origin). Default:
 	// nil. Dial copies it.

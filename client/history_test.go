@@ -1,0 +1,41 @@
+package client_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chatwire/chatwire/client"
+	"github.com/chatwire/chatwire/core"
+)
+
+// TestHistory: a client without a last message id that sets History receives the session's
+// retained history first; without History it receives only what comes next.
+func TestHistory(t *testing.T) {
+	store := core.NewMemoryStore(core.MemoryStoreOptions{})
+	for _, id := range []string{"one", "two"} {
+		m := core.Message{ID: id, Type: core.TypeMessage, Role: core.RoleUser, Content: id, Timestamp: 1}
+		if _, err := store.Append(context.Background(), "hist", m, 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startServer(t, core.Options{Handler: echoBot, Store: store})
+	isMessage := func(ev client.Event) bool { return ev.Kind == client.EventMessage }
+
+	e := dial(t, s.url(), client.Options{SessionID: "hist", History: true})
+	for _, want := range []string{"one", "two"} {
+		if ev := e.until("history "+want, isMessage); ev.Message.ID != want {
+			t.Fatalf("got %q, want the stored %q", ev.Message.ID, want)
+		}
+	}
+	if got := e.c.LastMessageID(); got != "two" {
+		t.Fatalf("LastMessageID() = %q after the history, want two", got)
+	}
+
+	plain := dial(t, s.url(), client.Options{SessionID: "hist"})
+	if _, err := plain.c.SendText(context.Background(), "three"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := plain.until("the new message", isMessage); ev.Message.Content != "three" {
+		t.Fatalf("a client without History got %q first, want the new message", ev.Message.Content)
+	}
+}
