@@ -75,7 +75,7 @@ func (c *connection) join(ctx context.Context) (int, error) {
 		if st.Expired {
 			continue // a watcher ends it; its final message arrives live
 		}
-		c.queueDeltaLocked(&deltaPart{stream: st.ID, seq: st.Seq, started: st.Started, text: []byte(st.Content), resume: true})
+		c.queueDeltaLocked(delta{stream: st.ID, seq: st.Seq, started: st.Started, text: st.Content, resume: true})
 		if w := s.streams[st.ID]; w == nil {
 			s.streams[st.ID] = &streamWatch{seq: st.Seq, started: st.Started, deadline: time.Now().Add(h.opts.StreamLease)}
 			s.armWatchLocked()
@@ -90,7 +90,7 @@ func (c *connection) join(ctx context.Context) (int, error) {
 	for _, p := range pending {
 		switch {
 		case p.delta != nil:
-			c.queueDeltaLocked(p.delta)
+			c.queueDeltaLocked(p.delta.value())
 		case p.seq > c.cursor:
 			c.cursor = p.seq
 			c.enqueueLocked(p.frame, false)

@@ -42,49 +42,68 @@ func uitoa(v uint64) string {
 	}
 }
 
+// delta is a delta (or, with resume, a stream's whole text so far) on its way to a
+// connection. It is passed by value: a part is allocated only when it cannot merge into one
+// already queued, which is the common case for a connection that is behind.
+type delta struct {
+	stream  string
+	seq     uint64
+	started int64
+	text    string
+	resume  bool
+}
+
+func (d delta) part() *deltaPart {
+	return &deltaPart{stream: d.stream, seq: d.seq, started: d.started, text: []byte(d.text), resume: d.resume}
+}
+
+func (p *deltaPart) value() delta {
+	return delta{stream: p.stream, seq: p.seq, started: p.started, text: string(p.text), resume: p.resume}
+}
+
 // deliverDelta queues a delta for this connection unless it already has it, merging it into
 // a queued delta of the same stream when the connection is behind.
 func (c *connection) deliverDelta(stream string, seq uint64, started int64, text string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p := &deltaPart{stream: stream, seq: seq, started: started, text: []byte(text)}
+	d := delta{stream: stream, seq: seq, started: started, text: text}
 	if c.replaying {
-		c.holdDeltaLocked(p)
+		c.holdDeltaLocked(d)
 		return
 	}
-	c.queueDeltaLocked(p)
+	c.queueDeltaLocked(d)
 }
 
 // holdDeltaLocked keeps a delta that arrived during the connection's replay, merged into the
 // previous held part of its stream when possible, so held parts stay few: a delta that
 // follows it is appended; a resume part (the whole text so far) at or after it replaces it.
-func (c *connection) holdDeltaLocked(p *deltaPart) {
+func (c *connection) holdDeltaLocked(d delta) {
 	if n := len(c.pending); n > 0 {
-		if last := c.pending[n-1].delta; last != nil && last.stream == p.stream {
+		if last := c.pending[n-1].delta; last != nil && last.stream == d.stream {
 			switch {
-			case p.resume && p.seq >= last.seq:
-				last.text = append(last.text[:0], p.text...)
-				last.seq, last.resume = p.seq, true
+			case d.resume && d.seq >= last.seq:
+				last.text = append(last.text[:0], d.text...)
+				last.seq, last.resume = d.seq, true
 				return
-			case !p.resume && last.seq+1 == p.seq:
-				last.text = append(last.text, p.text...)
-				last.seq = p.seq
+			case !d.resume && last.seq+1 == d.seq:
+				last.text = append(last.text, d.text...)
+				last.seq = d.seq
 				return
 			}
 		}
 	}
-	c.pending = append(c.pending, pendingFrame{seq: p.seq, delta: p})
+	c.pending = append(c.pending, pendingFrame{seq: d.seq, delta: d.part()})
 }
 
-func (c *connection) queueDeltaLocked(p *deltaPart) {
+func (c *connection) queueDeltaLocked(d delta) {
 	if c.streamSeq == nil {
 		c.streamSeq = make(map[string]uint64)
 	}
-	have := c.streamSeq[p.stream]
-	if p.seq <= have {
+	have := c.streamSeq[d.stream]
+	if d.seq <= have {
 		return
 	}
-	if !p.resume && p.seq != have+1 {
+	if !d.resume && d.seq != have+1 {
 		// A gap (or a stream met mid-way): ask the session for a snapshot, which arrives
 		// as a resume frame. Session-mode callers hold the session's lock.
 		if c.sess != nil {
@@ -93,27 +112,27 @@ func (c *connection) queueDeltaLocked(p *deltaPart) {
 		}
 		return
 	}
-	c.streamSeq[p.stream] = p.seq
+	c.streamSeq[d.stream] = d.seq
 	// Merge into the newest queued part of this stream unless a frame that belongs to the
 	// stream's story (any envelope other than a heartbeat or another stream's delta) came
 	// after it.
 	for i := len(c.queue) - 1; i >= 0; i-- {
 		q := &c.queue[i]
-		if q.delta != nil && q.delta.stream == p.stream {
-			if p.resume {
-				q.delta.text = append(q.delta.text[:0], p.text...)
+		if q.delta != nil && q.delta.stream == d.stream {
+			if d.resume {
+				q.delta.text = append(q.delta.text[:0], d.text...)
 				q.delta.resume = true
 			} else {
-				q.delta.text = append(q.delta.text, p.text...)
+				q.delta.text = append(q.delta.text, d.text...)
 			}
-			q.delta.seq = p.seq
+			q.delta.seq = d.seq
 			return
 		}
 		if q.delta == nil && q.msg != nil {
 			break
 		}
 	}
-	c.enqueueLocked(outFrame{delta: p}, false)
+	c.enqueueLocked(outFrame{delta: d.part()}, false)
 }
 
 // endStream forgets a finished stream's delta position.
@@ -255,12 +274,12 @@ func (s *session) syncStreams() error {
 // deliverResume queues a compacted frame with everything the stream has so far, unless the
 // connection already has it.
 func (c *connection) deliverResume(st StreamState) {
-	p := &deltaPart{stream: st.ID, seq: st.Seq, started: st.Started, text: []byte(st.Content), resume: true}
+	d := delta{stream: st.ID, seq: st.Seq, started: st.Started, text: st.Content, resume: true}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.replaying {
-		c.holdDeltaLocked(p)
+		c.holdDeltaLocked(d)
 		return
 	}
-	c.queueDeltaLocked(p)
+	c.queueDeltaLocked(d)
 }

@@ -22,7 +22,7 @@ func TestHeldStreamPartsMerge(t *testing.T) {
 		for i := range tt.parts {
 			p := tt.parts[i]
 			p.stream = "s"
-			c.holdDeltaLocked(&p)
+			c.holdDeltaLocked(p.value())
 		}
 		first := c.pending[0].delta
 		if len(c.pending) != tt.held || string(first.text) != tt.wantText || first.seq != tt.wantSeq || first.resume != tt.resume {

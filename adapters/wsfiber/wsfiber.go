@@ -36,7 +36,9 @@ type Options struct {
 	Next func(c *fiber.Ctx) bool
 
 	// ReadBufferSize is the I/O read buffer size in bytes, held by each connection for its
-	// lifetime (fasthttp/websocket cannot reuse the server's buffer). Default: 4096.
+	// lifetime (fasthttp/websocket cannot reuse the server's buffer, but fasthttp's own 4 KiB
+	// reader underneath still buffers the socket, so a small one costs no extra reads).
+	// Default: 256.
 	ReadBufferSize int
 
 	// WriteBufferSize is the I/O write buffer size in bytes. Write buffers are taken from a
@@ -73,7 +75,7 @@ func New(hub *core.Hub, opts Options) fiber.Handler {
 	opts.AllowedOrigins = append([]string(nil), opts.AllowedOrigins...)
 	rb, wb := opts.ReadBufferSize, opts.WriteBufferSize
 	if rb <= 0 {
-		rb = 4096
+		rb = 256
 	}
 	if wb <= 0 {
 		wb = 4096

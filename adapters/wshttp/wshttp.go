@@ -1,6 +1,7 @@
 package wshttp
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -140,7 +141,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.Abort()
 		return // the upgrader has answered the request
 	}
-	_ = p.Serve(r.Context(), ws)
+	// Serve on a goroutine of the hub's and return: net/http's connection goroutine (its
+	// grown stack, its unused response writer and the request) is then freed, which halves
+	// the memory an idle connection costs (see bench/README.md). The hub owns and waits for
+	// the goroutine (Hub.Shutdown); the request context's values stay available to handlers.
+	ctx := context.WithoutCancel(r.Context())
+	go func() { _ = p.Serve(ctx, ws) }()
 }
 
 // CloseCode extracts the peer's close code from a gorilla/websocket read error.
