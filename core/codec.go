@@ -64,7 +64,11 @@ const (
 func AppendMessage(dst []byte, m *Message) []byte {
 	// What is left to write, without escapes, from each key on; the encoder stores whole
 	// words, so it also wants spare bytes past the end (see codec_encode.go).
-	tail := len(`","timestamp":`) + decimalLen(m.Timestamp) + len(`}`) + spare
+	tsLen := 13 // the length of every millisecond timestamp from 2001 to 2286
+	if m.Timestamp < 1e12 || m.Timestamp >= 1e13 {
+		tsLen = decimalLen(m.Timestamp)
+	}
+	tail := len(`","timestamp":`) + tsLen + len(`}`) + spare
 	if len(m.Metadata) > 0 {
 		tail += len(`","metadata":`) + len(m.Metadata) + len(`,"timestamp":`) - len(`","timestamp":`)
 	}
@@ -76,18 +80,56 @@ func AppendMessage(dst []byte, m *Message) []byte {
 	}
 	buf, j := dst[:cap(dst)], len(dst)
 	j += copy(buf[j:j+7], `{"id":"`)
-	buf, j = appendEscaped(buf, j, m.ID)
+	// IDs of 16 to 32 plain bytes are written here, as four overlapping words, without a call.
+	if id := m.ID; len(id) >= 16 && len(id) <= 32 {
+		w0, w1, w2, w3 := load64(id, 0), load64(id, 8), load64(id, len(id)-16), load64(id, len(id)-8)
+		if specialMask(w0)|specialMask(w1)|specialMask(w2)|specialMask(w3) == 0 {
+			put64(buf, j, w0)
+			put64(buf, j+8, w1)
+			put64(buf, j+len(id)-16, w2)
+			put64(buf, j+len(id)-8, w3)
+			j += len(id)
+		} else {
+			buf, j = appendEscaped(buf, j, id)
+		}
+	} else {
+		buf, j = appendEscaped(buf, j, id)
+	}
 	// Escapes make the output longer than planned: make room again after each string.
 	if len(buf)-j < fromType {
 		buf = grow(buf, j, fromType)
 	}
+	// Types and roles are short words: plain ones of 4 to 7 bytes are written here, as two
+	// overlapping 4-byte words, without a call.
 	j += copy(buf[j:j+10], `","type":"`)
-	buf, j = appendEscaped(buf, j, string(m.Type))
+	if t := string(m.Type); len(t) >= 4 && len(t) <= 7 {
+		lo, hi := load32(t, 0), load32(t, len(t)-4)
+		if specialMask(uint64(lo)|uint64(hi)<<32) == 0 {
+			put32(buf, j, lo)
+			put32(buf, j+len(t)-4, hi)
+			j += len(t)
+		} else {
+			buf, j = appendEscaped(buf, j, t)
+		}
+	} else {
+		buf, j = appendEscaped(buf, j, t)
+	}
 	if len(buf)-j < fromRole {
 		buf = grow(buf, j, fromRole)
 	}
 	j += copy(buf[j:j+10], `","role":"`)
-	buf, j = appendEscaped(buf, j, string(m.Role))
+	if r := string(m.Role); len(r) >= 4 && len(r) <= 7 {
+		lo, hi := load32(r, 0), load32(r, len(r)-4)
+		if specialMask(uint64(lo)|uint64(hi)<<32) == 0 {
+			put32(buf, j, lo)
+			put32(buf, j+len(r)-4, hi)
+			j += len(r)
+		} else {
+			buf, j = appendEscaped(buf, j, r)
+		}
+	} else {
+		buf, j = appendEscaped(buf, j, r)
+	}
 	if len(buf)-j < fromContent {
 		buf = grow(buf, j, fromContent)
 	}
@@ -103,7 +145,7 @@ func AppendMessage(dst []byte, m *Message) []byte {
 	} else {
 		j += copy(buf[j:j+14], `","timestamp":`)
 	}
-	j = putInt(buf, j, m.Timestamp)
+	j = putInt(buf, j, m.Timestamp, tsLen)
 	buf[j] = '}'
 	return buf[:j+1]
 }
@@ -127,7 +169,9 @@ func AppendMessage(dst []byte, m *Message) []byte {
 // flattened the same way, null elements are empty).
 //
 // "content": null is not a string. "id" and "role" are used only when they are strings,
-// "metadata" only when it is an object (it is kept verbatim), and "timestamp" only when it
+// "metadata" only when it is an object (it is kept verbatim, except that each byte of
+// invalid UTF-8 in its strings becomes the escape \ufffd, so that frames built from the
+// Message are valid UTF-8, as WebSocket text frames must be), and "timestamp" only when it
 // is a number written as an integer (no fraction or exponent) that fits int64; otherwise
 // they are left zero. Other keys are ignored, but the whole frame must be valid JSON (RFC
 // 8259, nested at most MaxJSONDepth deep; a frame of 2 GiB or more is rejected as well).

@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -59,6 +60,50 @@ func BenchmarkDecode(b *testing.B) {
 				if err := Decode(data, &m); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeAllocFloor measures what Decode cannot avoid for the S envelope: allocating
+// the one string that holds its ID and Content, and copying them into it. On a small heap this
+// is mostly garbage collection, and it is a large part of BenchmarkDecode/size=S.
+func BenchmarkDecodeAllocFloor(b *testing.B) {
+	m := benchMessages()[0].m
+	b.ReportAllocs()
+	var sink string
+	for b.Loop() {
+		var sb strings.Builder
+		sb.Grow(len(m.ID) + len(m.Content))
+		sb.WriteString(m.Content)
+		sb.WriteString(m.ID)
+		sink = sb.String()
+	}
+	_ = sink
+}
+
+// BenchmarkEncodeEscapeCost encodes 64 KB of ASCII with a quote at pseudo-random places, one
+// in every N bytes on average: the difference from escapes=0 divided by the number of quotes
+// is the cost of one escape, which is mostly one mispredicted branch.
+func BenchmarkEncodeEscapeCost(b *testing.B) {
+	for _, every := range []int{0, 64, 16} {
+		buf := make([]byte, 64<<10)
+		x := uint32(12345)
+		quotes := 0
+		for i := range buf {
+			buf[i] = 'a' + byte(i%26)
+			x = x*1664525 + 1013904223
+			if every > 0 && int(x>>8)%every == 0 {
+				buf[i] = '"'
+				quotes++
+			}
+		}
+		m := Message{Type: TypeMessage, Content: string(buf)}
+		b.Run("escapes="+strconv.Itoa(quotes), func(b *testing.B) {
+			out := AppendMessage(nil, &m)
+			b.SetBytes(int64(len(out)))
+			for b.Loop() {
+				out = AppendMessage(out[:0], &m)
 			}
 		})
 	}

@@ -333,7 +333,7 @@ func (d *decoder) fill(m *Message) error {
 	}
 	var meta json.RawMessage
 	if v := &d.fields[fieldMetadata]; v.kind == kindObject {
-		meta = append(json.RawMessage(nil), d.data[v.start:v.end]...)
+		meta = copyMetadata(d.data[v.start:v.end])
 	}
 	var ts int64
 	if v := &d.fields[fieldTimestamp]; v.kind == kindNumber {
@@ -341,41 +341,4 @@ func (d *decoder) fill(m *Message) error {
 	}
 	*m = Message{ID: all[nc:ni], Type: t, Role: r, Content: all[:nc], Metadata: meta, Timestamp: ts}
 	return nil
-}
-
-// envelopeType returns the Type constant that a decoded "type" names, or "" for any other
-// string. The heartbeat types count as known here.
-func envelopeType(w []byte) Type {
-	switch string(w) {
-	case "message":
-		return TypeMessage
-	case "typing":
-		return TypeTyping
-	case "error":
-		return TypeError
-	case "tool_call":
-		return TypeToolCall
-	case "tool_result":
-		return TypeToolResult
-	case "system":
-		return TypeSystem
-	case "ping":
-		return heartbeatPing
-	case "pong":
-		return heartbeatPong
-	}
-	return ""
-}
-
-// knownRole returns the Role constant that a decoded "role" names, or "".
-func knownRole(w []byte) Role {
-	switch string(w) {
-	case "user":
-		return RoleUser
-	case "assistant":
-		return RoleAssistant
-	case "system":
-		return RoleSystem
-	}
-	return ""
 }

@@ -159,7 +159,7 @@ func escapeFrom(buf []byte, j int, s string, i int) ([]byte, int) {
 		}
 		// A run of non-ASCII characters.
 		for i < len(s) && s[i] >= utf8.RuneSelf {
-			n := runeLen(s[i:])
+			n := runeLen(s, i)
 			switch {
 			case n == 0 || (n == 3 && s[i] == 0xe2 && s[i+1] == 0x80 && s[i+2]&^1 == 0xa8):
 				// Invalid UTF-8 becomes \ufffd; U+2028 and U+2029 (E2 80 A8 and E2 80 A9),
@@ -261,49 +261,31 @@ func decimalLen(v int64) int {
 	return n + max(d, 1)
 }
 
-// putInt writes the decimal form of v at buf[j:], which has room for it plus spare, and returns
-// the index past it. It produces what strconv.AppendInt(nil, v, 10) does, eight digits at a
-// time.
-func putInt(buf []byte, j int, v int64) int {
+// putInt writes the decimal form of v, whose length decimalLen(v) is n, at buf[j:], which has
+// room for it plus spare, and returns the index past it. It writes what strconv.AppendInt
+// does, eight digits at a time. Because the length is known, every store goes to a place
+// computed in advance, and the caller need not wait for the digits to be computed.
+func putInt(buf []byte, j int, v int64, n int) int {
+	end := j + n
 	u := uint64(v)
 	if v < 0 {
 		buf[j] = '-'
-		j++
 		u = -u
+		n--
 	}
+	// n is now the number of digits; each group of eight is stored whole, the leading group
+	// shifted right past the zeros digits8 puts before it.
 	switch {
-	case u < 10:
-		buf[j] = byte('0' + u)
-		return j + 1
 	case u < 1e8:
-		return putLeading(buf, j, uint32(u))
+		put64(buf, end-n, digits8(uint32(u))>>(8*(8-n)))
 	case u < 1e16:
-		j = putLeading(buf, j, uint32(u/1e8))
-		return put8(buf, j, uint32(u%1e8))
+		put64(buf, end-n, digits8(uint32(u/1e8))>>(8*(16-n)))
+		put64(buf, end-8, digits8(uint32(u%1e8)))
 	default:
-		j = putLeading(buf, j, uint32(u/1e16))
+		put64(buf, end-n, digits8(uint32(u/1e16))>>(8*(24-n)))
 		u %= 1e16
-		j = put8(buf, j, uint32(u/1e8))
-		return put8(buf, j, uint32(u%1e8))
+		put64(buf, end-16, digits8(uint32(u/1e8)))
+		put64(buf, end-8, digits8(uint32(u%1e8)))
 	}
-}
-
-const asciiZeros = swarLo * '0'
-
-// putLeading writes v < 1e8 without leading zeros (but at least one digit).
-func putLeading(buf []byte, j int, v uint32) int {
-	d := digits8(v)
-	zeros := 7
-	if d != asciiZeros {
-		zeros = bits.TrailingZeros64(d-asciiZeros) >> 3
-	}
-	// The leading zeros are the low bytes: shift them out.
-	put64(buf, j, d>>(8*zeros))
-	return j + 8 - zeros
-}
-
-// put8 writes v < 1e8 as eight digits, with leading zeros.
-func put8(buf []byte, j int, v uint32) int {
-	put64(buf, j, digits8(v))
-	return j + 8
+	return end
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"unicode/utf8"
 )
 
 // CI runs each target briefly, for example:
@@ -58,6 +59,9 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("metadata %q is not valid JSON", m.Metadata)
 		}
 		enc := AppendMessage(nil, &m)
+		if !utf8.Valid(enc) {
+			t.Fatalf("re-encoded frame is not valid UTF-8: %q", enc)
+		}
 		var again Message
 		if err := Decode(enc, &again); err != nil {
 			t.Fatalf("re-decoding %q: %v", enc, err)

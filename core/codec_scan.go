@@ -9,8 +9,9 @@ import (
 // time (SWAR) search for bytes that need attention in strings, and an iterative JSON validator.
 
 const (
-	swarLo = 0x0101010101010101
-	swarHi = 0x8080808080808080
+	swarLo     = 0x0101010101010101
+	swarHi     = 0x8080808080808080
+	asciiZeros = swarLo * '0' // eight '0' digits
 )
 
 // specialMask returns w (eight string bytes, the first in the low byte) with the high bit set in
@@ -131,7 +132,7 @@ func scanString(data []byte, i int) (end int, escaped bool, invalid int) {
 		default:
 			// A run of non-ASCII characters, validated without decoding them.
 			for {
-				if n := runeLen(data[i:]); n > 0 {
+				if n := runeLen(data, i); n > 0 {
 					i += n
 				} else {
 					invalid++
@@ -145,11 +146,27 @@ func scanString(data []byte, i int) (end int, escaped bool, invalid int) {
 	}
 }
 
-// runeLen returns the length of the valid UTF-8 encoding of one rune at the start of b, whose
-// first byte is not ASCII, or 0 if b does not start with one (utf8.DecodeRune would return
+// runeLen returns the length of the valid UTF-8 encoding of one rune at b[i:], whose first
+// byte is not ASCII, or 0 if b[i:] does not start with one (utf8.DecodeRune would return
 // RuneError and 1). It accepts exactly what utf8.DecodeRune accepts, but does not decode, and
 // its branches do not depend on the length of the rune, which changes often in mixed text.
-func runeLen[T string | []byte](b T) int {
+func runeLen[T string | []byte](b T, i int) int {
+	if i+4 > len(b) {
+		return runeLenTail(b[i:])
+	}
+	w := uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16 | uint32(b[i+3])<<24
+	x := utf8Lead[byte(w)]
+	r := utf8Second[x>>4]
+	// The second byte must be in its range, and the third and fourth, as far as the
+	// sequence goes, continuation bytes (10xxxxxx).
+	if x == 0 || byte(w>>8)-r[0] > r[1]-r[0] || (w>>16^0x8080)&utf8Cont[x&7] != 0 {
+		return 0
+	}
+	return int(x & 7)
+}
+
+// runeLenTail is runeLen for fewer than four bytes.
+func runeLenTail[T string | []byte](b T) int {
 	x := utf8Lead[b[0]]
 	n := int(x & 7)
 	if n == 0 || len(b) < n {
@@ -157,13 +174,6 @@ func runeLen[T string | []byte](b T) int {
 	}
 	if r := utf8Second[x>>4]; b[1] < r[0] || b[1] > r[1] {
 		return 0
-	}
-	if len(b) >= 4 {
-		// The bytes after the second must be continuation bytes, 10xxxxxx.
-		if ((uint16(b[2])|uint16(b[3])<<8)^0x8080)&utf8Cont[n] != 0 {
-			return 0
-		}
-		return n
 	}
 	if n == 3 && b[2]&0xc0 != 0x80 {
 		return 0
@@ -195,7 +205,7 @@ var utf8Second = [5][2]uint8{{0x80, 0xbf}, {0xa0, 0xbf}, {0x80, 0x9f}, {0x90, 0x
 
 // utf8Cont masks, for a sequence of each length, the bits of its third and fourth bytes that
 // must be 10 (after XOR with 0x80).
-var utf8Cont = [5]uint16{3: 0x00c0, 4: 0xc0c0}
+var utf8Cont = [8]uint32{3: 0x00c0, 4: 0xc0c0}
 
 // scanNumber validates the JSON number that starts at data[i] and returns the index just past
 // it, or -1. It checks the grammar exactly: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.

@@ -56,7 +56,7 @@ func scanPlainString(data []byte, i int) (int, bool) {
 		}
 		// A run of non-ASCII characters.
 		for {
-			n := runeLen(data[i:])
+			n := runeLen(data, i)
 			if n == 0 {
 				return i, false
 			}
@@ -160,7 +160,7 @@ func decodeString(dst, data []byte, start, i int) ([]byte, int) {
 		case c < 0x20:
 			return dst, -1
 		default:
-			if n := runeLen(data[i:]); n > 0 {
+			if n := runeLen(data, i); n > 0 {
 				if i+8 <= len(data) {
 					put64(out, j, le64(data, i)) // room for a word, as above
 				} else {

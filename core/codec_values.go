@@ -1,6 +1,13 @@
 package core
 
-import "encoding/binary"
+// This file turns decoded values into Message fields and error texts: the type and role
+// constants, the metadata copy, the timestamp, and the text of the type error.
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"unicode/utf8"
+)
 
 // typeText shows the "type" value as a JavaScript template literal would (see Decode).
 func (d *decoder) typeText() string {
@@ -63,20 +70,30 @@ func parseInt64(num []byte) int64 {
 	if neg {
 		num = num[1:]
 	}
-	if len(num) > 19 || countDigits(num, 0) != len(num) {
-		return 0
-	}
 	var u uint64
 	switch n := len(num); {
 	case n <= 8:
-		u = parse8(padDigits(num, n))
+		w := padDigits(num, n)
+		if !allDigits(w) {
+			return 0
+		}
+		u = parse8(w)
 	case n <= 16:
 		// Two groups of eight (the first padded with zeros), parsed side by side.
-		u = parse8(padDigits(num, n-8))*1e8 + parse8(binary.LittleEndian.Uint64(num[n-8:]))
-	default:
+		hi, lo := padDigits(num, n-8), le64(num, n-8)
+		if !allDigits(hi) || !allDigits(lo) {
+			return 0
+		}
+		u = parse8(hi)*1e8 + parse8(lo)
+	case n <= 19:
 		for _, c := range num {
+			if c < '0' || c > '9' {
+				return 0
+			}
 			u = u*10 + uint64(c-'0') // 19 digits cannot overflow uint64
 		}
+	default:
+		return 0
 	}
 	switch {
 	case !neg && u <= 1<<63-1:
@@ -85,6 +102,13 @@ func parseInt64(num []byte) int64 {
 		return -int64(u-1) - 1
 	}
 	return 0
+}
+
+// allDigits reports whether the eight bytes of w are all ASCII digits. A byte that is not is
+// below '0' (the subtraction borrows), above '9' (the addition reaches the high bit) or not
+// ASCII; whatever else a borrow or carry flags, at least one byte is flagged.
+func allDigits(w uint64) bool {
+	return ((w-swarLo*'0')|(w+swarLo*(0x80-'9'-1))|w)&swarHi == 0
 }
 
 // padDigits returns the first m (1 to 8) digits of num as eight ASCII digits, zero-padded on
@@ -115,8 +139,7 @@ func countDigits(data []byte, i int) int {
 	start := i
 	for i+8 <= len(data) {
 		w := le64(data, i)
-		// A byte is not a digit when it is below '0' (the subtraction borrows), above '9' (the
-		// addition reaches the high bit) or not ASCII; only the first flagged byte is exact.
+		// As in allDigits; only the first flagged byte is exact.
 		if m := ((w - swarLo*'0') | (w + swarLo*(0x80-'9'-1)) | w) & swarHi; m != 0 {
 			return i + firstFlagged(m) - start
 		}
@@ -126,4 +149,66 @@ func countDigits(data []byte, i int) int {
 		i++
 	}
 	return i - start
+}
+
+// envelopeType returns the Type constant that a decoded "type" names, or "" for any other
+// string. The heartbeat types count as known here.
+func envelopeType(w []byte) Type {
+	switch string(w) {
+	case "message":
+		return TypeMessage
+	case "typing":
+		return TypeTyping
+	case "error":
+		return TypeError
+	case "tool_call":
+		return TypeToolCall
+	case "tool_result":
+		return TypeToolResult
+	case "system":
+		return TypeSystem
+	case "ping":
+		return heartbeatPing
+	case "pong":
+		return heartbeatPong
+	}
+	return ""
+}
+
+// knownRole returns the Role constant that a decoded "role" names, or "".
+func knownRole(w []byte) Role {
+	switch string(w) {
+	case "user":
+		return RoleUser
+	case "assistant":
+		return RoleAssistant
+	case "system":
+		return RoleSystem
+	}
+	return ""
+}
+
+// copyMetadata returns a copy of the metadata object raw, with each byte of invalid UTF-8 (which
+// can only be inside its strings) replaced by the escape \ufffd, so that every frame built from
+// a decoded Message is valid UTF-8, as the text frames of WebSocket must be.
+func copyMetadata(raw []byte) json.RawMessage {
+	if utf8.Valid(raw) {
+		return append(json.RawMessage(nil), raw...)
+	}
+	out := make(json.RawMessage, 0, len(raw)+16)
+	for i := 0; i < len(raw); {
+		if raw[i] < utf8.RuneSelf {
+			out = append(out, raw[i])
+			i++
+			continue
+		}
+		if n := runeLen(raw, i); n > 0 {
+			out = append(out, raw[i:i+n]...)
+			i += n
+			continue
+		}
+		out = append(out, `\ufffd`...)
+		i++
+	}
+	return out
 }

@@ -56,7 +56,7 @@ func (c *connection) join(ctx context.Context) (int, error) {
 	defer c.mu.Unlock()
 	for i := range page.Records {
 		m := page.Records[i].Message
-		c.enqueueLocked(outFrame{data: AppendMessage(make([]byte, 0, 128+len(m.Content)+len(m.Metadata)), &m), msg: &m}, true)
+		c.enqueueLocked(frameOf(&m), true)
 	}
 	if replay {
 		c.cursor = max(c.cursor, page.Head, anchor)
@@ -68,7 +68,7 @@ func (c *connection) join(ctx context.Context) (int, error) {
 				reason = "unknown_id"
 			}
 			g := gapMessage(reason)
-			c.enqueueLocked(outFrame{data: AppendMessage(nil, g), msg: g}, true)
+			c.enqueueLocked(frameOf(g), true)
 		}
 	}
 	for _, st := range running {

@@ -228,7 +228,7 @@ func (s *session) deliverLocked(rec Record) {
 		return
 	}
 	m := rec.Message
-	f := outFrame{data: AppendMessage(make([]byte, 0, 128+len(m.Content)+len(m.Metadata)), &m), msg: &m}
+	f := frameOf(&m)
 	for c := range s.conns {
 		c.deliver(rec.Seq, f)
 	}
@@ -245,7 +245,7 @@ func (s *session) gapLocked(reason string) {
 // deliverEphemeralLocked delivers m (a typing envelope published through the store) to
 // the session's connections. s.mu must be held.
 func (s *session) deliverEphemeralLocked(m *Message) {
-	f := outFrame{data: AppendMessage(make([]byte, 0, 128+len(m.Content)), m), msg: m}
+	f := frameOf(m)
 	for c := range s.conns {
 		c.mu.Lock()
 		if !c.replaying {

@@ -13,10 +13,19 @@ type outFrame struct {
 	delta *deltaPart
 }
 
+// frameOf encodes m into a new buffer sized so that it never grows when nothing in m needs
+// escaping (96 bytes cover the keys, quotes and a 13-digit timestamp), and returns the frame.
+// The buffer is not pooled: one encoding may be shared by every connection a message fans
+// out to.
+func frameOf(m *Message) outFrame {
+	n := 96 + len(m.ID) + len(m.Type) + len(m.Role) + len(m.Content) + len(m.Metadata)
+	return outFrame{data: AppendMessage(make([]byte, 0, n), m), msg: m}
+}
+
 // send encodes m and queues it for this connection. It reports false when the connection
 // is closing or was closed as a slow consumer.
 func (c *connection) send(m *Message) bool {
-	f := outFrame{data: AppendMessage(make([]byte, 0, 128+len(m.Content)+len(m.Metadata)), m), msg: m}
+	f := frameOf(m)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.enqueueLocked(f, false)
@@ -114,9 +123,8 @@ func (c *connection) writeLoop() {
 		c.queue[0] = outFrame{}
 		c.queue = c.queue[1:]
 		if f.delta != nil {
-			f.msg = deltaMessage(f.delta) // under c.mu: the part may still be merged into until popped
-			f.delta = nil
-			f.data = AppendMessage(make([]byte, 0, 160+len(f.msg.Content)), f.msg)
+			// Under c.mu: the part may be merged into until it is popped.
+			f = frameOf(deltaMessage(f.delta))
 		}
 		c.mu.Unlock()
 

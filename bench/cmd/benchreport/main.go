@@ -10,7 +10,7 @@
 //
 // Run it from the bench directory:
 //
-//	go run ./cmd/benchreport            # about 3 minutes on 2 cores
+//	go run ./cmd/benchreport            # about a minute and a half on 2 cores
 //	go run ./cmd/benchreport -rounds 10 -benchtime 500ms
 //	go run ./cmd/benchreport -input results/codec.txt   # re-render without running
 //
@@ -34,7 +34,7 @@ import (
 
 func main() {
 	var (
-		rounds    = flag.Int("rounds", 6, "how many times to run every benchmark")
+		rounds    = flag.Int("rounds", 8, "how many times to run every benchmark")
 		benchtime = flag.String("benchtime", "300ms", "-test.benchtime for each run")
 		input     = flag.String("input", "", "read this raw benchmark output instead of running the benchmarks")
 		readme    = flag.String("readme", "README.md", "the README to update")
