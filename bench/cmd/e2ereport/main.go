@@ -12,8 +12,7 @@
 //
 // It builds the test binary and cmd/idleserver once and runs the benchmarks -count times,
 // interleaved (one run of every benchmark per round), so that load from other processes
-// spreads over all of them. With -whatif (the default) it measures the idle-memory what-if
-// variants too, and with -profile (the default) it runs the idle-memory benchmark once more
+// spreads over all of them. With -whatif it measures the idle-memory what-if variants too, and with -profile (the default) it runs the idle-memory benchmark once more
 // for wshttp and wsfiber with a heap profile of the server (MemProfileRate 1) and adds the
 // allocation sites that dominate each idle connection.
 //
@@ -59,7 +58,7 @@ func main() {
 		readme    = flag.String("readme", "README.md", "the README to update")
 		raw       = flag.String("raw", filepath.Join("cmd", "e2ereport", "testdata", "e2e.txt"), "where to keep the raw benchmark output")
 		profile   = flag.Bool("profile", true, "also profile the idle server's heap and break the idle memory down")
-		whatIf    = flag.Bool("whatif", true, "also measure the idle-memory what-if variants (-count runs)")
+		whatIf    = flag.Bool("whatif", false, "also measure the idle-memory what-if variants (-count runs)")
 	)
 	flag.Parse()
 	if err := run(*count, *benchtime, *input, *readme, *raw, *profile, *whatIf); err != nil {

@@ -15,7 +15,7 @@ const idleTarget = 16 << 10
 var siteNotes = map[string]string{
 	"bufio.NewReaderSize":                                            "read buffers: net/http's 4 KiB `bufio.Reader`, which gorilla reuses as the connection's read buffer (wshttp, wsecho); with wsfiber, fasthttp's 4 KiB reader (kept by the hijacked connection) plus fasthttp/websocket's own `ReadBufferSize` (4 KiB) on top of it",
 	"bufio.NewWriterSize":                                            "net/http's 4 KiB `bufio.Writer` of the connection: it writes the 101, then sits unused (gorilla writes through its `WriteBufferPool`), but stays reachable because the handler, and with it net/http's `conn`, runs for the connection's whole life",
-	"net/textproto.readMIMEHeader":                                   "the upgrade request's parsed header, kept by the request that the blocked handler still references",
+	"net/textproto.readMIMEHeader":                                   "the upgrade request's header strings, shared by the header copy in `ConnInfo.Header`",
 	"net/http.Header.Clone":                                          "`ConnInfo.Header`, the copy of the request header handed to handlers",
 	"github.com/chatwire/chatwire/core.newConnection":                "the hub's `connection` (and its inbox-slot channel)",
 	"github.com/gorilla/websocket.newConn":                           "gorilla's `Conn`",
@@ -23,8 +23,8 @@ var siteNotes = map[string]string{
 	"runtime.mallocgc":                                               "runtime-internal allocations without a caller frame, mostly the goroutine descriptors (`g`)",
 	"context.(*cancelCtx).propagateCancel":                           "the children maps of the request's and connection's contexts",
 	"context.withCancel":                                             "cancellable contexts (net/http's per connection and request, the hub's per connection)",
-	"net/http.readRequest":                                           "the `http.Request`, kept by the blocked handler",
-	"net/http.(*conn).readRequest":                                   "net/http's `response`, kept by the blocked handler",
+	"net/http.readRequest":                                           "the `http.Request`, kept while a handler references it",
+	"net/http.(*conn).readRequest":                                   "net/http's `response`, kept while a handler references it",
 	"github.com/valyala/fasthttp.(*Server).acquireCtx":               "fasthttp's `RequestCtx`, kept until the hijack handler returns",
 	"time.newTimer":                                                  "the heartbeat timer",
 	"context.AfterFunc":                                              "the hub's watch on the Serve context",
@@ -239,17 +239,17 @@ func renderMarkdown(r *results, env machine, bds []breakdown) string {
 	if len(idle) > 0 {
 		w("\nEvery run held all %s connections at once on this machine (the benchmark fails otherwise).\n", thousands(float64(conns)))
 	}
-	w("Rows marked *what-if* are not the library as it is: `wshttp-detached` is the prototype in\n")
-	w("`cmd/idleserver/detached.go` (wshttp serving the upgraded connection on its own goroutine and\n")
-	w("returning from `ServeHTTP`), and `readbuf=256` sets wsfiber's `Options.ReadBufferSize` to 256.\n")
+	w("Rows marked *what-if* come from `-whatif` (off by default): `wshttp-detached` is the\n")
+	w("prototype in `cmd/idleserver/detached.go` that wshttp and wsecho have since adopted (they\n")
+	w("serve the upgraded connection on a goroutine of the hub's and return from `ServeHTTP`), and\n")
+	w("`readbuf=256` is wsfiber's default read buffer since; they match the library's rows.\n")
 	w("wsfiber's extra 0.003 goroutines/conn are fasthttp's idle workers, which exit 10 s after the\n")
 	w("handshakes.\n\n")
-	w("Every server has one goroutine per idle connection, its reader. With wshttp and wsecho it is\n")
-	w("net/http's connection goroutine, which runs the handler for the connection's whole life: its\n")
-	w("stack grew to 8 KiB while it parsed the request and upgraded, and its idle frames (net/http's\n")
-	w("`conn.serve`, the mux, the adapter's `ServeHTTP`, the hub's reader down to the socket read)\n")
-	w("use more than a quarter of that, so the collector never shrinks it. wsfiber's reader is\n")
-	w("fasthttp's hijack goroutine, started fresh: 4 KiB.\n")
+	w("Every server has one goroutine per idle connection, its reader, started fresh after the\n")
+	w("upgrade, so its stack stays at 4 KiB. (Before wshttp and wsecho detached it, the reader was\n")
+	w("net/http's connection goroutine, whose stack had grown to 8 KiB while it parsed the request\n")
+	w("and which kept the request, its unused 4 KiB response writer and contexts alive: 22.2 KB per\n")
+	w("idle connection instead of 11.8 KB.)\n")
 
 	for _, bd := range bds {
 		w("\n#### Where an idle connection's heap goes: %s\n\n", bd.Variant)
