@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,7 +178,7 @@ func idleServerBinary(b *testing.B) string {
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		b.Fatalf("building cmd/idleserver needs the go command on PATH: %v", err)
 	}
 	bin := filepath.Join(b.TempDir(), "idleserver")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

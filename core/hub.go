@@ -198,8 +198,3 @@ func (h *Hub) ConnCount() int {
 func (h *Hub) storeCtx(parent context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(parent, h.opts.StoreTimeout)
 }
-
-// isStoreUnavailable reports whether err means the store could not be reached.
-func isStoreUnavailable(err error) bool {
-	return errors.Is(err, ErrStoreUnavailable) || errors.Is(err, context.DeadlineExceeded)
-}

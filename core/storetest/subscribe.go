@@ -180,7 +180,7 @@ func testConcurrentAppends(t *testing.T, h *harness) {
 				id := fmt.Sprintf("w%d-%d", w, i)
 				rec, err := h.store.Append(context.Background(), sid, msg(id, id), 0)
 				if err != nil {
-					errs <- fmt.Errorf("Append %s: %w", id, err)
+					errs <- fmt.Errorf("append %s: %w", id, err)
 					return
 				}
 				mu.Lock()
