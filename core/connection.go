@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // inboxSize bounds the decoded messages waiting for the handler on one connection. When it
@@ -231,8 +233,8 @@ func (c *connection) readFrame(r io.Reader) error {
 		return nil
 	}
 	var m Message
-	derr := Decode(buf, &m)
-	if derr == ErrHeartbeat {
+	derr := envelope.Decode(buf, &m)
+	if errors.Is(derr, envelope.ErrHeartbeat) {
 		return nil
 	}
 	h.frameIn(FrameIn{Phase: FrameReceived, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf)})
@@ -255,7 +257,7 @@ func (c *connection) readFrame(r io.Reader) error {
 		m.ID = NewID()
 	}
 	m.Role = RoleUser
-	m.Timestamp = NowMillis()
+	m.Timestamp = envelope.NowMillis()
 	h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
 	if len(h.opts.Guards) > 0 && !c.guard(&m) {
 		return nil

@@ -1,6 +1,10 @@
 package core
 
-import "time"
+import (
+	"time"
+
+	"github.com/chatwire/chatwire/envelope"
+)
 
 // outFrame is one encoded frame waiting for the writer. data is never modified after it is
 // queued, so one encoding can be shared by every connection a message fans out to.
@@ -19,7 +23,7 @@ type outFrame struct {
 // out to.
 func frameOf(m *Message) outFrame {
 	n := 96 + len(m.ID) + len(m.Type) + len(m.Role) + len(m.Content) + len(m.Metadata)
-	return outFrame{data: AppendMessage(make([]byte, 0, n), m), msg: m}
+	return outFrame{data: envelope.AppendMessage(make([]byte, 0, n), m), msg: m}
 }
 
 // send encodes m and queues it for this connection. It reports false when the connection

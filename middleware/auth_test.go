@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
+	"github.com/gorilla/websocket"
 )
 
 // testVerifier knows a few fixed tokens.
@@ -108,7 +108,7 @@ func TestAuthOnUpgrade(t *testing.T) {
 						t.Fatalf("selected subprotocol %q, want %q", proto, tc.proto)
 					}
 					before := len(rec.requests())
-					if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "hi"})); err != nil {
+					if err := c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "hi"})); err != nil {
 						t.Fatal(err)
 					}
 					readReply(t, c)
@@ -132,7 +132,7 @@ func readReply(t testing.TB, c *websocket.Conn) core.Message {
 			t.Fatalf("read: %v", err)
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(b, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err != nil {
 			t.Fatalf("undecodable frame %q: %v", b, err)
@@ -214,7 +214,7 @@ func TestSessionAuthorization(t *testing.T) {
 			if alice == nil {
 				t.Fatalf("alice refused: %d %q", status, body)
 			}
-			if err := alice.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{ID: "m1", Type: core.TypeMessage, Content: "secret plan"})); err != nil {
+			if err := alice.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{ID: "m1", Type: core.TypeMessage, Content: "secret plan"})); err != nil {
 				t.Fatal(err)
 			}
 			first := readReply(t, alice) // the stored message, then the echo

@@ -7,17 +7,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
+	"github.com/gorilla/websocket"
 )
 
 // send writes m on c.
 func send(t testing.TB, c *websocket.Conn, m core.Message) {
 	t.Helper()
 	_ = c.SetWriteDeadline(time.Now().Add(waitTimeout))
-	if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &m)); err != nil {
+	if err := c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &m)); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 }
@@ -52,7 +52,7 @@ func TestRateLimitFlood(t *testing.T) {
 						return
 					}
 					var m core.Message
-					if core.Decode(b, &m) != nil {
+					if envelope.Decode(b, &m) != nil {
 						continue
 					}
 					switch {
@@ -78,7 +78,7 @@ func TestRateLimitFlood(t *testing.T) {
 				defer tick.Stop()
 				for i := range total {
 					<-tick.C
-					if err := flood.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "spam"})); err != nil {
+					if err := flood.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "spam"})); err != nil {
 						t.Errorf("flood write %d: %v", i, err)
 						return
 					}
@@ -159,7 +159,7 @@ func TestRateLimitClosesPersistentFlooder(t *testing.T) {
 					break
 				}
 				var m core.Message
-				if err := core.Decode(b, &m); err != nil {
+				if err := envelope.Decode(b, &m); err != nil {
 					t.Fatal(err)
 				}
 				switch {

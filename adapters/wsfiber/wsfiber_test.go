@@ -17,6 +17,7 @@ import (
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wsfiber"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
@@ -137,7 +138,7 @@ func dial(t *testing.T, endpoint string, query url.Values, header http.Header) (
 // roundTrip sends content and returns the next reply's content (heartbeats skipped).
 func roundTrip(c *websocket.Conn, content string) (string, error) {
 	_ = c.SetWriteDeadline(time.Now().Add(waitTimeout))
-	if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
+	if err := c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
 		return "", err
 	}
 	for {
@@ -147,7 +148,7 @@ func roundTrip(c *websocket.Conn, content string) (string, error) {
 			return "", err
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(b, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err != nil {
 			return "", fmt.Errorf("undecodable frame %q: %w", b, err)

@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwire/chatwire/adapters/wshttp"
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/middleware"
+	"github.com/chatwire/chatwire/middleware/metrics"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/chatwire/chatwire/adapters/wshttp"
-	"github.com/chatwire/chatwire/core"
-	"github.com/chatwire/chatwire/middleware"
-	"github.com/chatwire/chatwire/middleware/metrics"
 )
 
 const waitTimeout = 5 * time.Second
@@ -110,7 +110,7 @@ func (c *client) read() core.Message {
 			c.t.Fatal(err)
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(b, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err != nil {
 			c.t.Fatal(err)
