@@ -214,7 +214,7 @@ func TestCancelStream(t *testing.T) {
 // reports why, closes its channel, and refuses to send. goleak (TestMain) checks that
 // nothing is left running.
 func TestStopByContext(t *testing.T) {
-	codes := make(chan int, 1)
+	codes := make(chan core.CloseCode, 1)
 	s := startServer(t, core.Options{Handler: echoBot, OnDisconnect: func(ev core.DisconnectEvent) { codes <- ev.Code }})
 	ctx, cancel := context.WithCancel(context.Background())
 	c, err := client.Dial(ctx, s.url(), client.Options{})

@@ -53,13 +53,13 @@ func (c *connection) enqueueLocked(f outFrame, force bool) bool {
 
 // closeWith asks the writer to send a close frame with code and reason and then close the
 // socket; with flush, frames already queued are written first.
-func (c *connection) closeWith(code int, reason string, flush bool) {
+func (c *connection) closeWith(code CloseCode, reason string, flush bool) {
 	c.mu.Lock()
 	c.requestCloseLocked(code, reason, flush)
 	c.mu.Unlock()
 }
 
-func (c *connection) requestCloseLocked(code int, reason string, flush bool) {
+func (c *connection) requestCloseLocked(code CloseCode, reason string, flush bool) {
 	if c.closing || c.done {
 		return
 	}
@@ -109,7 +109,7 @@ func (c *connection) writeLoop() {
 			if code != 0 {
 				deadline := time.Now().Add(timeout)
 				_ = c.ws.SetWriteDeadline(deadline)
-				_ = c.ws.WriteControl(CloseMessage, FormatCloseMessage(code, reason), deadline)
+				_ = c.ws.WriteControl(closeMessage, formatCloseMessage(int(code), reason), deadline)
 			}
 			_ = c.ws.Close()
 			c.mu.Lock()
@@ -156,11 +156,11 @@ func (c *connection) write(f outFrame, timeout time.Duration) error {
 		return err
 	}
 	if f.ping {
-		if err := c.ws.WriteControl(PingMessage, nil, deadline); err != nil {
+		if err := c.ws.WriteControl(pingMessage, nil, deadline); err != nil {
 			return err
 		}
 	}
-	return c.ws.WriteMessage(TextMessage, f.data)
+	return c.ws.WriteMessage(textMessage, f.data)
 }
 
 // heartbeat runs on the heartbeat timer: it queues a ping and re-arms the timer.

@@ -94,7 +94,7 @@ func TestAuthOnUpgrade(t *testing.T) {
 	for _, ad := range adapters {
 		t.Run(ad.name, func(t *testing.T) {
 			rec := &recorder{}
-			ep := ad.mount(t, newHub(t, core.Options{Handler: rec}), auth)
+			ep := ad.mount(t, newHub(t, core.Options{Handler: rec, Admit: auth}))
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
 					c, status, body, proto := dialStatus(t, ep, tc.query, tc.header, tc.protocols...)
@@ -142,14 +142,14 @@ func readReply(t testing.TB, c *websocket.Conn) core.Message {
 }
 
 // closeCode reads until the connection closes and returns its close code.
-func closeCode(t testing.TB, c *websocket.Conn) int {
+func closeCode(t testing.TB, c *websocket.Conn) core.CloseCode {
 	t.Helper()
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
 		if _, _, err := c.ReadMessage(); err != nil {
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) {
-				return ce.Code
+				return core.CloseCode(ce.Code)
 			}
 			t.Fatalf("connection ended without a close frame: %v", err)
 		}
@@ -160,7 +160,7 @@ func TestCredentialsExpireWhileConnected(t *testing.T) {
 	auth := middleware.Auth(middleware.AuthOptions{Verify: testVerifier})
 	for _, ad := range adapters {
 		t.Run(ad.name, func(t *testing.T) {
-			ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot}), auth)
+			ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot, Admit: auth}))
 			c, status, body, _ := dialStatus(t, ep, nil, bearer("brief-token"))
 			if c == nil {
 				t.Fatalf("refused with %d %q", status, body)
@@ -207,7 +207,7 @@ func TestSessionAuthorization(t *testing.T) {
 				middleware.AuthorizeSession(own.authorize),
 			)
 			store := core.NewMemoryStore(core.MemoryStoreOptions{})
-			ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot, Store: store}), admit)
+			ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot, Store: store, Admit: admit}))
 
 			room := url.Values{"sessionId": {"room-a"}}
 			alice, status, body, _ := dialStatus(t, ep, room, bearer("alice-token"))

@@ -29,8 +29,7 @@ func TestMaxAgeClosesWith1012(t *testing.T) {
 			ma := middleware.NewMaxAge(middleware.MaxAgeOptions{MaxAge: age, Jitter: jitter})
 			defer ma.Close()
 			hub := newHub(t, ma.Hooks().Apply(core.Options{Handler: echoBot}))
-			ma.Bind(hub)
-			ep := ad.mount(t, hub, nil)
+			ep := ad.mount(t, hub)
 			var conns []*websocket.Conn
 			start := time.Now()
 			for range 5 {
@@ -216,7 +215,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	for i, code := range codes {
-		if code != core.CloseServiceRestart {
+		if core.CloseCode(code) != core.CloseServiceRestart {
 			t.Fatalf("client %d closed with %d, want 1012", i, code)
 		}
 	}

@@ -34,8 +34,9 @@ func BenchmarkOtherClientLatency(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			mw := middleware.RateLimit(middleware.RateLimitOptions{PerPrincipal: middleware.PerSecond(10)})
-			hub := newHub(b, mw.Apply(core.Options{Handler: echoBot}))
-			ep := mountHTTP(b, hub, middleware.Auth(middleware.AuthOptions{Verify: testVerifier, Optional: true}))
+			hub := newHub(b, mw.Apply(core.Options{Handler: echoBot,
+				Admit: middleware.Auth(middleware.AuthOptions{Verify: testVerifier, Optional: true})}))
+			ep := mountHTTP(b, hub)
 			calm, _, _, _ := dialStatus(b, ep, nil, nil)
 			var sent, conns int64
 			quit, flooded := make(chan struct{}), make(chan struct{})

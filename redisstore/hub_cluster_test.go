@@ -25,7 +25,7 @@ import (
 // mountWS serves hub with wshttp on a test server, as adapters/wshttp's tests do.
 func mountWS(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
 	mux := http.NewServeMux()
-	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{AllowedOrigins: cfg.AllowedOrigins, Admit: cfg.Admit}))
+	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.AllowedHosts}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"

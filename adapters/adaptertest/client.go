@@ -149,7 +149,7 @@ func (c *Client) ReadN(n int) []core.Message {
 
 // ExpectClose reads until the connection closes and returns the close code (1006 when it
 // dropped without a close frame). Envelopes read on the way are discarded.
-func (c *Client) ExpectClose() int {
+func (c *Client) ExpectClose() core.CloseCode {
 	c.t.Helper()
 	for {
 		_, err := c.ReadFrame()
@@ -158,13 +158,13 @@ func (c *Client) ExpectClose() int {
 		}
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) {
-			return ce.Code
+			return core.CloseCode(ce.Code)
 		}
 		var ne interface{ Timeout() bool }
 		if errors.As(err, &ne) && ne.Timeout() {
 			c.t.Fatalf("connection not closed within %v", waitTimeout)
 		}
-		return websocket.CloseAbnormalClosure
+		return core.CloseAbnormal
 	}
 }
 

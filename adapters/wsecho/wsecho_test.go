@@ -46,7 +46,7 @@ func serveEcho(t testing.TB, e *echo.Echo, path string) string {
 
 func mount(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
 	e := newEcho()
-	e.GET("/chat", wsecho.New(hub, wsecho.Options{AllowedOrigins: cfg.AllowedOrigins, Admit: cfg.Admit}))
+	e.GET("/chat", wsecho.New(hub, wsecho.Options{AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.AllowedHosts, Authenticate: authenticate(cfg)}))
 	return serveEcho(t, e, "/chat")
 }
 
@@ -358,13 +358,13 @@ func TestAuthenticateRefusals(t *testing.T) {
 // TestReleaseWhenUpgraderRefuses checks that an admitted request the upgrader refuses gives
 // its admission back.
 func TestReleaseWhenUpgraderRefuses(t *testing.T) {
-	hub := newHub(t, core.Options{Handler: replyPrincipal})
 	var admitted, released atomic.Int32
-	e := newEcho()
-	e.GET("/chat", wsecho.New(hub, wsecho.Options{Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
+	hub := newHub(t, core.Options{Handler: replyPrincipal, Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
 		admitted.Add(1)
 		return core.Admission{Release: func() { released.Add(1) }}, nil
-	}}))
+	}})
+	e := newEcho()
+	e.GET("/chat", wsecho.New(hub, wsecho.Options{}))
 	ep := serveEcho(t, e, "/chat")
 	// Asks for an upgrade but lacks Sec-WebSocket-Key: admitted, then refused by the upgrader.
 	req, _ := http.NewRequest(http.MethodGet, adaptertest.HTTPURL(ep), nil)
@@ -383,4 +383,12 @@ func TestReleaseWhenUpgraderRefuses(t *testing.T) {
 	if admitted.Load() != 1 || released.Load() != 1 {
 		t.Fatalf("admitted %d, released %d; want 1 and 1", admitted.Load(), released.Load())
 	}
+}
+
+// authenticate maps the suite's Authenticate onto the adapter's hook.
+func authenticate(cfg adaptertest.Config) func(echo.Context) (any, error) {
+	if cfg.Authenticate == nil {
+		return nil
+	}
+	return func(echo.Context) (any, error) { return cfg.Authenticate() }
 }

@@ -84,7 +84,7 @@ func serveApp(t testing.TB, app *fiber.App) string {
 
 func mount(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
 	app := newApp()
-	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{AllowedOrigins: cfg.AllowedOrigins, Admit: cfg.Admit}))
+	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.AllowedHosts, Authenticate: authenticate(cfg)}))
 	return "ws://" + serveApp(t, app) + "/chat"
 }
 
@@ -370,7 +370,7 @@ func TestNext(t *testing.T) {
 			}
 			body, _ := io.ReadAll(resp.Body)
 			_ = resp.Body.Close()
-			if resp.StatusCode != tt.wantStatus || string(body) != tt.wantBody {
+			if resp.StatusCode != tt.wantStatus || strings.TrimSpace(string(body)) != tt.wantBody {
 				t.Fatalf("got %d %q, want %d %q", resp.StatusCode, body, tt.wantStatus, tt.wantBody)
 			}
 		})
@@ -424,7 +424,7 @@ func TestAuthentication(t *testing.T) {
 				q.Set("token", tt.token)
 			}
 			c, status, body := dial(t, ep, q, nil)
-			if status != tt.wantStatus || body != tt.wantBody {
+			if status != tt.wantStatus || strings.TrimSpace(body) != tt.wantBody {
 				t.Fatalf("got %d %q, want %d %q", status, body, tt.wantStatus, tt.wantBody)
 			}
 			if tt.token == "" && authCalls.Load() != calls {
@@ -473,13 +473,13 @@ func TestUpgradeEdgeCases(t *testing.T) {
 		}
 	})
 	t.Run("ReleaseWhenUpgraderRefuses", func(t *testing.T) {
-		hub := newHub(t, core.Options{Handler: whoAmI})
 		var admitted, released atomic.Int32
-		app := newApp()
-		app.Get("/chat", wsfiber.New(hub, wsfiber.Options{Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
+		hub := newHub(t, core.Options{Handler: whoAmI, Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
 			admitted.Add(1)
 			return core.Admission{Release: func() { released.Add(1) }}, nil
-		}}))
+		}})
+		app := newApp()
+		app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
 		base := "http://" + serveApp(t, app) + "/chat"
 		// Asks for an upgrade but lacks Sec-WebSocket-Key: admitted, then refused by the upgrader.
 		req, _ := http.NewRequest(http.MethodGet, base, nil)
@@ -498,4 +498,12 @@ func TestUpgradeEdgeCases(t *testing.T) {
 			t.Fatalf("admitted %d, released %d; want 1 and 1", admitted.Load(), released.Load())
 		}
 	})
+}
+
+// authenticate maps the suite's Authenticate onto the adapter's hook.
+func authenticate(cfg adaptertest.Config) func(*fiber.Ctx) (any, error) {
+	if cfg.Authenticate == nil {
+		return nil
+	}
+	return func(*fiber.Ctx) (any, error) { return cfg.Authenticate() }
 }

@@ -141,7 +141,7 @@ func TestMetricsReflectTraffic(t *testing.T) {
 	)
 	store := m.Store(core.NewMemoryStore(core.MemoryStoreOptions{}))
 	hub := core.NewHub(mw.Apply(core.Options{Handler: echoBot, Store: store}))
-	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{}))
 	defer func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)

@@ -36,7 +36,7 @@ var echoBot = core.HandlerFunc(func(ctx context.Context, req *core.Request, w *c
 func serve(t *testing.T, mw middleware.Hooks) string {
 	t.Helper()
 	hub := core.NewHub(mw.Apply(core.Options{Handler: echoBot}))
-	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
