@@ -9,11 +9,11 @@ import (
 
 // WebSocket frame types (RFC 6455), the values gorilla/websocket and fasthttp/websocket use.
 const (
-	TextMessage   = hubport.TextMessage
-	BinaryMessage = hubport.BinaryMessage
-	CloseMessage  = hubport.CloseMessage
-	PingMessage   = hubport.PingMessage
-	PongMessage   = hubport.PongMessage
+	TextMessage   = 1
+	BinaryMessage = 2
+	CloseMessage  = 8
+	PingMessage   = 9
+	PongMessage   = 10
 )
 
 // Conn is the part of an upgraded WebSocket connection the hub uses. Both
@@ -36,7 +36,7 @@ type Conn interface {
 }
 
 // MaxCloseReason is the longest close reason a close frame can carry, in bytes.
-const MaxCloseReason = hubport.MaxCloseReason
+const MaxCloseReason = 123
 
 // FormatCloseMessage returns the payload of a close frame with the given code and reason.
 // A reason longer than MaxCloseReason bytes is cut at the last whole UTF-8 character that
