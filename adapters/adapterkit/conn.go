@@ -44,3 +44,17 @@ const MaxCloseReason = 123
 func FormatCloseMessage(code int, reason string) []byte {
 	return hubport.FormatCloseMessage(code, reason)
 }
+
+// ClosingSocket returns ws with a Close that closes sock, the network connection under it,
+// at once. Use it when the framework hands over an upgraded connection whose own Close is
+// deferred (fasthttp's hijacked net.Conn ignores Close until the hijack handler returns):
+// the hub closes connections from other goroutines (Shutdown, Drain, a slow consumer) and
+// needs a blocked read or write to return.
+func ClosingSocket(ws Conn, sock io.Closer) Conn { return closingSocket{ws, sock} }
+
+type closingSocket struct {
+	Conn
+	sock io.Closer
+}
+
+func (c closingSocket) Close() error { return c.sock.Close() }
