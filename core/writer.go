@@ -4,6 +4,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // outFrame is one encoded frame waiting for the writer. data is never modified after it is
@@ -42,7 +44,7 @@ const (
 // out to.
 func frameOf(m *Message) outFrame {
 	n := 96 + len(m.ID) + len(m.Type) + len(m.Role) + len(m.Content) + len(m.Metadata)
-	return outFrame{data: AppendMessage(make([]byte, 0, n), m), msg: m}
+	return outFrame{data: envelope.AppendMessage(make([]byte, 0, n), m), msg: m}
 }
 
 // send encodes m and queues it for this connection. It reports false when the connection
@@ -79,13 +81,13 @@ func (c *connection) enqueueLocked(f outFrame, free bool) bool {
 // closeWith asks the writer to send a close frame with code and reason and then close the
 // socket; with flush, frames already queued are written first, else the close frame goes
 // out ahead of them.
-func (c *connection) closeWith(code int, reason string, flush bool) {
+func (c *connection) closeWith(code CloseCode, reason string, flush bool) {
 	c.mu.Lock()
 	c.requestCloseLocked(code, reason, flush)
 	c.mu.Unlock()
 }
 
-func (c *connection) requestCloseLocked(code int, reason string, flush bool) {
+func (c *connection) requestCloseLocked(code CloseCode, reason string, flush bool) {
 	if c.closing || c.done {
 		return
 	}
@@ -317,11 +319,11 @@ func (c *connection) writeBatch(b []outFrame) error {
 	}
 	for i := range b {
 		if b[i].ping {
-			if err := c.ws.WriteControl(PingMessage, nil, deadline); err != nil {
+			if err := c.ws.WriteControl(pingMessage, nil, deadline); err != nil {
 				return err
 			}
 		}
-		if err := c.ws.WriteMessage(TextMessage, b[i].data); err != nil {
+		if err := c.ws.WriteMessage(textMessage, b[i].data); err != nil {
 			return err
 		}
 	}
@@ -339,9 +341,9 @@ func appendFrames(bufs net.Buffers, data *[]byte, b []outFrame) net.Buffers {
 	start := 0
 	for i := range b {
 		if b[i].ping {
-			d = append(d, 0x80|PingMessage, 0)
+			d = append(d, 0x80|pingMessage, 0)
 		}
-		d = appendFrameHeader(d, TextMessage, len(b[i].data))
+		d = appendFrameHeader(d, textMessage, len(b[i].data))
 		if len(b[i].data) >= bigFrame {
 			bufs = append(bufs, d[start:len(d):len(d)], b[i].data)
 			start = len(d)
@@ -394,13 +396,13 @@ func putWriteBuf(w *writeBuf) {
 // then ends) or after closeGrace. Closing a socket with unread input makes the kernel reset
 // the connection, and a peer that has not read everything yet would lose the close frame
 // and the frames before it; meanwhile the reader discards what arrives.
-func (c *connection) writeClose(code int, reason string) {
+func (c *connection) writeClose(code CloseCode, reason string) {
 	if code == 0 {
 		_ = c.ws.Close()
 		return
 	}
 	deadline := time.Now().Add(c.hub.opts.WriteTimeout)
-	if err := c.ws.WriteControl(CloseMessage, FormatCloseMessage(code, reason), deadline); err != nil {
+	if err := c.ws.WriteControl(closeMessage, formatCloseMessage(int(code), reason), deadline); err != nil {
 		_ = c.ws.Close()
 		return
 	}

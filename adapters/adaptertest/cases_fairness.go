@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/gorilla/websocket"
 )
 
@@ -44,7 +45,7 @@ func fairnessCases() []testCase {
 			go func() {
 				for i := range n {
 					m := core.Message{Type: core.TypeMessage, Content: "burst " + strconv.Itoa(i)}
-					if producer.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &m)) != nil {
+					if producer.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &m)) != nil {
 						return
 					}
 				}
@@ -79,7 +80,7 @@ func fairnessCases() []testCase {
 			const live = 5
 			for i := range live {
 				m := msg("live " + strconv.Itoa(i))
-				if err := other.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &m)); err != nil {
+				if err := other.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &m)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -92,7 +93,7 @@ func fairnessCases() []testCase {
 			}
 			// Still open and live.
 			m := msg("after")
-			if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &m)); err != nil {
+			if err := c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &m)); err != nil {
 				t.Fatal(err)
 			}
 			if r := readEnvelopes(c, 2, 0); r.err != nil {
@@ -112,7 +113,7 @@ func fairnessCases() []testCase {
 			big := strings.Repeat("y", 8<<10)
 			for i := range n {
 				m := core.Message{Type: core.TypeMessage, Content: big + strconv.Itoa(i)}
-				if err := producer.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &m)); err != nil {
+				if err := producer.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &m)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -122,7 +123,7 @@ func fairnessCases() []testCase {
 			// Now the stuck reader reads: what was written, then the close frame.
 			r := readEnvelopes(stuck, 4*n, 0)
 			var ce *websocket.CloseError
-			if !errors.As(r.err, &ce) || ce.Code != core.ClosePolicyViolation || ce.Text != "slow consumer" {
+			if !errors.As(r.err, &ce) || ce.Code != int(core.ClosePolicyViolation) || ce.Text != "slow consumer" {
 				t.Fatalf("after %d envelopes: %v, want close 1008 \"slow consumer\"", r.n, r.err)
 			}
 		}},
@@ -152,7 +153,7 @@ func fairnessCases() []testCase {
 					defer wg.Done()
 					for i := range 200 {
 						m := msg("flood " + strconv.Itoa(i))
-						if c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &m)) != nil {
+						if c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &m)) != nil {
 							return
 						}
 					}
@@ -167,14 +168,14 @@ func fairnessCases() []testCase {
 						break
 					}
 					var m core.Message
-					if core.Decode(b, &m) == nil && metaCode(m) == core.CodeRateLimited {
+					if envelope.Decode(b, &m) == nil && metaCode(m) == core.CodeRateLimited {
 						errs++
 					}
 				}
 				wg.Wait()
 				_ = c.Close()
 				var ce *websocket.CloseError
-				if !errors.As(err, &ce) || ce.Code != core.ClosePolicyViolation || ce.Text == "" {
+				if !errors.As(err, &ce) || ce.Code != int(core.ClosePolicyViolation) || ce.Text == "" {
 					t.Fatalf("round %d: after %d error envelopes: %v, want close 1008 with its reason", round, errs, err)
 				}
 				if errs != limited {
@@ -252,7 +253,7 @@ func readEnvelopes(c *websocket.Conn, want int, pause time.Duration) readResult 
 			time.Sleep(pause)
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); errors.Is(err, core.ErrHeartbeat) || (err == nil && isWelcome(m)) {
+		if err := envelope.Decode(b, &m); errors.Is(err, envelope.ErrHeartbeat) || (err == nil && isWelcome(m)) {
 			continue
 		} else if err != nil {
 			r.err = err
