@@ -13,6 +13,9 @@ const (
 	// QueryHistory = "all" asks for every retained message of the session when the client
 	// has no lastMessageId yet (a page that was just loaded).
 	QueryHistory = "history"
+	// QueryEpoch is the history epoch lastMessageId belongs to (see ConnInfo.Epoch), as
+	// the last HISTORY_RESET envelope named it.
+	QueryEpoch = "epoch"
 )
 
 // MaxLastMessageIDLen is the longest lastMessageId accepted, in bytes.
@@ -58,6 +61,7 @@ var (
 	errSessionID   = &HandshakeError{Status: http.StatusBadRequest, Body: "Invalid sessionId"}
 	errLastMessage = &HandshakeError{Status: http.StatusBadRequest, Body: "Invalid lastMessageId"}
 	errHistory     = &HandshakeError{Status: http.StatusBadRequest, Body: "Invalid history"}
+	errEpoch       = &HandshakeError{Status: http.StatusBadRequest, Body: "Invalid epoch"}
 )
 
 // allowAllOrigins as an AllowedOrigins entry allows every Origin.
@@ -66,8 +70,8 @@ const allowAllOrigins = "*"
 // CheckHandshake applies the checks every adapter makes before upgrading, in this order:
 // the request must ask for a WebSocket upgrade (else 426 "Expected WebSocket upgrade"), its
 // Origin must be allowed (else 403, see OriginAllowed), and sessionId / lastMessageId must be
-// valid (else 400). It returns the ConnInfo to pass to Hub.Serve, with SessionID and
-// LastMessageID set; the adapter adds RemoteAddr, Header and Principal.
+// valid (else 400). It returns the ConnInfo to pass to Hub.Serve, with SessionID,
+// LastMessageID, ReplayAll and Epoch set; the adapter adds RemoteAddr, Header and Principal.
 func CheckHandshake(hs Handshake, allowedOrigins []string) (ConnInfo, *HandshakeError) {
 	if !hs.Upgrade {
 		return ConnInfo{}, errNotUpgrade
@@ -91,7 +95,11 @@ func CheckHandshake(hs Handshake, allowedOrigins []string) (ConnInfo, *Handshake
 	default:
 		return ConnInfo{}, errHistory
 	}
-	return ConnInfo{SessionID: sid, LastMessageID: last, ReplayAll: all}, nil
+	epoch := hs.Query.Get(QueryEpoch)
+	if len(epoch) > MaxLastMessageIDLen {
+		return ConnInfo{}, errEpoch
+	}
+	return ConnInfo{SessionID: sid, LastMessageID: last, ReplayAll: all, Epoch: epoch}, nil
 }
 
 // OriginAllowed is the Origin policy of every adapter. A request without an Origin header

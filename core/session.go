@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"math"
 	"sync"
 	"time"
 )
@@ -25,8 +24,9 @@ type session struct {
 
 	mu          sync.Mutex
 	conns       map[*connection]struct{}
+	epoch       string // the history epoch cursor belongs to (session_epoch.go)
 	cursor      uint64
-	initialized bool
+	initialized bool // epoch and cursor were read from the store (by the first join)
 	fetching    bool
 	needFetch   bool
 	needStreams bool // the running streams must be read again (see syncStreams)
@@ -92,6 +92,8 @@ func (h *Hub) releaseSession(s *session) {
 	}
 }
 
+// start subscribes to the session. The epoch and cursor come from the first join's read
+// (initLocked), which follows the subscription, so no record falls between the two.
 func (s *session) start(ctx context.Context) error {
 	h := s.hub
 	sctx, cancel := h.storeCtx(ctx)
@@ -101,20 +103,17 @@ func (s *session) start(ctx context.Context) error {
 		return err
 	}
 	s.cancelSub = unsub
-	page, err := h.store.Read(sctx, s.id, math.MaxUint64)
-	if err != nil {
-		unsub()
-		s.cancelSub = nil
-		return err
-	}
-	s.mu.Lock()
-	s.cursor = page.Head
+	return nil
+}
+
+// initLocked sets the session's position from the first page a join read after the
+// subscription. s.mu must be held.
+func (s *session) initLocked(page Page) {
+	s.epoch, s.cursor = page.Epoch, page.Head
 	s.initialized = true
 	if s.needFetch {
 		s.startFetchLocked()
 	}
-	s.mu.Unlock()
-	return nil
 }
 
 // notify is the store subscription callback. It never blocks on I/O.
@@ -134,7 +133,9 @@ func (s *session) notify(n Notification) {
 			return
 		}
 	}
-	if n.Resync || !s.initialized || s.fetching || n.Record.Seq > s.cursor+1 {
+	if n.Resync || !s.initialized || s.fetching || n.Record.Seq > s.cursor+1 ||
+		(n.Epoch != s.epoch && !(s.cursor == 0 && n.Record.Seq == 1)) {
+		// A gap, or another epoch: the fetcher reads the history and finds out which.
 		s.needFetch = true
 		if n.Resync {
 			s.needStreams = true // stream deltas and ends may have been lost too
@@ -147,6 +148,7 @@ func (s *session) notify(n Notification) {
 	if n.Record.Seq <= s.cursor {
 		return // already delivered
 	}
+	s.epoch = n.Epoch // the same, or the first record of the first epoch seen
 	s.deliverLocked(n.Record)
 }
 
@@ -206,6 +208,10 @@ func (s *session) fetchLoop() {
 		}
 		backoff = 50 * time.Millisecond
 		s.mu.Lock()
+		if fetchRecords && !s.closed && !s.adoptEpochLocked(page.Epoch) {
+			s.mu.Unlock()
+			continue // reset: read the new epoch from its start
+		}
 		if page.Trimmed && !s.closed {
 			s.gapLocked("trimmed")
 		}
