@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // Client-visible texts of error envelopes the hub sends itself.
@@ -228,7 +230,7 @@ func (c *connection) sendError(e *Error) {
 		Role:      RoleSystem,
 		Content:   e.Message,
 		Metadata:  codeMetadata(e.Code, ""),
-		Timestamp: NowMillis(),
+		Timestamp: envelope.NowMillis(),
 	}
 	c.send(m)
 }

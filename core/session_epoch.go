@@ -1,6 +1,10 @@
 package core
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/chatwire/chatwire/envelope"
+)
 
 // History epochs on the hub side. A session's cursor is a sequence number of one epoch (see
 // Record). Whenever the hub sees another epoch — in a notification, in the page its fetcher
@@ -22,7 +26,7 @@ func resetMessage(epoch string) *Message {
 		Role:      RoleSystem,
 		Content:   "The conversation history was reset; earlier messages are no longer available.",
 		Metadata:  meta,
-		Timestamp: NowMillis(),
+		Timestamp: envelope.NowMillis(),
 	}
 }
 

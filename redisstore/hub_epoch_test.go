@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/redisstore"
 )
 
@@ -50,7 +51,7 @@ func (c *epochClient) readLoop() {
 			return
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); err != nil {
+		if err := envelope.Decode(b, &m); err != nil {
 			continue // heartbeats
 		}
 		c.mu.Lock()
@@ -84,7 +85,7 @@ func (c *epochClient) send(id string) error {
 	c.mu.Unlock()
 	m := core.Message{ID: id, Type: core.TypeMessage, Content: "text " + id}
 	_ = c.c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	return c.c.Conn.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &m))
+	return c.c.Conn.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &m))
 }
 
 // stale returns own messages sent more than d ago that did not come back.

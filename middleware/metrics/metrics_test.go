@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwire/chatwire/adapters/wshttp"
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/middleware"
+	"github.com/chatwire/chatwire/middleware/metrics"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/chatwire/chatwire/adapters/wshttp"
-	"github.com/chatwire/chatwire/core"
-	"github.com/chatwire/chatwire/middleware"
-	"github.com/chatwire/chatwire/middleware/metrics"
 )
 
 const waitTimeout = 5 * time.Second
@@ -110,7 +110,7 @@ func (c *client) read() core.Message {
 			c.t.Fatal(err)
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(b, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err != nil {
 			c.t.Fatal(err)
@@ -141,7 +141,7 @@ func TestMetricsReflectTraffic(t *testing.T) {
 	)
 	store := m.Store(core.NewMemoryStore(core.MemoryStoreOptions{}))
 	hub := core.NewHub(mw.Apply(core.Options{Handler: echoBot, Store: store}))
-	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{}))
 	defer func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -199,7 +199,7 @@ func TestMetricsReflectTraffic(t *testing.T) {
 		{"chatwire_replayed_messages", nil, 1},
 		{"chatwire_handler_duration_seconds", map[string]string{"outcome": "ok"}, 1},
 		{"chatwire_store_duration_seconds", map[string]string{"op": "append", "result": "ok"}, 2},
-		{"chatwire_store_duration_seconds", map[string]string{"op": "lookup", "result": "ok"}, 1},
+		{"chatwire_store_duration_seconds", map[string]string{"op": "join", "result": "ok"}, 2}, // one per connection: head, lookup, replay and streams in one call
 		{"chatwire_send_failures_total", nil, 0},
 	}
 	for _, tc := range cases {
