@@ -34,11 +34,12 @@ const memRecordOverhead = 112
 // means its documented default. NewMemoryStore copies the struct and never modifies it.
 //
 // The limits bound what the store holds, so that clients cannot make it grow without end.
-// They are enforced per shard (sessions are spread over up to 32 shards by a hash of their
-// id, each holding its share of MaxSessions and MaxBytes), so the store may evict slightly
-// before a total is reached, never after. Sessions that have subscribers (a hub with
-// connections in them) are never evicted nor expired: what live sessions hold is bounded by
-// MaxMessages and the per-shard byte share of each session.
+// Sessions are spread over up to 32 shards by a hash of their id; MaxSessions is enforced
+// per shard (each holds its share), so the store may evict slightly before the total is
+// reached, never after, and eviction picks the least recently active sessions of a shard.
+// Sessions that have subscribers (a hub with connections in them) are never evicted nor
+// expired: what live sessions hold is bounded by MaxMessages and the per-session byte
+// share (MaxBytes/16).
 type MemoryStoreOptions struct {
 	// SessionTTL is how long an idle session is kept: a session that has had no call for
 	// that long and has no subscribers is dropped with its history (its epoch changes and
@@ -56,10 +57,11 @@ type MemoryStoreOptions struct {
 	// means no limit besides Append's maxLen.
 	MaxMessages int
 	// MaxBytes bounds the memory of all histories, counted as the bytes of every retained
-	// message's strings plus 112 bytes per record. When a shard passes its share, the least
-	// recently active sessions without subscribers are evicted; a single session keeps at
-	// most one shard's share (its oldest records are trimmed). Zero means DefaultMaxBytes
-	// (64 MiB); a negative value means no limit.
+	// message's strings plus 112 bytes per record. When an append passes it, the least
+	// recently active sessions without subscribers are evicted (from the appending
+	// session's shard first); a single session keeps at most MaxBytes/16 (its oldest
+	// records are trimmed, always keeping the newest). Zero means DefaultMaxBytes (64 MiB,
+	// so 4 MiB per session); a negative value means no limit.
 	MaxBytes int64
 	// Now returns the current time; nil means time.Now. Tests set it to control expiry.
 	Now func() time.Time
@@ -89,7 +91,9 @@ type MemoryStoreStats struct {
 type MemoryStore struct {
 	ttl         time.Duration // <= 0: never expire
 	maxMessages int           // <= 0: no limit
-	shardBytes  int64         // <= 0: no limit
+	maxBytes    int64         // <= 0: no limit
+	sessBytes   int64         // <= 0: no limit; bytes per session
+	bytes       atomic.Int64  // accounted size of all histories
 	shardCount  int           // <= 0: no limit; sessions per shard
 	now         func() time.Time
 	seed        maphash.Seed
@@ -104,7 +108,6 @@ type memShard struct {
 	mu       sync.Mutex
 	sessions map[string]*memSession
 	lru      memSession // sentinel of the recency list: lru.next is the most recent
-	bytes    atomic.Int64
 	messages atomic.Int64
 	_        [64]byte // keep shards' locks on separate cache lines
 }
@@ -168,7 +171,8 @@ func NewMemoryStore(opts MemoryStoreOptions) *MemoryStore {
 		s.shardCount = maxSessions / n
 	}
 	if maxBytes > 0 {
-		s.shardBytes = max(maxBytes/int64(n), 1)
+		s.maxBytes = maxBytes
+		s.sessBytes = max(maxBytes/16, 1)
 	}
 	return s
 }
@@ -181,9 +185,9 @@ func (s *MemoryStore) Stats() MemoryStoreStats {
 		sh.mu.Lock()
 		st.Sessions += len(sh.sessions)
 		sh.mu.Unlock()
-		st.Bytes += sh.bytes.Load()
 		st.Messages += sh.messages.Load()
 	}
+	st.Bytes = s.bytes.Load()
 	return st
 }
 
@@ -274,7 +278,7 @@ func (s *MemoryStore) dropLocked(sh *memShard, sess *memSession) {
 	sess.prev.next, sess.next.prev = sess.next, sess.prev
 	sess.prev, sess.next = nil, nil
 	delete(sh.sessions, sess.id)
-	sh.bytes.Add(-sess.bytes)
+	s.bytes.Add(-sess.bytes)
 	sh.messages.Add(-int64(len(sess.records)))
 	sess.records, sess.hashes, sess.bytes = nil, nil, 0
 }
@@ -329,14 +333,25 @@ func (s *MemoryStore) evictLocked(sh *memShard, enough func() bool) {
 	}
 }
 
-// afterGrow evicts sessions of sh when its histories passed the shard's byte share.
+// afterGrow evicts sessions when the histories passed MaxBytes: from sh (the shard that
+// grew) first, then from the others in turn.
 func (s *MemoryStore) afterGrow(sh *memShard) {
-	if s.shardBytes <= 0 || sh.bytes.Load() <= s.shardBytes {
+	enough := func() bool { return s.bytes.Load() <= s.maxBytes }
+	if s.maxBytes <= 0 || enough() {
 		return
 	}
 	sh.mu.Lock()
-	s.evictLocked(sh, func() bool { return sh.bytes.Load() <= s.shardBytes })
+	s.evictLocked(sh, enough)
 	sh.mu.Unlock()
+	for i := range s.shards {
+		if enough() {
+			return
+		}
+		other := &s.shards[i]
+		other.mu.Lock()
+		s.evictLocked(other, enough)
+		other.mu.Unlock()
+	}
 }
 
 // Append implements Store. Subscribers are called before Append returns. A message with an
@@ -394,7 +409,7 @@ func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev
 	size := memRecordSize(&msg)
 	sess.bytes += size
 	sh := s.shardOf(sess.id)
-	sh.bytes.Add(size)
+	s.bytes.Add(size)
 	sh.messages.Add(1)
 
 	limit := len(sess.records)
@@ -409,8 +424,8 @@ func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev
 	for i := range drop {
 		freed += memRecordSize(&sess.records[i].Message)
 	}
-	// One session keeps at most its shard's byte share (and always its newest record).
-	for s.shardBytes > 0 && sess.bytes-freed > s.shardBytes && drop < len(sess.records)-1 {
+	// One session keeps at most its byte share (and always its newest record).
+	for s.sessBytes > 0 && sess.bytes-freed > s.sessBytes && drop < len(sess.records)-1 {
 		freed += memRecordSize(&sess.records[drop].Message)
 		drop++
 	}
@@ -419,7 +434,7 @@ func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev
 		sess.records = sess.records[drop:]
 		sess.hashes = sess.hashes[drop:]
 		sess.bytes -= freed
-		sh.bytes.Add(-freed)
+		s.bytes.Add(-freed)
 		sh.messages.Add(-int64(drop))
 	}
 	for sub := range sess.subs {
