@@ -277,3 +277,45 @@ func TestHubFlushAll(t *testing.T) {
 		}
 	})
 }
+
+// TestHubExpiryThenRecreation: a session's keys expire after everyone left (SessionTTL
+// 1 s on a real redis-server), then it is used again. A client coming back with its
+// lastMessageId and the epoch it knew is told HISTORY_RESET, then gets the new history.
+func TestHubExpiryThenRecreation(t *testing.T) {
+	srv := startRedis(t, "--appendonly", "no")
+	client := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	t.Cleanup(func() { _ = client.Close() })
+	st := newStore(t, client, redisstore.Options{Prefix: uniquePrefix(t, client), SessionTTL: time.Second})
+	u := mountWS(t, newTestHub(t, st), adaptertest.Config{})
+	q := url.Values{"sessionId": {"expiring"}}
+	old := adaptertest.DialJoined(t, u, q, nil)
+	old.Send(core.Message{ID: "old-1", Type: core.TypeMessage, Content: "before"})
+	if m := old.Read(); m.ID != "old-1" {
+		t.Fatalf("got %+v", m)
+	}
+	page, err := st.Read(context.Background(), "expiring", 0)
+	if err != nil || page.Epoch == "" {
+		t.Fatalf("Read = %+v, %v", page, err)
+	}
+	oldEpoch := page.Epoch
+	_ = old.Conn.Close()
+	eventually(t, "the session's keys to expire", func() bool {
+		p, err := st.Read(context.Background(), "expiring", 0)
+		return err == nil && p.Head == 0
+	})
+	fresh := adaptertest.DialJoined(t, u, q, nil)
+	fresh.Send(core.Message{ID: "new-1", Type: core.TypeMessage, Content: "after"})
+	if m := fresh.Read(); m.ID != "new-1" {
+		t.Fatalf("got %+v", m)
+	}
+	q.Set("lastMessageId", "old-1")
+	q.Set("epoch", oldEpoch)
+	back := adaptertest.Dial(t, u, q, nil)
+	got := back.ReadN(2)
+	if got[0].Type != core.TypeSystem || metaField(got[0], "code") != core.CodeHistoryReset || metaField(got[0], "epoch") == oldEpoch {
+		t.Fatalf("first frame %+v (%s), want HISTORY_RESET with the new epoch", got[0], got[0].Metadata)
+	}
+	if got[1].ID != "new-1" {
+		t.Fatalf("after the reset got %+v, want the new history (new-1)", got[1])
+	}
+}
