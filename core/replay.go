@@ -115,7 +115,11 @@ func (c *connection) join(ctx context.Context) (int, error) {
 
 // deliver queues a live session record unless it was already queued (by sequence).
 // While the connection's replay is being read, records are held in pending.
-func (c *connection) deliver(seq uint64, f outFrame) {
+//
+// With replay set, the frame is part of a catch-up after a history reset (the whole new
+// history, re-sent to every connection) and, like a join's replay, does not count against
+// the send queue's limit.
+func (c *connection) deliver(seq uint64, f outFrame, replay bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.replaying {
@@ -130,5 +134,5 @@ func (c *connection) deliver(seq uint64, f outFrame) {
 		return
 	}
 	c.cursor = seq
-	c.enqueueLocked(f, false)
+	c.enqueueLocked(f, replay)
 }

@@ -28,7 +28,10 @@ type session struct {
 	conns       map[*connection]struct{}
 	epoch       string // the history epoch cursor belongs to (session_epoch.go)
 	cursor      uint64
-	initialized bool // epoch and cursor were read from the store (by the first join)
+	lastID      string // message id of the record at cursor, when delivered here
+	resetUntil  uint64 // after a reset: records up to this head are re-sent as a replay
+	resetAt     bool   // a reset happened; the next read sets resetUntil
+	initialized bool   // epoch and cursor were read from the store (by the first join)
 	fetching    bool
 	needFetch   bool
 	needStreams bool // the running streams must be read again (see syncStreams)
@@ -151,7 +154,7 @@ func (s *session) notify(n Notification) {
 		return // already delivered
 	}
 	s.epoch = n.Epoch // the same, or the first record of the first epoch seen
-	s.deliverLocked(n.Record)
+	s.deliverLocked(n.Record, false)
 }
 
 func (s *session) startFetchLocked() {
@@ -179,13 +182,22 @@ func (s *session) fetchLoop() {
 		fetchRecords, fetchStreams := s.needFetch, s.needStreams
 		s.needFetch, s.needStreams = false, false
 		from := s.cursor
+		// Read from the record at the cursor too, to check it is still the one delivered:
+		// a store that went back in time keeping its epoch (a failover to a replica that
+		// lagged, a restart from an older snapshot) shows there (session_epoch.go).
+		lastID, epoch := s.lastID, s.epoch
+		verify := from > 0 && lastID != ""
+		readFrom := from
+		if verify {
+			readFrom = from - 1
+		}
 		s.mu.Unlock()
 
 		var page Page
 		var err error
 		if fetchRecords {
 			ctx, cancel := h.storeCtx(h.baseCtx)
-			page, err = h.store.Read(ctx, s.id, from)
+			page, err = h.store.Read(ctx, s.id, readFrom)
 			cancel()
 		}
 		if err == nil && fetchStreams {
@@ -214,31 +226,47 @@ func (s *session) fetchLoop() {
 			s.mu.Unlock()
 			continue // reset: read the new epoch from its start
 		}
+		if fetchRecords && verify && !s.closed && page.Epoch == epoch && s.cursor == from {
+			if wentBack(page, from, lastID) {
+				s.resetLocked(page.Epoch)
+				s.mu.Unlock()
+				continue
+			}
+			// Trimmed as if read from the cursor.
+			page.Trimmed = (len(page.Records) == 0 && page.Head > from) ||
+				(len(page.Records) > 0 && page.Records[0].Seq > from+1)
+		}
+		if s.cursor == 0 && s.resetAt {
+			// The first read after a reset: the new history up to its head goes to every
+			// connection like a replay.
+			s.resetAt, s.resetUntil = false, page.Head
+		}
 		if page.Trimmed && !s.closed {
 			s.gapLocked("trimmed")
 		}
 		for _, rec := range page.Records {
 			if rec.Seq > s.cursor {
-				s.deliverLocked(rec)
+				s.deliverLocked(rec, rec.Seq <= s.resetUntil)
 			}
 		}
 		if page.Head > s.cursor && len(page.Records) == 0 {
-			s.cursor = page.Head
+			s.cursor, s.lastID = page.Head, ""
 		}
 		s.mu.Unlock()
 	}
 }
 
 // deliverLocked queues rec, encoded once, for every connection. s.mu must be held.
-func (s *session) deliverLocked(rec Record) {
+func (s *session) deliverLocked(rec Record, replay bool) {
 	s.cursor = rec.Seq
+	s.lastID = rec.Message.ID
 	if len(s.conns) == 0 {
 		return
 	}
 	m := rec.Message
 	f := frameOf(&m)
 	for c := range s.conns {
-		c.deliver(rec.Seq, f)
+		c.deliver(rec.Seq, f, replay)
 	}
 }
 

@@ -160,7 +160,18 @@ func epochScenario(t *testing.T, newClient func() *redis.Client, rounds int, los
 	var urls [2]string
 	for i := range urls {
 		st := newStore(t, newClient(), redisstore.Options{Prefix: prefix})
-		urls[i] = mountWS(t, newTestHub(t, st), adaptertest.Config{})
+		// A reset re-sends the whole new history (up to 1,000 records) to every
+		// connection as a replay; until replay frames stop counting against the send
+		// queue (branch perf), the queue must hold it, or the catch-up closes readers 1008.
+		h := core.NewHub(core.Options{Store: st, MaxStoredMessages: 1000, StoreTimeout: 2 * time.Second, SendQueueSize: 8192})
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := h.Shutdown(ctx); err != nil {
+				t.Errorf("hub shutdown: %v", err)
+			}
+		})
+		urls[i] = mountWS(t, h, adaptertest.Config{})
 	}
 	q := url.Values{"sessionId": {"epochs"}}
 	var clients, writers []*epochClient
@@ -318,4 +329,28 @@ func TestHubExpiryThenRecreation(t *testing.T) {
 	if got[1].ID != "new-1" {
 		t.Fatalf("after the reset got %+v, want the new history (new-1)", got[1])
 	}
+}
+
+// TestHubRedisRestoredFromOlderSnapshot: Redis comes back from an RDB snapshot taken a
+// moment before it was killed, as after a failover to a replica that lagged: the session
+// keeps its epoch but its history went back. Hubs notice when they catch up after the
+// reconnect (the record at their cursor is gone or another one) and reset every client.
+func TestHubRedisRestoredFromOlderSnapshot(t *testing.T) {
+	srv := startRedis(t, "--appendonly", "no")
+	newClient := func() *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: srv.addr(), DialerRetries: 1})
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	epochScenario(t, newClient, 2, func(int) {
+		admin := redis.NewClient(&redis.Options{Addr: srv.addr()})
+		err := admin.Save(context.Background()).Err()
+		_ = admin.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond) // about 100 more messages, not in the snapshot
+		srv.kill()
+		srv.start()
+	})
 }
