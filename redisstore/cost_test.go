@@ -235,3 +235,25 @@ func TestReconnectRoundTrips(t *testing.T) {
 		t.Errorf("%d Redis round trips before the 101 (%v), want <= 2", trips, elapsed)
 	}
 }
+
+// TestJoinAfterScriptFlush: Join sends its scripts by hash in a pipeline; when Redis has
+// forgotten them (a restart, SCRIPT FLUSH), it sends them again in full.
+func TestJoinAfterScriptFlush(t *testing.T) {
+	srv := startRedis(t, "--appendonly", "no")
+	c := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	t.Cleanup(func() { _ = c.Close() })
+	s := newStore(t, c, redisstore.Options{})
+	ctx := context.Background()
+	if _, err := s.Append(ctx, "f", testMsg("a"), 10); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := c.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		j, err := s.Join(ctx, "f", core.JoinRequest{Replay: true})
+		if err != nil || len(j.Page.Records) != 1 || j.Page.Epoch == "" {
+			t.Fatalf("Join after SCRIPT FLUSH = %+v, %v", j, err)
+		}
+	}
+}
