@@ -93,12 +93,11 @@ type MemoryStore struct {
 	maxMessages int           // <= 0: no limit
 	maxBytes    int64         // <= 0: no limit
 	sessBytes   int64         // <= 0: no limit; bytes per session
-	bytes       atomic.Int64  // accounted size of all histories
+	bytes       atomic.Int64  // accounted size of all histories (Stats adds the shards')
 	shardCount  int           // <= 0: no limit; sessions per shard
 	now         func() time.Time
 	seed        maphash.Seed
 	shards      []memShard
-	sweepNext   atomic.Uint32 // the shard the next call sweeps besides its own
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -108,6 +107,9 @@ type memShard struct {
 	mu       sync.Mutex
 	sessions map[string]*memSession
 	lru      memSession // sentinel of the recency list: lru.next is the most recent
+	index    int        // in MemoryStore.shards
+	calls    uint32     // calls that looked up a session here (paces sweepOther)
+	bytes    atomic.Int64
 	messages atomic.Int64
 	_        [64]byte // keep shards' locks on separate cache lines
 }
@@ -166,6 +168,7 @@ func NewMemoryStore(opts MemoryStoreOptions) *MemoryStore {
 		sh := &s.shards[i]
 		sh.sessions = make(map[string]*memSession)
 		sh.lru.next, sh.lru.prev = &sh.lru, &sh.lru
+		sh.index = i
 	}
 	if maxSessions > 0 {
 		s.shardCount = maxSessions / n
@@ -186,8 +189,8 @@ func (s *MemoryStore) Stats() MemoryStoreStats {
 		st.Sessions += len(sh.sessions)
 		sh.mu.Unlock()
 		st.Messages += sh.messages.Load()
+		st.Bytes += sh.bytes.Load()
 	}
-	st.Bytes = s.bytes.Load()
 	return st
 }
 
@@ -225,8 +228,11 @@ func (s *MemoryStore) lock(sessionID string, create bool) *memSession {
 		}
 		if sess == nil {
 			if !create {
+				other := s.paceLocked(sh)
 				sh.mu.Unlock()
-				s.sweepOther(now)
+				if other != nil {
+					s.sweep(other, now)
+				}
 				return nil
 			}
 			if s.shardCount > 0 && len(sh.sessions) >= s.shardCount {
@@ -241,8 +247,11 @@ func (s *MemoryStore) lock(sessionID string, create bool) *memSession {
 		sess.prev, sess.next = &sh.lru, sh.lru.next
 		sh.lru.next.prev = sess
 		sh.lru.next = sess
+		other := s.paceLocked(sh)
 		sh.mu.Unlock()
-		s.sweepOther(now)
+		if other != nil {
+			s.sweep(other, now)
+		}
 
 		sess.mu.Lock()
 		if sess.dead {
@@ -253,13 +262,21 @@ func (s *MemoryStore) lock(sessionID string, create bool) *memSession {
 	}
 }
 
-// sweepOther expires sessions of one more shard, taking the shards in turn, so that every
-// shard is swept while the store is used at all. It skips a busy shard.
-func (s *MemoryStore) sweepOther(now time.Time) {
-	if s.ttl <= 0 || len(s.shards) == 1 {
-		return
+// paceLocked counts a call on sh and returns another shard for it to sweep every 8th call
+// (nil otherwise): each shard's calls visit the others in turn, so that every shard is
+// swept while the store is used at all, without a counter shared by all calls. The shard's
+// lock is held.
+func (s *MemoryStore) paceLocked(sh *memShard) *memShard {
+	sh.calls++
+	n := uint32(len(s.shards))
+	if s.ttl <= 0 || n == 1 || sh.calls%8 != 0 {
+		return nil
 	}
-	sh := &s.shards[s.sweepNext.Add(1)&uint32(len(s.shards)-1)]
+	return &s.shards[(uint32(sh.index)+1+sh.calls/8%(n-1))%n]
+}
+
+// sweep expires sessions of sh unless it is busy.
+func (s *MemoryStore) sweep(sh *memShard, now time.Time) {
 	if sh.mu.TryLock() {
 		s.expireLocked(sh, now)
 		sh.mu.Unlock()
@@ -278,7 +295,7 @@ func (s *MemoryStore) dropLocked(sh *memShard, sess *memSession) {
 	sess.prev.next, sess.next.prev = sess.next, sess.prev
 	sess.prev, sess.next = nil, nil
 	delete(sh.sessions, sess.id)
-	s.bytes.Add(-sess.bytes)
+	s.addBytes(sh, -sess.bytes)
 	sh.messages.Add(-int64(len(sess.records)))
 	sess.records, sess.hashes, sess.bytes = nil, nil, 0
 }
@@ -330,6 +347,14 @@ func (s *MemoryStore) evictLocked(sh *memShard, enough func() bool) {
 		}
 		s.dropLocked(sh, old)
 		old.mu.Unlock()
+	}
+}
+
+// addBytes accounts n more bytes held by sh (negative: freed).
+func (s *MemoryStore) addBytes(sh *memShard, n int64) {
+	sh.bytes.Add(n)
+	if s.maxBytes > 0 {
+		s.bytes.Add(n)
 	}
 }
 
@@ -409,7 +434,7 @@ func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev
 	size := memRecordSize(&msg)
 	sess.bytes += size
 	sh := s.shardOf(sess.id)
-	s.bytes.Add(size)
+	s.addBytes(sh, size)
 	sh.messages.Add(1)
 
 	limit := len(sess.records)
@@ -434,7 +459,7 @@ func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev
 		sess.records = sess.records[drop:]
 		sess.hashes = sess.hashes[drop:]
 		sess.bytes -= freed
-		s.bytes.Add(-freed)
+		s.addBytes(sh, -freed)
 		sh.messages.Add(-int64(drop))
 	}
 	for sub := range sess.subs {
