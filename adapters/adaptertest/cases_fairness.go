@@ -59,7 +59,7 @@ func fairnessCases() []testCase {
 		}},
 		{"ThrottledResumeIsNotCounted", func(t *testing.T, mount Mount) {
 			const n = 1000
-			store := core.NewMemoryStore(core.MemoryStoreOptions{})
+			store := core.NewMemoryStore(core.MemoryStoreOptions{MaxBytes: 256 << 20}) // 8 MB in one session
 			ctx := context.Background()
 			first := ""
 			for i := range n {
