@@ -24,8 +24,8 @@ type Record struct {
 	Impl  string `json:"impl"`
 	Cell  string `json:"cell"` // "rt50", "rt500", … or "replay"
 
-	PerSec       float64 `json:"per_sec,omitempty"`        // round trips per second
-	CPUusPerRT   float64 `json:"cpu_us_per_rt,omitempty"`  // server CPU per round trip
+	PerSec       float64 `json:"per_sec,omitempty"`       // round trips per second
+	CPUusPerRT   float64 `json:"cpu_us_per_rt,omitempty"` // server CPU per round trip
 	RedisPerMsg  float64 `json:"redis_cmds_per_msg,omitempty"`
 	RedisCPUus   float64 `json:"redis_cpu_us_per_msg,omitempty"`
 	ReplayMS     float64 `json:"replay_ms,omitempty"` // median time to the last replayed message
