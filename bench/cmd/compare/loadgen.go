@@ -170,7 +170,7 @@ type rtResult struct {
 
 // runRoundTrips connects conns clients (one session each) and runs sequential round trips
 // on every one; it measures the window that follows warmup.
-func runRoundTrips(addr, impl string, conns int, warmup, window time.Duration, snap func() snapshot) (rtResult, error) {
+func runRoundTrips(addr, impl string, conns int, warmup, window time.Duration, snap func() snapshot, profile func(time.Duration) error) (rtResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), warmup+window+60*time.Second)
 	defer cancel()
 	clients := make([]*client, conns)
@@ -225,9 +225,18 @@ func runRoundTrips(addr, impl string, conns int, warmup, window time.Duration, s
 		}()
 	}
 	time.Sleep(warmup)
+	perr := make(chan error, 1)
+	if profile != nil {
+		go func() { perr <- profile(window) }()
+	} else {
+		perr <- nil
+	}
 	s1, n1, t1 := snap(), count.Load(), time.Now()
 	time.Sleep(window)
 	s2, n2, t2 := snap(), count.Load(), time.Now()
+	if err := <-perr; err != nil {
+		return rtResult{}, fmt.Errorf("profile: %w", err)
+	}
 	stop.Store(true)
 	for _, c := range clients {
 		_ = c.ws.SetReadDeadline(time.Now())

@@ -52,6 +52,7 @@ func main() {
 	out := flag.String("out", "results/compare.jsonl", "file for the raw records")
 	readme := flag.String("readme", "", "README to update between the compare-results markers")
 	input := flag.String("input", "", "render records from this file instead of running")
+	profileDir := flag.String("profile", "", "directory for CPU profiles of the servers, one per round-trip window")
 	flag.Parse()
 
 	conns, err := parseConns(*connsFlag)
@@ -70,7 +71,7 @@ func main() {
 		}
 		recs, err = run(config{
 			Exe: exe, Impls: strings.Split(*implsFlag, ","), Rounds: *rounds, Conns: conns,
-			Warmup: *warmup, Window: *window, Reconnects: *reconnects, RedisAddr: *redisAddr, Log: os.Stderr,
+			Warmup: *warmup, Window: *window, Reconnects: *reconnects, RedisAddr: *redisAddr, ProfileDir: *profileDir, Log: os.Stderr,
 		})
 		if werr := writeRecords(*out, recs); werr != nil && err == nil {
 			err = werr

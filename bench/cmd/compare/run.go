@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +44,7 @@ type config struct {
 	Window     time.Duration
 	Reconnects int
 	RedisAddr  string // a Redis to use; empty starts redis-server when a Redis impl runs
+	ProfileDir string // when set, a CPU profile of the server during each window goes here
 	Log        io.Writer
 }
 
@@ -115,7 +118,12 @@ func runImpl(cfg config, rdb *redis.Client, round int, impl string) ([]Record, e
 	}
 	var recs []Record
 	for _, conns := range cfg.Conns {
-		r, err := runRoundTrips(addr, impl, conns, cfg.Warmup, cfg.Window, snap)
+		var profile func(time.Duration) error
+		if cfg.ProfileDir != "" {
+			path := filepath.Join(cfg.ProfileDir, fmt.Sprintf("%s-rt%d-round%d.pprof", impl, conns, round+1))
+			profile = func(d time.Duration) error { return fetchProfile(addr, d, path) }
+		}
+		r, err := runRoundTrips(addr, impl, conns, cfg.Warmup, cfg.Window, snap, profile)
 		if err != nil {
 			return nil, fmt.Errorf("%d conns: %w", conns, err)
 		}
@@ -149,6 +157,28 @@ func runImpl(cfg config, rdb *redis.Client, round int, impl string) ([]Record, e
 		recs = append(recs, rec)
 	}
 	return recs, nil
+}
+
+// fetchProfile saves a CPU profile of the server over d.
+func fetchProfile(addr string, d time.Duration, path string) error {
+	secs := max(1, int(d/time.Second))
+	resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=" + strconv.Itoa(secs))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // startServer starts cfg.Exe as the server of impl and waits for its address.

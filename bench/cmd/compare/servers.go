@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -234,6 +235,7 @@ func serve(impl, redisAddr string) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/ws", h)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile) // for -profile
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("listening %s\n", ln.Addr())
 	err = srv.Serve(ln)
