@@ -143,7 +143,16 @@ func (c *connection) run(parent context.Context, ws wsConn) error {
 	}
 	c.mu.Unlock()
 	if h.opts.OnConnect != nil {
-		h.safeCall("OnConnect", func() { h.opts.OnConnect(ev) })
+		// On a goroutine of its own, waited for: a hook that logs or does other deep work
+		// would grow the reader's stack, which an idle connection then keeps (a stack
+		// shrinks only when a collection finds it mostly unused, and the reader's parked
+		// depth is too large for that once it has doubled to 8 KiB).
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h.safeCall("OnConnect", func() { h.opts.OnConnect(ev) })
+		}()
+		<-done
 	}
 	h.log.Debug("chatwire: connected", "session", c.info.SessionID, "conn", c.id, "remote", c.info.RemoteAddr)
 
