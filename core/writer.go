@@ -148,6 +148,9 @@ func (c *connection) kickWriterLocked() {
 	go c.writeLoop()
 }
 
+// writeLoop is the connection's writer goroutine.
+func (c *connection) writeLoop() { c.writeFrames(false) }
+
 // holdLocked holds the writer's wake-up while the connection's handler stores and answers
 // its message: the echo of the message and the reply are then written together. The
 // handler releases the hold when it is done (endHold); a timer releases it after holdMax.
@@ -179,22 +182,37 @@ func (c *connection) beginHold() {
 	c.mu.Unlock()
 }
 
-// endHold ends beginHold and writes what was held.
+// endHold ends beginHold and writes what was held. When no writer runs, the handler's
+// goroutine writes it itself (a round trip's reply then costs no goroutine switch); a writer
+// is started only for what is queued while that write is in progress.
 func (c *connection) endHold() {
 	c.mu.Lock()
 	c.holding = false
-	if c.held {
-		c.held = false
-		c.holdTimer.Stop()
-		c.kickWriterLocked()
+	if !c.held {
+		c.mu.Unlock()
+		return
 	}
+	c.held = false
+	c.holdTimer.Stop()
+	if c.writing || c.closing || c.done || c.ws == nil {
+		c.kickWriterLocked()
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
+	if c.wwake == nil {
+		c.wwake = make(chan struct{}, 1)
+	}
+	c.workers.Add(1) // before finish can wait: it sets closing first, under c.mu
 	c.mu.Unlock()
+	c.writeFrames(true)
 }
 
-// writeLoop is the connection's only writer. It writes what is queued in batches, one
-// write call each, and ends after writerLinger without work; after a close request it
-// writes the close frame.
-func (c *connection) writeLoop() {
+// writeFrames is the connection's only writer (c.writing marks who runs it). It writes
+// what is queued in batches, one write call each, and ends after writerLinger without work,
+// or at once with an empty queue when it runs inline on a handler's goroutine; after a close
+// request it writes the close frame.
+func (c *connection) writeFrames(inline bool) {
 	defer c.workers.Done()
 	for {
 		c.mu.Lock()
@@ -210,6 +228,14 @@ func (c *connection) writeLoop() {
 			return
 		}
 		if len(c.queue) == 0 || (c.held && !c.closing) {
+			if inline {
+				c.writing = false
+				if cap(c.batch) > 8 {
+					c.batch = nil
+				}
+				c.mu.Unlock()
+				return
+			}
 			if !c.idleLocked() {
 				return
 			}

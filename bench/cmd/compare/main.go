@@ -52,6 +52,8 @@ func main() {
 	out := flag.String("out", "results/compare.jsonl", "file for the raw records")
 	readme := flag.String("readme", "", "README to update between the compare-results markers")
 	input := flag.String("input", "", "render records from this file instead of running")
+	baseline := flag.String("baseline", "", "records of an earlier run (e.g. results/compare-before.jsonl) to show chatwire's rows before and now")
+	baselineLabel := flag.String("baseline-label", "baseline", "what -baseline is, for the report")
 	profileDir := flag.String("profile", "", "directory for CPU profiles of the servers, one per round-trip window")
 	flag.Parse()
 
@@ -82,6 +84,13 @@ func main() {
 	}
 	command := "go run ./cmd/compare " + strings.Join(os.Args[1:], " ")
 	body := render(recs, strings.TrimSpace(command), conns)
+	if *baseline != "" {
+		base, err := readRecords(*baseline)
+		if err != nil {
+			fatal(err)
+		}
+		body += "\n" + renderBaseline(recs, base, *baselineLabel, conns)
+	}
 	fmt.Println(body)
 	if *readme != "" {
 		if err := updateReadme(*readme, body); err != nil {

@@ -97,6 +97,34 @@ func targets(med map[string]map[string]Record, conns []int) []target {
 	return ts
 }
 
+// renderBaseline returns a table of chatwire's rows before (base) and now (recs).
+func renderBaseline(recs, base []Record, label string, conns []int) string {
+	now, _ := medians(recs)
+	old, _ := medians(base)
+	var b strings.Builder
+	fmt.Fprintf(&b, "chatwire before (%s) and now, medians of each run's rounds (the before run was another run on the same\nshared machine: compare the ratios to the peers above, which moved with the load, more than these):\n\n", label)
+	b.WriteString("| server | cell | rt/s before | rt/s now | CPU µs/rt before | CPU µs/rt now | replay ms before | replay ms now |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, impl := range allImpls {
+		if !strings.HasPrefix(impl, "chatwire") || now[impl] == nil || old[impl] == nil {
+			continue
+		}
+		for _, n := range conns {
+			cell := "rt" + strconv.Itoa(n)
+			o, ok1 := old[impl][cell]
+			c, ok2 := now[impl][cell]
+			if ok1 && ok2 {
+				fmt.Fprintf(&b, "| %s | %d conns | %.0f | %.0f | %.1f | %.1f | | |\n", impl, n, o.PerSec, c.PerSec, o.CPUusPerRT, c.CPUusPerRT)
+			}
+		}
+		o, ok1 := old[impl]["replay"]
+		c, ok2 := now[impl]["replay"]
+		if ok1 && ok2 {
+			fmt.Fprintf(&b, "| %s | replay of 100 | | | | | %.2f | %.2f |\n", impl, o.ReplayMS, c.ReplayMS)
+		}
+	}
+	return b.String()
+}
+
 // render returns the markdown of the results.
 func render(recs []Record, command string, conns []int) string {
 	med, rounds := medians(recs)
