@@ -64,12 +64,12 @@ type connection struct {
 	pressed    bool          // this connection raised pressOn
 	pressGen   uint64
 	pressOn    *pressure
-	ownPress   pressure    // the pressure of a stateless connection
-	holding    bool        // the handler is storing and answering one of this connection's messages
-	held       bool        // the writer's wake-up waits for the handler (holdLocked)
-	holdTimer  *time.Timer // ends a hold after holdMax
-	graceTimer *time.Timer // closes the socket closeGrace after the close frame
-	stopping   atomic.Bool // a close was requested: the reader discards what arrives
+	drained    chan struct{} // closed when the queue drops to its low-water mark (waitForReaders)
+	holding    bool          // the handler is storing and answering one of this connection's messages
+	held       bool          // the writer's wake-up waits for the handler (holdLocked)
+	holdTimer  *time.Timer   // ends a hold after holdMax
+	graceTimer *time.Timer   // closes the socket closeGrace after the close frame
+	stopping   atomic.Bool   // a close was requested: the reader discards what arrives
 
 	// Handler worker (inbound.go).
 	hwake     chan struct{}           // wakes an idle handler worker

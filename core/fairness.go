@@ -7,17 +7,20 @@ import (
 )
 
 // pressure is how a producer learns that the readers it feeds are behind. Every connection
-// whose counted send queue passes its high-water mark (half of SendQueueSize frames or of
-// SendQueueBytes) adds itself; it removes itself once its writer has drained it to a
-// quarter. Before handling its next inbound message, a connection's handler waits while
-// the pressure it feeds (its session's in session mode, its own when stateless) is raised,
-// so a member that sends faster than the others read is slowed (its reads wait, then TCP
-// pushes back on it) instead of its readers being closed as slow consumers.
+// of a session whose counted send queue passes its high-water mark (half of SendQueueSize
+// frames or of SendQueueBytes) adds itself to the session's pressure; it removes itself once
+// its writer has drained it to a quarter. Before handling its next inbound message, a
+// connection's handler waits while the pressure of its session is raised, and while its own
+// queue is above its high-water mark (waitForReaders), so a member that sends faster than
+// the others read is slowed (its reads wait, then TCP pushes back on it) instead of its
+// readers being closed as slow consumers.
 //
-// The wait is bounded (producerWait): a reader that does not drain within it is truly
-// behind. The producer then expires the pressure and goes on; readers that were behind no
-// longer hold producers back until they have drained, and one that never does reaches its
-// queue limit and is closed with 1008 "slow consumer".
+// The wait for the others is bounded (producerWait): a reader that does not drain within it
+// is truly behind. The producer then expires the pressure and goes on; readers that were
+// behind no longer hold producers back until they have drained, and one that never does
+// reaches its queue limit and is closed with 1008 "slow consumer". The wait for its own
+// queue is not bounded by time: a client that sends without reading is held up by its own
+// writer, which its WriteTimeout ends.
 type pressure struct {
 	n     atomic.Int32 // connections above their high-water mark in this generation
 	mu    sync.Mutex
@@ -112,28 +115,34 @@ func (c *connection) overLimitLocked(n int) bool {
 	return c.qFrames > 0 && c.qBytes+n > o.SendQueueBytes
 }
 
-// countLocked adds a queued frame of cost n and raises the pressure at the high-water
-// mark. c.mu must be held.
+// countLocked adds a queued frame of cost n and, in session mode, raises the session's
+// pressure at the high-water mark. c.mu must be held.
 func (c *connection) countLocked(n int) {
 	c.qFrames++
 	c.qBytes += n
-	o := &c.hub.opts
-	if !c.pressed && (c.qFrames > o.SendQueueSize/2 || c.qBytes > o.SendQueueBytes/2) {
+	if !c.pressed && c.sess != nil && c.overHighLocked() {
 		c.pressed = true
-		c.pressOn = c.press()
+		c.pressOn = &c.sess.press
 		c.pressGen = c.pressOn.raise()
 	}
 }
 
-// uncountLocked removes written (or dropped) frames of total cost n and lowers the
-// pressure at the low-water mark. c.mu must be held.
+// uncountLocked removes written (or dropped) frames of total cost n; at the low-water mark
+// it lowers the pressure and wakes a handler waiting for this queue. c.mu must be held.
 func (c *connection) uncountLocked(frames, n int) {
 	c.qFrames -= frames
 	c.qBytes -= n
 	o := &c.hub.opts
-	if c.pressed && c.qFrames <= o.SendQueueSize/4 && c.qBytes <= o.SendQueueBytes/4 {
+	if c.qFrames > o.SendQueueSize/4 || c.qBytes > o.SendQueueBytes/4 {
+		return
+	}
+	if c.pressed {
 		c.pressed = false
 		c.pressOn.lower(c.pressGen)
+	}
+	if c.drained != nil {
+		close(c.drained)
+		c.drained = nil
 	}
 }
 
@@ -143,10 +152,34 @@ func (c *connection) dropQueueLocked() {
 	c.uncountLocked(c.qFrames, c.qBytes)
 }
 
-// press returns the pressure this connection's queue feeds and its handler waits on.
-func (c *connection) press() *pressure {
-	if c.sess != nil {
-		return &c.sess.press
+// overHighLocked reports whether the counted queue is above its high-water mark.
+func (c *connection) overHighLocked() bool {
+	o := &c.hub.opts
+	return c.qFrames > o.SendQueueSize/2 || c.qBytes > o.SendQueueBytes/2
+}
+
+// waitForReaders is called by the handler before each inbound message: it waits while the
+// session's readers are behind (at most producerWait) and while this connection's own queue
+// is above its high-water mark.
+func (c *connection) waitForReaders() {
+	if s := c.sess; s != nil {
+		s.press.wait(c.ctx.Done())
 	}
-	return &c.ownPress
+	for {
+		c.mu.Lock()
+		if !c.overHighLocked() || c.closing || c.done {
+			c.mu.Unlock()
+			return
+		}
+		if c.drained == nil {
+			c.drained = make(chan struct{})
+		}
+		ch := c.drained
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-c.ctx.Done():
+			return
+		}
+	}
 }

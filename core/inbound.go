@@ -103,7 +103,7 @@ func (c *connection) handleLoop() {
 		<-c.slots
 		// A member that sends faster than the session's readers read waits for them here
 		// (bounded; see pressure), and meanwhile its reads wait for room in the inbox.
-		c.press().wait(c.ctx.Done())
+		c.waitForReaders()
 		c.beginHold()
 		c.process(m)
 		c.endHold()
