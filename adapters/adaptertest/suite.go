@@ -44,6 +44,7 @@ func cases() []testCase {
 	all = append(all, lifecycleCases()...)
 	all = append(all, streamCases()...)
 	all = append(all, admitCases()...)
+	all = append(all, welcomeCases()...)
 	return all
 }
 

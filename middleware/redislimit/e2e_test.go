@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/middleware"
@@ -55,6 +56,7 @@ func dial(t *testing.T, ep, token string) (*websocket.Conn, int) {
 	_ = resp.Body.Close()
 	if c != nil {
 		t.Cleanup(func() { _ = c.Close() })
+		adaptertest.ExpectWelcome(t, c)
 	}
 	return c, resp.StatusCode
 }
