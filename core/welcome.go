@@ -18,6 +18,9 @@ type Welcome struct {
 	SessionID string `json:"sessionId"`
 	// ConnectionID identifies this connection in the server's logs and hooks (ConnEvent.ConnID).
 	ConnectionID string `json:"connectionId"`
+	// MaxMessageSize is the largest frame the server accepts (Options.MaxMessageSize): a
+	// client can refuse a larger message itself instead of sending it.
+	MaxMessageSize int `json:"maxMessageSize"`
 	// Replayed is the number of stored messages replayed right after the welcome (the
 	// catch-up asked for with lastMessageId or history=all), before live traffic.
 	Replayed int `json:"replayed"`
@@ -45,7 +48,7 @@ func welcomeMessage(c *connection, replayed int, streams []string) *Message {
 	if streams == nil {
 		streams = []string{}
 	}
-	w := Welcome{Code: CodeWelcome, SessionID: c.info.SessionID, ConnectionID: c.id, Replayed: replayed, Streams: streams}
+	w := Welcome{Code: CodeWelcome, SessionID: c.info.SessionID, ConnectionID: c.id, MaxMessageSize: c.hub.opts.MaxMessageSize, Replayed: replayed, Streams: streams}
 	meta, _ := json.Marshal(w) // strings and ints only: cannot fail
 	return &Message{
 		ID:        NewID(),

@@ -45,6 +45,7 @@ func cases() []testCase {
 	all = append(all, streamCases()...)
 	all = append(all, admitCases()...)
 	all = append(all, welcomeCases()...)
+	all = append(all, protocolCases()...)
 	return all
 }
 

@@ -2,6 +2,7 @@ package redislimit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -77,7 +78,13 @@ func roundTrip(t *testing.T, c *websocket.Conn, content string) string {
 		t.Fatal(err)
 	}
 	if m.Type == core.TypeError {
-		return strings.TrimSuffix(strings.TrimPrefix(string(m.Metadata), `{"code":"`), `"}`)
+		var meta struct {
+			Code string `json:"code"`
+		}
+		if err := json.Unmarshal(m.Metadata, &meta); err != nil {
+			t.Fatal(err)
+		}
+		return meta.Code
 	}
 	return ""
 }
