@@ -3,7 +3,7 @@
 // page at /, and the readiness endpoint at /readyz (503 while draining after SIGTERM).
 // Connections are logged with log/slog (no message contents, no tokens).
 //
-//	go run ./examples/nethttp -addr :8080 [-stream] [-redis redis://localhost:6379/0] [-auth]
+//	go run ./examples/nethttp [-addr 127.0.0.1:8080] [-stream] [-redis redis://localhost:6379/0] [-auth]
 //
 // With -auth, the chat endpoint requires a token: open /login?name=alice to get one as a
 // cookie (the page then connects with it), or pass it as "Authorization: Bearer", as the
