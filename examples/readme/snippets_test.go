@@ -43,7 +43,10 @@ func mountFiber() {
 		Admit:   middleware.Auth(middleware.AuthOptions{Verify: verifyJWT}), // see Authentication
 	})
 
-	app := fiber.New()
+	// Fiber has no read timeout by default: a client sending its upgrade request a byte a
+	// second would hold a connection forever (slowloris). fasthttp clears the deadline when it
+	// hands over an upgraded connection, so these never cut a chat connection.
+	app := fiber.New(fiber.Config{ReadTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second})
 	app.Use(requestid.New()) // route middleware runs before the upgrade
 	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{
 		AllowedOrigins: []string{"https://app.example.com"}, // default: same host only
