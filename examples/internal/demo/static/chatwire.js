@@ -367,7 +367,9 @@ export class ChatClient extends EventTarget {
     const frame = JSON.stringify(msg);
     const max = this.welcome && this.welcome.maxMessageSize;
     if (max > 0 && new TextEncoder().encode(frame).length > max) {
-      this.fail(msg.id, "MESSAGE_TOO_LARGE", "Message exceeds maximum size of " + max + " bytes", null);
+      this.outbox.delete(msg.id);
+      // Reported after send() has returned, so its caller has shown the message first.
+      queueMicrotask(() => this.fail(msg.id, "MESSAGE_TOO_LARGE", "Message exceeds maximum size of " + max + " bytes", null));
       return;
     }
     this.ws.send(frame);
