@@ -541,6 +541,17 @@ func (c *Client) read(cn *conn) result {
 			}
 			continue
 		}
+		if w, isWelcome := core.WelcomeOf(&m); isWelcome {
+			// A welcome on an open connection: the server moved it to another session. Resume
+			// that one from its start; the welcome itself is never a resume point.
+			c.mu.Lock()
+			if w.SessionID != c.sessionID {
+				c.sessionID, c.lastID = w.SessionID, ""
+			}
+			c.connID = w.ConnectionID
+			c.mu.Unlock()
+			continue
+		}
 		ev, ok, stored := c.recv.handle(m, c.opts.DedupeWindow)
 		if stored {
 			c.mu.Lock()
