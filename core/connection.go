@@ -55,21 +55,27 @@ type connection struct {
 	replayed        int               // records replayed by join, for ConnEvent
 
 	// Writer (writer.go) and queue accounting (fairness.go).
-	raw        net.Conn      // the socket under ws, when frames can be written to it directly
-	wwake      chan struct{} // wakes an idle writer
-	wtimer     *time.Timer   // the idle writer's linger
-	batch      []outFrame    // the frames being written; kept while the writer runs
-	qFrames    int           // counted (non-replay) frames queued
-	qBytes     int           // their cost (frameCost)
-	pressed    bool          // this connection raised pressOn
-	pressGen   uint64
-	pressOn    *pressure
-	drained    chan struct{} // closed when the queue drops to its low-water mark (waitForReaders)
-	holding    bool          // the handler is storing and answering one of this connection's messages
-	held       bool          // the writer's wake-up waits for the handler (holdLocked)
-	holdTimer  *time.Timer   // ends a hold after holdMax
-	graceTimer *time.Timer   // closes the socket closeGrace after the close frame
-	stopping   atomic.Bool   // a close was requested: the reader discards what arrives
+	raw          net.Conn      // the socket under ws, when frames can be written to it directly
+	wwake        chan struct{} // wakes an idle writer
+	wtimer       *time.Timer   // the idle writer's linger
+	wactive      bool          // the writer wrote since wtimer was armed
+	parked       bool          // the writer goroutine is idle, without the write token (writing)
+	closeWritten bool          // the close path ran (the close frame, if any, was written)
+	inlineOK     bool          // a handler may write inline (see sendDirect)
+	rest         *handoff      // the rest of an inline write, for the writer goroutine
+	restBatch    []outFrame    // the frames of that write
+	batch        []outFrame    // the frames being written; kept while the writer runs
+	qFrames      int           // counted (non-replay) frames queued
+	qBytes       int           // their cost (frameCost)
+	pressed      bool          // this connection raised pressOn
+	pressGen     uint64
+	pressOn      *pressure
+	drained      chan struct{} // closed when the queue drops to its low-water mark (waitForReaders)
+	holding      bool          // the handler is storing and answering one of this connection's messages
+	held         bool          // the writer's wake-up waits for the handler (holdLocked)
+	holdTimer    *time.Timer   // ends a hold after holdMax
+	graceTimer   *time.Timer   // closes the socket closeGrace after the close frame
+	stopping     atomic.Bool   // a close was requested: the reader discards what arrives
 
 	// Handler worker (inbound.go).
 	hwake     chan struct{}           // wakes an idle handler worker
@@ -111,6 +117,10 @@ func (c *connection) run(parent context.Context, ws wsConn) error {
 	c.ws = ws
 	if nc, ok := ws.(netConner); ok {
 		c.raw = nc.NetConn()
+		// Inline writes hand what a full socket did not take to the writer goroutine after
+		// a short deadline; only a plain TCP socket survives a write that timed out halfway
+		// (TLS does not).
+		_, c.inlineOK = c.raw.(*net.TCPConn)
 	}
 	if len(c.queue) > 0 || c.closing {
 		c.startWriterLocked() // frames queued during the upgrade, or a close requested meanwhile
@@ -209,7 +219,7 @@ func (c *connection) finish(cancel context.CancelFunc) {
 		c.holdTimer.Stop()
 	}
 	c.held, c.holding = false, false
-	if c.writing {
+	if c.parked {
 		select { // an idle writer ends now instead of after its linger
 		case c.wwake <- struct{}{}:
 		default:

@@ -58,7 +58,8 @@ func (c *connection) enqueueInbound(m Message) error {
 // per message and an idle one keeps none.
 func (c *connection) handleLoop() {
 	defer c.hub.wg.Done()
-	var linger *time.Timer
+	var linger *time.Timer // armed once; re-armed only when it fires after work
+	active := false
 	defer func() {
 		if linger != nil {
 			linger.Stop()
@@ -77,8 +78,6 @@ func (c *connection) handleLoop() {
 			c.mu.Unlock()
 			if linger == nil {
 				linger = time.NewTimer(writerLinger)
-			} else {
-				linger.Reset(writerLinger)
 			}
 			select {
 			case <-c.hwake:
@@ -86,6 +85,11 @@ func (c *connection) handleLoop() {
 			case <-c.ctx.Done():
 				continue
 			case <-linger.C:
+			}
+			if active {
+				active = false
+				linger.Reset(writerLinger)
+				continue
 			}
 			c.mu.Lock()
 			if len(c.inbox) > 0 || c.ctx.Err() != nil {
@@ -100,13 +104,19 @@ func (c *connection) handleLoop() {
 		c.inbox[0] = Message{}
 		c.inbox = c.inbox[1:]
 		c.mu.Unlock()
+		active = true
 		<-c.slots
 		// A member that sends faster than the session's readers read waits for them here
 		// (bounded; see pressure), and meanwhile its reads wait for room in the inbox.
 		c.waitForReaders()
-		c.beginHold()
-		c.process(m)
-		c.endHold()
+		if c.sess != nil {
+			// The echo of m and its reply are written together (see holdLocked).
+			c.beginHold()
+			c.process(m)
+			c.endHold()
+		} else {
+			c.process(m) // replies are written by this goroutine (see sendDirect)
+		}
 	}
 }
 

@@ -48,7 +48,7 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 	}
 	c := w.c
 	if c.sess == nil {
-		if !c.send(&m) {
+		if !c.sendDirect(&m) {
 			return ErrConnClosed
 		}
 		return nil

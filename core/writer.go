@@ -1,7 +1,9 @@
 package core
 
 import (
+	"errors"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -24,8 +26,9 @@ type outFrame struct {
 // Writer tuning.
 const (
 	// writerLinger is how long an idle writer (and handler worker) waits for more work
-	// before its goroutine ends, so a connection that talks steadily reuses one goroutine
-	// and an idle one has none.
+	// before its goroutine ends (between one and two of it), so a connection that talks
+	// steadily reuses one goroutine and an idle one has none. Its timer is re-armed once
+	// per period, not per message.
 	writerLinger = time.Second
 	// maxBatch bounds the bytes written by one write call, so that a close frame never
 	// waits long behind a batch.
@@ -56,10 +59,44 @@ func (c *connection) send(m *Message) bool {
 	return c.enqueueLocked(f, false)
 }
 
+// sendDirect sends m as a stateless handler's reply: when no writer runs, the calling
+// goroutine writes it at once (a round trip then costs no goroutine switch and no timer);
+// otherwise it is queued for the writer.
+func (c *connection) sendDirect(m *Message) bool {
+	f := frameOf(m)
+	c.mu.Lock()
+	if c.writing || c.closing || c.done || !c.inlineOK {
+		ok := c.enqueueLocked(f, false)
+		c.mu.Unlock()
+		return ok
+	}
+	if !c.queueLocked(f, false) {
+		c.mu.Unlock()
+		return false
+	}
+	c.writing = true
+	if c.wwake == nil {
+		c.wwake = make(chan struct{}, 1)
+	}
+	c.workers.Add(1) // before finish can wait: it sets closing first, under c.mu
+	c.mu.Unlock()
+	c.writeFrames(true)
+	return true
+}
+
 // enqueueLocked queues f and makes sure the writer runs. A free frame (a replay) counts
 // against no limit; any other frame that would pass SendQueueSize or SendQueueBytes closes
 // the connection with 1008 instead. c.mu must be held.
 func (c *connection) enqueueLocked(f outFrame, free bool) bool {
+	if !c.queueLocked(f, free) {
+		return false
+	}
+	c.startWriterLocked()
+	return true
+}
+
+// queueLocked is enqueueLocked without starting the writer.
+func (c *connection) queueLocked(f outFrame, free bool) bool {
 	if c.closing || c.done {
 		return false
 	}
@@ -74,7 +111,6 @@ func (c *connection) enqueueLocked(f outFrame, free bool) bool {
 		c.countLocked(f.cost)
 	}
 	c.queue = append(c.queue, f)
-	c.startWriterLocked()
 	return true
 }
 
@@ -129,18 +165,23 @@ func (c *connection) startWriterLocked() {
 	c.kickWriterLocked()
 }
 
+// kickWriterLocked makes sure a writer will write what is queued. c.writing is the write
+// token: whoever holds it (the writer goroutine, or a handler writing inline) writes until
+// the queue is empty. An idle writer goroutine gives the token back and parks (c.parked);
+// a kick hands the token to it, or starts one.
 func (c *connection) kickWriterLocked() {
-	if c.done || c.ws == nil {
-		return
+	if c.done || c.ws == nil || c.writing {
+		return // the token holder looks at the queue before it lets go
 	}
-	if c.writing {
+	c.writing = true
+	if c.parked {
+		c.parked = false
 		select {
 		case c.wwake <- struct{}{}:
-		default:
+		default: // a wake-up is pending already
 		}
 		return
 	}
-	c.writing = true
 	if c.wwake == nil {
 		c.wwake = make(chan struct{}, 1)
 	}
@@ -194,7 +235,7 @@ func (c *connection) endHold() {
 	}
 	c.held = false
 	c.holdTimer.Stop()
-	if c.writing || c.closing || c.done || c.ws == nil {
+	if c.writing || c.closing || c.done || !c.inlineOK {
 		c.kickWriterLocked()
 		c.mu.Unlock()
 		return
@@ -216,11 +257,30 @@ func (c *connection) writeFrames(inline bool) {
 	defer c.workers.Done()
 	for {
 		c.mu.Lock()
+		if c.rest != nil {
+			// The rest of a handed-off inline write goes first: a frame may be cut.
+			h, batch := c.rest, c.restBatch
+			c.rest, c.restBatch = nil, nil
+			c.mu.Unlock()
+			err := c.raw.SetWriteDeadline(time.Now().Add(c.hub.opts.WriteTimeout))
+			if err == nil {
+				_, err = h.rest.WriteTo(c.raw)
+			}
+			putWriteBuf(h.wb)
+			if !c.written(batch, err) {
+				return
+			}
+			continue
+		}
 		if c.closing && (!c.flush || len(c.queue) == 0) {
 			c.dropQueueLocked()
 			code, reason := c.closeCode, c.closeReason
+			first := !c.closeWritten
+			c.closeWritten = true
 			c.mu.Unlock()
-			c.writeClose(code, reason)
+			if first {
+				c.writeClose(code, reason)
+			}
 			c.mu.Lock()
 			c.writing = false
 			c.batch = nil
@@ -244,55 +304,103 @@ func (c *connection) writeFrames(inline bool) {
 		batch := c.takeBatchLocked()
 		c.mu.Unlock()
 
-		if err := c.writeBatch(batch); err != nil {
-			for i := range batch {
-				if batch[i].msg != nil {
-					c.hub.frameOut(FrameOut{Phase: FrameSendFailed, ConnID: c.id, SessionID: c.info.SessionID, Message: batch[i].msg, Err: err})
-				}
-			}
-			_ = c.ws.Close() // the reader sees the error and ends the connection
+		err := c.writeBatch(batch, inline)
+		if h, ok := err.(*handoff); ok {
+			// The socket is full: the writer goroutine finishes this write (and reports the
+			// batch); the write token passes to it.
 			c.mu.Lock()
-			c.done = true
-			c.writing = false
-			c.dropQueueLocked()
-			c.batch = nil
+			c.rest, c.restBatch = h, batch
+			c.batch = nil // the writer goroutine owns batch's array now
+			if c.parked {
+				c.parked = false
+				select {
+				case c.wwake <- struct{}{}:
+				default:
+				}
+			} else {
+				c.workers.Add(1)
+				go c.writeLoop()
+			}
 			c.mu.Unlock()
 			return
 		}
+		if !c.written(batch, err) {
+			return
+		}
+	}
+}
+
+// written reports a written batch to the hooks, or handles the failed write (the socket is
+// closed; the reader then ends the connection) and reports false.
+func (c *connection) written(batch []outFrame, err error) bool {
+	if err != nil {
 		for i := range batch {
 			if batch[i].msg != nil {
-				c.hub.frameOut(FrameOut{Phase: FrameSent, ConnID: c.id, SessionID: c.info.SessionID, Message: batch[i].msg, Bytes: len(batch[i].data)})
+				c.hub.frameOut(FrameOut{Phase: FrameSendFailed, ConnID: c.id, SessionID: c.info.SessionID, Message: batch[i].msg, Err: err})
 			}
 			batch[i] = outFrame{}
 		}
+		_ = c.ws.Close() // the reader sees the error and ends the connection
+		c.mu.Lock()
+		c.done = true
+		c.writing = false
+		c.dropQueueLocked()
+		c.batch = nil
+		c.mu.Unlock()
+		return false
 	}
+	for i := range batch {
+		if batch[i].msg != nil {
+			c.hub.frameOut(FrameOut{Phase: FrameSent, ConnID: c.id, SessionID: c.info.SessionID, Message: batch[i].msg, Bytes: len(batch[i].data)})
+		}
+		batch[i] = outFrame{}
+	}
+	return true
 }
 
 // idleLocked waits, with c.mu held on entry and released meanwhile, for more frames or a
 // close request. It reports false, with c.mu released and the writer marked stopped, when
 // none came within writerLinger.
 func (c *connection) idleLocked() bool {
+	c.writing = false // give the token back: a handler may write inline meanwhile
+	c.parked = true
 	if c.wtimer == nil {
-		c.wtimer = time.NewTimer(writerLinger)
-	} else {
-		c.wtimer.Reset(writerLinger)
+		c.wtimer = time.NewTimer(writerLinger) // armed once; re-armed only when it fires
 	}
 	c.mu.Unlock()
-	select {
-	case <-c.wwake:
-		return true
-	case <-c.wtimer.C:
-	}
-	c.mu.Lock()
-	if c.closing || (len(c.queue) > 0 && !c.held) {
+	for {
+		timeout := false
+		select {
+		case <-c.wwake:
+		case <-c.wtimer.C:
+			timeout = true
+		}
+		c.mu.Lock()
+		if !c.parked {
+			c.mu.Unlock()
+			return true // a kick handed the token over
+		}
+		if c.closing && !c.writing && !c.closeWritten {
+			c.parked, c.writing = false, true // the close frame is this writer's job
+			c.mu.Unlock()
+			return true
+		}
+		if !timeout && !c.closing {
+			c.mu.Unlock()
+			continue // a stale wake-up
+		}
+		if c.wactive { // frames were written since the timer was armed: another round
+			c.wactive = false
+			c.wtimer.Reset(writerLinger)
+			c.mu.Unlock()
+			continue
+		}
+		c.parked = false
+		c.wtimer = nil
+		c.batch = nil
 		c.mu.Unlock()
-		return true
+		return false
 	}
-	c.writing = false
-	c.wtimer = nil
-	c.batch = nil
-	c.mu.Unlock()
-	return false
 }
 
 // takeBatchLocked pops the frames the next write carries: everything queued, up to maxBatch
@@ -317,6 +425,7 @@ func (c *connection) takeBatchLocked() []outFrame {
 	}
 	c.uncountLocked(frames, cost)
 	c.batch = b
+	c.wactive = true
 	return b
 }
 
@@ -327,16 +436,22 @@ type netConner interface{ NetConn() net.Conn }
 // writeBatch writes b with one deadline. When the socket under the connection is known,
 // the frames go out in one write call (server frames are unmasked, so the framing is a
 // few header bytes); otherwise each frame is written through the Conn.
-func (c *connection) writeBatch(b []outFrame) error {
+func (c *connection) writeBatch(b []outFrame, inline bool) error {
 	deadline := time.Now().Add(c.hub.opts.WriteTimeout)
 	if c.raw != nil {
+		if inline {
+			deadline = time.Now().Add(inlineWait)
+		}
 		if err := c.raw.SetWriteDeadline(deadline); err != nil {
 			return err
 		}
 		wb := getWriteBuf()
 		bufs := appendFrames(wb.bufs[:0], &wb.data, b)
 		wb.bufs = bufs
-		_, err := bufs.WriteTo(c.raw)
+		_, err := bufs.WriteTo(c.raw) // consumes what it wrote
+		if inline && errors.Is(err, os.ErrDeadlineExceeded) {
+			return &handoff{rest: bufs, wb: wb}
+		}
 		putWriteBuf(wb)
 		return err
 	}
@@ -355,6 +470,19 @@ func (c *connection) writeBatch(b []outFrame) error {
 	}
 	return nil
 }
+
+// inlineWait bounds a write made on a handler's goroutine (see sendDirect and endHold):
+// what the socket does not take within it is handed to the writer goroutine, so a peer that
+// does not read holds up the writer (and reaches its queue limit), not the handler.
+const inlineWait = 2 * time.Millisecond
+
+// handoff is the rest of an inline write that the socket did not take in time.
+type handoff struct {
+	rest net.Buffers
+	wb   *writeBuf
+}
+
+func (*handoff) Error() string { return "chatwire: inline write handed off" }
 
 // bigFrame is the payload size from which a frame's data is written from where it is
 // instead of being copied into the batch buffer.
