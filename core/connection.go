@@ -230,6 +230,14 @@ func (c *connection) finish(cancel context.CancelFunc) {
 		_ = c.ws.Close() // unblocks a writer stuck on a dead peer at once
 	}
 	cancel()
+	c.mu.Lock()
+	if c.hwake != nil {
+		select { // an idle handler worker sees the end now
+		case c.hwake <- struct{}{}:
+		default:
+		}
+	}
+	c.mu.Unlock()
 	if c.sess != nil {
 		c.sess.leave(c)
 		c.hub.releaseSession(c.sess)

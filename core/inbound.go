@@ -79,10 +79,8 @@ func (c *connection) handleLoop() {
 			if linger == nil {
 				linger = time.NewTimer(writerLinger)
 			}
-			select {
+			select { // finish wakes it when the connection ends
 			case <-c.hwake:
-				continue
-			case <-c.ctx.Done():
 				continue
 			case <-linger.C:
 			}
