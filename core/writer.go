@@ -448,7 +448,14 @@ func (c *connection) writeBatch(b []outFrame, inline bool) error {
 		wb := getWriteBuf()
 		bufs := appendFrames(wb.bufs[:0], &wb.data, b)
 		wb.bufs = bufs
-		_, err := bufs.WriteTo(c.raw) // consumes what it wrote
+		var err error
+		if len(bufs) == 1 { // the common case: write(2), cheaper than writev(2)
+			var n int
+			n, err = c.raw.Write(bufs[0])
+			bufs[0] = bufs[0][n:]
+		} else {
+			_, err = bufs.WriteTo(c.raw) // consumes what it wrote
+		}
 		if inline && errors.Is(err, os.ErrDeadlineExceeded) {
 			return &handoff{rest: bufs, wb: wb}
 		}
