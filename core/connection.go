@@ -122,10 +122,24 @@ func (c *connection) run(parent context.Context, ws wsConn) error {
 		// (TLS does not).
 		_, c.inlineOK = c.raw.(*net.TCPConn)
 	}
-	if len(c.queue) > 0 || c.closing {
+	inline := false
+	switch {
+	case len(c.queue) > 0 && !c.closing && c.inlineOK && !c.writing:
+		// The welcome frame (and any replay) queued during the upgrade: written here, so a
+		// connection does not start a writer goroutine just for its first frames.
+		c.writing = true
+		if c.wwake == nil {
+			c.wwake = make(chan struct{}, 1)
+		}
+		c.workers.Add(1)
+		inline = true
+	case len(c.queue) > 0 || c.closing:
 		c.startWriterLocked() // frames queued during the upgrade, or a close requested meanwhile
 	}
 	c.mu.Unlock()
+	if inline {
+		c.writeFrames(true)
+	}
 	// Serve is a blocking call: when its context ends, the connection ends (after the
 	// frames already queued), as with Shutdown.
 	stop := context.AfterFunc(parent, func() { c.closeWith(CloseGoingAway, "server shutting down", true) })

@@ -72,7 +72,7 @@ func measure(exe string, n int, idle time.Duration) (perConn float64, total int6
 		sc := bufio.NewScanner(out)
 		once := sync.Once{}
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), "serving on") {
+			if strings.Contains(sc.Text(), "http://") || strings.Contains(sc.Text(), "serving on") {
 				once.Do(func() { close(ready) })
 			}
 		}
