@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -39,11 +38,15 @@ type Stream struct {
 	cancel  context.CancelCauseFunc
 	ctx     context.Context
 
-	mu      sync.Mutex
-	seq     uint64
-	content strings.Builder
-	ended   bool
-	renew   *time.Timer
+	mu           sync.Mutex
+	seq          uint64
+	parts        PartsBuilder // everything written so far, folded
+	textPart     *TextPart    // the text part Delta appends to; nil starts a new one
+	nextPart     int
+	finishReason FinishReason
+	log          []byte // scratch buffer for encoding chunks
+	ended        bool
+	renew        *time.Timer
 }
 
 // Stream starts a streamed assistant reply. Every connection of the session is told at once
@@ -52,7 +55,7 @@ func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
 	s := &Stream{w: w, id: NewID(), started: NowMillis(), ctx: w.ctx, cancel: w.cancel}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.appendLocked(ctx, ""); err != nil {
+	if err := s.appendLocked(ctx); err != nil {
 		return nil, err
 	}
 	w.c.hub.registerStream(w.c.info.SessionID, s)
@@ -71,22 +74,26 @@ func (s *Stream) ID() string { return s.id }
 // call made with either stops on cancel.
 func (s *Stream) Context() context.Context { return s.ctx }
 
-// Delta appends text to the reply and delivers it. It returns context.Cause of the stream's
-// context once the stream was cancelled, ErrStreamEnded after the end, and an *Error with
-// code STORE_UNAVAILABLE when the store could not take the delta.
+// Delta appends text to the reply's current text part and delivers it; the first Delta,
+// and the first after another part was written, starts a new text part. It returns
+// context.Cause of the stream's context once the stream was cancelled, ErrStreamEnded after
+// the end, and an *Error with code STORE_UNAVAILABLE when the store could not take the
+// delta.
 func (s *Stream) Delta(ctx context.Context, text string) error {
 	if text == "" {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ended {
-		return ErrStreamEnded
+	if p := s.textPart; p != nil && !p.ended {
+		return s.writeLocked(ctx, Chunk{Type: ChunkTextDelta, ID: p.id, Delta: text})
 	}
-	if err := s.ctx.Err(); err != nil {
-		return context.Cause(s.ctx)
+	p := &TextPart{s: s, id: s.newPartIDLocked("t")}
+	if err := s.writeLocked(ctx, Chunk{Type: ChunkTextStart, ID: p.id}, Chunk{Type: ChunkTextDelta, ID: p.id, Delta: text}); err != nil {
+		return err
 	}
-	return s.appendLocked(ctx, text)
+	s.textPart = p
+	return nil
 }
 
 // Write implements io.Writer by appending p as one delta.
@@ -148,11 +155,14 @@ func (s *Stream) Fail(ctx context.Context, err error) error {
 	return s.finish(ctx, StreamStateError, code)
 }
 
-// appendLocked delivers one delta (seq+1). s.mu must be held.
-func (s *Stream) appendLocked(ctx context.Context, text string) error {
+// appendLocked delivers chunks as one delta (seq+1); no chunks starts the stream. s.mu must
+// be held.
+func (s *Stream) appendLocked(ctx context.Context, chunks ...Chunk) error {
 	c := s.w.c
 	h := c.hub
 	seq := s.seq + 1
+	s.log = appendChunkLog(s.log[:0], chunks)
+	text := string(s.log)
 	if c.sess == nil {
 		c.deliverDelta(s.id, seq, s.started, text)
 	} else {
@@ -169,7 +179,9 @@ func (s *Stream) appendLocked(ctx context.Context, text string) error {
 		}
 	}
 	s.seq = seq
-	s.content.WriteString(text)
+	for i := range chunks {
+		s.parts.Apply(&chunks[i])
+	}
 	return nil
 }
 
@@ -213,14 +225,7 @@ func (s *Stream) finish(ctx context.Context, state, code string) error {
 	c := s.w.c
 	h := c.hub
 	defer h.unregisterStream(c.info.SessionID, s)
-	final := Message{
-		ID:        s.id,
-		Type:      TypeMessage,
-		Role:      RoleAssistant,
-		Content:   s.content.String(),
-		Metadata:  finalStreamMetadata(s.id, s.seq, state, code),
-		Timestamp: NowMillis(),
-	}
+	final := finalStreamMessage(s.id, s.seq, state, code, s.finishReason, &s.parts)
 	if c.sess == nil {
 		c.endStream(s.id)
 		if !c.send(&final) {

@@ -2,31 +2,102 @@ package core
 
 import (
 	"errors"
+	"strings"
 	"time"
 )
 
-// deltaPart is a text delta waiting in a connection's queue. Consecutive deltas of one
-// stream merge into one part while the connection is behind (slow-client coalescing).
+// deltaPart is a delta waiting in a connection's queue: the chunk log of one or more
+// consecutive deltas of a stream. Consecutive deltas of one stream merge into one part
+// while the connection is behind (slow-client coalescing); the frame is built when it is
+// written, merging the deltas of each stream part (deltaMessage).
 type deltaPart struct {
 	stream  string
 	seq     uint64 // last delta included
 	started int64
-	text    []byte
-	resume  bool // a compacted frame: text is everything so far
+	text    []byte // chunk log
+	resume  bool   // a compacted frame: text is the log of everything so far
 }
 
 // deltaMessage is the envelope of a delta frame: a typing envelope (clients that do not
-// know streams show "assistant is typing") whose metadata carries the stream state.
+// know streams show "assistant is typing") whose content is the text the frame adds to the
+// message's text parts (on resume: the whole text so far) and whose metadata carries the
+// stream state and the frame's chunks (on resume: the compacted chunks of every part).
 func deltaMessage(p *deltaPart) *Message {
-	meta := streamMetadata(p.stream, p.seq, StreamStateDelta)
+	var chunks []Chunk
+	var content string
 	if p.resume {
-		meta = append(meta[:len(meta)-2], `,"resume":true}}`...)
+		b := foldChunkLog(string(p.text))
+		chunks = b.Compact(nil)
+		content = b.Text()
+	} else {
+		chunks, content = coalesceChunkLog(string(p.text))
 	}
+	meta := streamMetadata(p.stream, p.seq, StreamStateDelta)
+	meta = meta[:len(meta)-2]
+	if p.resume {
+		meta = append(meta, `,"resume":true`...)
+	}
+	if len(chunks) > 0 {
+		meta = append(meta, `,"chunks":[`...)
+		for i := range chunks {
+			if i > 0 {
+				meta = append(meta, ',')
+			}
+			meta = AppendChunk(meta, &chunks[i])
+		}
+		meta = append(meta, ']')
+	}
+	meta = append(meta, "}}"...)
 	id := p.stream + ":" + uitoa(p.seq)
 	if p.resume {
 		id += ":resume"
 	}
-	return &Message{ID: id, Type: TypeTyping, Role: RoleAssistant, Content: string(p.text), Metadata: meta, Timestamp: p.started}
+	return &Message{ID: id, Type: TypeTyping, Role: RoleAssistant, Content: content, Metadata: meta, Timestamp: p.started}
+}
+
+// coalesceChunkLog decodes a run of deltas and merges the deltas of each part (text,
+// reasoning, tool input) into one chunk at the place of the part's first delta in the run;
+// a chunk of the part that is not a delta (its end, its input becoming available) keeps
+// later deltas after it. It returns the chunks and the text they add to text parts.
+func coalesceChunkLog(log string) ([]Chunk, string) {
+	var out []Chunk
+	var open map[string]int // part key -> index in out of its mergeable delta
+	var text strings.Builder
+	readChunkLog(log, func(c *Chunk) {
+		var key string
+		switch c.Type {
+		case ChunkTextDelta, ChunkReasoningDelta:
+			key = c.Type[:1] + c.ID
+		case ChunkToolInputDelta:
+			key = "c" + c.ToolCallID
+		}
+		if c.Type == ChunkTextDelta {
+			text.WriteString(c.Delta)
+		}
+		if key != "" {
+			if i, ok := open[key]; ok {
+				if c.Type == ChunkToolInputDelta {
+					out[i].InputTextDelta += c.InputTextDelta
+				} else {
+					out[i].Delta += c.Delta
+				}
+				return
+			}
+			if open == nil {
+				open = make(map[string]int)
+			}
+			open[key] = len(out)
+		} else {
+			switch {
+			case c.ID != "" && !c.IsData():
+				delete(open, c.Type[:1]+c.ID)
+			case c.ToolCallID != "":
+				delete(open, "c"+c.ToolCallID)
+			}
+		}
+		out = append(out, *c)
+	})
+	return out, text.String()
 }
 
 func uitoa(v uint64) string {
@@ -256,11 +327,7 @@ func (s *session) syncStreams() error {
 
 	for _, st := range expired {
 		h.log.Warn("chatwire: stream producer lost; ending stream", "session", s.id, "stream", st.ID)
-		final := Message{
-			ID: st.ID, Type: TypeMessage, Role: RoleAssistant, Content: st.Content,
-			Metadata:  finalStreamMetadata(st.ID, st.Seq, StreamStateError, CodeStreamLost),
-			Timestamp: NowMillis(),
-		}
+		final := finalStreamMessage(st.ID, st.Seq, StreamStateError, CodeStreamLost, "", foldChunkLog(st.Content))
 		ctx, cancel := h.storeCtx(h.baseCtx)
 		_, err := h.streams.StreamFinish(ctx, s.id, st.ID, final, h.opts.MaxStoredMessages)
 		cancel()
