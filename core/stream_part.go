@@ -89,7 +89,9 @@ type ToolApproval struct {
 }
 
 // IsTool reports whether p is a tool part (static or dynamic).
-func (p *Part) IsTool() bool { return p.Type == PartDynamicTool || strings.HasPrefix(p.Type, PartToolPrefix) }
+func (p *Part) IsTool() bool {
+	return p.Type == PartDynamicTool || strings.HasPrefix(p.Type, PartToolPrefix)
+}
 
 // MarshalJSON writes the part as the AI SDK's UIMessage part.
 func (p Part) MarshalJSON() ([]byte, error) { return appendPart(nil, &p), nil }

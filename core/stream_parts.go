@@ -13,7 +13,9 @@ import (
 // a call that does not fit the part's state (a delta after End, an output before input).
 var ErrInvalidPart = errors.New("chatwire: invalid part")
 
-func invalidPart(what string) error { return errors.Join(ErrInvalidPart, errors.New("chatwire: "+what)) }
+func invalidPart(what string) error {
+	return errors.Join(ErrInvalidPart, errors.New("chatwire: "+what))
+}
 
 // TextPart is a text or reasoning part of a streamed reply: deltas, then End. Start one with
 // Stream.StartText or Stream.StartReasoning. Its methods are safe for concurrent use.
