@@ -37,6 +37,11 @@ type ConnInfo struct {
 	Expires time.Time
 	// OnClose, when set, is called exactly once when Serve returns (see Admission.Release).
 	OnClose func()
+	// OnHandled, when set, is called after each inbound message of the connection was
+	// handled (or refused by the store, or found to be a duplicate), on the handler's
+	// goroutine, before the next one is handled. Transports that carry one request per call
+	// (the AI SDK endpoint) use it to know when a reply is complete. Default nil.
+	OnHandled func(HandledEvent)
 }
 
 // Hub runs chat connections: it reads and validates frames, calls the handler, writes

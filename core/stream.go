@@ -60,6 +60,9 @@ func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
 	}
 	w.c.hub.registerStream(w.c.info.SessionID, s)
 	w.streams = append(w.streams, s)
+	if w.handled != nil {
+		w.handled.Streams = append(w.handled.Streams, s.id)
+	}
 	if w.c.sess != nil {
 		s.armRenewLocked()
 	}
@@ -161,10 +164,14 @@ func (s *Stream) appendLocked(ctx context.Context, chunks ...Chunk) error {
 	c := s.w.c
 	h := c.hub
 	seq := s.seq + 1
-	s.log = appendChunkLog(s.log[:0], chunks)
+	s.log = s.log[:0]
+	if seq == 1 && s.w.replyTo != "" {
+		s.log = appendStreamHead(s.log, s.w.replyTo)
+	}
+	s.log = appendChunkLog(s.log, chunks)
 	text := string(s.log)
 	if c.sess == nil {
-		c.deliverDelta(s.id, seq, s.started, text)
+		c.deliverDelta(s.id, seq, s.started, text, s.w.replyTo)
 	} else {
 		sctx, cancel := h.storeCtx(ctx)
 		err := h.streams.StreamAppend(sctx, c.info.SessionID, s.id, seq, text, s.started, h.opts.StreamLease)
@@ -225,7 +232,7 @@ func (s *Stream) finish(ctx context.Context, state, code string) error {
 	c := s.w.c
 	h := c.hub
 	defer h.unregisterStream(c.info.SessionID, s)
-	final := finalStreamMessage(s.id, s.seq, state, code, s.finishReason, &s.parts)
+	final := finalStreamMessage(s.id, s.seq, state, code, s.w.replyTo, s.finishReason, &s.parts)
 	if c.sess == nil {
 		c.endStream(s.id)
 		if !c.send(&final) {
@@ -277,16 +284,4 @@ func streamMetadata(id string, seq uint64, state string) json.RawMessage {
 		b = append(b, '"')
 	}
 	return append(b, "}}"...)
-}
-
-func finalStreamMetadata(id string, seq uint64, state, code string) json.RawMessage {
-	b := streamMetadata(id, seq, state)
-	if code == "" {
-		return b
-	}
-	cm := codeMetadata(code, "") // {"code":"..."}
-	out := make([]byte, 0, len(b)+len(cm))
-	out = append(out, b[:len(b)-1]...) // drop the closing brace of the outer object
-	out = append(out, ',')
-	return append(out, cm[1:]...)
 }

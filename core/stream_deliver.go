@@ -16,6 +16,7 @@ type deltaPart struct {
 	started int64
 	text    []byte // chunk log
 	resume  bool   // a compacted frame: text is the log of everything so far
+	replyTo string // the id of the message the stream answers ("" when unknown)
 }
 
 // deltaMessage is the envelope of a delta frame: a typing envelope (clients that do not
@@ -32,7 +33,11 @@ func deltaMessage(p *deltaPart) *Message {
 	} else {
 		chunks, content = coalesceChunkLog(string(p.text))
 	}
-	meta := streamMetadata(p.stream, p.seq, StreamStateDelta)
+	replyTo := p.replyTo
+	if p.resume {
+		replyTo = streamReplyTo(string(p.text))
+	}
+	meta := appendStreamObject(make([]byte, 0, 128+len(p.text)), p.stream, p.seq, StreamStateDelta, replyTo, "")
 	meta = meta[:len(meta)-2]
 	if p.resume {
 		meta = append(meta, `,"resume":true`...)
@@ -122,22 +127,23 @@ type delta struct {
 	started int64
 	text    string
 	resume  bool
+	replyTo string
 }
 
 func (d delta) part() *deltaPart {
-	return &deltaPart{stream: d.stream, seq: d.seq, started: d.started, text: []byte(d.text), resume: d.resume}
+	return &deltaPart{stream: d.stream, seq: d.seq, started: d.started, text: []byte(d.text), resume: d.resume, replyTo: d.replyTo}
 }
 
 func (p *deltaPart) value() delta {
-	return delta{stream: p.stream, seq: p.seq, started: p.started, text: string(p.text), resume: p.resume}
+	return delta{stream: p.stream, seq: p.seq, started: p.started, text: string(p.text), resume: p.resume, replyTo: p.replyTo}
 }
 
 // deliverDelta queues a delta for this connection unless it already has it, merging it into
 // a queued delta of the same stream when the connection is behind.
-func (c *connection) deliverDelta(stream string, seq uint64, started int64, text string) {
+func (c *connection) deliverDelta(stream string, seq uint64, started int64, text, replyTo string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := delta{stream: stream, seq: seq, started: started, text: text}
+	d := delta{stream: stream, seq: seq, started: started, text: text, replyTo: replyTo}
 	if c.replaying {
 		c.holdDeltaLocked(d)
 		return
@@ -218,6 +224,7 @@ func (c *connection) endStream(stream string) {
 type streamWatch struct {
 	seq      uint64
 	started  int64
+	replyTo  string
 	deadline time.Time
 }
 
@@ -231,7 +238,7 @@ func (s *session) onStreamEventLocked(n Notification) {
 		w := s.streams[ev.StreamID]
 		switch {
 		case w == nil && ev.Seq == 1:
-			w = &streamWatch{started: ev.Started}
+			w = &streamWatch{started: ev.Started, replyTo: streamReplyTo(ev.Delta)}
 			s.streams[ev.StreamID] = w
 		case w == nil || ev.Seq > w.seq+1:
 			s.needStreams = true // joined mid-stream or lost a delta: read a snapshot
@@ -244,7 +251,7 @@ func (s *session) onStreamEventLocked(n Notification) {
 		w.deadline = time.Now().Add(s.hub.opts.StreamLease)
 		s.armWatchLocked()
 		for c := range s.conns {
-			c.deliverDelta(ev.StreamID, ev.Seq, ev.Started, ev.Delta)
+			c.deliverDelta(ev.StreamID, ev.Seq, ev.Started, ev.Delta, w.replyTo)
 		}
 	case StreamEnded:
 		delete(s.streams, ev.StreamID)
@@ -306,7 +313,7 @@ func (s *session) syncStreams() error {
 		}
 		w := s.streams[st.ID]
 		if w == nil {
-			w = &streamWatch{started: st.Started}
+			w = &streamWatch{started: st.Started, replyTo: streamReplyTo(st.Content)}
 			s.streams[st.ID] = w
 		}
 		w.deadline = now.Add(h.opts.StreamLease)
@@ -327,7 +334,7 @@ func (s *session) syncStreams() error {
 
 	for _, st := range expired {
 		h.log.Warn("chatwire: stream producer lost; ending stream", "session", s.id, "stream", st.ID)
-		final := finalStreamMessage(st.ID, st.Seq, StreamStateError, CodeStreamLost, "", foldChunkLog(st.Content))
+		final := finalStreamMessage(st.ID, st.Seq, StreamStateError, CodeStreamLost, streamReplyTo(st.Content), "", foldChunkLog(st.Content))
 		ctx, cancel := h.storeCtx(h.baseCtx)
 		_, err := h.streams.StreamFinish(ctx, s.id, st.ID, final, h.opts.MaxStoredMessages)
 		cancel()

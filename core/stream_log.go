@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 )
 
@@ -34,7 +35,7 @@ func readChunkLog(log string, fn func(*Chunk)) {
 			continue
 		}
 		var c Chunk
-		if line[0] != '{' || c.UnmarshalJSON([]byte(line)) != nil {
+		if line[0] != '{' || strings.HasPrefix(line, streamHeadPrefix) || c.UnmarshalJSON([]byte(line)) != nil {
 			continue
 		}
 		fn(&c)
@@ -48,19 +49,74 @@ func foldChunkLog(log string) *PartsBuilder {
 	return b
 }
 
+// streamHeadType is the type of a stream's first log line, which carries what every frame
+// of the stream repeats (replyTo). It is not a chunk: readChunkLog skips it.
+const streamHeadType = "chatwire-stream"
+
+const streamHeadPrefix = `{"type":"` + streamHeadType + `"`
+
+// appendStreamHead appends the head line of a stream answering the message replyTo.
+func appendStreamHead(dst []byte, replyTo string) []byte {
+	dst = append(dst, streamHeadPrefix...)
+	dst = append(dst, `,"replyTo":`...)
+	dst = appendJSONString(dst, replyTo)
+	return append(dst, "}\n"...)
+}
+
+// streamReplyTo returns the replyTo of a log that starts with a head line, else "".
+func streamReplyTo(log string) string {
+	if !strings.HasPrefix(log, streamHeadPrefix) {
+		return ""
+	}
+	line := log
+	if i := strings.IndexByte(log, '\n'); i >= 0 {
+		line = log[:i]
+	}
+	var head struct {
+		ReplyTo string `json:"replyTo"`
+	}
+	if json.Unmarshal([]byte(line), &head) != nil {
+		return ""
+	}
+	return head.ReplyTo
+}
+
+// appendStreamObject appends the stream state object of a frame's metadata:
+// {"stream":{"id":...,"seq":N,"state":...,"replyTo":...,"finishReason":...}} (seq, state,
+// replyTo and finishReason omitted when empty).
+func appendStreamObject(dst []byte, id string, seq uint64, state, replyTo string, reason FinishReason) []byte {
+	dst = append(dst, `{"stream":{"id":`...)
+	dst = appendJSONString(dst, id)
+	if seq > 0 {
+		dst = append(dst, `,"seq":`...)
+		dst = strconv.AppendUint(dst, seq, 10)
+	}
+	if state != "" {
+		dst = append(dst, `,"state":"`...)
+		dst = append(dst, state...)
+		dst = append(dst, '"')
+	}
+	if replyTo != "" {
+		dst = append(dst, `,"replyTo":`...)
+		dst = appendJSONString(dst, replyTo)
+	}
+	if reason != "" {
+		dst = append(dst, `,"finishReason":`...)
+		dst = appendJSONString(dst, string(reason))
+	}
+	return append(dst, "}}"...)
+}
+
 // finalStreamMessage is the message a stream leaves in the history: content is its text
 // parts joined, metadata holds the stream's end state, its parts and its message metadata.
 // Text and reasoning parts still streaming are marked done (the message is complete).
-func finalStreamMessage(id string, seq uint64, state, code string, reason FinishReason, parts *PartsBuilder) Message {
-	meta := finalStreamMetadata(id, seq, state, code)
-	if reason != "" {
-		// insert ,"finishReason":"..." at the end of the "stream" object: its first '}'.
-		i := strings.IndexByte(string(meta), '}')
-		out := make([]byte, 0, len(meta)+32)
-		out = append(out, meta[:i]...)
-		out = append(out, `,"finishReason":`...)
-		out = appendJSONString(out, string(reason))
-		meta = append(out, meta[i:]...)
+func finalStreamMessage(id string, seq uint64, state, code, replyTo string, reason FinishReason, parts *PartsBuilder) Message {
+	meta := appendStreamObject(make([]byte, 0, 256), id, seq, state, replyTo, reason)
+	if code != "" {
+		meta = meta[:len(meta)-1]
+		meta = append(meta, `,"code":`...)
+		meta = appendJSONString(meta, code)
+		meta = append(meta, '}')
 	}
 	if n := parts.Len(); n > 0 || len(parts.MessageMetadata()) > 0 {
 		meta = meta[:len(meta)-1]
