@@ -264,3 +264,24 @@ func mergeMaps(dst, src map[string]any) {
 		dst[k] = v
 	}
 }
+
+// NewPartsBuilder returns a builder holding parts (as a stored message's metadata.parts
+// has them) and messageMetadata, ready for more chunks or for Compact.
+func NewPartsBuilder(parts []Part, messageMetadata json.RawMessage) *PartsBuilder {
+	b := &PartsBuilder{metadata: messageMetadata}
+	for _, p := range parts {
+		key := ""
+		switch {
+		case p.Type == PartText || p.Type == PartReasoning:
+			if p.ID != "" {
+				key = p.Type[:1] + ":" + p.ID
+			}
+		case p.IsTool():
+			key = "c:" + p.ToolCallID
+		case strings.HasPrefix(p.Type, PartDataPrefix) && p.ID != "":
+			key = "d:" + p.Type + ":" + p.ID
+		}
+		b.push(key, p)
+	}
+	return b
+}
