@@ -88,7 +88,7 @@ func (s *Stream) Delta(ctx context.Context, text string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p := s.textPart; p != nil && !p.ended {
+	if p := s.textPart; p != nil && s.parts.open(false, p.id) {
 		return s.writeLocked(ctx, Chunk{Type: ChunkTextDelta, ID: p.id, Delta: text})
 	}
 	p := &TextPart{s: s, id: s.newPartIDLocked("t")}

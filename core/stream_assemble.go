@@ -126,6 +126,33 @@ func toolPart(c *Chunk, state string) Part {
 	return p
 }
 
+// open reports whether the text (or reasoning) part id is started and not ended.
+func (b *PartsBuilder) open(reasoning bool, id string) bool {
+	key := "t:" + id
+	if reasoning {
+		key = "r:" + id
+	}
+	p, ok := b.find(key)
+	return ok && p.State == PartStreaming
+}
+
+// endOpen appends to dst the end chunks of the text and reasoning parts still open.
+func (b *PartsBuilder) endOpen(dst []Chunk) []Chunk {
+	for i := range b.parts {
+		p := &b.parts[i]
+		if p.State != PartStreaming || p.ID == "" {
+			continue
+		}
+		switch p.Type {
+		case PartText:
+			dst = append(dst, Chunk{Type: ChunkTextEnd, ID: p.ID})
+		case PartReasoning:
+			dst = append(dst, Chunk{Type: ChunkReasoningEnd, ID: p.ID})
+		}
+	}
+	return dst
+}
+
 // Parts returns the message's parts in order. The slice is a copy; the builder keeps going.
 func (b *PartsBuilder) Parts() []Part {
 	out := make([]Part, 0, len(b.parts)-b.markers)

@@ -146,7 +146,7 @@ func (p *TextPart) Delta(ctx context.Context, text string) error {
 	s := p.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p.ended {
+	if p.ended || !s.parts.open(p.reasoning, p.id) {
 		return invalidPart("delta after the part ended")
 	}
 	typ := ChunkTextDelta
@@ -169,7 +169,8 @@ func (p *TextPart) End(ctx context.Context) error {
 	s := p.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p.ended {
+	if p.ended || !s.parts.open(p.reasoning, p.id) {
+		p.ended = true
 		return nil
 	}
 	typ := ChunkTextEnd
@@ -411,10 +412,17 @@ func (s *Stream) StartStep(ctx context.Context) error {
 	return s.write(ctx, Chunk{Type: ChunkStartStep})
 }
 
-// FinishStep marks the end of a step. Text and reasoning parts started before it cannot be
-// continued after it.
+// FinishStep marks the end of a step. Text and reasoning parts still open are ended first
+// (AI SDK clients forget open parts at a step's end), so they cannot be continued after it.
 func (s *Stream) FinishStep(ctx context.Context) error {
-	return s.write(ctx, Chunk{Type: ChunkFinishStep})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	chunks := s.parts.endOpen(nil)
+	if err := s.writeLocked(ctx, append(chunks, Chunk{Type: ChunkFinishStep})...); err != nil {
+		return err
+	}
+	s.textPart = nil
+	return nil
 }
 
 // MessageMetadata merges md, a JSON object, into the message's metadata (nested objects
