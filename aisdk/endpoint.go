@@ -10,22 +10,23 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/internal/hubport"
 )
 
 // Options configures an Endpoint. The zero value is ready to use; New copies it.
 type Options struct {
 	// AllowedOrigins lists the browser origins allowed to call the endpoint, exactly as
-	// the WebSocket adapters' option of the same name (core.OriginAllowed): pass the same
-	// list. Default: nil, which allows only origins whose host equals the request's Host.
-	// Requests without an Origin header (non-browser clients) are allowed.
+	// the WebSocket adapters' option of the same name (adapterkit.OriginAllowed): pass the
+	// same list. Default: nil, which allows only origins whose host equals the request's
+	// Host. Requests without an Origin header (non-browser clients) are allowed.
 	AllowedOrigins []string
 
-	// Admit decides whether a request may be served, exactly as for a WebSocket upgrade:
-	// pass the same core.AdmitFunc (auth, connection caps, rate limits, session
-	// authorization). AdmitRequest.SessionID is the chat id. A refusal is answered with its
-	// status (core.RefusalOf) and a JSON error. Default: nil (admit everyone).
-	Admit core.AdmitFunc
+	// AllowedHosts lists the Host header values the endpoint answers to, as the adapters'
+	// option of the same name (adapterkit.HostAllowed; it stops DNS rebinding). Default:
+	// nil (every host).
+	AllowedHosts []string
 
 	// MaxBodySize bounds a POST body in bytes; a longer one is answered 413. useChat sends
 	// the whole conversation with every message by default; see README for sending only the
@@ -42,6 +43,7 @@ type Options struct {
 // framework-neutral form.
 type Endpoint struct {
 	hub  *core.Hub
+	port hubport.Hub
 	opts Options
 	log  *slog.Logger
 }
@@ -51,6 +53,7 @@ var _ http.Handler = (*Endpoint)(nil)
 // New returns an Endpoint serving hub.
 func New(hub *core.Hub, opts Options) *Endpoint {
 	opts.AllowedOrigins = append([]string(nil), opts.AllowedOrigins...)
+	opts.AllowedHosts = append([]string(nil), opts.AllowedHosts...)
 	if opts.MaxBodySize <= 0 {
 		opts.MaxBodySize = 1 << 20
 	}
@@ -58,7 +61,7 @@ func New(hub *core.Hub, opts Options) *Endpoint {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Endpoint{hub: hub, opts: opts, log: log}
+	return &Endpoint{hub: hub, port: hubport.Open(hub), opts: opts, log: log}
 }
 
 // Call is one HTTP request to the endpoint, framework-neutral. Every field must be a copy
@@ -69,8 +72,8 @@ type Call struct {
 	// Path is the request's URL path; the endpoint looks only at its last segments
 	// ("/{id}/stream", "/{id}/stop"), so it works at any mount path.
 	Path string
-	// Query is the parsed query string.
-	Query url.Values
+	// RawQuery is the query string without '?', as sent (parsed as the adapters parse it).
+	RawQuery string
 	// Header holds the request's headers.
 	Header http.Header
 	// Host is the request's Host.
@@ -132,7 +135,7 @@ func (p *problem) response() *Response {
 // mux.Handle("/api/chat", ep) and mux.Handle("/api/chat/", ep).
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp := e.Handle(r.Context(), &Call{
-		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header,
+		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header,
 		Host: r.Host, RemoteAddr: r.RemoteAddr, Body: r.Body,
 	})
 	for k, v := range resp.Header {
@@ -155,7 +158,10 @@ func (e *Endpoint) Handle(ctx context.Context, call *Call) *Response {
 	if route == routeNone {
 		return (&problem{status: http.StatusMethodNotAllowed, code: CodeMethodNotAllowed, message: "Use POST to send, GET .../{id}/stream to resume, POST .../{id}/stop to stop"}).response()
 	}
-	if origin := call.Header.Get("Origin"); origin != "" && !core.OriginAllowed(origin, call.Host, e.opts.AllowedOrigins) {
+	if !adapterkit.HostAllowed(call.Host, e.opts.AllowedHosts) {
+		return (&problem{status: http.StatusForbidden, code: CodeHostNotAllowed, message: "Host not allowed"}).response()
+	}
+	if origin := call.Header.Get("Origin"); origin != "" && !adapterkit.OriginAllowed(origin, call.Host, e.opts.AllowedOrigins) {
 		return (&problem{status: http.StatusForbidden, code: CodeOriginNotAllowed, message: "Origin not allowed"}).response()
 	}
 	if route != routeResume && !isJSONContentType(call.Header.Get("Content-Type")) {
@@ -184,9 +190,13 @@ func (e *Endpoint) Handle(ctx context.Context, call *Call) *Response {
 	if !core.ValidSessionID(chatID) {
 		return (&problem{status: http.StatusBadRequest, code: CodeInvalidRequest, message: "Invalid chat id"}).response()
 	}
-	info := core.ConnInfo{SessionID: chatID, Header: call.Header.Clone(), RemoteAddr: call.RemoteAddr}
-	if _, err := info.Admit(ctx, e.opts.Admit, call.Query); err != nil {
-		status, text := core.RefusalOf(err)
+	query, err := url.ParseQuery(call.RawQuery)
+	if err != nil {
+		return (&problem{status: http.StatusBadRequest, code: CodeInvalidRequest, message: "Invalid query"}).response()
+	}
+	info := hubport.ConnInfo{SessionID: chatID, Header: call.Header.Clone(), RemoteAddr: call.RemoteAddr}
+	if _, err := e.port.Admit(ctx, &info, query); err != nil {
+		status, text := adapterkit.RefusalOf(err)
 		return (&problem{status: status, code: refusalCode(status), message: text}).response()
 	}
 	switch route {

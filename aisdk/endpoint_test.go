@@ -83,7 +83,7 @@ func TestPostStreamsEveryPart(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &partsHandler{}
-			in := newInstance(t, tc.store, h, aisdk.Options{})
+			in := newInstance(t, tc.store, h, aisdk.Options{}, nil)
 			resp := post(t, in.srv.URL+"/api/chat", body("chat-1", "u1", "world"))
 			defer resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
@@ -160,7 +160,7 @@ func TestRefusals(t *testing.T) {
 	}
 	store := core.NewMemoryStore(core.MemoryStoreOptions{})
 	h := &partsHandler{}
-	in := newInstance(t, store, h, aisdk.Options{})
+	in := newInstance(t, store, h, aisdk.Options{}, nil)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, in.srv.URL+"/api/chat", strings.NewReader(tc.body))
@@ -205,7 +205,7 @@ func TestAdmitAndOrigin(t *testing.T) {
 		return core.Admission{Principal: "alice"}, nil
 	}
 	h := &partsHandler{}
-	in := newInstance(t, core.NewMemoryStore(core.MemoryStoreOptions{}), h, aisdk.Options{Admit: admit, AllowedOrigins: []string{"https://app.example"}})
+	in := newInstance(t, core.NewMemoryStore(core.MemoryStoreOptions{}), h, aisdk.Options{AllowedOrigins: []string{"https://app.example"}}, admit)
 	do := func(method, path, auth, origin, b string) *http.Response {
 		req, _ := http.NewRequest(method, in.srv.URL+path, strings.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")

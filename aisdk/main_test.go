@@ -25,9 +25,9 @@ type instance struct {
 	srv   *httptest.Server
 }
 
-func newInstance(t *testing.T, store core.Store, h core.Handler, opts aisdk.Options) *instance {
+func newInstance(t *testing.T, store core.Store, h core.Handler, opts aisdk.Options, admit core.AdmitFunc) *instance {
 	t.Helper()
-	hub := core.NewHub(core.Options{Handler: h, Store: store, StreamLease: 2 * time.Second})
+	hub := core.NewHub(core.Options{Handler: h, Store: store, StreamLease: 2 * time.Second, Admit: admit})
 	ep := aisdk.New(hub, opts)
 	mux := http.NewServeMux()
 	mux.Handle("/api/chat", ep)

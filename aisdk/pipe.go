@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/internal/hubport"
 )
 
 // pipeConn is the in-memory core.Conn of one endpoint request: the hub reads the request's
@@ -18,6 +19,7 @@ type pipeConn struct {
 	inbound []byte // the frame the hub reads first; nil for none
 	frames  chan []byte
 	closed  chan struct{}
+	handled chan core.HandledEvent // the hub's report on the inbound frame
 
 	mu        sync.Mutex
 	read      bool
@@ -26,14 +28,26 @@ type pipeConn struct {
 	closeOnce sync.Once
 }
 
-var _ core.Conn = (*pipeConn)(nil)
+var (
+	_ hubport.Conn         = (*pipeConn)(nil)
+	_ core.HandledNotifier = (*pipeConn)(nil)
+)
 
 var errPipeClosed = errors.New("aisdk: request ended")
 
 var heartbeat = []byte(`{"type":"ping"}`)
 
 func newPipe(inbound []byte) *pipeConn {
-	return &pipeConn{inbound: inbound, frames: make(chan []byte), closed: make(chan struct{})}
+	return &pipeConn{inbound: inbound, frames: make(chan []byte), closed: make(chan struct{}), handled: make(chan core.HandledEvent, 1)}
+}
+
+// Handled implements core.HandledNotifier: the hub reports that the request's message was
+// handled. There is one inbound message, so one report; it never blocks.
+func (p *pipeConn) Handled(ev core.HandledEvent) {
+	select {
+	case p.handled <- ev:
+	default:
+	}
 }
 
 // NextReader returns the inbound frame once, then blocks until the pipe is closed.
@@ -43,7 +57,7 @@ func (p *pipeConn) NextReader() (int, io.Reader, error) {
 	p.read = true
 	p.mu.Unlock()
 	if first {
-		return core.TextMessage, bytes.NewReader(p.inbound), nil
+		return hubport.TextMessage, bytes.NewReader(p.inbound), nil
 	}
 	<-p.closed
 	return 0, nil, errPipeClosed
@@ -96,7 +110,7 @@ func (p *pipeConn) keepAlive() error {
 // WriteControl handles pings (answered with a pong) and close frames (the hub ends the
 // request's connection).
 func (p *pipeConn) WriteControl(messageType int, _ []byte, _ time.Time) error {
-	if messageType == core.PingMessage {
+	if messageType == hubport.PingMessage {
 		p.mu.Lock()
 		pong := p.pong
 		p.mu.Unlock()
@@ -104,7 +118,7 @@ func (p *pipeConn) WriteControl(messageType int, _ []byte, _ time.Time) error {
 			_ = pong("")
 		}
 	}
-	if messageType == core.CloseMessage {
+	if messageType == hubport.CloseMessage {
 		p.Close()
 	}
 	return nil

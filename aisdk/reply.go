@@ -62,7 +62,7 @@ type reply struct {
 // internal details.
 func errorText(code string) string {
 	if code == "" {
-		code = core.CodeInternal
+		code = string(core.CodeInternal)
 	}
 	return "The reply failed (" + code + ")"
 }
@@ -194,7 +194,7 @@ func (r *reply) onHandled(ev core.HandledEvent) {
 		r.ours(id, r.replyTo)
 	}
 	if ev.Err != nil && len(ev.Streams) == 0 {
-		r.errText = errorText(ev.Err.Code)
+		r.errText = errorText(string(ev.Err.Code))
 	}
 }
 

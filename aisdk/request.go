@@ -23,6 +23,7 @@ const (
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 	CodeBodyTooLarge         = "BODY_TOO_LARGE"
 	CodeOriginNotAllowed     = "ORIGIN_NOT_ALLOWED"
+	CodeHostNotAllowed       = "HOST_NOT_ALLOWED"
 	CodeRefused              = "REFUSED"
 	CodeNotFound             = "NOT_FOUND"
 	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"

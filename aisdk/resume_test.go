@@ -87,8 +87,8 @@ func TestResumeOnOtherInstance(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			sa, sb := mk(t)
 			h := &partsHandler{gate: make(chan struct{})}
-			a := newInstance(t, sa, h, aisdk.Options{})
-			b := newInstance(t, sb, h, aisdk.Options{})
+			a := newInstance(t, sa, h, aisdk.Options{}, nil)
+			b := newInstance(t, sb, h, aisdk.Options{}, nil)
 			if resp := get(t, b.srv.URL+"/api/chat/chat-x/stream"); resp.StatusCode != http.StatusNoContent {
 				t.Fatalf("resume with nothing running: %d", resp.StatusCode)
 			} else {
@@ -177,8 +177,8 @@ func TestStopOnOtherInstance(t *testing.T) {
 			sa, sb := mk(t)
 			h := &partsHandler{gate: make(chan struct{})}
 			defer close(h.gate)
-			a := newInstance(t, sa, h, aisdk.Options{})
-			b := newInstance(t, sb, h, aisdk.Options{})
+			a := newInstance(t, sa, h, aisdk.Options{}, nil)
+			b := newInstance(t, sb, h, aisdk.Options{}, nil)
 			resp := post(t, a.srv.URL+"/api/chat", body("chat-s", "u1", "world"))
 			defer resp.Body.Close()
 			r := newSSE(t, resp)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/internal/hubport"
 )
 
 // inboundFrame is the envelope the endpoint hands the hub for the user's message.
@@ -31,7 +32,7 @@ func refused(err error) *Response {
 
 // serve runs pending on pipe on a goroutine the returned response owns, and makes the
 // response stream r.
-func (e *Endpoint) serve(ctx context.Context, pending *core.Pending, pipe *pipeConn, r *reply) *Response {
+func (e *Endpoint) serve(ctx context.Context, pending hubport.Pending, pipe *pipeConn, r *reply) *Response {
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -51,7 +52,7 @@ func (e *Endpoint) serve(ctx context.Context, pending *core.Pending, pipe *pipeC
 }
 
 // chat stores and handles the user's message and streams the reply.
-func (e *Endpoint) chat(ctx context.Context, info core.ConnInfo, turn userTurn) *Response {
+func (e *Endpoint) chat(ctx context.Context, info hubport.ConnInfo, turn userTurn) *Response {
 	id := turn.messageID
 	if id == "" {
 		id = core.NewID()
@@ -61,26 +62,16 @@ func (e *Endpoint) chat(ctx context.Context, info core.ConnInfo, turn userTurn) 
 		// dropped as a retry, so the regenerated turn is a new message with the same text.
 		id = core.NewID()
 	}
-	handled := make(chan core.HandledEvent, 1)
 	pipe := newPipe(inboundFrame(id, turn.text))
-	info.OnHandled = func(ev core.HandledEvent) {
-		if ev.MessageID != id {
-			return
-		}
-		select {
-		case handled <- ev:
-		default:
-		}
-	}
-	pending, err := e.hub.Prepare(ctx, info)
+	pending, err := e.port.Prepare(ctx, info)
 	if err != nil {
 		return refused(err)
 	}
-	return e.serve(ctx, pending, pipe, &reply{replyTo: id, handled: handled})
+	return e.serve(ctx, pending, pipe, &reply{replyTo: id, handled: pipe.handled})
 }
 
 // resume streams the reply running in the session: 204 when none runs.
-func (e *Endpoint) resume(ctx context.Context, info core.ConnInfo) *Response {
+func (e *Endpoint) resume(ctx context.Context, info hubport.ConnInfo) *Response {
 	noContent := &Response{Status: http.StatusNoContent, Header: http.Header{}}
 	if !e.hub.HasStore() {
 		// Without a store a stream is seen only by the connection that asked for it.
@@ -92,7 +83,7 @@ func (e *Endpoint) resume(ctx context.Context, info core.ConnInfo) *Response {
 	pipe := newPipe(nil)
 	// Join first, then look: a stream found running is then either in the resume frames
 	// the join queued or in the live deltas after it.
-	pending, err := e.hub.Prepare(ctx, info)
+	pending, err := e.port.Prepare(ctx, info)
 	if err != nil {
 		return refused(err)
 	}
@@ -116,7 +107,7 @@ type stopBody struct {
 }
 
 // stop cancels the session's running replies wherever they run.
-func (e *Endpoint) stop(ctx context.Context, info core.ConnInfo, only string) *Response {
+func (e *Endpoint) stop(ctx context.Context, info hubport.ConnInfo, only string) *Response {
 	if info.OnClose != nil {
 		defer info.OnClose()
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // Stream states carried in metadata.stream.state.
@@ -52,7 +54,7 @@ type Stream struct {
 // Stream starts a streamed assistant reply. Every connection of the session is told at once
 // (a first, empty delta), so clients can show progress and offer to cancel.
 func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
-	s := &Stream{w: w, id: NewID(), started: NowMillis(), ctx: w.ctx, cancel: w.cancel}
+	s := &Stream{w: w, id: NewID(), started: envelope.NowMillis(), ctx: w.ctx, cancel: w.cancel}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.appendLocked(ctx); err != nil {
@@ -127,7 +129,7 @@ func (s *Stream) Close(ctx context.Context) error {
 }
 
 // streamEndState chooses the final state of a stream whose handler returned handlerErr.
-func streamEndState(streamCtx context.Context, handlerErr error) (state, code string) {
+func streamEndState(streamCtx context.Context, handlerErr error) (state string, code ErrorCode) {
 	cause := context.Cause(streamCtx)
 	switch {
 	case errors.Is(cause, ErrStreamCancelled):
@@ -219,7 +221,7 @@ func (s *Stream) renewLease() {
 }
 
 // finish stores (or, without a store, sends) the final message.
-func (s *Stream) finish(ctx context.Context, state, code string) error {
+func (s *Stream) finish(ctx context.Context, state string, code ErrorCode) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {

@@ -1,6 +1,15 @@
 package core
 
-// HandledEvent reports that one inbound message was handled (ConnInfo.OnHandled).
+// HandledNotifier is implemented by connections that carry one request per call, such as
+// the in-memory connection of the AI SDK endpoint (package aisdk): when the connection a
+// hub serves implements it, Handled is called after each of its inbound messages was
+// handled (or refused by the store, or found to be a duplicate), on the handler's
+// goroutine, before the next one is handled. It must not block.
+type HandledNotifier interface {
+	Handled(HandledEvent)
+}
+
+// HandledEvent reports that one inbound message was handled (HandledNotifier).
 type HandledEvent struct {
 	// MessageID is the inbound message's id.
 	MessageID string

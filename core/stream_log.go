@@ -2,6 +2,8 @@ package core
 
 import (
 	"encoding/json"
+
+	"github.com/chatwire/chatwire/envelope"
 	"strconv"
 	"strings"
 )
@@ -110,12 +112,12 @@ func appendStreamObject(dst []byte, id string, seq uint64, state, replyTo string
 // finalStreamMessage is the message a stream leaves in the history: content is its text
 // parts joined, metadata holds the stream's end state, its parts and its message metadata.
 // Text and reasoning parts still streaming are marked done (the message is complete).
-func finalStreamMessage(id string, seq uint64, state, code, replyTo string, reason FinishReason, parts *PartsBuilder) Message {
+func finalStreamMessage(id string, seq uint64, state string, code ErrorCode, replyTo string, reason FinishReason, parts *PartsBuilder) Message {
 	meta := appendStreamObject(make([]byte, 0, 256), id, seq, state, replyTo, reason)
 	if code != "" {
 		meta = meta[:len(meta)-1]
 		meta = append(meta, `,"code":`...)
-		meta = appendJSONString(meta, code)
+		meta = appendJSONString(meta, string(code))
 		meta = append(meta, '}')
 	}
 	if n := parts.Len(); n > 0 || len(parts.MessageMetadata()) > 0 {
@@ -139,5 +141,5 @@ func finalStreamMessage(id string, seq uint64, state, code, replyTo string, reas
 		}
 		meta = append(meta, '}')
 	}
-	return Message{ID: id, Type: TypeMessage, Role: RoleAssistant, Content: parts.Text(), Metadata: json.RawMessage(meta), Timestamp: NowMillis()}
+	return Message{ID: id, Type: TypeMessage, Role: RoleAssistant, Content: parts.Text(), Metadata: json.RawMessage(meta), Timestamp: envelope.NowMillis()}
 }

@@ -27,7 +27,7 @@ func AISDK(ep *aisdk.Endpoint) fiber.Handler {
 		call := &aisdk.Call{
 			Method:     string(append([]byte(nil), fctx.Method()...)),
 			Path:       string(append([]byte(nil), fctx.Path()...)),
-			Query:      queryValues(fctx.QueryArgs()),
+			RawQuery:   string(append([]byte(nil), fctx.QueryArgs().QueryString()...)),
 			Header:     headerCopy(&req.Header),
 			Host:       string(append([]byte(nil), fctx.Host()...)),
 			RemoteAddr: fctx.RemoteAddr().String(),

@@ -56,10 +56,10 @@ func main() {
 	}
 	hub := core.NewHub(mw.Apply(flags.HubOptions(flags.Bot(), store, logger)))
 
-	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 	// The AI SDK's useChat (DefaultChatTransport) over SSE: POST /api/chat, resume with
 	// GET /api/chat/{id}/stream, stop with POST /api/chat/{id}/stop.
-	sse := aisdk.New(hub, aisdk.Options{Admit: mw.Admit, Logger: logger})
+	sse := aisdk.New(hub, aisdk.Options{Logger: logger})
 	mux.Handle("/api/chat", sse)
 	mux.Handle("/api/chat/", sse)
 	mux.Handle("/", demo.Static())
