@@ -2,22 +2,44 @@ package core
 
 import (
 	"encoding/json"
-
-	"github.com/chatwire/chatwire/envelope"
 	"strconv"
 	"strings"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
-// A stream's deltas travel through the store (StreamStore.StreamAppend) as a chunk log: each
-// chunk's JSON (AppendChunk) followed by "\n". JSON never holds a raw newline, so logs
-// concatenate: the log of a run of deltas is their logs joined, and a running stream's
-// snapshot content (StreamState.Content) is the log of everything written so far, which
-// PartsBuilder folds and Compact turns into the chunks of a resume frame.
+// A stream's deltas travel through the store (StreamStore.StreamAppend) as a chunk log: one
+// line per chunk, each ended by "\n". JSON never holds a raw newline, so logs concatenate:
+// the log of a run of deltas is their logs joined, and a running stream's snapshot content
+// (StreamState.Content) is the log of everything written so far, which PartsBuilder folds
+// and Compact turns into the chunks of a resume frame.
+//
+// A line is a chunk's JSON (AppendChunk), except for the deltas, which are most of a log
+// and are kept short: a text or reasoning delta of a part whose id the stream chose ("t1",
+// "r2": the first letter says which) is ["<id>","<delta>"], a tool input delta is
+// ["","<tool call id>","<delta>"].
 
 // appendChunkLog appends the log lines of chunks to dst.
 func appendChunkLog(dst []byte, chunks []Chunk) []byte {
 	for i := range chunks {
-		dst = AppendChunk(dst, &chunks[i])
+		c := &chunks[i]
+		switch {
+		case c.Type == ChunkTextDelta && strings.HasPrefix(c.ID, "t"),
+			c.Type == ChunkReasoningDelta && strings.HasPrefix(c.ID, "r"):
+			dst = append(dst, '[')
+			dst = appendJSONString(dst, c.ID)
+			dst = append(dst, ',')
+			dst = appendJSONString(dst, c.Delta)
+			dst = append(dst, ']')
+		case c.Type == ChunkToolInputDelta:
+			dst = append(dst, `["",`...)
+			dst = appendJSONString(dst, c.ToolCallID)
+			dst = append(dst, ',')
+			dst = appendJSONString(dst, c.InputTextDelta)
+			dst = append(dst, ']')
+		default:
+			dst = AppendChunk(dst, c)
+		}
 		dst = append(dst, '\n')
 	}
 	return dst
@@ -37,11 +59,75 @@ func readChunkLog(log string, fn func(*Chunk)) {
 			continue
 		}
 		var c Chunk
-		if line[0] != '{' || strings.HasPrefix(line, streamHeadPrefix) || c.UnmarshalJSON([]byte(line)) != nil {
+		switch {
+		case line[0] == '[':
+			if !readDeltaLine(line, &c) {
+				continue
+			}
+		case line[0] != '{' || strings.HasPrefix(line, streamHeadPrefix) || c.UnmarshalJSON([]byte(line)) != nil:
 			continue
 		}
 		fn(&c)
 	}
+}
+
+// readDeltaLine decodes a short delta line into c.
+func readDeltaLine(line string, c *Chunk) bool {
+	var f [3]string
+	n := 0
+	rest := line[1:]
+	for n < 3 {
+		v, r, ok := cutJSONString(rest)
+		if !ok {
+			return false
+		}
+		f[n] = v
+		n++
+		if r == "]" {
+			break
+		}
+		if !strings.HasPrefix(r, ",") {
+			return false
+		}
+		rest = r[1:]
+	}
+	switch {
+	case n == 2 && strings.HasPrefix(f[0], "t"):
+		*c = Chunk{Type: ChunkTextDelta, ID: f[0], Delta: f[1]}
+	case n == 2 && strings.HasPrefix(f[0], "r"):
+		*c = Chunk{Type: ChunkReasoningDelta, ID: f[0], Delta: f[1]}
+	case n == 3 && f[0] == "":
+		*c = Chunk{Type: ChunkToolInputDelta, ToolCallID: f[1], InputTextDelta: f[2]}
+	default:
+		return false
+	}
+	return true
+}
+
+// cutJSONString reads the JSON string at the start of s (as appendJSONString writes them)
+// and returns its value and what follows it.
+func cutJSONString(s string) (string, string, bool) {
+	if len(s) < 2 || s[0] != '"' {
+		return "", "", false
+	}
+	escaped := false
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			escaped = true
+			i++
+		case '"':
+			if !escaped {
+				return s[1:i], s[i+1:], true
+			}
+			var v string
+			if json.Unmarshal([]byte(s[:i+1]), &v) != nil {
+				return "", "", false
+			}
+			return v, s[i+1:], true
+		}
+	}
+	return "", "", false
 }
 
 // foldChunkLog returns the parts a complete log builds.

@@ -118,3 +118,39 @@ func TestFinalStreamMessage(t *testing.T) {
 		t.Fatalf("empty stream metadata %s", empty.Metadata)
 	}
 }
+
+// TestChunkLogRoundTrip: every chunk read back from the log equals the chunk written, short
+// delta lines included, whatever the text holds.
+func TestChunkLogRoundTrip(t *testing.T) {
+	texts := []string{"", "plain", `quote " and \ backslash`, "line\nbreak\ttab\r", "\u2028\u2029 <&>", "émoji 🎉", "nul \x00 ctl \x1f", `\u0041 literal`, `"]`, `["x","y"]`}
+	var chunks []Chunk
+	for _, s := range texts {
+		chunks = append(chunks,
+			Chunk{Type: ChunkTextDelta, ID: "t1", Delta: s},
+			Chunk{Type: ChunkReasoningDelta, ID: "r2", Delta: s},
+			Chunk{Type: ChunkToolInputDelta, ToolCallID: "call \"" + s, InputTextDelta: s},
+			Chunk{Type: ChunkTextDelta, ID: "x-not-ours", Delta: s},
+		)
+	}
+	log := appendChunkLog(nil, chunks)
+	var got []Chunk
+	readChunkLog(string(log), func(c *Chunk) { got = append(got, *c) })
+	if len(got) != len(chunks) {
+		t.Fatalf("read %d chunks, wrote %d", len(got), len(chunks))
+	}
+	for i := range chunks {
+		if a, b := string(AppendChunk(nil, &chunks[i])), string(AppendChunk(nil, &got[i])); a != b {
+			t.Fatalf("chunk %d: wrote %s, read %s", i, a, b)
+		}
+	}
+	short := string(appendChunkLog(nil, []Chunk{{Type: ChunkTextDelta, ID: "t1", Delta: "hi"}}))
+	if short != "[\"t1\",\"hi\"]\n" {
+		t.Fatalf("text delta log line %q", short)
+	}
+	bad := "[\"t1\"]\n[1,2]\n[\"q1\",\"x\"]\n{\"type\":\n[\"t1\",\"ok\"]\n"
+	var n int
+	readChunkLog(bad, func(c *Chunk) { n++ })
+	if n != 1 {
+		t.Fatalf("read %d chunks from a log with 4 bad lines and 1 good", n)
+	}
+}
