@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -17,6 +18,25 @@ type deltaPart struct {
 	text    []byte // chunk log
 	resume  bool   // a compacted frame: text is the log of everything so far
 	replyTo string // the id of the message the stream answers ("" when unknown)
+	// shared, while the part holds exactly one delta as the session fanned it out, builds
+	// its frame once for every connection that writes it; a merge clears it.
+	shared *sharedDelta
+}
+
+// sharedDelta is the frame of one delta, built once for all the connections it fans out
+// to (the frame's data is never modified once built).
+type sharedDelta struct {
+	once sync.Once
+	f    outFrame
+}
+
+// frame returns the part's frame, built by the first connection that writes it.
+func (p *deltaPart) frame() outFrame {
+	if sd := p.shared; sd != nil {
+		sd.once.Do(func() { sd.f = frameOf(deltaMessage(p)) })
+		return sd.f
+	}
+	return frameOf(deltaMessage(p))
 }
 
 // deltaMessage is the envelope of a delta frame: a typing envelope (clients that do not
@@ -128,22 +148,23 @@ type delta struct {
 	text    string
 	resume  bool
 	replyTo string
+	shared  *sharedDelta
 }
 
 func (d delta) part() *deltaPart {
-	return &deltaPart{stream: d.stream, seq: d.seq, started: d.started, text: []byte(d.text), resume: d.resume, replyTo: d.replyTo}
+	return &deltaPart{stream: d.stream, seq: d.seq, started: d.started, text: []byte(d.text), resume: d.resume, replyTo: d.replyTo, shared: d.shared}
 }
 
 func (p *deltaPart) value() delta {
-	return delta{stream: p.stream, seq: p.seq, started: p.started, text: string(p.text), resume: p.resume, replyTo: p.replyTo}
+	return delta{stream: p.stream, seq: p.seq, started: p.started, text: string(p.text), resume: p.resume, replyTo: p.replyTo, shared: p.shared}
 }
 
 // deliverDelta queues a delta for this connection unless it already has it, merging it into
 // a queued delta of the same stream when the connection is behind.
-func (c *connection) deliverDelta(stream string, seq uint64, started int64, text, replyTo string) {
+func (c *connection) deliverDelta(stream string, seq uint64, started int64, text, replyTo string, shared *sharedDelta) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := delta{stream: stream, seq: seq, started: started, text: text, replyTo: replyTo}
+	d := delta{stream: stream, seq: seq, started: started, text: text, replyTo: replyTo, shared: shared}
 	if c.replaying {
 		c.holdDeltaLocked(d)
 		return
@@ -160,11 +181,11 @@ func (c *connection) holdDeltaLocked(d delta) {
 			switch {
 			case d.resume && d.seq >= last.seq:
 				last.text = append(last.text[:0], d.text...)
-				last.seq, last.resume = d.seq, true
+				last.seq, last.resume, last.shared = d.seq, true, nil
 				return
 			case !d.resume && last.seq+1 == d.seq:
 				last.text = append(last.text, d.text...)
-				last.seq = d.seq
+				last.seq, last.shared = d.seq, nil
 				return
 			}
 		}
@@ -202,7 +223,7 @@ func (c *connection) queueDeltaLocked(d delta) {
 			} else {
 				q.delta.text = append(q.delta.text, d.text...)
 			}
-			q.delta.seq = d.seq
+			q.delta.seq, q.delta.shared = d.seq, nil
 			return
 		}
 		if q.delta == nil && q.msg != nil {
@@ -250,8 +271,9 @@ func (s *session) onStreamEventLocked(n Notification) {
 		w.seq = ev.Seq
 		w.deadline = time.Now().Add(s.hub.opts.StreamLease)
 		s.armWatchLocked()
+		shared := &sharedDelta{}
 		for c := range s.conns {
-			c.deliverDelta(ev.StreamID, ev.Seq, ev.Started, ev.Delta, w.replyTo)
+			c.deliverDelta(ev.StreamID, ev.Seq, ev.Started, ev.Delta, w.replyTo, shared)
 		}
 	case StreamEnded:
 		delete(s.streams, ev.StreamID)
