@@ -12,10 +12,23 @@ import (
 // the result back into the fewest chunks that rebuild it. The zero value is ready to use; a
 // PartsBuilder is not safe for concurrent use.
 type PartsBuilder struct {
-	parts    []Part // finish-step boundaries are kept as parts of type ChunkFinishStep
+	parts    []Part             // finish-step boundaries are kept as parts of type ChunkFinishStep
+	texts    []*strings.Builder // per part: text (text, reasoning) or input text (tools) so far
 	index    map[string]int
 	markers  int
 	metadata json.RawMessage
+}
+
+// sync copies the text accumulated for part i into it (Builder.String does not copy).
+func (b *PartsBuilder) sync(i int) *Part {
+	p := &b.parts[i]
+	switch {
+	case p.Type == PartText || p.Type == PartReasoning:
+		p.Text = b.texts[i].String()
+	case p.IsTool():
+		p.InputText = b.texts[i].String()
+	}
+	return p
 }
 
 func (b *PartsBuilder) find(key string) (*Part, bool) {
@@ -34,7 +47,20 @@ func (b *PartsBuilder) push(key string, p Part) *Part {
 		b.index[key] = len(b.parts)
 	}
 	b.parts = append(b.parts, p)
+	t := &strings.Builder{}
+	b.texts = append(b.texts, t)
+	t.WriteString(p.Text)
+	t.WriteString(p.InputText)
 	return &b.parts[len(b.parts)-1]
+}
+
+// appendText appends s to the text of the part key names, reporting whether it exists.
+func (b *PartsBuilder) appendText(key, s string) bool {
+	i, ok := b.index[key]
+	if ok {
+		b.texts[i].WriteString(s)
+	}
+	return ok
 }
 
 // Apply folds one chunk in. Chunks that refer to a part that does not exist (a delta for
@@ -49,9 +75,7 @@ func (b *PartsBuilder) Apply(c *Chunk) {
 		}
 		b.push(typ[:1]+":"+c.ID, Part{Type: typ, ID: c.ID, State: PartStreaming})
 	case ChunkTextDelta, ChunkReasoningDelta:
-		if p, ok := b.find(c.Type[:1] + ":" + c.ID); ok {
-			p.Text += c.Delta
-		}
+		b.appendText(c.Type[:1]+":"+c.ID, c.Delta)
 	case ChunkTextEnd, ChunkReasoningEnd:
 		if p, ok := b.find(c.Type[:1] + ":" + c.ID); ok {
 			p.State = PartDone
@@ -64,7 +88,7 @@ func (b *PartsBuilder) Apply(c *Chunk) {
 		b.push("c:"+c.ToolCallID, toolPart(c, ToolInputStreaming))
 	case ChunkToolInputDelta:
 		if p, ok := b.find("c:" + c.ToolCallID); ok && p.State == ToolInputStreaming {
-			p.InputText += c.InputTextDelta
+			b.appendText("c:"+c.ToolCallID, c.InputTextDelta)
 		}
 	case ChunkToolInputAvailable:
 		p, ok := b.find("c:" + c.ToolCallID)
@@ -72,6 +96,7 @@ func (b *PartsBuilder) Apply(c *Chunk) {
 			p = b.push("c:"+c.ToolCallID, toolPart(c, ToolInputAvailable))
 		}
 		p.State, p.Input, p.InputText = ToolInputAvailable, c.Input, ""
+		b.texts[b.index["c:"+c.ToolCallID]].Reset()
 		p.ProviderExecuted = p.ProviderExecuted || c.ProviderExecuted
 	case ChunkToolOutputAvailable:
 		if p, ok := b.find("c:" + c.ToolCallID); ok {
@@ -156,9 +181,9 @@ func (b *PartsBuilder) endOpen(dst []Chunk) []Chunk {
 // Parts returns the message's parts in order. The slice is a copy; the builder keeps going.
 func (b *PartsBuilder) Parts() []Part {
 	out := make([]Part, 0, len(b.parts)-b.markers)
-	for _, p := range b.parts {
-		if p.Type != ChunkFinishStep {
-			out = append(out, p)
+	for i := range b.parts {
+		if p := b.sync(i); p.Type != ChunkFinishStep {
+			out = append(out, *p)
 		}
 	}
 	return out
@@ -174,9 +199,9 @@ func (b *PartsBuilder) Text() string {
 	var only string
 	for i := range b.parts {
 		if b.parts[i].Type == PartText {
-			n += len(b.parts[i].Text)
+			n += b.texts[i].Len()
 			count++
-			only = b.parts[i].Text
+			only = b.texts[i].String()
 		}
 	}
 	if count <= 1 {
@@ -186,7 +211,7 @@ func (b *PartsBuilder) Text() string {
 	sb.Grow(n)
 	for i := range b.parts {
 		if b.parts[i].Type == PartText {
-			sb.WriteString(b.parts[i].Text)
+			sb.WriteString(b.texts[i].String())
 		}
 	}
 	return sb.String()
@@ -204,7 +229,7 @@ func (b *PartsBuilder) Compact(dst []Chunk) []Chunk {
 		dst = append(dst, Chunk{Type: ChunkMessageMetadata, MessageMetadata: b.metadata})
 	}
 	for i := range b.parts {
-		p := &b.parts[i]
+		p := b.sync(i)
 		switch {
 		case p.Type == PartText || p.Type == PartReasoning:
 			start, delta, end := ChunkTextStart, ChunkTextDelta, ChunkTextEnd
