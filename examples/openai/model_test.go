@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -167,5 +168,136 @@ func TestToolCallThenAnswer(t *testing.T) {
 	// The store holds one assistant message for the reply, with the text only.
 	if stored := e.assistantMessages(session); len(stored) != 1 || stored[0].Content != "The answer is 198." {
 		t.Fatalf("stored assistant messages %+v", stored)
+	}
+}
+
+func TestWholeToolCallInOneChunk(t *testing.T) {
+	e := startExample(t)
+	events, end := e.ask("", "whole: compute 2^10", nil)
+	kinds, contents := toolEnvelopes(t, events)
+	if len(kinds) != 2 || contents[0]["id"] != "call_whole" || contents[1]["result"].(map[string]any)["result"] != 1024.0 {
+		t.Fatalf("tool envelopes %v %v", kinds, contents)
+	}
+	if end.Stream.State != core.StreamStateDone || end.Message.Content != "The answer is 1024." {
+		t.Fatalf("reply %q %q", end.Stream.State, end.Message.Content)
+	}
+}
+
+func TestToolErrorGoesBackToTheModel(t *testing.T) {
+	e := startExample(t)
+	events, end := e.ask("", "compute 1/0", nil)
+	_, contents := toolEnvelopes(t, events)
+	if len(contents) != 2 || contents[1]["error"] != "invalid expression: division by zero" || contents[1]["result"] != nil {
+		t.Fatalf("tool envelopes %v", contents)
+	}
+	reqs := e.llm.calls()
+	if len(reqs) != 2 {
+		t.Fatalf("%d model calls, want 2", len(reqs))
+	}
+	last := reqs[1].Messages[len(reqs[1].Messages)-1]
+	if last.Role != "tool" || !strings.Contains(string(last.Content), "division by zero") {
+		t.Fatalf("tool turn %+v %s", last, last.Content)
+	}
+	if end.Stream.State != core.StreamStateDone || end.Message.Content != "The tool said: invalid expression: division by zero" {
+		t.Fatalf("reply %q %q", end.Stream.State, end.Message.Content)
+	}
+}
+
+// A provider error ends the reply as a stream error with a code; no client ever sees the
+// provider's text.
+func TestProviderErrorsReachTheClientAsCodes(t *testing.T) {
+	tests := []struct {
+		name, text, content string
+	}{
+		{"http 500", "fail now", ""},
+		{"error event mid-stream", "midstream please", "Partial answer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := startExample(t)
+			session := core.NewID()
+			events, end := e.ask(session, tt.text, nil)
+			if end.Stream.State != core.StreamStateError || end.Message.Content != tt.content {
+				t.Fatalf("reply ended %q with %q, want error with %q", end.Stream.State, end.Message.Content, tt.content)
+			}
+			var meta struct {
+				Code string `json:"code"`
+			}
+			if err := json.Unmarshal(end.Message.Metadata, &meta); err != nil || meta.Code != CodeModelError {
+				t.Fatalf("final metadata %s, want code %s", end.Message.Metadata, CodeModelError)
+			}
+			for _, ev := range events {
+				b, _ := json.Marshal(ev.Message)
+				if strings.Contains(string(b), "SECRET") || strings.Contains(string(b), "org-internal") {
+					t.Fatalf("provider detail reached the client: %s", b)
+				}
+			}
+			stored := e.assistantMessages(session)
+			if len(stored) != 1 || strings.Contains(string(stored[0].Metadata), "SECRET") {
+				t.Fatalf("stored %+v", stored)
+			}
+		})
+	}
+}
+
+// A client's cancel stops the model call (the provider sees its request cancelled) and the
+// reply is stored as cancelled with the text so far.
+func TestCancelStopsTheModelCall(t *testing.T) {
+	e := startExample(t)
+	_, end := e.ask("", "slow answer", func(c *client.Client, ev client.Event) {
+		if ev.Kind == client.EventStream && ev.Stream.Text == "Thinking about it" {
+			if err := c.CancelStream(context.Background(), ev.Stream.ID); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if end.Stream.State != core.StreamStateCancelled || end.Message.Content != "Thinking about it" {
+		t.Fatalf("reply ended %q with %q", end.Stream.State, end.Message.Content)
+	}
+	select {
+	case <-e.llm.cancelled:
+	case <-time.After(waitTimeout):
+		t.Fatal("the model request was not cancelled")
+	}
+}
+
+// The model sees the session's earlier turns, read from the store.
+func TestConversationComesFromTheStore(t *testing.T) {
+	e := startExample(t)
+	session := core.NewID()
+	e.ask(session, "compute 6*7", nil)
+	e.ask(session, "and compute 6*8", nil)
+	reqs := e.llm.calls()
+	if len(reqs) != 4 {
+		t.Fatalf("%d model calls, want 4", len(reqs))
+	}
+	var roles []string
+	for _, m := range reqs[2].Messages {
+		var text string
+		_ = json.Unmarshal(m.Content, &text)
+		roles = append(roles, m.Role+":"+text)
+	}
+	want := []string{"system:" + DefaultSystemPrompt, "user:compute 6*7", "assistant:The answer is 42.", "user:and compute 6*8"}
+	if strings.Join(roles, "|") != strings.Join(want, "|") {
+		t.Fatalf("third call's messages\n%q\nwant\n%q", roles, want)
+	}
+}
+
+// The last step offers no tools; a model that calls one anyway ends the reply with an error
+// instead of looping.
+func TestStepLimit(t *testing.T) {
+	llm := newStubLLM(t)
+	transport := &http.Transport{}
+	defer transport.CloseIdleConnections()
+	m := newModel(config{BaseURL: llm.baseURL(), Model: "stub-model", HTTPClient: &http.Client{Transport: transport}})
+	m.MaxSteps = 1
+	rec := &recordedParts{}
+	err := m.run(context.Background(), rec, m.conversation(context.Background(), &core.Request{Message: core.Message{Content: "compute 1+1"}}))
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Code != CodeModelError {
+		t.Fatalf("run: %v, want a %s error", err, CodeModelError)
+	}
+	if reqs := llm.calls(); len(reqs) != 1 || len(reqs[0].Tools) != 0 {
+		t.Fatalf("%d calls, tools offered %+v; want one call offering none", len(reqs), reqs)
 	}
 }

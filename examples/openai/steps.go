@@ -25,6 +25,9 @@ func (m *Model) run(ctx context.Context, out replyParts, msgs []openai.ChatCompl
 		if len(res.calls) == 0 {
 			return out.FinishStep(ctx)
 		}
+		if step >= steps { // called tools although none were offered
+			return modelError(fmt.Errorf("tool calls in step %d, after the step limit", step))
+		}
 		msgs = append(msgs, res.assistant())
 		for _, c := range res.calls {
 			result, err := m.call(ctx, out, c)
@@ -217,8 +220,8 @@ func errorJSON(msg string) string {
 // "reasoning_content" (DeepSeek, vLLM before 0.10) or "reasoning" (vLLM, Ollama, OpenRouter).
 func reasoningOf(d openai.ChatCompletionChunkChoiceDelta) string {
 	for _, key := range []string{"reasoning_content", "reasoning"} {
-		f, ok := d.JSON.ExtraFields[key]
-		if !ok || !f.Valid() {
+		f, ok := d.JSON.ExtraFields[key] // unknown to the SDK: kept raw (Valid is false for them)
+		if !ok || f.Raw() == "" || f.Raw() == "null" {
 			continue
 		}
 		var s string

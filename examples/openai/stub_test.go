@@ -21,10 +21,14 @@ import (
 //   - the user's message contains "fail": HTTP 500 with an error body (as the API does);
 //   - it contains "midstream": a few text deltas, then an error event in the stream;
 //   - it contains "whole": one tool call sent in a single chunk (as Ollama does);
+//   - it contains "slow": one text delta, then nothing until the request is cancelled
+//     (stubLLM.cancelled is closed then);
 //   - otherwise: reasoning, then a calculate call for the expression after "compute ".
 type stubLLM struct {
 	*httptest.Server
 	t *testing.T
+
+	cancelled chan struct{} // closed when a "slow" request's context ends
 
 	mu       sync.Mutex
 	requests []stubRequest
@@ -63,7 +67,7 @@ type stubRequest struct {
 const secretDetail = "org-internal-7f3a quota of key sk-live-SECRET exceeded"
 
 func newStubLLM(t *testing.T) *stubLLM {
-	s := &stubLLM{t: t}
+	s := &stubLLM{t: t, cancelled: make(chan struct{})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -131,7 +135,13 @@ func (s *stubLLM) serve(w http.ResponseWriter, r *http.Request) {
 		c.delta(`{"content":"answer"}`, "")
 		c.raw(fmt.Sprintf(`{"error":{"message":%q,"type":"server_error"}}`, secretDetail))
 		return // the API ends such a stream without [DONE]
+	case strings.Contains(user, "slow"):
+		c.delta(`{"content":"Thinking about it"}`, "")
+		<-r.Context().Done()
+		close(s.cancelled)
+		return
 	case strings.Contains(user, "whole"):
+		c.delta(`{"reasoning":"Adding."}`, "") // vLLM and Ollama name the field "reasoning"
 		args, _ := json.Marshal(map[string]string{"expression": exprOf(user)})
 		c.delta(fmt.Sprintf(`{"tool_calls":[{"index":0,"id":"call_whole","type":"function","function":{"name":"calculate","arguments":%q}}]}`, args), "")
 		c.delta(`{}`, "tool_calls")
