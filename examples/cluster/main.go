@@ -46,9 +46,7 @@ func main() {
 		}
 		defer closeStore()
 		hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger().With("instance", i+1)))
-		mux := http.NewServeMux()
-		mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
-		mux.Handle("/", demo.Static())
+		mux := instanceRoutes(hub)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -61,4 +59,12 @@ func main() {
 	if err := errors.Join(errs...); err != nil {
 		log.Print(err)
 	}
+}
+
+// instanceRoutes returns the routes of one instance.
+func instanceRoutes(hub *core.Hub) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
+	mux.Handle("/", demo.Static())
+	return mux
 }

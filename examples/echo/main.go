@@ -26,16 +26,21 @@ func main() {
 	}
 	defer closeStore()
 	hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger()))
-
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.Use(middleware.Recover(), middleware.RequestID()) // route middleware runs before the upgrade
-	e.GET("/chat", wsecho.New(hub, wsecho.Options{}))
-	e.GET("/*", echo.WrapHandler(demo.Static()))
+	e := newEcho(hub)
 	// *echo.Echo is an http.Handler: the shared run loop serves it, printing the address, and
 	// on SIGINT/SIGTERM shuts the hub down (hijacked connections are not the server's), then
 	// the server.
 	if err := demo.ListenAndServe(flags.Addr, e, hub); err != nil {
 		log.Print(err)
 	}
+}
+
+// newEcho returns the example's routes on an Echo instance.
+func newEcho(hub *core.Hub) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(middleware.Recover(), middleware.RequestID()) // route middleware runs before the upgrade
+	e.GET("/chat", wsecho.New(hub, wsecho.Options{}))
+	e.GET("/*", echo.WrapHandler(demo.Static()))
+	return e
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"time"
 
 	"github.com/chatwire/chatwire/adapters/wsfiber"
 	"github.com/chatwire/chatwire/core"
@@ -33,18 +34,7 @@ func main() {
 	defer closeStore()
 	hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger()))
 
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	// On SIGTERM/SIGINT: readiness turns 503, every chat connection is closed with 1012 so
-	// clients resume on another instance, then the app stops.
-	drainer := middleware.NewDrainer(hub, middleware.DrainOptions{
-		Server: middleware.ShutdownFunc(app.ShutdownWithContext),
-		Delay:  flags.ServeOptions().DrainDelay,
-	})
-	app.Use(requestid.New()) // route middleware runs before the upgrade
-	app.Get(demo.ReadyPath, adaptor.HTTPHandler(drainer.Ready()))
-	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
-	app.Use(adaptor.HTTPHandler(demo.Static()))
-
+	drainer, app := newApp(hub, flags.ServeOptions().DrainDelay)
 	ln, err := net.Listen("tcp", flags.Addr)
 	if err != nil {
 		log.Fatal(err)
@@ -62,4 +52,20 @@ func main() {
 	if err != nil {
 		log.Print(err)
 	}
+}
+
+// newApp returns the example's routes on a Fiber app, and the drainer that stops it: on
+// SIGTERM/SIGINT readiness turns 503, every chat connection is closed with 1012 so clients
+// resume on another instance, then the app stops.
+func newApp(hub *core.Hub, drainDelay time.Duration) (*middleware.Drainer, *fiber.App) {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	drainer := middleware.NewDrainer(hub, middleware.DrainOptions{
+		Server: middleware.ShutdownFunc(app.ShutdownWithContext),
+		Delay:  drainDelay,
+	})
+	app.Use(requestid.New()) // route middleware runs before the upgrade
+	app.Get(demo.ReadyPath, adaptor.HTTPHandler(drainer.Ready()))
+	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
+	app.Use(adaptor.HTTPHandler(demo.Static()))
+	return drainer, app
 }

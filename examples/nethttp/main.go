@@ -21,6 +21,7 @@ import (
 	"errors"
 	"flag"
 	"log"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -45,21 +46,25 @@ func main() {
 		log.Fatal(err)
 	}
 	defer closeStore()
-	logger := demo.Logger()
+	handler, hub := newServer(flags, store, demo.Logger(), *withAuth, *authTTL)
+	if err := demo.Serve(flags.Addr, handler, hub, flags.ServeOptions()); err != nil {
+		log.Print(err)
+	}
+}
+
+// newServer returns the example's routes and the hub behind them.
+func newServer(flags *demo.Flags, store core.Store, logger *slog.Logger, withAuth bool, authTTL time.Duration) (http.Handler, *core.Hub) {
 	mux := http.NewServeMux()
 	mw := middleware.Logging(logger, middleware.LogOptions{PrincipalID: middleware.PrincipalID})
-	if *withAuth {
-		a := newDemoAuth(*authTTL)
+	if withAuth {
+		a := newDemoAuth(authTTL)
 		mw = middleware.Chain(mw, a.hooks())
 		mux.HandleFunc("/login", a.login)
 	}
 	hub := core.NewHub(mw.Apply(flags.HubOptions(flags.Bot(), store, logger)))
-
 	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
 	mux.Handle("/", demo.Static())
-	if err := demo.Serve(flags.Addr, mux, hub, flags.ServeOptions()); err != nil {
-		log.Print(err)
-	}
+	return mux, hub
 }
 
 // demoAuth issues and checks signed tokens "<name>.<expiry unix>.<signature>" and remembers
