@@ -30,4 +30,28 @@ type replyParts interface {
 	ToolError(ctx context.Context, callID, text string) error
 	// FinishStep ends the step that StartStep began.
 	FinishStep(ctx context.Context) error
+	// Finish reports why the model stopped (the AI SDK's finish reasons: stop, length,
+	// content-filter, tool-calls, other) and the tokens all steps used.
+	Finish(ctx context.Context, reason string, usage Usage) error
+}
+
+// Usage counts the tokens of a reply, over all its steps.
+type Usage struct {
+	InputTokens  int64 `json:"inputTokens"`
+	OutputTokens int64 `json:"outputTokens"`
+}
+
+// finishReason maps a chat-completions finish_reason onto the AI SDK's names.
+func finishReason(r string) string {
+	switch r {
+	case "stop":
+		return "stop"
+	case "length":
+		return "length"
+	case "content_filter":
+		return "content-filter"
+	case "tool_calls", "function_call":
+		return "tool-calls"
+	}
+	return "other"
 }

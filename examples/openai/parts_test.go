@@ -23,6 +23,9 @@ func (r *recordedParts) add(format string, args ...any) error {
 
 func (r *recordedParts) StartStep(context.Context) error  { return r.add("start-step") }
 func (r *recordedParts) FinishStep(context.Context) error { return r.add("finish-step") }
+func (r *recordedParts) Finish(_ context.Context, reason string, u Usage) error {
+	return r.add("finish %s %d+%d", reason, u.InputTokens, u.OutputTokens)
+}
 func (r *recordedParts) Reasoning(_ context.Context, d string) error {
 	return r.add("reasoning %s", d)
 }
@@ -64,6 +67,7 @@ func TestStreamMapsOntoParts(t *testing.T) {
 			"start-step",
 			"text The a", "text nswer", "text  is 4", "text 2.",
 			"finish-step",
+			"finish stop 62+34",
 		}},
 		{"Ollama-style whole call, reasoning", "whole: compute 2+2", []string{
 			"start-step",
@@ -76,6 +80,7 @@ func TestStreamMapsOntoParts(t *testing.T) {
 			"start-step",
 			"text The a", "text nswer", "text  is 4", "text .",
 			"finish-step",
+			"finish stop 62+34",
 		}},
 	}
 	for _, tt := range tests {

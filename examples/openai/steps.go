@@ -14,6 +14,7 @@ import (
 // the model called tools, they run and their results go back to the model in the next step.
 func (m *Model) run(ctx context.Context, out replyParts, msgs []openai.ChatCompletionMessageParamUnion) error {
 	steps := m.maxSteps()
+	var usage Usage
 	for step := 1; ; step++ {
 		if err := out.StartStep(ctx); err != nil {
 			return err
@@ -22,8 +23,13 @@ func (m *Model) run(ctx context.Context, out replyParts, msgs []openai.ChatCompl
 		if err != nil {
 			return err
 		}
+		usage.InputTokens += res.usage.InputTokens
+		usage.OutputTokens += res.usage.OutputTokens
 		if len(res.calls) == 0 {
-			return out.FinishStep(ctx)
+			if err := out.FinishStep(ctx); err != nil {
+				return err
+			}
+			return out.Finish(ctx, finishReason(res.finish), usage)
 		}
 		if step >= steps { // called tools although none were offered
 			return modelError(fmt.Errorf("tool calls in step %d, after the step limit", step))
@@ -47,6 +53,7 @@ type stepResult struct {
 	text   strings.Builder
 	calls  []*toolCall
 	finish string
+	usage  Usage
 }
 
 // toolCall is one tool call assembled from streamed fragments.
@@ -92,6 +99,9 @@ func (m *Model) step(ctx context.Context, out replyParts, msgs []openai.ChatComp
 	res := &stepResult{}
 	for stream.Next() {
 		chunk := stream.Current()
+		if chunk.JSON.Usage.Valid() {
+			res.usage = Usage{InputTokens: chunk.Usage.PromptTokens, OutputTokens: chunk.Usage.CompletionTokens}
+		}
 		if len(chunk.Choices) == 0 {
 			continue // the usage chunk
 		}

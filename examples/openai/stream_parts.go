@@ -24,6 +24,7 @@ func newStreamParts(s *core.Stream) *streamParts {
 
 func (p *streamParts) StartStep(context.Context) error              { return nil }
 func (p *streamParts) FinishStep(context.Context) error             { return nil }
+func (p *streamParts) Finish(context.Context, string, Usage) error  { return nil }
 func (p *streamParts) Reasoning(context.Context, string) error      { return nil }
 func (p *streamParts) Text(ctx context.Context, delta string) error { return p.s.Delta(ctx, delta) }
 
