@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/gorilla/websocket"
 )
 
@@ -161,7 +162,7 @@ func (c *Client) Send(ctx context.Context, m core.Message) error {
 		m.Role = core.RoleUser
 	}
 	if m.Timestamp == 0 {
-		m.Timestamp = core.NowMillis()
+		m.Timestamp = envelope.NowMillis()
 	}
 	if !m.Type.Valid() {
 		return fmt.Errorf("chatwire: invalid message type %q", m.Type)
@@ -169,13 +170,13 @@ func (c *Client) Send(ctx context.Context, m core.Message) error {
 	if len(m.Metadata) > 0 && !isJSONObject(m.Metadata) {
 		return errors.New("chatwire: message metadata is not a JSON object")
 	}
-	return c.write(ctx, core.AppendMessage(nil, &m))
+	return c.write(ctx, envelope.AppendMessage(nil, &m))
 }
 
 // SendText sends a user chat message with the given text and returns it (its ID identifies
 // the server's echo). See Send.
 func (c *Client) SendText(ctx context.Context, text string) (core.Message, error) {
-	m := core.Message{ID: core.NewID(), Type: core.TypeMessage, Role: core.RoleUser, Content: text, Timestamp: core.NowMillis()}
+	m := core.Message{ID: core.NewID(), Type: core.TypeMessage, Role: core.RoleUser, Content: text, Timestamp: envelope.NowMillis()}
 	return m, c.Send(ctx, m)
 }
 
@@ -448,8 +449,8 @@ func (c *Client) read(cn *conn) result {
 			return result{code: websocket.CloseAbnormalClosure, err: err}
 		}
 		var m core.Message
-		if err := core.Decode(data, &m); err != nil {
-			if !errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(data, &m); err != nil {
+			if !errors.Is(err, envelope.ErrHeartbeat) {
 				c.log.Debug("chatwire client: undecodable frame ignored", "session", c.sessionID, "bytes", len(data))
 			}
 			continue

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // Stream states carried in metadata.stream.state.
@@ -49,7 +51,7 @@ type Stream struct {
 // Stream starts a streamed assistant reply. Every connection of the session is told at once
 // (a first, empty delta), so clients can show progress and offer to cancel.
 func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
-	s := &Stream{w: w, id: NewID(), started: NowMillis(), ctx: w.ctx, cancel: w.cancel}
+	s := &Stream{w: w, id: NewID(), started: envelope.NowMillis(), ctx: w.ctx, cancel: w.cancel}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.appendLocked(ctx, ""); err != nil {
@@ -117,7 +119,7 @@ func (s *Stream) Close(ctx context.Context) error {
 }
 
 // streamEndState chooses the final state of a stream whose handler returned handlerErr.
-func streamEndState(streamCtx context.Context, handlerErr error) (state, code string) {
+func streamEndState(streamCtx context.Context, handlerErr error) (state string, code ErrorCode) {
 	cause := context.Cause(streamCtx)
 	switch {
 	case errors.Is(cause, ErrStreamCancelled):
@@ -200,7 +202,7 @@ func (s *Stream) renewLease() {
 }
 
 // finish stores (or, without a store, sends) the final message.
-func (s *Stream) finish(ctx context.Context, state, code string) error {
+func (s *Stream) finish(ctx context.Context, state string, code ErrorCode) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
@@ -219,7 +221,7 @@ func (s *Stream) finish(ctx context.Context, state, code string) error {
 		Role:      RoleAssistant,
 		Content:   s.content.String(),
 		Metadata:  finalStreamMetadata(s.id, s.seq, state, code),
-		Timestamp: NowMillis(),
+		Timestamp: envelope.NowMillis(),
 	}
 	if c.sess == nil {
 		c.endStream(s.id)
@@ -274,7 +276,7 @@ func streamMetadata(id string, seq uint64, state string) json.RawMessage {
 	return append(b, "}}"...)
 }
 
-func finalStreamMetadata(id string, seq uint64, state, code string) json.RawMessage {
+func finalStreamMetadata(id string, seq uint64, state string, code ErrorCode) json.RawMessage {
 	b := streamMetadata(id, seq, state)
 	if code == "" {
 		return b

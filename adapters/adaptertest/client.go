@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/gorilla/websocket"
 )
 
@@ -95,7 +96,7 @@ func (c *Client) SendRaw(s string) {
 // Send writes m as one text frame.
 func (c *Client) Send(m core.Message) {
 	c.t.Helper()
-	c.SendRaw(string(core.AppendMessage(nil, &m)))
+	c.SendRaw(string(envelope.AppendMessage(nil, &m)))
 }
 
 // ReadFrame returns the next frame's bytes, heartbeats included.
@@ -125,8 +126,8 @@ func (c *Client) readWire() core.Message {
 			c.t.Fatalf("read: %v", err)
 		}
 		var m core.Message
-		err = core.Decode(b, &m)
-		if errors.Is(err, core.ErrHeartbeat) {
+		err = envelope.Decode(b, &m)
+		if errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		}
 		if err != nil {
@@ -148,7 +149,7 @@ func (c *Client) ReadN(n int) []core.Message {
 
 // ExpectClose reads until the connection closes and returns the close code (1006 when it
 // dropped without a close frame). Envelopes read on the way are discarded.
-func (c *Client) ExpectClose() int {
+func (c *Client) ExpectClose() core.CloseCode {
 	c.t.Helper()
 	for {
 		_, err := c.ReadFrame()
@@ -157,13 +158,13 @@ func (c *Client) ExpectClose() int {
 		}
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) {
-			return ce.Code
+			return core.CloseCode(ce.Code)
 		}
 		var ne interface{ Timeout() bool }
 		if errors.As(err, &ne) && ne.Timeout() {
 			c.t.Fatalf("connection not closed within %v", waitTimeout)
 		}
-		return websocket.CloseAbnormalClosure
+		return core.CloseAbnormal
 	}
 }
 
@@ -173,7 +174,7 @@ func HTTPURL(endpoint string) string {
 }
 
 // metaCode returns the "code" of an envelope's metadata ("" when absent).
-func metaCode(m core.Message) string {
+func metaCode(m core.Message) core.ErrorCode {
 	i := bytes.Index(m.Metadata, []byte(`"code":"`))
 	if i < 0 {
 		return ""
@@ -183,7 +184,7 @@ func metaCode(m core.Message) string {
 	if j < 0 {
 		return ""
 	}
-	return string(rest[:j])
+	return core.ErrorCode(rest[:j])
 }
 
 // eventually polls cond until it holds or the wait times out.

@@ -58,7 +58,7 @@ func main() {
 // SIGTERM/SIGINT readiness turns 503, every chat connection is closed with 1012 so clients
 // resume on another instance, then the app stops.
 func newApp(hub *core.Hub, drainDelay time.Duration) (*middleware.Drainer, *fiber.App) {
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app := fiber.New(serverConfig(10*time.Second, 60*time.Second))
 	drainer := middleware.NewDrainer(hub, middleware.DrainOptions{
 		Server: middleware.ShutdownFunc(app.ShutdownWithContext),
 		Delay:  drainDelay,
@@ -68,4 +68,18 @@ func newApp(hub *core.Hub, drainDelay time.Duration) (*middleware.Drainer, *fibe
 	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
 	app.Use(adaptor.HTTPHandler(demo.Static()))
 	return drainer, app
+}
+
+// serverConfig is the Fiber configuration a chat server needs. readTimeout bounds how long a
+// client may take to send a request, the upgrade request included: without it (Fiber's
+// default) a client that sends its upgrade a byte a second holds a connection and a
+// goroutine forever (slowloris). fasthttp clears the deadline before it hands an upgraded
+// connection over, so chat connections are not cut by it; chatwire's heartbeats bound them
+// instead. idleTimeout bounds keep-alive connections between requests.
+func serverConfig(readTimeout, idleTimeout time.Duration) fiber.Config {
+	return fiber.Config{
+		DisableStartupMessage: true,
+		ReadTimeout:           readTimeout,
+		IdleTimeout:           idleTimeout,
+	}
 }

@@ -62,7 +62,7 @@ func newServer(flags *demo.Flags, store core.Store, logger *slog.Logger, withAut
 		mux.HandleFunc("/login", a.login)
 	}
 	hub := core.NewHub(mw.Apply(flags.HubOptions(flags.Bot(), store, logger)))
-	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 	mux.Handle("/", demo.Static())
 	return mux, hub
 }

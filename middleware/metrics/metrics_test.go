@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwire/chatwire/adapters/wshttp"
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/middleware"
+	"github.com/chatwire/chatwire/middleware/metrics"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/chatwire/chatwire/adapters/wshttp"
-	"github.com/chatwire/chatwire/core"
-	"github.com/chatwire/chatwire/middleware"
-	"github.com/chatwire/chatwire/middleware/metrics"
 )
 
 const waitTimeout = 5 * time.Second
@@ -110,7 +110,7 @@ func (c *client) read() core.Message {
 			c.t.Fatal(err)
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(b, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err != nil {
 			c.t.Fatal(err)
@@ -141,7 +141,7 @@ func TestMetricsReflectTraffic(t *testing.T) {
 	)
 	store := m.Store(core.NewMemoryStore(core.MemoryStoreOptions{}))
 	hub := core.NewHub(mw.Apply(core.Options{Handler: echoBot, Store: store}))
-	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{}))
 	defer func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -191,8 +191,8 @@ func TestMetricsReflectTraffic(t *testing.T) {
 		{"chatwire_disconnections_total", map[string]string{"code": "1006"}, 1},
 		{"chatwire_connection_duration_seconds", nil, 2},
 		{"chatwire_frames_in_total", map[string]string{"type": "message"}, 2},
-		{"chatwire_frames_rejected_total", map[string]string{"code": core.CodeRateLimited}, 1},
-		{"chatwire_frames_rejected_total", map[string]string{"code": core.CodeInvalidMessage}, 1},
+		{"chatwire_frames_rejected_total", map[string]string{"code": string(core.CodeRateLimited)}, 1},
+		{"chatwire_frames_rejected_total", map[string]string{"code": string(core.CodeInvalidMessage)}, 1},
 		{"chatwire_frames_out_total", map[string]string{"type": "message"}, 3}, // stored hi, echo, replayed echo
 		{"chatwire_frames_out_total", map[string]string{"type": "error"}, 2},
 		{"chatwire_replays_total", nil, 1},
@@ -233,8 +233,8 @@ func TestSendFailuresAndHandlerErrors(t *testing.T) {
 	}{
 		{"x_send_failures_total", nil, 1},
 		{"x_handler_duration_seconds", map[string]string{"outcome": "error"}, 1},
-		{"x_frames_rejected_total", map[string]string{"code": core.CodeInternal}, 1},
-		{"x_frames_rejected_total", map[string]string{"code": middleware.CodeDuplicate}, 1},
+		{"x_frames_rejected_total", map[string]string{"code": string(core.CodeInternal)}, 1},
+		{"x_frames_rejected_total", map[string]string{"code": string(middleware.CodeDuplicate)}, 1},
 		{"x_connections_open", nil, 0}, // a connection that never joined is not subtracted
 	} {
 		if got := value(t, reg, tc.name, tc.labels); got != tc.want {

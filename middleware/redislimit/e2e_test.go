@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
 	"github.com/chatwire/chatwire/middleware/redislimit"
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 )
 
 func verify(_ context.Context, token string) (any, time.Time, error) {
@@ -36,7 +36,7 @@ var echoBot = core.HandlerFunc(func(ctx context.Context, req *core.Request, w *c
 func serve(t *testing.T, mw middleware.Hooks) string {
 	t.Helper()
 	hub := core.NewHub(mw.Apply(core.Options{Handler: echoBot}))
-	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -62,7 +62,7 @@ func dial(t *testing.T, ep, token string) (*websocket.Conn, int) {
 // roundTrip sends content and returns the reply's error code ("" for the echo).
 func roundTrip(t *testing.T, c *websocket.Conn, content string) string {
 	t.Helper()
-	if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
+	if err := c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
 		t.Fatal(err)
 	}
 	_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
@@ -71,7 +71,7 @@ func roundTrip(t *testing.T, c *websocket.Conn, content string) string {
 		t.Fatal(err)
 	}
 	var m core.Message
-	if err := core.Decode(b, &m); err != nil {
+	if err := envelope.Decode(b, &m); err != nil {
 		t.Fatal(err)
 	}
 	if m.Type == core.TypeError {
@@ -118,7 +118,7 @@ func TestAcrossInstances(t *testing.T) {
 			waitRelease(t, released) // a refusal releases what the Admit chain had taken
 			bob, _ := dial(t, eps[1], "bob-token")
 			got := []string{roundTrip(t, alice, "1"), roundTrip(t, alice, "2"), roundTrip(t, alice, "3"), roundTrip(t, bob, "1")}
-			if got[0] != "" || got[1] != "" || got[2] != core.CodeRateLimited || got[3] != "" {
+			if got[0] != "" || got[1] != "" || got[2] != string(core.CodeRateLimited) || got[3] != "" {
 				t.Fatalf("outcomes %q: want alice limited after 2, bob not", got)
 			}
 			_ = alice.Close()
