@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/adapters/wshttp"
+	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
 	"github.com/chatwire/chatwire/middleware"
@@ -63,6 +64,11 @@ func newServer(flags *demo.Flags, store core.Store, logger *slog.Logger, withAut
 	}
 	hub := core.NewHub(mw.Apply(flags.HubOptions(flags.Bot(), store, logger)))
 	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
+	// The AI SDK's useChat (DefaultChatTransport) over SSE: POST /api/chat, resume with
+	// GET /api/chat/{id}/stream, stop with POST /api/chat/{id}/stop.
+	sse := aisdk.New(hub, aisdk.Options{Logger: logger})
+	mux.Handle("/api/chat", sse)
+	mux.Handle("/api/chat/", sse)
 	mux.Handle("/", demo.Static())
 	return mux, hub
 }
