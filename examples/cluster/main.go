@@ -11,10 +11,8 @@ import (
 	"errors"
 	"flag"
 	"log"
-	"net/http"
 	"sync"
 
-	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
 )
@@ -46,7 +44,7 @@ func main() {
 		}
 		defer closeStore()
 		hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger().With("instance", i+1)))
-		mux := instanceRoutes(hub)
+		mux := demo.Routes(hub, demo.RouteOptions{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -59,12 +57,4 @@ func main() {
 	if err := errors.Join(errs...); err != nil {
 		log.Print(err)
 	}
-}
-
-// instanceRoutes returns the routes of one instance.
-func instanceRoutes(hub *core.Hub) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
-	mux.Handle("/", demo.Static())
-	return mux
 }

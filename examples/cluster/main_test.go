@@ -27,10 +27,10 @@ func TestEndpoints(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = closeStore() })
 		hub := core.NewHub(flags.HubOptions(flags.Bot(), store, nil))
-		srv := httptest.NewServer(instanceRoutes(hub))
+		srv := httptest.NewServer(demo.Routes(hub, demo.RouteOptions{}))
 		t.Cleanup(srv.Close)
 		demotest.ShutdownOnCleanup(t, hub)
 		t.Logf("instance %d", i+1)
-		demotest.CheckFakeModelReply(t, demotest.Endpoints(t, srv.URL))
+		demotest.CheckFakeModel(t, demotest.Endpoints(t, srv.URL))
 	}
 }

@@ -40,7 +40,12 @@ func newEcho(hub *core.Hub) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Use(middleware.Recover(), middleware.RequestID()) // route middleware runs before the upgrade
-	e.GET("/chat", wsecho.New(hub, wsecho.Options{}))
+	e.GET(demo.ChatPath, wsecho.New(hub, wsecho.Options{}))
+	// The AI SDK's useChat over SSE: POST /api/chat, GET /api/chat/{id}/stream (resume),
+	// POST /api/chat/{id}/stop.
+	sse := echo.WrapHandler(demo.AISDK(hub, demo.RouteOptions{}))
+	e.Any(demo.AISDKPath, sse)
+	e.Any(demo.AISDKPath+"/*", sse)
 	e.GET("/*", echo.WrapHandler(demo.Static()))
 	return e
 }

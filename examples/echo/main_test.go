@@ -23,8 +23,8 @@ func start(t *testing.T, args ...string) string {
 }
 
 func TestEndpoints(t *testing.T) {
-	t.Run("echo bot", func(t *testing.T) { demotest.CheckEchoReply(t, demotest.Endpoints(t, start(t))) })
+	t.Run("echo bot", func(t *testing.T) { demotest.CheckEcho(t, demotest.Endpoints(t, start(t))) })
 	t.Run("fake model", func(t *testing.T) {
-		demotest.CheckFakeModelReply(t, demotest.Endpoints(t, start(t, demotest.StreamArgs...)))
+		demotest.CheckFakeModel(t, demotest.Endpoints(t, start(t, demotest.StreamArgs...)))
 	})
 }

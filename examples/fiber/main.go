@@ -65,7 +65,12 @@ func newApp(hub *core.Hub, drainDelay time.Duration) (*middleware.Drainer, *fibe
 	})
 	app.Use(requestid.New()) // route middleware runs before the upgrade
 	app.Get(demo.ReadyPath, adaptor.HTTPHandler(drainer.Ready()))
-	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
+	app.Get(demo.ChatPath, wsfiber.New(hub, wsfiber.Options{}))
+	// The AI SDK's useChat over SSE, natively on Fiber: POST /api/chat, GET
+	// /api/chat/{id}/stream (resume), POST /api/chat/{id}/stop.
+	sse := wsfiber.AISDK(demo.AISDK(hub, demo.RouteOptions{}))
+	app.All(demo.AISDKPath, sse)
+	app.All(demo.AISDKPath+"/*", sse)
 	app.Use(adaptor.HTTPHandler(demo.Static()))
 	return drainer, app
 }

@@ -130,10 +130,10 @@ func start(t *testing.T, args ...string) string {
 func TestEndpoints(t *testing.T) {
 	t.Run("echo bot", func(t *testing.T) {
 		base := start(t)
-		demotest.CheckEchoReply(t, demotest.Endpoints(t, base))
+		demotest.CheckEcho(t, demotest.Endpoints(t, base))
 		demotest.Get(t, base+demo.ReadyPath, 200, "", "")
 	})
 	t.Run("fake model", func(t *testing.T) {
-		demotest.CheckFakeModelReply(t, demotest.Endpoints(t, start(t, demotest.StreamArgs...)))
+		demotest.CheckFakeModel(t, demotest.Endpoints(t, start(t, demotest.StreamArgs...)))
 	})
 }

@@ -29,8 +29,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chatwire/chatwire/adapters/wshttp"
-	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
 	"github.com/chatwire/chatwire/middleware"
@@ -55,21 +53,17 @@ func main() {
 
 // newServer returns the example's routes and the hub behind them.
 func newServer(flags *demo.Flags, store core.Store, logger *slog.Logger, withAuth bool, authTTL time.Duration) (http.Handler, *core.Hub) {
-	mux := http.NewServeMux()
 	mw := middleware.Logging(logger, middleware.LogOptions{PrincipalID: middleware.PrincipalID})
+	var a *demoAuth
 	if withAuth {
-		a := newDemoAuth(authTTL)
+		a = newDemoAuth(authTTL)
 		mw = middleware.Chain(mw, a.hooks())
-		mux.HandleFunc("/login", a.login)
 	}
 	hub := core.NewHub(mw.Apply(flags.HubOptions(flags.Bot(), store, logger)))
-	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
-	// The AI SDK's useChat (DefaultChatTransport) over SSE: POST /api/chat, resume with
-	// GET /api/chat/{id}/stream, stop with POST /api/chat/{id}/stop.
-	sse := aisdk.New(hub, aisdk.Options{Logger: logger})
-	mux.Handle("/api/chat", sse)
-	mux.Handle("/api/chat/", sse)
-	mux.Handle("/", demo.Static())
+	mux := demo.Routes(hub, demo.RouteOptions{Logger: logger})
+	if a != nil {
+		mux.HandleFunc("/login", a.login)
+	}
 	return mux, hub
 }
 

@@ -8,8 +8,10 @@
 //	go run . -base-url http://localhost:11434/v1 -model qwen3           # Ollama
 //	go run . -base-url http://localhost:8000/v1 -model Qwen/Qwen3-8B    # vLLM
 //
-// It serves the chat endpoint at /chat, the browser page at / and the browser client at
-// /chatwire.js, like the other examples. It is a module of its own, so users of the library
+// Like the other examples it serves chatwire's WebSocket endpoint at /chat, the AI SDK's
+// UI message stream over SSE at /api/chat (resume: GET /api/chat/{id}/stream, stop: POST
+// /api/chat/{id}/stop), the demo page at /, the useChat page at /usechat/ and the browser
+// client at /chatwire.js. It is a module of its own, so users of the library
 // never download the SDK.
 package main
 
@@ -21,7 +23,6 @@ import (
 	"net/http"
 	"os"
 
-	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
 	"github.com/openai/openai-go/v3"
@@ -90,8 +91,5 @@ func newModel(cfg config) *Model {
 // newServer returns the example's routes and the hub behind them.
 func newServer(cfg config) (http.Handler, *core.Hub) {
 	hub := core.NewHub(core.Options{Handler: newModel(cfg), Store: cfg.Store, Logger: cfg.Logger})
-	mux := http.NewServeMux()
-	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
-	mux.Handle("/", demo.Static())
-	return mux, hub
+	return demo.Routes(hub, demo.RouteOptions{Logger: cfg.Logger}), hub
 }

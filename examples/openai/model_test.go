@@ -12,6 +12,7 @@ import (
 
 	"github.com/chatwire/chatwire/client"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/examples/internal/demo/demotest"
 	"go.uber.org/goleak"
 )
 
@@ -100,26 +101,23 @@ func (e *example) assistantMessages(session string) []core.Message {
 	return out
 }
 
-// toolEnvelopes returns the contents of the tool_call and tool_result envelopes in order.
-func toolEnvelopes(t *testing.T, events []client.Event) (kinds []core.Type, contents []map[string]any) {
-	for _, ev := range events {
-		if ev.Kind != client.EventMessage || (ev.Message.Type != core.TypeToolCall && ev.Message.Type != core.TypeToolResult) {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(ev.Message.Content), &m); err != nil {
-			t.Fatalf("tool envelope content %q: %v", ev.Message.Content, err)
-		}
-		kinds = append(kinds, ev.Message.Type)
-		contents = append(contents, m)
+// partsOf returns the summary of the parts stored with a reply (see demotest.Summary).
+func partsOf(t *testing.T, end client.Event) []string {
+	t.Helper()
+	return demotest.Summary(demotest.FinalOf(t, end.Message).Parts)
+}
+
+func samePartsOrFail(t *testing.T, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("parts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	return kinds, contents
 }
 
 func TestToolCallThenAnswer(t *testing.T) {
 	e := startExample(t)
 	session := core.NewID()
-	events, end := e.ask(session, "please compute (17+5)*3^2", nil)
+	_, end := e.ask(session, "please compute (17+5)*3^2", nil)
 
 	if end.Stream.State != core.StreamStateDone || end.Message.Content != "The answer is 198." {
 		t.Fatalf("reply ended %q with %q, want done with %q", end.Stream.State, end.Message.Content, "The answer is 198.")
@@ -127,16 +125,16 @@ func TestToolCallThenAnswer(t *testing.T) {
 	if strings.Contains(end.Message.Content, "calculator") {
 		t.Fatal("reasoning leaked into the reply's content")
 	}
-	kinds, contents := toolEnvelopes(t, events)
-	if len(kinds) != 2 || kinds[0] != core.TypeToolCall || kinds[1] != core.TypeToolResult {
-		t.Fatalf("tool envelopes %v, want a tool_call then a tool_result", kinds)
-	}
-	call, result := contents[0], contents[1]
-	if call["id"] != "call_1" || call["name"] != "calculate" || call["arguments"].(map[string]any)["expression"] != "(17+5)*3^2" {
-		t.Fatalf("tool_call %v", call)
-	}
-	if result["id"] != "call_1" || result["result"].(map[string]any)["result"] != 198.0 {
-		t.Fatalf("tool_result %v", result)
+	final := demotest.FinalOf(t, end.Message)
+	samePartsOrFail(t, demotest.Summary(final.Parts), []string{
+		"step-start",
+		"reasoning The user wants arithmetic. I will use the calculator.",
+		`tool-calculate call_1 output-available {"expression":"(17+5)*3^2"} {"result":198}`,
+		"step-start",
+		"text The answer is 198.",
+	})
+	if final.Stream.FinishReason != "stop" || string(final.MessageMetadata) != `{"usage":{"inputTokens":62,"outputTokens":34}}` {
+		t.Fatalf("finish reason %q, message metadata %s", final.Stream.FinishReason, final.MessageMetadata)
 	}
 
 	// Two model calls: the first offered the tool; the second carried the assembled call
@@ -173,11 +171,14 @@ func TestToolCallThenAnswer(t *testing.T) {
 
 func TestWholeToolCallInOneChunk(t *testing.T) {
 	e := startExample(t)
-	events, end := e.ask("", "whole: compute 2^10", nil)
-	kinds, contents := toolEnvelopes(t, events)
-	if len(kinds) != 2 || contents[0]["id"] != "call_whole" || contents[1]["result"].(map[string]any)["result"] != 1024.0 {
-		t.Fatalf("tool envelopes %v %v", kinds, contents)
-	}
+	_, end := e.ask("", "whole: compute 2^10", nil)
+	samePartsOrFail(t, partsOf(t, end), []string{
+		"step-start",
+		"reasoning Adding.",
+		`tool-calculate call_whole output-available {"expression":"2^10"} {"result":1024}`,
+		"step-start",
+		"text The answer is 1024.",
+	})
 	if end.Stream.State != core.StreamStateDone || end.Message.Content != "The answer is 1024." {
 		t.Fatalf("reply %q %q", end.Stream.State, end.Message.Content)
 	}
@@ -185,11 +186,14 @@ func TestWholeToolCallInOneChunk(t *testing.T) {
 
 func TestToolErrorGoesBackToTheModel(t *testing.T) {
 	e := startExample(t)
-	events, end := e.ask("", "compute 1/0", nil)
-	_, contents := toolEnvelopes(t, events)
-	if len(contents) != 2 || contents[1]["error"] != "invalid expression: division by zero" || contents[1]["result"] != nil {
-		t.Fatalf("tool envelopes %v", contents)
-	}
+	_, end := e.ask("", "compute 1/0", nil)
+	samePartsOrFail(t, partsOf(t, end), []string{
+		"step-start",
+		"reasoning The user wants arithmetic. I will use the calculator.",
+		`tool-calculate call_1 output-error {"expression":"1/0"} invalid expression: division by zero`,
+		"step-start",
+		"text The tool said: invalid expression: division by zero",
+	})
 	reqs := e.llm.calls()
 	if len(reqs) != 2 {
 		t.Fatalf("%d model calls, want 2", len(reqs))

@@ -7,51 +7,134 @@ import (
 	"github.com/chatwire/chatwire/core"
 )
 
-// streamParts writes a reply's parts onto a chatwire stream: text as deltas (the stored
-// message's content), each tool call as a tool_call envelope once its input is complete and
-// a tool_result envelope with its output. Reasoning and the input fragments have no place in
-// a seed client's envelopes and are not sent.
+// streamParts writes a reply's parts onto a chatwire stream with the typed parts API: text
+// and reasoning parts (a part of the other kind, a tool call or a step boundary ends the
+// open one), tool calls whose input streams in, the finish reason, and the token usage as
+// message metadata ({"usage":{"inputTokens":N,"outputTokens":N}}).
 type streamParts struct {
-	s     *core.Stream
-	names map[string]string // call id -> tool name
+	s         *core.Stream
+	text      *core.TextPart
+	reasoning *core.TextPart
+	calls     map[string]*core.ToolCall
 }
 
 var _ replyParts = (*streamParts)(nil)
 
 func newStreamParts(s *core.Stream) *streamParts {
-	return &streamParts{s: s, names: make(map[string]string)}
+	return &streamParts{s: s, calls: make(map[string]*core.ToolCall)}
 }
 
-func (p *streamParts) StartStep(context.Context) error              { return nil }
-func (p *streamParts) FinishStep(context.Context) error             { return nil }
-func (p *streamParts) Finish(context.Context, string, Usage) error  { return nil }
-func (p *streamParts) Reasoning(context.Context, string) error      { return nil }
-func (p *streamParts) Text(ctx context.Context, delta string) error { return p.s.Delta(ctx, delta) }
-
-func (p *streamParts) ToolInputStart(_ context.Context, callID, name string) error {
-	p.names[callID] = name
+// endOpen ends the open text or reasoning part, if any.
+func (p *streamParts) endOpen(ctx context.Context) error {
+	for _, tp := range []**core.TextPart{&p.text, &p.reasoning} {
+		if *tp != nil {
+			if err := (*tp).End(ctx); err != nil {
+				return err
+			}
+			*tp = nil
+		}
+	}
 	return nil
 }
 
-func (p *streamParts) ToolInputDelta(context.Context, string, string) error { return nil }
-
-func (p *streamParts) ToolInputAvailable(ctx context.Context, callID, name string, input json.RawMessage) error {
-	p.names[callID] = name
-	return p.send(ctx, core.TypeToolCall, map[string]any{"id": callID, "name": name, "arguments": input})
+func (p *streamParts) StartStep(ctx context.Context) error {
+	if err := p.endOpen(ctx); err != nil {
+		return err
+	}
+	return p.s.StartStep(ctx)
 }
 
-func (p *streamParts) ToolOutput(ctx context.Context, callID string, output json.RawMessage) error {
-	return p.send(ctx, core.TypeToolResult, map[string]any{"id": callID, "name": p.names[callID], "result": output})
+func (p *streamParts) FinishStep(ctx context.Context) error {
+	if err := p.endOpen(ctx); err != nil {
+		return err
+	}
+	return p.s.FinishStep(ctx)
 }
 
-func (p *streamParts) ToolError(ctx context.Context, callID, text string) error {
-	return p.send(ctx, core.TypeToolResult, map[string]any{"id": callID, "name": p.names[callID], "error": text})
+func (p *streamParts) Reasoning(ctx context.Context, delta string) error {
+	if p.reasoning == nil {
+		if err := p.endOpen(ctx); err != nil {
+			return err
+		}
+		r, err := p.s.StartReasoning(ctx)
+		if err != nil {
+			return err
+		}
+		p.reasoning = r
+	}
+	return p.reasoning.Delta(ctx, delta)
 }
 
-func (p *streamParts) send(ctx context.Context, typ core.Type, content map[string]any) error {
-	b, err := json.Marshal(content)
+func (p *streamParts) Text(ctx context.Context, delta string) error {
+	if p.text == nil {
+		if err := p.endOpen(ctx); err != nil {
+			return err
+		}
+		t, err := p.s.StartText(ctx)
+		if err != nil {
+			return err
+		}
+		p.text = t
+	}
+	return p.text.Delta(ctx, delta)
+}
+
+func (p *streamParts) ToolInputStart(ctx context.Context, callID, name string) error {
+	if err := p.endOpen(ctx); err != nil {
+		return err
+	}
+	c, err := p.s.StartToolCall(ctx, core.ToolCallInfo{ID: callID, Name: name})
 	if err != nil {
 		return err
 	}
-	return p.s.Send(ctx, core.Message{Type: typ, Content: string(b)})
+	p.calls[callID] = c
+	return nil
+}
+
+func (p *streamParts) ToolInputDelta(ctx context.Context, callID, delta string) error {
+	if c := p.calls[callID]; c != nil {
+		return c.InputDelta(ctx, delta)
+	}
+	return nil
+}
+
+func (p *streamParts) ToolInputAvailable(ctx context.Context, callID, name string, input json.RawMessage) error {
+	if c := p.calls[callID]; c != nil {
+		return c.Input(ctx, input)
+	}
+	if err := p.endOpen(ctx); err != nil {
+		return err
+	}
+	c, err := p.s.ToolCall(ctx, core.ToolCallInfo{ID: callID, Name: name}, input)
+	if err != nil {
+		return err
+	}
+	p.calls[callID] = c
+	return nil
+}
+
+func (p *streamParts) ToolOutput(ctx context.Context, callID string, output json.RawMessage) error {
+	if c := p.calls[callID]; c != nil {
+		return c.Output(ctx, output)
+	}
+	return nil
+}
+
+func (p *streamParts) ToolError(ctx context.Context, callID, text string) error {
+	if c := p.calls[callID]; c != nil {
+		return c.Fail(ctx, text)
+	}
+	return nil
+}
+
+func (p *streamParts) Finish(ctx context.Context, reason string, usage Usage) error {
+	if err := p.endOpen(ctx); err != nil {
+		return err
+	}
+	p.s.SetFinishReason(core.FinishReason(reason))
+	md, err := json.Marshal(map[string]Usage{"usage": usage})
+	if err != nil {
+		return err
+	}
+	return p.s.MessageMetadata(ctx, md)
 }

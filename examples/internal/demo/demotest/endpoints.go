@@ -3,6 +3,7 @@ package demotest
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -17,15 +18,23 @@ import (
 // Timeout bounds each check.
 const Timeout = 10 * time.Second
 
+// Replies are the replies Endpoints got to its message "hello from the endpoint test".
+type Replies struct {
+	// WebSocket is the reply over /chat: the echo bot's message, or the fake model's stored
+	// final message.
+	WebSocket core.Message
+	// SSE is the reply's chunks over /api/chat.
+	SSE []Chunk
+}
+
 // Endpoints checks the routes every example serves on base (http://host:port): the page,
-// the browser client and a chat round trip over the WebSocket endpoint. It returns the
-// reply to the message it sent (the echo bot's message, or the fake model's stored final
-// message).
-func Endpoints(t *testing.T, base string) core.Message {
+// the browser client, a chat round trip over the WebSocket endpoint and one over the AI
+// SDK's SSE endpoint (with resume and stop; see SSEEndpoints).
+func Endpoints(t *testing.T, base string) Replies {
 	t.Helper()
 	Get(t, base+"/", http.StatusOK, "text/html", "chatwire")
 	Get(t, base+"/chatwire.js", http.StatusOK, "javascript", "export ")
-	return Chat(t, base, "hello from the endpoint test")
+	return Replies{WebSocket: Chat(t, base, "hello from the endpoint test"), SSE: SSEEndpoints(t, base)}
 }
 
 // Get fetches url and checks the status, that the Content-Type contains contentType and the
@@ -101,19 +110,42 @@ func Flags(t *testing.T, args ...string) *demo.Flags {
 // StreamArgs are the flags that make an example answer with a fast fake model.
 var StreamArgs = []string{"-stream", "-word-delay", "1ms"}
 
-// CheckFakeModelReply checks a reply of the fake model to Endpoints' message.
-func CheckFakeModelReply(t *testing.T, m core.Message) {
+// CheckFakeModel checks the fake model's replies to Endpoints' message on both transports:
+// the text, the parts in order (reasoning, the roll_die call with its result, the source,
+// the text) and, over SSE, the chunks in order (the tool input streamed in).
+func CheckFakeModel(t *testing.T, r Replies) {
 	t.Helper()
-	if !strings.HasPrefix(m.Content, `You said "hello from the endpoint test"`) {
-		t.Fatalf("fake model reply %q", m.Content)
+	const question = "hello from the endpoint test"
+	text := strings.Join(demo.Text(question, demo.DieRoll(question), demo.DefaultWords), "")
+	if r.WebSocket.Content != text {
+		t.Fatalf("fake model reply %q, want %q", r.WebSocket.Content, text)
+	}
+	want := []string{
+		"step-start",
+		"reasoning " + strings.Join(demo.Reasoning(question), ""),
+		fmt.Sprintf(`tool-roll_die %s output-available {"sides":6} {"result":%d}`, demo.RollDieCallID, demo.DieRoll(question)),
+		"step-start",
+		fmt.Sprintf("source-url %s %s %s", demo.FakeSource.ID, demo.FakeSource.URL, demo.FakeSource.Title),
+		"text " + text,
+	}
+	if got := Summary(FinalOf(t, r.WebSocket).Parts); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("fake model parts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	CheckFakeModelChunks(t, r.SSE)
+	if got := SSEText(r.SSE); got != text {
+		t.Fatalf("fake model text over SSE %q, want %q", got, text)
 	}
 }
 
-// CheckEchoReply checks the echo bot's reply to Endpoints' message.
-func CheckEchoReply(t *testing.T, m core.Message) {
+// CheckEcho checks the echo bot's replies to Endpoints' message on both transports.
+func CheckEcho(t *testing.T, r Replies) {
 	t.Helper()
-	if m.Content != "Echo: hello from the endpoint test" {
-		t.Fatalf("echo reply %q", m.Content)
+	const want = "Echo: hello from the endpoint test"
+	if r.WebSocket.Content != want {
+		t.Fatalf("echo reply %q", r.WebSocket.Content)
+	}
+	if got := SSEText(r.SSE); got != want {
+		t.Fatalf("echo reply over SSE %q (chunks %v)", got, r.SSE)
 	}
 }
 
