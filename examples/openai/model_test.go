@@ -305,3 +305,51 @@ func TestStepLimit(t *testing.T) {
 		t.Fatalf("%d calls, tools offered %+v; want one call offering none", len(reqs), reqs)
 	}
 }
+
+// Over the AI SDK endpoint (what useChat talks to), the reply streams as UI message chunks
+// in the order the model produced them; a provider error arrives as an error chunk that
+// carries a code, not the provider's text.
+func TestOverSSE(t *testing.T) {
+	e := startExample(t)
+	_, chunks := demotest.SSEChat(t, e.srv.URL, core.NewID(), "compute 6*7")
+	want := []string{
+		"start", "start-step",
+		"reasoning-start", "reasoning-delta", "reasoning-end",
+		"tool-input-start", "tool-input-delta", "tool-input-available", "tool-output-available",
+		"finish-step", "start-step",
+		"text-start", "text-delta", "text-end",
+		"finish-step", "message-metadata", "finish",
+	}
+	if got := demotest.ChunkTypes(chunks); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("chunk types\n%v\nwant\n%v", got, want)
+	}
+	if got := demotest.SSEText(chunks); got != "The answer is 42." {
+		t.Fatalf("text %q", got)
+	}
+	// The input's fragments arrive as deltas (merged when the reader is behind).
+	var input strings.Builder
+	for _, c := range chunks {
+		if c.Type() == "tool-input-delta" {
+			d, _ := c["inputTextDelta"].(string)
+			input.WriteString(d)
+		}
+	}
+	if input.String() != `{"expression":"6*7"}` {
+		t.Fatalf("tool input deltas %q", input.String())
+	}
+
+	_, chunks = demotest.SSEChat(t, e.srv.URL, core.NewID(), "fail now")
+	b, _ := json.Marshal(chunks)
+	if strings.Contains(string(b), "SECRET") || strings.Contains(string(b), "org-internal") {
+		t.Fatalf("provider detail reached the client: %s", b)
+	}
+	var sawError bool
+	for _, c := range chunks {
+		if text, _ := c["errorText"].(string); c.Type() == "error" && strings.Contains(text, string(CodeModelError)) {
+			sawError = true
+		}
+	}
+	if !sawError {
+		t.Fatalf("no error chunk with code %s in %s", CodeModelError, b)
+	}
+}
