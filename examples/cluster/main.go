@@ -1,7 +1,9 @@
 // Command cluster runs two instances of the chatwire echo bot on two ports, sharing one Redis
 // store, as two processes behind a load balancer would: open the page on both ports with the
 // same ?sessionId= and every message shows up on both, whichever instance received it; a
-// page opened later on either port replays the whole history.
+// page opened later on either port replays the whole history. Each instance serves what
+// examples/nethttp serves (demo.Routes): a useChat reply started on one port resumes on the
+// other (GET /api/chat/{id}/stream) and stops from either (POST /api/chat/{id}/stop).
 //
 //	go run ./examples/cluster                      # embedded miniredis, ports 8080 and 8081
 //	go run ./examples/cluster -redis redis://localhost:6379/0 -stream

@@ -1,6 +1,7 @@
 // Command echo serves the chatwire echo bot from Echo v4: the chat endpoint at /chat
-// (persistent sessions on the in-memory store, or on Redis with -redis URL) and a browser
-// page at /. It takes the same flags as examples/nethttp.
+// (persistent sessions on the in-memory store, or on Redis with -redis URL), the AI SDK's
+// UI message stream at /api/chat (with resume and stop, as examples/nethttp), a browser page
+// at / and the browser client at /chatwire.js. It takes the same flags as examples/nethttp.
 //
 //	go run ./examples/echo -addr :8080 [-heartbeat 30s] [-max-message-size 65536] [-max-stored 100]
 package main

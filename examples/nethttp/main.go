@@ -1,6 +1,8 @@
 // Command nethttp serves the chatwire echo bot from net/http: the chat endpoint at /chat
-// (persistent sessions on the in-memory store, or on Redis with -redis URL), a browser
-// page at /, and the readiness endpoint at /readyz (503 while draining after SIGTERM).
+// (persistent sessions on the in-memory store, or on Redis with -redis URL), the AI SDK's
+// UI message stream for useChat at /api/chat (resume: GET /api/chat/{id}/stream, stop: POST
+// /api/chat/{id}/stop), a browser page at / (useChat's at /usechat/), the browser client at
+// /chatwire.js, and the readiness endpoint at /readyz (503 while draining after SIGTERM).
 // Connections are logged with log/slog (no message contents, no tokens).
 //
 //	go run ./examples/nethttp -addr :8080 [-stream] [-redis redis://localhost:6379/0] [-auth]

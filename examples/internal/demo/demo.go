@@ -49,7 +49,7 @@ func RegisterFlags(set *flag.FlagSet) *Flags {
 	set.IntVar(&f.MaxMessageSize, "max-message-size", core.DefaultMaxMessageSize, "largest inbound frame in bytes")
 	set.IntVar(&f.MaxStored, "max-stored", core.DefaultMaxStoredMessages, "messages kept per session for replay")
 	set.StringVar(&f.Redis, "redis", "", "Redis URL (redis://host:port/db) for persistent, multi-instance sessions; empty uses the in-memory store")
-	set.BoolVar(&f.Stream, "stream", false, "answer with a streaming fake model (word by word, with a tool call) instead of the echo bot")
+	set.BoolVar(&f.Stream, "stream", false, "answer with a streaming fake model (reasoning, a tool call, a source, then text word by word) instead of the echo bot")
 	set.DurationVar(&f.WordDelay, "word-delay", 40*time.Millisecond, "with -stream, the pause between the fake model's words")
 	set.DurationVar(&f.DrainDelay, "drain-delay", 0, "on SIGTERM, report not ready ("+ReadyPath+" 503) this long before closing connections")
 	return f
