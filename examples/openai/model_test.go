@@ -353,3 +353,20 @@ func TestOverSSE(t *testing.T) {
 		t.Fatalf("no error chunk with code %s in %s", CodeModelError, b)
 	}
 }
+
+// Parallel tool calls become two tool parts, in the order the model started them.
+func TestParallelToolCalls(t *testing.T) {
+	e := startExample(t)
+	_, end := e.ask("", "parallel sums", nil)
+	samePartsOrFail(t, partsOf(t, end), []string{
+		"step-start",
+		"text Two sums.",
+		`tool-calculate call_a output-available {"expression":"1+1"} {"result":2}`,
+		`tool-calculate call_b output-available {"expression":"2*3"} {"result":6}`,
+		"step-start",
+		"text The answer is 6.",
+	})
+	if end.Message.Content != "Two sums.The answer is 6." {
+		t.Fatalf("content %q: want the text parts joined", end.Message.Content)
+	}
+}

@@ -82,6 +82,24 @@ func TestStreamMapsOntoParts(t *testing.T) {
 			"finish-step",
 			"finish stop 62+34",
 		}},
+		{"parallel calls with interleaved fragments, text first", "parallel sums", []string{
+			"start-step",
+			"text Two sums.",
+			"tool-input-start call_a calculate",
+			"tool-input-start call_b calculate",
+			`tool-input-delta call_b {"expression":`,
+			`tool-input-delta call_a {"expression":"1+1"}`,
+			`tool-input-delta call_b "2*3"}`,
+			`tool-input-available call_a calculate {"expression":"1+1"}`,
+			`tool-output-available call_a {"result":2}`,
+			`tool-input-available call_b calculate {"expression":"2*3"}`,
+			`tool-output-available call_b {"result":6}`,
+			"finish-step",
+			"start-step",
+			"text The a", "text nswer", "text  is 6", "text .",
+			"finish-step",
+			"finish stop 62+34",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

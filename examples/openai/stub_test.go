@@ -21,6 +21,8 @@ import (
 //   - the user's message contains "fail": HTTP 500 with an error body (as the API does);
 //   - it contains "midstream": a few text deltas, then an error event in the stream;
 //   - it contains "whole": one tool call sent in a single chunk (as Ollama does);
+//   - it contains "parallel": a little text, then two calls (index 0 and 1) whose fragments
+//     interleave, as parallel tool calls do;
 //   - it contains "slow": one text delta, then nothing until the request is cancelled
 //     (stubLLM.cancelled is closed then);
 //   - otherwise: reasoning, then a calculate call for the expression after "compute ".
@@ -135,6 +137,13 @@ func (s *stubLLM) serve(w http.ResponseWriter, r *http.Request) {
 		c.delta(`{"content":"answer"}`, "")
 		c.raw(fmt.Sprintf(`{"error":{"message":%q,"type":"server_error"}}`, secretDetail))
 		return // the API ends such a stream without [DONE]
+	case strings.Contains(user, "parallel"):
+		c.delta(`{"content":"Two sums."}`, "")
+		c.delta(`{"tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"calculate","arguments":""}}]}`, "")
+		c.delta(`{"tool_calls":[{"index":1,"id":"call_b","type":"function","function":{"name":"calculate","arguments":"{\"expression\":"}}]}`, "")
+		c.delta(`{"tool_calls":[{"index":0,"function":{"arguments":"{\"expression\":\"1+1\"}"}}]}`, "")
+		c.delta(`{"tool_calls":[{"index":1,"function":{"arguments":"\"2*3\"}"}}]}`, "")
+		c.delta(`{}`, "tool_calls")
 	case strings.Contains(user, "slow"):
 		c.delta(`{"content":"Thinking about it"}`, "")
 		<-r.Context().Done()
