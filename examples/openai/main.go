@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
@@ -31,13 +32,14 @@ import (
 
 // config is what the command's flags and environment choose.
 type config struct {
-	BaseURL    string       // default: $OPENAI_BASE_URL, else the OpenAI API
-	Model      string       // default: $OPENAI_MODEL, else gpt-4o-mini
-	APIKey     string       // default: $OPENAI_API_KEY
-	MaxRetries int          // retries of a failed model call (429, 5xx, network); default 2
-	HTTPClient *http.Client // default: http.DefaultClient
-	Store      core.Store
-	Logger     *slog.Logger
+	BaseURL     string        // default: $OPENAI_BASE_URL, else the OpenAI API
+	Model       string        // default: $OPENAI_MODEL, else gpt-4o-mini
+	APIKey      string        // default: $OPENAI_API_KEY
+	MaxRetries  int           // retries of a failed model call (429, 5xx, network); default 2
+	HTTPClient  *http.Client  // default: http.DefaultClient
+	StepTimeout time.Duration // bound of one model call; 0: Model's default (2 minutes)
+	Store       core.Store
+	Logger      *slog.Logger
 }
 
 func main() {
@@ -48,6 +50,7 @@ func main() {
 	flag.StringVar(&cfg.Model, "model", cmp.Or(os.Getenv("OPENAI_MODEL"), "gpt-4o-mini"), "model name (env OPENAI_MODEL)")
 	flag.StringVar(&cfg.APIKey, "api-key", "", "API key; prefer the environment variable OPENAI_API_KEY, which is used when this is empty (flags show in process lists)")
 	flag.IntVar(&cfg.MaxRetries, "max-retries", 2, "retries of a model call that failed with 429, 5xx or a network error")
+	flag.DurationVar(&cfg.StepTimeout, "step-timeout", 2*time.Minute, "bound of one model call (a reply may make several: tool calls, then the answer)")
 	flag.Parse()
 	cfg.APIKey = cmp.Or(cfg.APIKey, os.Getenv("OPENAI_API_KEY"))
 
@@ -80,11 +83,12 @@ func newModel(cfg config) *Model {
 		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
 	}
 	return &Model{
-		Client: openai.NewClient(opts...),
-		Model:  cfg.Model,
-		Tools:  []Tool{Calculator()},
-		Store:  cfg.Store,
-		Logger: cfg.Logger,
+		Client:      openai.NewClient(opts...),
+		Model:       cfg.Model,
+		Tools:       []Tool{Calculator()},
+		StepTimeout: cfg.StepTimeout,
+		Store:       cfg.Store,
+		Logger:      cfg.Logger,
 	}
 }
 

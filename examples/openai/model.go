@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/openai/openai-go/v3"
@@ -39,6 +40,9 @@ type Model struct {
 	// MaxSteps bounds the model calls of one reply; the last one is offered no tools, so it
 	// answers in text. Default: 5.
 	MaxSteps int
+	// StepTimeout bounds one model call (one step, streamed to its end); a step that runs
+	// longer ends the reply with CodeModelError. Default: 2 minutes.
+	StepTimeout time.Duration
 	// Store, when set, is where the conversation is read from (the session's stored user
 	// and assistant messages), so the model sees earlier turns. Default: nil, only the new
 	// message.
@@ -75,6 +79,13 @@ func (m *Model) ServeChat(ctx context.Context, req *core.Request, w *core.ReplyW
 		}
 		return s.Fail(context.WithoutCancel(ctx), err)
 	}
+}
+
+func (m *Model) stepTimeout() time.Duration {
+	if m.StepTimeout > 0 {
+		return m.StepTimeout
+	}
+	return 2 * time.Minute
 }
 
 func (m *Model) maxSteps() int {

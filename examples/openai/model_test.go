@@ -370,3 +370,23 @@ func TestParallelToolCalls(t *testing.T) {
 		t.Fatalf("content %q: want the text parts joined", end.Message.Content)
 	}
 }
+
+// A model call that outlives StepTimeout ends the reply with a coded error.
+func TestStepTimeout(t *testing.T) {
+	llm := newStubLLM(t)
+	transport := &http.Transport{}
+	defer transport.CloseIdleConnections()
+	m := newModel(config{BaseURL: llm.baseURL(), Model: "stub-model", HTTPClient: &http.Client{Transport: transport}})
+	m.StepTimeout = 100 * time.Millisecond
+	rec := &recordedParts{}
+	err := m.run(context.Background(), rec, m.conversation(context.Background(), &core.Request{Message: core.Message{Content: "slow"}}))
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Code != CodeModelError {
+		t.Fatalf("run: %v, want a %s error", err, CodeModelError)
+	}
+	select {
+	case <-llm.cancelled:
+	case <-time.After(waitTimeout):
+		t.Fatal("the model request was not cancelled")
+	}
+}

@@ -94,7 +94,9 @@ func (m *Model) step(ctx context.Context, out replyParts, msgs []openai.ChatComp
 			params.Tools = append(params.Tools, t.param())
 		}
 	}
-	stream := m.Client.Chat.Completions.NewStreaming(ctx, params)
+	callCtx, cancel := context.WithTimeout(ctx, m.stepTimeout())
+	defer cancel()
+	stream := m.Client.Chat.Completions.NewStreaming(callCtx, params)
 	defer stream.Close()
 	res := &stepResult{}
 	for stream.Next() {
@@ -127,10 +129,10 @@ func (m *Model) step(ctx context.Context, out replyParts, msgs []openai.ChatComp
 		}
 	}
 	if err := stream.Err(); err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil { // cancelled by a client, or the hub's shutdown
 			return nil, context.Cause(ctx)
 		}
-		return nil, modelError(err)
+		return nil, modelError(err) // the provider failed, or the step timed out
 	}
 	for _, c := range res.calls {
 		if c.name == "" {

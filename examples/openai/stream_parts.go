@@ -10,7 +10,8 @@ import (
 // streamParts writes a reply's parts onto a chatwire stream with the typed parts API: text
 // and reasoning parts (a part of the other kind, a tool call or a step boundary ends the
 // open one), tool calls whose input streams in, the finish reason, and the token usage as
-// message metadata ({"usage":{"inputTokens":N,"outputTokens":N}}).
+// message metadata ({"usage":{"inputTokens":N,"outputTokens":N}}, when the provider
+// reports it).
 type streamParts struct {
 	s         *core.Stream
 	text      *core.TextPart
@@ -132,6 +133,9 @@ func (p *streamParts) Finish(ctx context.Context, reason string, usage Usage) er
 		return err
 	}
 	p.s.SetFinishReason(core.FinishReason(reason))
+	if usage == (Usage{}) {
+		return nil // the provider reported none
+	}
 	md, err := json.Marshal(map[string]Usage{"usage": usage})
 	if err != nil {
 		return err
