@@ -49,7 +49,8 @@ type Model struct {
 	Store core.Store
 	// HistoryLimit bounds how many earlier messages are sent to the model. Default: 20.
 	HistoryLimit int
-	// Logger receives provider errors (nil: silent). Message contents are never logged.
+	// Logger receives a warning when the history cannot be read (nil: silent); failed
+	// replies are logged by the hub. Message contents are never logged.
 	Logger *slog.Logger
 }
 
@@ -73,10 +74,7 @@ func (m *Model) ServeChat(ctx context.Context, req *core.Request, w *core.ReplyW
 		// Cancelled by a client (stored as "cancelled" with what was written so far) or cut
 		// short by a shutdown; Close picks the state.
 		return s.Close(context.WithoutCancel(ctx))
-	default:
-		if m.Logger != nil {
-			m.Logger.Warn("openai example: model failed", "session", req.SessionID, "err", err)
-		}
+	default: // the hub logs err (with the provider's text); the client sees only the code
 		return s.Fail(context.WithoutCancel(ctx), err)
 	}
 }
