@@ -24,6 +24,15 @@ func (c Chunk) Type() string { s, _ := c["type"].(string); return s }
 // "data: [DONE]".
 func SSEChat(t testing.TB, base, chatID, text string) (http.Header, []Chunk) {
 	t.Helper()
+	res := StartChat(t, base, chatID, text)
+	defer res.Body.Close()
+	return res.Header, ReadSSE(t, res.Body)
+}
+
+// StartChat posts text to base's /api/chat as SSEChat does and returns the response once its
+// headers arrived; its body streams the reply (see ReadSSE). The caller closes it.
+func StartChat(t testing.TB, base, chatID, text string) *http.Response {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{
 		"id":      chatID,
 		"trigger": "submit-message",
@@ -33,13 +42,19 @@ func SSEChat(t testing.TB, base, chatID, text string) (http.Header, []Chunk) {
 		}},
 	})
 	res := do(t, http.MethodPost, base+"/api/chat", "application/json", body)
-	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
 		t.Fatalf("POST /api/chat: %d %s", res.StatusCode, b)
 	}
+	return res
+}
+
+// ReadSSE reads UI message chunks from an SSE body up to "data: [DONE]".
+func ReadSSE(t testing.TB, body io.Reader) []Chunk {
+	t.Helper()
 	var chunks []Chunk
-	sc := bufio.NewScanner(res.Body)
+	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		data, ok := strings.CutPrefix(sc.Text(), "data: ")
@@ -47,16 +62,51 @@ func SSEChat(t testing.TB, base, chatID, text string) (http.Header, []Chunk) {
 			continue
 		}
 		if data == "[DONE]" {
-			return res.Header, chunks
+			return chunks
 		}
 		var c Chunk
 		if err := json.Unmarshal([]byte(data), &c); err != nil {
-			t.Fatalf("chunk %q: %v", data, err)
+			t.Errorf("chunk %q: %v", data, err)
+			return chunks
 		}
 		chunks = append(chunks, c)
 	}
-	t.Fatalf("POST /api/chat: the stream ended without [DONE] (%v) after %d chunks", sc.Err(), len(chunks))
-	return nil, nil
+	t.Errorf("the stream ended without [DONE] (%v) after %d chunks", sc.Err(), len(chunks))
+	return chunks
+}
+
+// Resume asks base's AI SDK endpoint for the reply running in chat chatID (GET
+// /api/chat/{id}/stream). It returns nil when nothing runs (204), else the response, whose
+// body streams the reply's chunks (see ReadSSE); the caller closes it.
+func Resume(t testing.TB, base, chatID string) *http.Response {
+	t.Helper()
+	res := do(t, http.MethodGet, base+"/api/chat/"+chatID+"/stream", "", nil)
+	switch res.StatusCode {
+	case http.StatusNoContent:
+		_ = res.Body.Close()
+		return nil
+	case http.StatusOK:
+		return res
+	}
+	b, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	t.Fatalf("resume: %d %s", res.StatusCode, b)
+	return nil
+}
+
+// Stop asks base's AI SDK endpoint to stop the replies running in chat chatID and returns
+// the ids of the stopped replies.
+func Stop(t testing.TB, base, chatID string) []string {
+	t.Helper()
+	res := do(t, http.MethodPost, base+"/api/chat/"+chatID+"/stop", "application/json", []byte(`{}`))
+	defer res.Body.Close()
+	var out struct {
+		Stopped []string `json:"stopped"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("stop: %d %v", res.StatusCode, err)
+	}
+	return out.Stopped
 }
 
 // do sends one request and returns its response.
