@@ -15,9 +15,9 @@ import (
 // is logged, never sent: it can hold account details, quota data or request ids.
 const (
 	// CodeModelError: the model provider refused or failed the request.
-	CodeModelError = "MODEL_ERROR"
+	CodeModelError core.ErrorCode = "MODEL_ERROR"
 	// CodeModelBusy: the provider rate-limited or was overloaded; retrying later may work.
-	CodeModelBusy = "MODEL_BUSY"
+	CodeModelBusy core.ErrorCode = "MODEL_BUSY"
 )
 
 // DefaultSystemPrompt is the system message Model sends when its System field is empty.

@@ -212,9 +212,11 @@ func TestToolErrorGoesBackToTheModel(t *testing.T) {
 func TestProviderErrorsReachTheClientAsCodes(t *testing.T) {
 	tests := []struct {
 		name, text, content string
+		code                core.ErrorCode
 	}{
-		{"http 500", "fail now", ""},
-		{"error event mid-stream", "midstream please", "Partial answer"},
+		{"http 500", "fail now", "", CodeModelError},
+		{"http 429", "busy now", "", CodeModelBusy},
+		{"error event mid-stream", "midstream please", "Partial answer", CodeModelError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,11 +226,8 @@ func TestProviderErrorsReachTheClientAsCodes(t *testing.T) {
 			if end.Stream.State != core.StreamStateError || end.Message.Content != tt.content {
 				t.Fatalf("reply ended %q with %q, want error with %q", end.Stream.State, end.Message.Content, tt.content)
 			}
-			var meta struct {
-				Code string `json:"code"`
-			}
-			if err := json.Unmarshal(end.Message.Metadata, &meta); err != nil || meta.Code != CodeModelError {
-				t.Fatalf("final metadata %s, want code %s", end.Message.Metadata, CodeModelError)
+			if code := demotest.FinalOf(t, end.Message).Code; code != string(tt.code) {
+				t.Fatalf("final metadata %s, want code %s", end.Message.Metadata, tt.code)
 			}
 			for _, ev := range events {
 				b, _ := json.Marshal(ev.Message)
