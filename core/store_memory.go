@@ -296,8 +296,15 @@ func (s *MemoryStore) dropLocked(sh *memShard, sess *memSession) {
 	sess.prev.next, sess.next.prev = sess.next, sess.prev
 	sess.prev, sess.next = nil, nil
 	delete(sh.sessions, sess.id)
-	s.addBytes(sh, -sess.bytes)
-	sh.messages.Add(-int64(len(sess.records)))
+	s.clearHistoryLocked(sess)
+}
+
+// clearHistoryLocked drops every retained record of sess (locked by the caller), keeping
+// its head and epoch: sequence numbers go on from where they were.
+func (s *MemoryStore) clearHistoryLocked(sess *memSession) {
+	s.addBytes(sess.shard, -sess.bytes)
+	sess.shard.messages.Add(-int64(len(sess.records)))
+	clear(sess.records)
 	sess.records, sess.hashes, sess.bytes = nil, nil, 0
 }
 
