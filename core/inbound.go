@@ -222,13 +222,13 @@ func cancelRequest(m *Message) (streamID string, ok bool) {
 }
 
 // sendError sends an error envelope for e to this connection only. Only e.Code and
-// e.Message reach the client.
+// e.Text reach the client.
 func (c *connection) sendError(e *Error) {
 	m := &Message{
 		ID:        NewID(),
 		Type:      TypeError,
 		Role:      RoleSystem,
-		Content:   e.Message,
+		Content:   e.Text,
 		Metadata:  codeMetadata(e.Code, ""),
 		Timestamp: envelope.NowMillis(),
 	}
@@ -236,10 +236,10 @@ func (c *connection) sendError(e *Error) {
 }
 
 // codeMetadata returns the metadata object {"code":"<code>"} plus "reason" when set.
-func codeMetadata(code, reason string) []byte {
+func codeMetadata(code ErrorCode, reason string) []byte {
 	v := struct {
-		Code   string `json:"code"`
-		Reason string `json:"reason,omitempty"`
+		Code   ErrorCode `json:"code"`
+		Reason string    `json:"reason,omitempty"`
 	}{code, reason}
 	b, _ := json.Marshal(v) // cannot fail for two strings
 	return b

@@ -41,7 +41,7 @@ func (h *Hub) prepare(ctx context.Context, info connInfo) (*pending, error) {
 		h.mu.Unlock()
 		return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Server shutting down", Err: ErrHubClosed})
 	}
-	h.conns[c] = struct{}{}
+	h.conns[c.id] = c
 	h.wg.Add(1)
 	h.mu.Unlock()
 	if h.store != nil {
@@ -104,6 +104,6 @@ func (c *connection) abandon() {
 
 func (h *Hub) unregister(c *connection) {
 	h.mu.Lock()
-	delete(h.conns, c)
+	delete(h.conns, c.id)
 	h.mu.Unlock()
 }

@@ -23,7 +23,7 @@ func resetMessage(epoch string) *Message {
 	meta, _ := json.Marshal(struct {
 		Code  string `json:"code"`
 		Epoch string `json:"epoch"`
-	}{CodeHistoryReset, epoch}) // two strings: cannot fail
+	}{string(CodeHistoryReset), epoch}) // two strings: cannot fail
 	return &Message{
 		ID:        NewID(),
 		Type:      TypeSystem,
