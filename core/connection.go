@@ -254,6 +254,12 @@ func (c *connection) readFrame(r io.Reader) error {
 		h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Err: e})
 		return nil
 	}
+	if a, ok, malformed := answerRequest(&m); ok {
+		h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
+		c.answer(a, malformed)
+		h.frameIn(FrameIn{Phase: FrameHandled, ConnID: c.id, SessionID: c.info.SessionID, Message: &m})
+		return nil
+	}
 	if id, ok := cancelRequest(&m); ok {
 		h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
 		c.cancelStream(id)

@@ -32,6 +32,8 @@ type Hub struct {
 
 	runningMu sync.Mutex
 	running   map[streamKey]*Stream // streams produced on this hub, for cancel requests
+
+	waiters pendingWaiters // handlers waiting for a person's answer (pending_wait.go)
 }
 
 type streamKey struct{ session, stream string }

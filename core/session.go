@@ -129,6 +129,10 @@ func (s *session) notify(n Notification) {
 		return
 	}
 	if n.Ephemeral != nil {
+		if id, ok := pendingNoticeID(n.Ephemeral); ok {
+			s.hub.waiters.wake(s.id, id) // a pending request was answered: never shown to clients
+			return
+		}
 		s.deliverEphemeralLocked(n.Ephemeral)
 		return
 	}

@@ -98,6 +98,7 @@ type MemoryStore struct {
 	now         func() time.Time
 	seed        maphash.Seed
 	shards      []memShard
+	pending     memPendingTable // pending requests (store_memory_pending.go)
 }
 
 var _ Store = (*MemoryStore)(nil)

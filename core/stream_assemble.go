@@ -110,6 +110,8 @@ func (b *PartsBuilder) Apply(c *Chunk) {
 		if p, ok := b.find("c:" + c.ToolCallID); ok {
 			p.State = ToolOutputDenied
 		}
+	case ChunkToolApprovalRequest, ChunkToolApprovalResponse:
+		b.applyApproval(c)
 	case ChunkSourceURL:
 		b.push("", Part{Type: PartSourceURL, SourceID: c.SourceID, URL: c.URL, Title: c.Title})
 	case ChunkSourceDocument:
@@ -257,6 +259,7 @@ func (b *PartsBuilder) Compact(dst []Chunk) []Chunk {
 			c := base
 			c.Type, c.Input = ChunkToolInputAvailable, p.Input
 			dst = append(dst, c)
+			dst = appendApprovalChunks(dst, p)
 			out := base
 			out.ToolName = ""
 			switch p.State {

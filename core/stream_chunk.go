@@ -26,6 +26,14 @@ const (
 	// ChunkToolOutputDenied is accepted only by `ai` 6 and later clients; it is written only
 	// after a tool approval was denied (approvals need `ai` 6).
 	ChunkToolOutputDenied = "tool-output-denied"
+	// ChunkToolApprovalRequest asks a person to approve a tool call (approval-requested;
+	// `ai` 6 and later). Fields: ApprovalID, ToolCallID.
+	ChunkToolApprovalRequest = "tool-approval-request"
+	// ChunkToolApprovalResponse is chatwire's own (no AI SDK version has it): the answer a
+	// person gave to an approval request (approval-responded). It travels on chatwire's
+	// WebSocket frames and in the store; the AI SDK endpoint never sends it. Fields:
+	// ApprovalID, ToolCallID, Approved, Reason, AnsweredBy, AnsweredAt.
+	ChunkToolApprovalResponse = "tool-approval-response"
 	ChunkSourceURL        = "source-url"
 	ChunkSourceDocument   = "source-document"
 	ChunkFile             = "file"
@@ -103,6 +111,13 @@ type Chunk struct {
 	MessageMetadata json.RawMessage
 	// MessageID is the assistant message's id (start, SSE only).
 	MessageID string
+	// ApprovalID names an approval request (tool-approval-request, tool-approval-response).
+	ApprovalID string
+	// Approved, Reason, AnsweredBy, AnsweredAt: the answer (tool-approval-response).
+	Approved   bool
+	Reason     string
+	AnsweredBy string
+	AnsweredAt int64
 	// ErrorText for the error chunk is ErrorText above.
 }
 
@@ -183,6 +198,11 @@ func AppendChunk(dst []byte, c *Chunk) []byte {
 		flag("dynamic", c.Dynamic)
 	case ChunkToolOutputDenied:
 		str("toolCallId", c.ToolCallID)
+	case ChunkToolApprovalRequest:
+		str("approvalId", c.ApprovalID)
+		str("toolCallId", c.ToolCallID)
+	case ChunkToolApprovalResponse:
+		dst = appendApprovalResponse(dst, c)
 	case ChunkSourceURL:
 		str("sourceId", c.SourceID)
 		str("url", c.URL)
@@ -241,6 +261,11 @@ type chunkJSON struct {
 	Transient        bool            `json:"transient"`
 	MessageMetadata  json.RawMessage `json:"messageMetadata"`
 	MessageID        string          `json:"messageId"`
+	ApprovalID       string          `json:"approvalId"`
+	Approved         bool            `json:"approved"`
+	Reason           string          `json:"reason"`
+	AnsweredBy       string          `json:"answeredBy"`
+	AnsweredAt       int64           `json:"answeredAt"`
 }
 
 // UnmarshalJSON reads a chunk written by MarshalJSON (or by the AI SDK). A chunk without a
@@ -260,6 +285,8 @@ func (c *Chunk) UnmarshalJSON(b []byte) error {
 		SourceID: j.SourceID, URL: j.URL, Title: j.Title, MediaType: j.MediaType,
 		Filename: j.Filename, Data: nullToNil(j.Data), Transient: j.Transient,
 		MessageMetadata: nullToNil(j.MessageMetadata), MessageID: j.MessageID,
+		ApprovalID: j.ApprovalID, Approved: j.Approved, Reason: j.Reason,
+		AnsweredBy: j.AnsweredBy, AnsweredAt: j.AnsweredAt,
 	}
 	return nil
 }

@@ -86,6 +86,11 @@ type ToolApproval struct {
 	Approved *bool `json:"approved,omitempty"`
 	// Reason is the optional reason given with the answer.
 	Reason string `json:"reason,omitempty"`
+	// AnsweredBy names who answered (see PrincipalName; "" when unknown, "timeout" when
+	// the request timed out). chatwire's own field; the AI SDK ignores it.
+	AnsweredBy string `json:"answeredBy,omitempty"`
+	// AnsweredAt is when the answer was given, in ms since the Unix epoch (0 while none).
+	AnsweredAt int64 `json:"answeredAt,omitempty"`
 }
 
 // IsTool reports whether p is a tool part (static or dynamic).
