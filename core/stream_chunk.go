@@ -34,12 +34,12 @@ const (
 	// WebSocket frames and in the store; the AI SDK endpoint never sends it. Fields:
 	// ApprovalID, ToolCallID, Approved, Reason, AnsweredBy, AnsweredAt.
 	ChunkToolApprovalResponse = "tool-approval-response"
-	ChunkSourceURL        = "source-url"
-	ChunkSourceDocument   = "source-document"
-	ChunkFile             = "file"
-	ChunkStartStep        = "start-step"
-	ChunkFinishStep       = "finish-step"
-	ChunkMessageMetadata  = "message-metadata"
+	ChunkSourceURL            = "source-url"
+	ChunkSourceDocument       = "source-document"
+	ChunkFile                 = "file"
+	ChunkStartStep            = "start-step"
+	ChunkFinishStep           = "finish-step"
+	ChunkMessageMetadata      = "message-metadata"
 	// ChunkDataPrefix starts the type of a data chunk: "data-" + its name.
 	ChunkDataPrefix = "data-"
 	// The chunks below frame a whole reply on the AI SDK's SSE stream; a stream's own

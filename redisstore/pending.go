@@ -52,7 +52,9 @@ redis.call('PUBLISH', ARGV[4], ARGV[5])
 return {3, r}
 `)
 
-func (s *Store) pendingKey(sessionID string) string { return s.opts.keysFor(sessionID).base + "pending" }
+func (s *Store) pendingKey(sessionID string) string {
+	return s.opts.keysFor(sessionID).base + "pending"
+}
 
 // PendingAdd implements core.PendingStore with one script.
 func (s *Store) PendingAdd(ctx context.Context, sessionID string, req core.PendingRequest) error {
