@@ -58,7 +58,7 @@ func (c *connection) pendingStore() (PendingStore, error) {
 // awaitPending stores req, writes the chunks that show it (show, called with s.mu held),
 // and waits until it has an answer, the timeout (>0) gives it timeoutAnswer, or ctx or the
 // stream's context ends (the request is withdrawn then). The request stays in the store,
-// answered, until the stream ends, so late answers are told ALREADY_ANSWERED.
+// answered, after it returns (see sweepPending), so late answers are told ALREADY_ANSWERED.
 //
 // While it waits, the hub keeps the session subscribed (even when every client left), so the
 // store's notice of an answer given on any instance wakes it at once; it also reads the
@@ -79,6 +79,7 @@ func (s *Stream) awaitPending(ctx context.Context, req PendingRequest, timeout t
 	wake := h.waiters.add(sid, req.ID)
 	defer h.waiters.remove(sid, req.ID)
 
+	h.sweepPending(ctx, ps, sid)
 	req.StreamID = s.id
 	req.Created = envelope.NowMillis()
 	if timeout > 0 {
@@ -95,9 +96,6 @@ func (s *Stream) awaitPending(ctx context.Context, req PendingRequest, timeout t
 		err = ErrStreamEnded
 	} else {
 		err = show()
-	}
-	if err == nil {
-		s.pending = append(s.pending, req.ID)
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -159,17 +157,28 @@ func (s *Stream) withdraw(ps PendingStore, id string) {
 	}
 }
 
-// dropPending removes the stream's requests from the store once it has ended. s.mu must
-// not be held.
-func (s *Stream) dropPending(ids []string) {
-	if len(ids) == 0 {
+// sweepPending removes the session's requests whose reply no longer runs. Answered
+// requests stay in the store after their reply ends, so that a late answer is told
+// ALREADY_ANSWERED rather than REQUEST_NOT_FOUND; the next request asked in the session
+// (or the store's TTL) clears them.
+func (h *Hub) sweepPending(ctx context.Context, ps PendingStore, sid string) {
+	sctx, cancel := h.storeCtx(ctx)
+	defer cancel()
+	list, err := ps.PendingList(sctx, sid)
+	if err != nil || len(list) == 0 {
 		return
 	}
-	ps, err := s.w.c.pendingStore()
+	states, err := h.streams.StreamSnapshot(sctx, sid)
 	if err != nil {
 		return
 	}
-	for _, id := range ids {
-		s.withdraw(ps, id)
+	running := make(map[string]bool, len(states))
+	for _, st := range states {
+		running[st.ID] = !st.Expired
+	}
+	for _, r := range list {
+		if !running[r.StreamID] {
+			_ = ps.PendingDelete(sctx, sid, r.ID)
+		}
 	}
 }

@@ -49,7 +49,6 @@ type Stream struct {
 	log          []byte // scratch buffer for encoding chunks
 	ended        bool
 	renew        *time.Timer
-	pending      []string // ids of the pending requests it asked (dropped when it ends)
 }
 
 // Stream starts a streamed assistant reply. Every connection of the session is told at once
@@ -235,12 +234,6 @@ func (s *Stream) finish(ctx context.Context, state string, code ErrorCode) error
 	c := s.w.c
 	h := c.hub
 	defer h.unregisterStream(c.info.SessionID, s)
-	if len(s.pending) > 0 {
-		// After the final message is stored: answers until then get ALREADY_ANSWERED.
-		ids := s.pending
-		s.pending = nil
-		defer s.dropPending(ids)
-	}
 	final := finalStreamMessage(s.id, s.seq, state, code, s.w.replyTo, s.finishReason, &s.parts)
 	if c.sess == nil {
 		c.endStream(s.id)
