@@ -275,6 +275,9 @@ func (c *connection) readFrame(r io.Reader) error {
 	if len(h.opts.Guards) > 0 && !c.guard(&m) {
 		return nil
 	}
+	if c.whileReplying(&m) {
+		return nil
+	}
 	return c.enqueueInbound(m)
 }
 

@@ -53,6 +53,17 @@ type Options struct {
 	// StoreTimeout bounds each Store call the hub makes. Default: 5s.
 	StoreTimeout time.Duration
 
+	// WhileReplying chooses, per session, what happens to a user message (type "message")
+	// that arrives while a reply of its session is streaming on any instance: ReplyQueue
+	// (handled after, as if nothing ran: today's behaviour), ReplySteer (stored and handed to
+	// the running reply, see Stream.Steered), ReplyInterrupt (the running reply is cancelled,
+	// then the message is handled) or ReplyReject (an error envelope with code
+	// REPLY_RUNNING; nothing stored). PROTOCOL.md, "Messages while a reply runs", shows the
+	// frames. Policies other than ReplyQueue need a Store (without one they act as
+	// ReplyQueue) and cost one store read per user message. Default: nil, ReplyQueue for
+	// every session.
+	WhileReplying func(sessionID string) ReplyPolicy
+
 	// StreamLease is how long a streamed reply may go without a sign of life from the
 	// instance producing it (producers renew it every StreamLease/3, even while the model
 	// is silent). A watcher on any instance that sees the lease run out ends the stream with

@@ -133,6 +133,10 @@ func (s *session) notify(n Notification) {
 			s.hub.waiters.wake(s.id, id) // a pending request was answered: never shown to clients
 			return
 		}
+		if stream, m, ok := steerNoticeOf(n.Ephemeral); ok {
+			s.hub.deliverSteer(s.id, stream, m) // a message steered to a reply: never shown as such
+			return
+		}
 		s.deliverEphemeralLocked(n.Ephemeral)
 		return
 	}

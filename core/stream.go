@@ -49,12 +49,14 @@ type Stream struct {
 	log          []byte // scratch buffer for encoding chunks
 	ended        bool
 	renew        *time.Timer
+	steer        steering // messages steered to the reply (reply_policy.go)
 }
 
 // Stream starts a streamed assistant reply. Every connection of the session is told at once
 // (a first, empty delta), so clients can show progress and offer to cancel.
 func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
 	s := &Stream{w: w, id: NewID(), started: envelope.NowMillis(), ctx: w.ctx, cancel: w.cancel}
+	s.steer.init()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.appendLocked(ctx); err != nil {
