@@ -108,8 +108,13 @@ func (r *fakeReply) run(ctx context.Context, question string, n int) error {
 	if err := thought.End(ctx); err != nil {
 		return err
 	}
-	// (Human in the loop: an approval of the call, or a question to the user, goes here.)
-	roll, err := r.rollDie(ctx, question)
+	sides := 6
+	if WantsQuestion(question) { // human in the loop: ask the user (model_hitl.go)
+		if sides, err = r.askSides(ctx); err != nil {
+			return err
+		}
+	}
+	roll, err := r.rollDie(ctx, question, sides)
 	if err != nil {
 		return err
 	}
@@ -135,12 +140,14 @@ func (r *fakeReply) run(ctx context.Context, question string, n int) error {
 }
 
 // rollDie is the model's tool call: its input streams in, then the result arrives.
-func (r *fakeReply) rollDie(ctx context.Context, question string) (int, error) {
+// With sides other than 6 (the user's answer to the question), the result is the roll
+// folded onto that die; when the call needs approval and is denied, roll is 0.
+func (r *fakeReply) rollDie(ctx context.Context, question string, sides int) (int, error) {
 	call, err := r.s.StartToolCall(ctx, core.ToolCallInfo{ID: RollDieCallID, Name: "roll_die"})
 	if err != nil {
 		return 0, err
 	}
-	for _, frag := range []string{`{"sides":`, `6}`} {
+	for _, frag := range []string{`{"sides":`, strconv.Itoa(sides) + `}`} {
 		if err := r.wait(); err != nil {
 			return 0, err
 		}
@@ -148,13 +155,22 @@ func (r *fakeReply) rollDie(ctx context.Context, question string) (int, error) {
 			return 0, err
 		}
 	}
-	if err := call.Input(ctx, json.RawMessage(`{"sides":6}`)); err != nil {
+	if err := call.Input(ctx, json.RawMessage(`{"sides":`+strconv.Itoa(sides)+`}`)); err != nil {
 		return 0, err
+	}
+	if WantsApproval(question) { // human in the loop: may the tool run? (model_hitl.go)
+		ok, err := approve(ctx, call)
+		if err != nil || !ok {
+			return 0, err
+		}
 	}
 	if err := r.wait(); err != nil { // the tool runs
 		return 0, err
 	}
 	roll := DieRoll(question)
+	if sides != 6 {
+		roll = (DieRoll(question)*7919)%sides + 1
+	}
 	if err := call.Output(ctx, json.RawMessage(`{"result":`+strconv.Itoa(roll)+`}`)); err != nil {
 		return 0, err
 	}
@@ -174,11 +190,16 @@ func Reasoning(question string) []string {
 }
 
 // Text returns the fake model's text for question after rolling roll: Answer's n words, the
-// die's result told after the first sentence.
+// die's result told after the first sentence (DeniedText when roll is 0: the call was
+// denied).
 func Text(question string, roll, n int) []string {
 	words := Answer(question, n)
 	out := make([]string, 0, len(words)+1)
-	out = append(out, words[0], fmt.Sprintf("The die shows %d. ", roll))
+	told := fmt.Sprintf("The die shows %d. ", roll)
+	if roll == 0 {
+		told = DeniedText // the roll_die call was denied (human in the loop)
+	}
+	out = append(out, words[0], told)
 	return append(out, words[1:]...)
 }
 
