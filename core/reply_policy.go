@@ -205,4 +205,3 @@ func (h *Hub) deliverSteer(sessionID, streamID string, m Message) {
 		s.steer.push(m)
 	}
 }
-
