@@ -76,6 +76,9 @@ func advance(have, p core.Part) []core.Chunk {
 			c.Type, c.ToolName, c.Input = core.ChunkToolInputAvailable, p.ToolName, p.Input
 			out = append(out, c)
 		}
+		if p.Approval != nil && p.Approval.ID != "" && (have.Approval == nil || have.Approval.ID != p.Approval.ID) {
+			out = append(out, core.Chunk{Type: core.ChunkToolApprovalRequest, ApprovalID: p.Approval.ID, ToolCallID: p.ToolCallID})
+		}
 		if outcome(have.State) || !outcome(p.State) {
 			return out
 		}

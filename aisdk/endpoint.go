@@ -201,6 +201,9 @@ func (e *Endpoint) Handle(ctx context.Context, call *Call) *Response {
 	}
 	switch route {
 	case routeChat:
+		if len(turn.approvals) > 0 {
+			return e.approve(ctx, info, turn)
+		}
 		return e.chat(ctx, info, turn)
 	case routeResume:
 		return e.resume(ctx, info)

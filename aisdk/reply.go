@@ -56,6 +56,10 @@ type reply struct {
 	event     *core.HandledEvent
 	errText   string
 	finished  bool
+	// answered: a continuation after tool approval responses (approval.go): the ids the
+	// request answered. approvals: every approval of the reply, true once answered.
+	answered  map[string]bool
+	approvals map[string]bool
 }
 
 // errorText is what the client is told when the reply failed: the code only, never
@@ -133,9 +137,15 @@ func (r *reply) onFrame(data []byte) {
 			for i := range m.Stream.Chunks {
 				b.Apply(&m.Stream.Chunks[i])
 			}
+			r.noteParts(b.Parts())
+			if r.answered != nil && p.sent.Len() == 0 {
+				// The client has the message up to its approval requests: send only the rest.
+				p.sent = *core.NewPartsBuilder(clientHas(b.Parts(), r.answered), nil)
+			}
 			r.emit(p, catchUp(&p.sent, b.Parts(), b.MessageMetadata()), false)
 			return
 		}
+		r.noteChunks(m.Stream.Chunks)
 		r.emit(p, m.Stream.Chunks, true)
 	case "message":
 		p := r.streams[f.ID]
@@ -169,6 +179,9 @@ func (r *reply) emit(p *progress, chunks []core.Chunk, apply bool) {
 		if apply {
 			p.sent.Apply(&c)
 		}
+		if c.Type == core.ChunkToolApprovalResponse {
+			continue // chatwire's own chunk: no AI SDK client knows it
+		}
 		p.rename(&c)
 		r.sse.chunk(&c)
 	}
@@ -201,6 +214,9 @@ func (r *reply) onHandled(ev core.HandledEvent) {
 // complete reports whether the reply is over: the handler returned (POST) or the target
 // ended (resume), and every stream of the reply ended.
 func (r *reply) complete() bool {
+	if r.awaiting() {
+		return true // the message goes on in the client's next request (approval.go)
+	}
 	if r.replyTo != "" && r.event == nil && r.errText == "" {
 		return false
 	}

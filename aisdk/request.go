@@ -53,6 +53,10 @@ type userTurn struct {
 	messageID string // the client's id for the user message ("" when unusable)
 	text      string
 	trigger   string
+	// assistantID and approvals: a body whose last message is the assistant's with tool
+	// approval responses (approval.go) instead of a user message.
+	assistantID string
+	approvals   []approvalAnswer
 }
 
 // isJSONContentType reports whether the Content-Type header is application/json (any
@@ -97,6 +101,13 @@ func parseChatRequest(body []byte) (userTurn, *problem) {
 	var last uiMessage
 	if err := json.Unmarshal(req.Messages[len(req.Messages)-1], &last); err != nil {
 		return bad("The last message is malformed")
+	}
+	if last.Role == "assistant" {
+		id, answers, p := approvalTurn(req.Messages[len(req.Messages)-1])
+		if p != nil {
+			return userTurn{}, p
+		}
+		return userTurn{chatID: *req.ID, trigger: *req.Trigger, assistantID: id, approvals: answers}, nil
 	}
 	if last.Role != "user" {
 		return bad("The last message must be the user's")

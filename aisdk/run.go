@@ -88,6 +88,20 @@ func (e *Endpoint) resume(ctx context.Context, info hubport.ConnInfo) *Response 
 		return refused(err)
 	}
 	running, err := e.hub.RunningStreams(ctx, info.SessionID)
+	if err == nil && len(running) > 0 {
+		// A reply waiting for a person's approval is not streaming: the client has it up to
+		// the request and continues it with its answer (approval.go).
+		var waiting map[string]bool
+		if waiting, err = e.waitingForApproval(ctx, info.SessionID); err == nil {
+			kept := running[:0]
+			for _, r := range running {
+				if !waiting[r.ID] {
+					kept = append(kept, r)
+				}
+			}
+			running = kept
+		}
+	}
 	if err != nil || len(running) == 0 {
 		pending.Abort()
 		if err != nil {

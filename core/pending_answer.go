@@ -194,3 +194,34 @@ func (c *connection) answer(a Answer, malformed bool) {
 
 // CodeAnswerAccepted is carried by the system envelope that confirms an answer frame won.
 const CodeAnswerAccepted ErrorCode = "ANSWER_ACCEPTED"
+
+// PendingRequests returns the requests of the session that wait for an answer (unanswered,
+// not expired, their reply still running), oldest first. Without a PendingStore: none.
+func (h *Hub) PendingRequests(ctx context.Context, sessionID string) ([]PendingRequest, error) {
+	ps, ok := h.store.(PendingStore)
+	if !ok {
+		return nil, nil
+	}
+	sctx, cancel := h.storeCtx(ctx)
+	defer cancel()
+	list, err := ps.PendingList(sctx, sessionID)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	states, err := h.streams.StreamSnapshot(sctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	running := make(map[string]bool, len(states))
+	for _, st := range states {
+		running[st.ID] = !st.Expired
+	}
+	now := envelope.NowMillis()
+	var out []PendingRequest
+	for _, r := range list {
+		if r.Answer == nil && running[r.StreamID] && (r.Expires == 0 || now < r.Expires) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
