@@ -240,7 +240,7 @@ export class ChatClient extends EventTarget {
     const seq = Number(sm.seq) || 0;
     let s = this.streams.get(sm.id);
     if (!s) {
-      s = { id: sm.id, role: msg.role || "assistant", text: "", seq: 0 };
+      s = { id: sm.id, role: msg.role || "assistant", text: "", seq: 0, started: Number(msg.timestamp) || 0, parts: null, replyTo: "" };
       this.streams.set(sm.id, s);
     } else if (seq < s.seq || (seq === s.seq && !sm.resume)) {
       return; // already applied
@@ -257,7 +257,8 @@ export class ChatClient extends EventTarget {
       delta = content;
     }
     s.seq = seq;
-    this.emit("stream", { id: s.id, role: s.role, text: s.text, delta, replaced, seq, state: "delta" });
+    applyStreamParts(s, msg, sm);
+    this.emit("stream", { id: s.id, role: s.role, text: s.text, delta, replaced, seq, state: "delta", ...streamExtras(s) });
   }
 
   onEnd(msg, sm, code) {
@@ -271,9 +272,13 @@ export class ChatClient extends EventTarget {
       delta = text.slice(s.text.length);
       replaced = false;
     }
+    const end = s || { id: sm.id, text: "", parts: null, replyTo: "" };
+    end.text = text;
+    applyFinalParts(end, msg, sm);
     this.emit("streamend", {
       id: sm.id, role: (s && s.role) || msg.role || "assistant", text, delta, replaced,
       seq: Number(sm.seq) || 0, state: sm.state, code: sm.state === "error" ? code : "", message: msg,
+      ...streamExtras(end, sm.state),
     });
   }
 
@@ -324,4 +329,638 @@ export class ChatClient extends EventTarget {
     }
     this.stop(1000, "closed");
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// AI replies as parts, and the AI SDK's ChatTransport over chatwire's WebSocket.
+//
+//   import { useChat } from "@ai-sdk/react";
+//   import { ChatwireTransport } from "/chatwire.js";
+//   const { messages, sendMessage, stop } = useChat({ id: chatId, transport: new ChatwireTransport(), resume: true });
+//
+// A streamed reply's parts (PROTOCOL.md, "Parts") are assembled into the AI SDK's UIMessage
+// parts: {type: "text" | "reasoning", text, state}, tool parts {type: "tool-<name>" or
+// "dynamic-tool", toolCallId, state, input, output, errorText, ...}, "source-url",
+// "source-document", "file", "data-<name>" and "step-start". ChatClient's stream and
+// streamend events carry them as detail.parts.
+
+// isToolPart reports whether a UIMessage part is a tool call.
+export function isToolPart(part) {
+  return !!part && typeof part.type === "string" && (part.type === "dynamic-tool" || part.type.startsWith("tool-"));
+}
+
+// toolNameOf returns the tool's name of a tool part.
+export function toolNameOf(part) {
+  return part.type === "dynamic-tool" ? part.toolName : part.type.slice("tool-".length);
+}
+
+const jsonText = (v) => {
+  try {
+    return JSON.stringify(v) ?? "";
+  } catch {
+    return "";
+  }
+};
+
+// ChunkWriter turns the successive states of one reply's parts into the AI SDK's
+// UIMessageChunk stream: each call of update returns the chunks that bring a reader from
+// what it was sent so far to the given parts. A reader that starts late (a resume) gets the
+// whole reply so far in the fewest chunks, then the rest as it grows. Chunks carry only the
+// fields that ai 5.0 and later accept.
+export class ChunkWriter {
+  constructor(messageId) {
+    this.messageId = messageId;
+    this.started = false;
+    this.ended = false;
+    this.inStep = false;
+    this.sent = []; // per part index: what the reader has of it
+  }
+
+  // update returns the chunks for parts (an array of UIMessage parts; tool parts may carry
+  // inputText, the raw streamed input so far).
+  update(parts) {
+    const out = [];
+    if (this.ended) return out;
+    if (!this.started) {
+      this.started = true;
+      out.push({ type: "start", messageId: this.messageId });
+    }
+    parts.forEach((part, i) => this.part(out, part, i));
+    return out;
+  }
+
+  // end returns the closing chunks after the final parts: state is "done", "cancelled" or
+  // "error" (with errorText).
+  end(parts, state, errorText) {
+    const out = this.update(parts);
+    if (this.ended) return out;
+    for (let i = 0; i < parts.length; i++) this.close(out, parts[i], i);
+    if (this.inStep) out.push({ type: "finish-step" });
+    this.inStep = false;
+    if (state === "error") out.push({ type: "error", errorText: errorText || "The reply failed." });
+    if (state === "cancelled") out.push({ type: "abort" });
+    const finish = { type: "finish" };
+    if (state === "cancelled" || state === "error") finish.messageMetadata = { chatwire: { state } };
+    out.push(finish);
+    this.ended = true;
+    return out;
+  }
+
+  part(out, p, i) {
+    let s = this.sent[i];
+    const key = String(i);
+    switch (p.type) {
+      case "text":
+      case "reasoning": {
+        if (!s) {
+          s = this.sent[i] = { text: "", ended: false };
+          out.push({ type: p.type + "-start", id: key });
+        }
+        const text = typeof p.text === "string" ? p.text : "";
+        if (text.length > s.text.length && text.startsWith(s.text)) {
+          out.push({ type: p.type + "-delta", id: key, delta: text.slice(s.text.length) });
+          s.text = text;
+        }
+        if (p.state === "done") this.close(out, p, i);
+        return;
+      }
+      case "step-start":
+        if (!s) {
+          this.sent[i] = {};
+          if (this.inStep) out.push({ type: "finish-step" });
+          out.push({ type: "start-step" });
+          this.inStep = true;
+        }
+        return;
+      case "source-url":
+        if (!s) {
+          this.sent[i] = {};
+          const c = { type: "source-url", sourceId: p.sourceId, url: p.url };
+          if (typeof p.title === "string") c.title = p.title;
+          out.push(c);
+        }
+        return;
+      case "source-document":
+        if (!s) {
+          this.sent[i] = {};
+          const c = { type: "source-document", sourceId: p.sourceId, mediaType: p.mediaType, title: p.title };
+          if (typeof p.filename === "string") c.filename = p.filename;
+          out.push(c);
+        }
+        return;
+      case "file":
+        if (!s) {
+          this.sent[i] = {};
+          out.push({ type: "file", url: p.url, mediaType: p.mediaType });
+        }
+        return;
+      default:
+        if (isToolPart(p)) {
+          this.tool(out, p, i);
+        } else if (typeof p.type === "string" && p.type.startsWith("data-")) {
+          // A data part with an id is replaced in place when it changes; one without is sent once.
+          const sig = jsonText(p.data);
+          if (!s || (p.id != null && s.sig !== sig)) {
+            this.sent[i] = { sig };
+            const c = { type: p.type, data: p.data };
+            if (p.id != null) c.id = p.id;
+            out.push(c);
+          }
+        }
+    }
+  }
+
+  tool(out, p, i) {
+    let s = this.sent[i];
+    const flags = {};
+    if (p.type === "dynamic-tool") flags.dynamic = true;
+    if (p.providerExecuted) flags.providerExecuted = true;
+    const toolName = toolNameOf(p);
+    if (!s) {
+      s = this.sent[i] = { input: "", available: false, output: false };
+      out.push({ type: "tool-input-start", toolCallId: p.toolCallId, toolName, ...flags });
+    }
+    const raw = typeof p.inputText === "string" ? p.inputText : "";
+    if (!s.available && raw.length > s.input.length && raw.startsWith(s.input)) {
+      out.push({ type: "tool-input-delta", toolCallId: p.toolCallId, inputTextDelta: raw.slice(s.input.length) });
+      s.input = raw;
+    }
+    if (p.state === "input-streaming") return;
+    if (!s.available) {
+      s.available = true;
+      out.push({ type: "tool-input-available", toolCallId: p.toolCallId, toolName, input: p.input, ...flags });
+    }
+    if (s.output) return;
+    if (p.state === "output-available") {
+      s.output = true;
+      out.push({ type: "tool-output-available", toolCallId: p.toolCallId, output: p.output, ...flags });
+    } else if (p.state === "output-error") {
+      s.output = true;
+      out.push({ type: "tool-output-error", toolCallId: p.toolCallId, errorText: String(p.errorText ?? ""), ...flags });
+    } else if (p.state === "output-denied") {
+      s.output = true;
+      out.push({ type: "tool-output-denied", toolCallId: p.toolCallId }); // ai 6 and later (approvals)
+    }
+  }
+
+  // close ends a text or reasoning part the reader still has open.
+  close(out, p, i) {
+    const s = this.sent[i];
+    if ((p.type === "text" || p.type === "reasoning") && s && !s.ended) {
+      s.ended = true;
+      out.push({ type: p.type + "-end", id: String(i) });
+    }
+  }
+}
+
+// textOfUIMessage returns a UIMessage's text parts joined: what chatwire stores as content.
+function textOfUIMessage(m) {
+  if (!m || !Array.isArray(m.parts)) return typeof m?.content === "string" ? m.content : "";
+  return m.parts.filter((p) => p && p.type === "text").map((p) => p.text).join("");
+}
+
+function abortError() {
+  if (typeof DOMException === "function") return new DOMException("The operation was aborted.", "AbortError");
+  const e = new Error("The operation was aborted.");
+  e.name = "AbortError";
+  return e;
+}
+
+// defaultChatURL is the WebSocket endpoint /chat on the page's own host.
+function defaultChatURL() {
+  if (typeof location === "undefined") throw new Error("ChatwireTransport: no url given and no page to take the host from");
+  return new URL("/chat", location.href).toString();
+}
+
+// ChatwireTransport implements the AI SDK's ChatTransport (useChat's transport option) over
+// chatwire's WebSocket: one connection per chat (the chat id is chatwire's session id),
+// kept open and resumed by a ChatClient, shared by every request of that chat.
+//
+//   - sendMessages sends the newest user message and streams the reply's parts as
+//     UIMessageChunks; aborting (useChat's stop()) cancels the reply on the server, wherever
+//     it runs. Regenerating is not supported (chatwire keeps the conversation, and a reply
+//     once stored stays).
+//   - reconnectToStream returns the running reply of the chat, from its beginning (its parts
+//     so far, compacted) then live, on whichever instance it runs; null when none runs.
+//   - subscribe tells a page about messages and replies that other tabs started, so it can
+//     show them (call useChat's resumeStream() from onStream).
+//
+// It works wherever a global WebSocket exists (browsers; Node with the ws package assigned to
+// globalThis.WebSocket). Options: url (default /chat on the page's host) and client, options
+// for each ChatClient (e.g. minBackoffMs).
+export class ChatwireTransport {
+  constructor(options = {}) {
+    this.url = options.url ? String(options.url) : defaultChatURL();
+    this.clientOptions = { ...(options.client || {}) };
+    this.clients = new Map(); // chat id -> {chat, claimed:Set<stream id>, watchers:Set}
+    // A resumed reply starts from its beginning: the AI SDK (6 and later) then starts the
+    // message over instead of appending to what it had.
+    this.resumeStreamIsReplay = true;
+  }
+
+  // session returns the shared connection of chatId, connecting it on first use.
+  session(chatId) {
+    if (!chatId) throw new Error("ChatwireTransport: a chat id is required");
+    let s = this.clients.get(chatId);
+    if (!s) {
+      const chat = new ChatClient(this.url, { ...this.clientOptions, sessionId: chatId });
+      chat.catchUp = new CatchUp(chat); // before the first frame: the client connects in a microtask
+      s = { chat, claimed: new Set(), watchers: new Set(), announced: new Set() };
+      this.clients.set(chatId, s);
+      chat.addEventListener("message", (e) => this.onSessionMessage(s, e.detail));
+      chat.addEventListener("stream", (e) => this.onSessionStream(s, e.detail));
+    }
+    return s;
+  }
+
+  onSessionMessage(s, msg) {
+    if (s.watchers.size === 0 || msg.type !== "message") return;
+    const sid = streamIdOf(msg);
+    if (sid && s.claimed.has(sid)) return; // a reader of this tab has it
+    const ui = toUIMessage(msg);
+    if (!ui) return;
+    for (const w of s.watchers) w.onMessage?.(ui);
+  }
+
+  onSessionStream(s, d) {
+    if (s.watchers.size === 0 || s.claimed.has(d.id) || s.announced.has(d.id)) return;
+    s.announced.add(d.id);
+    for (const w of s.watchers) w.onStream?.(d.id);
+  }
+
+  // subscribe calls handlers.onMessage(uiMessage) for every stored message of chatId that
+  // this tab did not read as a reply (other tabs' user messages, for instance), and
+  // handlers.onStream(streamId) once for each reply that starts streaming without a reader
+  // here. It returns the function that ends the subscription.
+  subscribe(chatId, handlers) {
+    const s = this.session(chatId);
+    const w = { onMessage: handlers.onMessage, onStream: handlers.onStream };
+    s.watchers.add(w);
+    for (const id of s.chat.streams.keys()) this.onSessionStream(s, { id });
+    return () => s.watchers.delete(w);
+  }
+
+  async sendMessages({ chatId, messages, abortSignal, trigger }) {
+    if (trigger === "regenerate-message") {
+      throw new Error("ChatwireTransport: regenerating a reply is not supported; send a new message");
+    }
+    const last = messages && messages[messages.length - 1];
+    if (!last || last.role !== "user") throw new Error("ChatwireTransport: the last message must be the user's");
+    const s = this.session(chatId);
+    await connected(s.chat, abortSignal);
+    const sent = s.chat.send(textOfUIMessage(last), { id: last.id });
+    if (!sent) throw new Error("ChatwireTransport: not connected");
+    return this.replyStream(s, { userId: last.id, abortSignal });
+  }
+
+  async reconnectToStream({ chatId, abortSignal }) {
+    const s = this.session(chatId);
+    await caughtUp(s.chat, abortSignal);
+    let newest = null;
+    for (const st of s.chat.streams.values()) {
+      if (!s.claimed.has(st.id) && (!newest || st.started >= newest.started)) newest = st;
+    }
+    if (!newest) return null;
+    return this.replyStream(s, { streamId: newest.id, abortSignal });
+  }
+
+  // replyStream is the ReadableStream of one reply's chunks: the reply to the user message
+  // userId (the first reply that starts after its echo), or the running stream streamId.
+  replyStream(s, { userId, streamId, abortSignal }) {
+    const chat = s.chat;
+    let echoed = !userId;
+    let id = streamId || "";
+    let writer = null;
+    let done = false;
+    let controller;
+    const off = [];
+    const on = (type, fn) => {
+      chat.addEventListener(type, fn);
+      off.push(() => chat.removeEventListener(type, fn));
+    };
+    const finish = () => {
+      done = true;
+      for (const f of off) f();
+      off.length = 0;
+    };
+    const claim = (sid) => {
+      id = sid;
+      s.claimed.add(sid);
+      writer = new ChunkWriter(sid);
+    };
+    const push = (chunks) => {
+      for (const c of chunks) controller.enqueue(c);
+    };
+    const onAbort = () => {
+      if (done) return;
+      if (id) cancelWhenConnected(chat, id);
+      else if (userId) cancelReplyTo(s, userId);
+      finish();
+      controller.error(abortError());
+    };
+    return new ReadableStream({
+      start: (c) => {
+        controller = c;
+        if (abortSignal?.aborted) {
+          onAbort();
+          return;
+        }
+        abortSignal?.addEventListener("abort", onAbort, { once: true });
+        off.push(() => abortSignal?.removeEventListener("abort", onAbort));
+        on("message", (e) => {
+          const msg = e.detail;
+          if (!echoed && msg.id === userId) {
+            echoed = true;
+            return;
+          }
+          // A reply that is not streamed: one stored assistant message.
+          if (echoed && !id && msg.type === "message" && msg.role === "assistant" && !streamIdOf(msg)) {
+            claim(msg.id);
+            const ui = toUIMessage(msg);
+            push(writer.end(ui ? ui.parts : [], "done"));
+            finish();
+            controller.close();
+          }
+        });
+        on("stream", (e) => {
+          const d = e.detail;
+          if (!id) {
+            if (!echoed || s.claimed.has(d.id) || (d.replyTo && d.replyTo !== userId)) return;
+            claim(d.id);
+          }
+          if (d.id !== id) return;
+          push(writer.update(d.parts));
+        });
+        on("streamend", (e) => {
+          const d = e.detail;
+          if (d.id !== id || !writer) return;
+          push(writer.end(d.parts, d.state, d.state === "error" ? errorTextOf(d) : ""));
+          finish();
+          controller.close();
+        });
+        on("error", (e) => {
+          // An error envelope before the reply started: the message was refused.
+          if (id || echoed) return;
+          finish();
+          controller.error(new Error(e.detail.message || "The message was refused"));
+        });
+        on("state", (e) => {
+          if (e.detail.state !== "closed") return;
+          finish();
+          controller.error(new Error("chatwire connection closed: " + (e.detail.reason || e.detail.code || "")));
+        });
+        if (streamId) {
+          claim(streamId);
+          const st = chat.streams.get(streamId);
+          if (st) push(writer.update(st.parts || []));
+        }
+      },
+      cancel: () => finish(), // the reader went away: the reply goes on (stop() is the abort signal)
+    });
+  }
+
+  // close ends every connection of this transport.
+  close() {
+    for (const s of this.clients.values()) s.chat.close();
+    this.clients.clear();
+  }
+}
+
+function errorTextOf(d) {
+  return d.code ? "The reply failed (" + d.code + ")" : "The reply failed";
+}
+
+// connected resolves once chat is connected; it rejects when signal aborts or the client
+// gives up.
+function connected(chat, signal) {
+  if (chat.connected) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (fn, v) => {
+      chat.removeEventListener("state", onState);
+      signal?.removeEventListener("abort", onAbort);
+      fn(v);
+    };
+    const onState = (e) => {
+      if (e.detail.state === "connected") done(resolve);
+      else if (e.detail.state === "closed") done(reject, new Error("chatwire connection closed: " + (e.detail.reason || e.detail.code || "")));
+    };
+    const onAbort = () => done(reject, abortError());
+    chat.addEventListener("state", onState);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+// cancelWhenConnected asks the server to cancel stream id, now or as soon as a connection is up.
+function cancelWhenConnected(chat, id) {
+  if (chat.cancelStream(id)) return;
+  const onState = (e) => {
+    if (e.detail.state === "closed") chat.removeEventListener("state", onState);
+    if (e.detail.state === "connected") {
+      chat.removeEventListener("state", onState);
+      chat.cancelStream(id);
+    }
+  };
+  chat.addEventListener("state", onState);
+}
+
+// cancelReplyTo cancels the reply to user message userId as soon as it starts.
+function cancelReplyTo(s, userId) {
+  const chat = s.chat;
+  let echoed = false;
+  const stop = () => {
+    chat.removeEventListener("message", onMessage);
+    chat.removeEventListener("stream", onStream);
+  };
+  const onMessage = (e) => {
+    if (e.detail.id === userId) echoed = true;
+  };
+  const onStream = (e) => {
+    const d = e.detail;
+    if (!echoed && !(d.replyTo && d.replyTo === userId)) return;
+    if (s.claimed.has(d.id) || (d.replyTo && d.replyTo !== userId)) return;
+    stop();
+    s.claimed.add(d.id);
+    cancelWhenConnected(chat, d.id);
+  };
+  chat.addEventListener("message", onMessage);
+  chat.addEventListener("stream", onStream);
+  setTimeout(stop, 60000); // no reply within a minute: nothing left to cancel
+}
+
+// ---- catching up after a connect -------------------------------------------------------
+// A connection first receives the welcome frame, then the replayed history and one compacted
+// frame per running stream, then live frames. CatchUp tells when the replay and the compacted
+// frames are in: the welcome lists the streams that will be resumed ("streams") and the number
+// of replayed records ("replayed"). A server that does not send them is given quietMs of
+// silence instead.
+const QUIET_MS = 400;
+
+class CatchUp {
+  constructor(chat, quietMs = QUIET_MS) {
+    this.chat = chat;
+    this.quietMs = quietMs;
+    this.done = false;
+    this.waiters = new Set();
+    this.timer = null;
+    this.reset();
+    chat.addEventListener("state", (e) => {
+      if (e.detail.state === "connecting") this.reset();
+      if (e.detail.state === "connected") this.quiet();
+      if (e.detail.state === "closed") this.finish();
+    });
+    for (const type of ["message", "stream", "streamend", "gap", "error"]) {
+      chat.addEventListener(type, (e) => this.saw(type, e.detail));
+    }
+  }
+
+  reset() {
+    this.done = false;
+    this.welcomed = false;
+    this.streams = null; // ids still to be resumed, when the welcome said
+    this.records = -1; // replayed records still to come, when the welcome said
+    clearTimeout(this.timer);
+  }
+
+  saw(type, d) {
+    if (this.done) return;
+    if (type === "message" && d && d.type === "system" && d.metadata && d.metadata.code === "WELCOME") {
+      this.welcomed = true;
+      if (Array.isArray(d.metadata.streams)) this.streams = new Set(d.metadata.streams.filter((s) => typeof s === "string"));
+      if (Number.isInteger(d.metadata.replayed)) this.records = d.metadata.replayed;
+    } else if (type === "message" || type === "gap") {
+      if (this.records > 0) this.records--;
+      if (type === "message" && this.streams) this.streams.delete(streamIdOf(d));
+    } else if (type === "stream" || type === "streamend") {
+      if (type === "streamend" && this.records > 0) this.records--; // a stored reply, replayed
+      if (this.streams) this.streams.delete(d.id);
+    }
+    if (this.welcomed && this.streams && this.records !== -1 && this.streams.size === 0 && this.records === 0) {
+      this.finish();
+      return;
+    }
+    if (this.welcomed && this.streams && this.records === -1 && this.streams.size === 0 && !this.chat.opts.history) {
+      this.finish(); // no history asked for: the running streams are all there is to wait for
+    }
+  }
+
+  // quiet starts the fallback timer when the connection opens: a server whose welcome does
+  // not say what follows has sent its catch-up (queued before the upgrade's response) within
+  // quietMs. Live frames do not restart it.
+  quiet() {
+    clearTimeout(this.timer);
+    if (this.done || this.chat.state !== "connected") return;
+    this.timer = setTimeout(() => {
+      if (this.welcomed && this.streams && (this.records !== -1 || !this.chat.opts.history)) return; // exact: no guess
+      this.finish();
+    }, this.quietMs);
+  }
+
+  finish() {
+    clearTimeout(this.timer);
+    this.done = true;
+    for (const w of this.waiters) w();
+    this.waiters.clear();
+  }
+
+  wait(signal) {
+    if (this.done && this.chat.state === "connected") return Promise.resolve();
+    if (this.chat.closed) return Promise.reject(new Error("chatwire connection closed"));
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.waiters.delete(w);
+        reject(abortError());
+      };
+      const w = () => {
+        signal?.removeEventListener("abort", onAbort);
+        if (this.chat.closed) reject(new Error("chatwire connection closed"));
+        else resolve();
+      };
+      this.waiters.add(w);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}
+
+// caughtUp resolves once chat has received what its connection's catch-up holds.
+function caughtUp(chat, signal) {
+  chat.catchUp ??= new CatchUp(chat);
+  return chat.catchUp.wait(signal);
+}
+
+// ---- stored messages as UIMessages -----------------------------------------------------
+
+// toUIMessage returns a stored chat envelope as an AI SDK UIMessage ({id, role, parts,
+// metadata}), or null for envelopes that are not chat messages. A streamed reply's parts come
+// from its metadata (PROTOCOL.md, "Parts"); other messages have one text part. A reply that
+// ended cancelled or failed has metadata.chatwire.state ("cancelled" or "error").
+export function toUIMessage(msg) {
+  if (!msg || msg.type !== "message" || typeof msg.id !== "string") return null;
+  const role = msg.role === "user" || msg.role === "system" ? msg.role : "assistant";
+  const meta = msg.metadata && typeof msg.metadata === "object" ? msg.metadata : {};
+  let parts = storedParts(msg);
+  if (!parts) parts = msg.content ? [{ type: "text", text: msg.content, ...(role === "assistant" ? { state: "done" } : {}) }] : [];
+  const ui = { id: msg.id, role, parts };
+  const state = meta.stream && meta.stream.state;
+  if (state === "cancelled" || state === "error") {
+    ui.metadata = { chatwire: { state, ...(meta.code ? { code: meta.code } : {}) } };
+  }
+  return ui;
+}
+
+// loadUIMessages reads the stored conversation of chatId (every retained message, as
+// UIMessages) from the chatwire WebSocket at url and closes the connection. A useChat page
+// passes the result as its initial messages. Options: signal (an AbortSignal), client (more
+// ChatClient options).
+export async function loadUIMessages({ url, chatId, signal, client } = {}) {
+  const chat = new ChatClient(url ? String(url) : defaultChatURL(), { ...(client || {}), sessionId: chatId, history: true, maxAttempts: 3 });
+  const out = [];
+  const index = new Map();
+  chat.addEventListener("message", (e) => {
+    const ui = toUIMessage(e.detail);
+    if (!ui) return;
+    if (index.has(ui.id)) out[index.get(ui.id)] = ui;
+    else {
+      index.set(ui.id, out.length);
+      out.push(ui);
+    }
+  });
+  chat.addEventListener("streamend", (e) => {
+    const ui = toUIMessage(e.detail.message);
+    if (ui && !index.has(ui.id)) {
+      index.set(ui.id, out.length);
+      out.push(ui);
+    }
+  });
+  chat.catchUp = new CatchUp(chat);
+  try {
+    await caughtUp(chat, signal);
+  } finally {
+    chat.close();
+  }
+  return out;
+}
+
+// ---- assembling parts from chatwire's frames ---------------------------------------------
+
+// streamExtras is what stream and streamend events add for parts: parts (UIMessage parts; a
+// stream without parts on the wire has one text part) and replyTo (the id of the user
+// message the reply answers, when the server says).
+function streamExtras(s, endState) {
+  let parts;
+  if (s.parts) parts = s.parts.map((p) => ({ ...p }));
+  else parts = s.text ? [{ type: "text", text: s.text, state: endState ? "done" : "streaming" }] : [];
+  return { parts, replyTo: s.replyTo || "", started: s.started || 0 };
+}
+
+function applyStreamParts(s, msg, sm) {
+  // filled in with the parts wire format
+}
+
+function applyFinalParts(s, msg, sm) {
+  const parts = storedParts(msg);
+  if (parts) s.parts = parts;
+}
+
+function storedParts(msg) {
+  return null;
 }
