@@ -9,8 +9,10 @@ import { ChatwireTransport, ChunkWriter, loadUIMessages } from "../../internal/d
 
 const TIMEOUT = 60000;
 
-// plain drops undefined fields, as JSON does: the AI SDK leaves e.g. providerMetadata: undefined.
-const plain = (v) => JSON.parse(JSON.stringify(v));
+// plain drops undefined fields, as JSON does (the AI SDK leaves e.g. providerMetadata:
+// undefined), and the id that ai 6 copies from the reasoning-start chunk onto a reasoning part
+// (ai 5 does not): the chunk's id names the part in the stream, it is not content.
+const plain = (v) => JSON.parse(JSON.stringify(v, (k, x) => (x && x.type === "reasoning" && "id" in x ? { ...x, id: undefined } : x)));
 
 function userMessage(text) {
   return { id: randomUUID(), role: "user", parts: [{ type: "text", text }] };
