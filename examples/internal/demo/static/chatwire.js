@@ -374,16 +374,24 @@ export class ChunkWriter {
     this.ended = false;
     this.inStep = false;
     this.sent = []; // per part index: what the reader has of it
+    this.metadata = undefined; // the message metadata sent, as JSON
   }
 
   // update returns the chunks for parts (an array of UIMessage parts; tool parts may carry
-  // inputText, the raw streamed input so far).
-  update(parts) {
+  // inputText, the raw streamed input so far) and messageMetadata (the message's metadata).
+  update(parts, messageMetadata) {
     const out = [];
     if (this.ended) return out;
     if (!this.started) {
       this.started = true;
       out.push({ type: "start", messageId: this.messageId });
+    }
+    if (messageMetadata !== undefined) {
+      const sig = jsonText(messageMetadata);
+      if (sig !== this.metadata) {
+        this.metadata = sig;
+        out.push({ type: "message-metadata", messageMetadata });
+      }
     }
     parts.forEach((part, i) => this.part(out, part, i));
     return out;
@@ -391,8 +399,8 @@ export class ChunkWriter {
 
   // end returns the closing chunks after the final parts: state is "done", "cancelled" or
   // "error" (with errorText).
-  end(parts, state, errorText) {
-    const out = this.update(parts);
+  end(parts, state, errorText, messageMetadata) {
+    const out = this.update(parts, messageMetadata);
     if (this.ended) return out;
     for (let i = 0; i < parts.length; i++) this.close(out, parts[i], i);
     if (this.inStep) out.push({ type: "finish-step" });
@@ -408,17 +416,18 @@ export class ChunkWriter {
 
   part(out, p, i) {
     let s = this.sent[i];
-    const key = String(i);
     switch (p.type) {
       case "text":
       case "reasoning": {
         if (!s) {
-          s = this.sent[i] = { text: "", ended: false };
-          out.push({ type: p.type + "-start", id: key });
+          // The part's id on the wire when it has one (ai 6 copies a reasoning chunk's id
+          // onto the part), else its position.
+          s = this.sent[i] = { id: typeof p.id === "string" && p.id ? p.id : String(i), text: "", ended: false };
+          out.push({ type: p.type + "-start", id: s.id });
         }
         const text = typeof p.text === "string" ? p.text : "";
         if (text.length > s.text.length && text.startsWith(s.text)) {
-          out.push({ type: p.type + "-delta", id: key, delta: text.slice(s.text.length) });
+          out.push({ type: p.type + "-delta", id: s.id, delta: text.slice(s.text.length) });
           s.text = text;
         }
         if (p.state === "done") this.close(out, p, i);
@@ -508,7 +517,7 @@ export class ChunkWriter {
     const s = this.sent[i];
     if ((p.type === "text" || p.type === "reasoning") && s && !s.ended) {
       s.ended = true;
-      out.push({ type: p.type + "-end", id: String(i) });
+      out.push({ type: p.type + "-end", id: s.id });
     }
   }
 }
@@ -689,12 +698,12 @@ export class ChatwireTransport {
             claim(d.id);
           }
           if (d.id !== id) return;
-          push(writer.update(d.parts));
+          push(writer.update(d.parts, d.messageMetadata));
         });
         on("streamend", (e) => {
           const d = e.detail;
           if (d.id !== id || !writer) return;
-          push(writer.end(d.parts, d.state, d.state === "error" ? errorTextOf(d) : ""));
+          push(writer.end(d.parts, d.state, d.state === "error" ? errorTextOf(d) : "", d.messageMetadata));
           finish();
           controller.close();
         });
@@ -712,7 +721,7 @@ export class ChatwireTransport {
         if (streamId) {
           claim(streamId);
           const st = chat.streams.get(streamId);
-          if (st) push(writer.update(st.parts || []));
+          if (st) push(writer.update(streamExtras(st).parts, st.messageMetadata));
         }
       },
       cancel: () => finish(), // the reader went away: the reply goes on (stop() is the abort signal)
@@ -900,9 +909,12 @@ export function toUIMessage(msg) {
   let parts = storedParts(msg);
   if (!parts) parts = msg.content ? [{ type: "text", text: msg.content, ...(role === "assistant" ? { state: "done" } : {}) }] : [];
   const ui = { id: msg.id, role, parts };
+  const md = meta.messageMetadata && typeof meta.messageMetadata === "object" ? meta.messageMetadata : undefined;
   const state = meta.stream && meta.stream.state;
   if (state === "cancelled" || state === "error") {
-    ui.metadata = { chatwire: { state, ...(meta.code ? { code: meta.code } : {}) } };
+    ui.metadata = { ...(md || {}), chatwire: { state, ...(meta.code ? { code: meta.code } : {}) } };
+  } else if (md) {
+    ui.metadata = md;
   }
   return ui;
 }
@@ -949,18 +961,170 @@ function streamExtras(s, endState) {
   let parts;
   if (s.parts) parts = s.parts.map((p) => ({ ...p }));
   else parts = s.text ? [{ type: "text", text: s.text, state: endState ? "done" : "streaming" }] : [];
-  return { parts, replyTo: s.replyTo || "", started: s.started || 0 };
+  return { parts, messageMetadata: s.messageMetadata, replyTo: s.replyTo || "", started: s.started || 0 };
 }
 
+// applyStreamParts folds a delta frame's chunks (metadata.stream.chunks: the AI SDK's
+// UIMessageChunks) into s.parts; a resume frame's chunks rebuild the parts from nothing.
 function applyStreamParts(s, msg, sm) {
-  // filled in with the parts wire format
+  const chunks = Array.isArray(sm.chunks) ? sm.chunks : null;
+  if (sm.resume) {
+    if (!chunks && s.parts === null) return; // a server without parts: text only
+    s.parts = [];
+    s.partIndex = new Map();
+    s.messageMetadata = undefined;
+  }
+  if (!chunks) return;
+  if (s.parts === null) {
+    s.parts = [];
+    s.partIndex = new Map();
+  }
+  for (const c of chunks) if (c && typeof c.type === "string") applyChunk(s, c);
 }
 
-function applyFinalParts(s, msg, sm) {
+// applyChunk folds one chunk into s.parts as the AI SDK's client does (PROTOCOL.md, "Parts").
+// Chunks that refer to a part that does not exist are ignored.
+function applyChunk(s, c) {
+  const parts = s.parts;
+  const index = s.partIndex;
+  const find = (key) => (index.has(key) ? parts[index.get(key)] : null);
+  const push = (key, part) => {
+    if (key) index.set(key, parts.length);
+    parts.push(part);
+    return part;
+  };
+  const flags = (p) => {
+    if (c.providerExecuted) p.providerExecuted = true;
+    return p;
+  };
+  switch (c.type) {
+    case "text-start":
+    case "reasoning-start": {
+      const type = c.type.slice(0, -"-start".length);
+      push(type[0] + ":" + c.id, { type, id: String(c.id), text: "", state: "streaming" });
+      return;
+    }
+    case "text-delta":
+    case "reasoning-delta": {
+      const p = find(c.type[0] + ":" + c.id);
+      if (p) p.text += typeof c.delta === "string" ? c.delta : "";
+      return;
+    }
+    case "text-end":
+    case "reasoning-end": {
+      const p = find(c.type[0] + ":" + c.id);
+      if (p) p.state = "done";
+      return;
+    }
+    case "tool-input-start": {
+      const p = find("c:" + c.toolCallId);
+      if (p) {
+        p.state = "input-streaming";
+        return;
+      }
+      push("c:" + c.toolCallId, flags(toolPartOf(c, "input-streaming")));
+      return;
+    }
+    case "tool-input-delta": {
+      const p = find("c:" + c.toolCallId);
+      if (p && p.state === "input-streaming") p.inputText = (p.inputText || "") + (c.inputTextDelta || "");
+      return;
+    }
+    case "tool-input-available": {
+      let p = find("c:" + c.toolCallId);
+      if (!p) p = push("c:" + c.toolCallId, toolPartOf(c, "input-available"));
+      p.state = "input-available";
+      p.input = c.input;
+      delete p.inputText;
+      flags(p);
+      return;
+    }
+    case "tool-output-available": {
+      const p = find("c:" + c.toolCallId);
+      if (p) {
+        p.state = "output-available";
+        p.output = c.output;
+      }
+      return;
+    }
+    case "tool-output-error": {
+      const p = find("c:" + c.toolCallId);
+      if (p) {
+        p.state = "output-error";
+        p.errorText = c.errorText;
+      }
+      return;
+    }
+    case "tool-output-denied": {
+      const p = find("c:" + c.toolCallId);
+      if (p) p.state = "output-denied";
+      return;
+    }
+    case "source-url": {
+      const p = { type: "source-url", sourceId: c.sourceId, url: c.url };
+      if (typeof c.title === "string") p.title = c.title;
+      push("", p);
+      return;
+    }
+    case "source-document": {
+      const p = { type: "source-document", sourceId: c.sourceId, mediaType: c.mediaType, title: c.title };
+      if (typeof c.filename === "string") p.filename = c.filename;
+      push("", p);
+      return;
+    }
+    case "file":
+      push("", { type: "file", mediaType: c.mediaType, url: c.url });
+      return;
+    case "start-step":
+      push("", { type: "step-start" });
+      return;
+    case "message-metadata":
+      s.messageMetadata = mergeMetadata(s.messageMetadata, c.messageMetadata);
+      return;
+    default:
+      if (!c.type.startsWith("data-") || c.transient) return;
+      if (c.id != null) {
+        const p = find("d:" + c.type + ":" + c.id);
+        if (p) {
+          p.data = c.data;
+          return;
+        }
+        push("d:" + c.type + ":" + c.id, { type: c.type, id: c.id, data: c.data });
+        return;
+      }
+      push("", { type: c.type, data: c.data });
+  }
+}
+
+function toolPartOf(c, state) {
+  const p = c.dynamic
+    ? { type: "dynamic-tool", toolName: c.toolName, toolCallId: c.toolCallId, state }
+    : { type: "tool-" + c.toolName, toolCallId: c.toolCallId, state };
+  return p;
+}
+
+// mergeMetadata merges message metadata as the AI SDK does: nested objects merge, anything
+// else replaces.
+function mergeMetadata(base, over) {
+  const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+  if (!isObj(base) || !isObj(over)) return over;
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObj(v) && isObj(out[k]) ? mergeMetadata(out[k], v) : v;
+  return out;
+}
+
+// applyFinalParts takes the stored parts of a stream's final message.
+function applyFinalParts(s, msg) {
   const parts = storedParts(msg);
   if (parts) s.parts = parts;
+  const md = msg && msg.metadata && msg.metadata.messageMetadata;
+  if (md && typeof md === "object") s.messageMetadata = md;
 }
 
+// storedParts returns the parts a stored message keeps in metadata.parts (UIMessage parts), or
+// null when it has none.
 function storedParts(msg) {
-  return null;
+  const parts = msg && msg.metadata && msg.metadata.parts;
+  if (!Array.isArray(parts)) return null;
+  return parts.filter((p) => p && typeof p === "object" && typeof p.type === "string").map((p) => ({ ...p }));
 }
