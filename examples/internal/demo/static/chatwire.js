@@ -708,8 +708,10 @@ export class ChatwireTransport {
           controller.close();
         });
         on("error", (e) => {
-          // An error envelope before the reply started: the message was refused.
-          if (id || echoed) return;
+          // An error envelope about our message (metadata.messageId names it; servers that do
+          // not name it: any error before the echo): the message was refused.
+          const about = e.detail.envelope?.metadata?.messageId;
+          if (id || echoed || (about && about !== userId)) return;
           finish();
           controller.error(new Error(e.detail.message || "The message was refused"));
         });
@@ -803,6 +805,7 @@ function cancelReplyTo(s, userId) {
 // of replayed records ("replayed"). A server that does not send them is given quietMs of
 // silence instead.
 const QUIET_MS = 400;
+const SAFETY_MS = 5000;
 
 class CatchUp {
   constructor(chat, quietMs = QUIET_MS) {
@@ -817,7 +820,7 @@ class CatchUp {
       if (e.detail.state === "connected") this.quiet();
       if (e.detail.state === "closed") this.finish();
     });
-    for (const type of ["message", "stream", "streamend", "gap", "error"]) {
+    for (const type of ["welcome", "message", "stream", "streamend", "gap", "error"]) {
       chat.addEventListener(type, (e) => this.saw(type, e.detail));
     }
   }
@@ -832,10 +835,16 @@ class CatchUp {
 
   saw(type, d) {
     if (this.done) return;
-    if (type === "message" && d && d.type === "system" && d.metadata && d.metadata.code === "WELCOME") {
+    // The welcome envelope (PROTOCOL.md, "The welcome frame"), as a message event or a
+    // welcome event (the envelope or its metadata).
+    const w = d && (d.code === "WELCOME" ? d : d.metadata && d.metadata.code === "WELCOME" ? d.metadata : null);
+    if (w && (type === "welcome" || (type === "message" && d.type === "system"))) {
+      if (this.welcomed) return; // the same welcome as two events
       this.welcomed = true;
-      if (Array.isArray(d.metadata.streams)) this.streams = new Set(d.metadata.streams.filter((s) => typeof s === "string"));
-      if (Number.isInteger(d.metadata.replayed)) this.records = d.metadata.replayed;
+      if (Array.isArray(w.streams)) this.streams = new Set(w.streams.filter((s) => typeof s === "string"));
+      if (Number.isInteger(w.replayed)) this.records = w.replayed;
+    } else if (type === "welcome") {
+      return;
     } else if (type === "message" || type === "gap") {
       if (this.records > 0) this.records--;
       if (type === "message" && this.streams) this.streams.delete(streamIdOf(d));
@@ -843,13 +852,16 @@ class CatchUp {
       if (type === "streamend" && this.records > 0) this.records--; // a stored reply, replayed
       if (this.streams) this.streams.delete(d.id);
     }
-    if (this.welcomed && this.streams && this.records !== -1 && this.streams.size === 0 && this.records === 0) {
+    if (this.exact() && this.streams.size === 0 && (!this.chat.opts.history || this.records === 0)) {
+      // Without history=all the running streams are all there is to wait for (their resume
+      // frames follow any replay); with it, the replayed records too.
       this.finish();
-      return;
     }
-    if (this.welcomed && this.streams && this.records === -1 && this.streams.size === 0 && !this.chat.opts.history) {
-      this.finish(); // no history asked for: the running streams are all there is to wait for
-    }
+  }
+
+  // exact reports whether the welcome said what follows it.
+  exact() {
+    return this.welcomed && this.streams !== null && (!this.chat.opts.history || this.records !== -1);
   }
 
   // quiet starts the fallback timer when the connection opens: a server whose welcome does
@@ -858,9 +870,11 @@ class CatchUp {
   quiet() {
     clearTimeout(this.timer);
     if (this.done || this.chat.state !== "connected") return;
+    // When the welcome said what follows, the timer is only a safety net (a frame the
+    // client dropped as a duplicate is never counted).
     this.timer = setTimeout(() => {
-      if (this.welcomed && this.streams && (this.records !== -1 || !this.chat.opts.history)) return; // exact: no guess
-      this.finish();
+      if (!this.exact()) this.finish();
+      else this.timer = setTimeout(() => this.finish(), SAFETY_MS);
     }, this.quietMs);
   }
 
