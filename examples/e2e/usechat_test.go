@@ -133,9 +133,18 @@ func testUseChatPage(t *testing.T, mode string) {
 		return "http://" + in.addr + "/usechat/?transport=" + mode + "&chatId=" + chatID
 	}
 
+	const readyJS = `document.querySelector("#status") !== null && document.querySelector("#status").dataset.status === "ready"`
 	p.do("open the page on instance A", chromedp.Navigate(pageURL(c.a)))
-	p.until("the page", `document.querySelector("#status") !== null && document.querySelector("#status").dataset.status === "ready"`)
+	p.until("the page", readyJS)
 	shot("01-ready")
+	var tab2 *page
+	if mode == "ws" { // over the WebSocket, a second tab of the chat sees the reply as it streams
+		// A second browser rather than a background tab, which headless Chromium does not
+		// render (screenshots and animation frames wait for it to be shown).
+		tab2 = &page{t: t, ctx: browser(t), dir: p.dir}
+		tab2.do("open a second tab on instance B", chromedp.Navigate(pageURL(c.b)))
+		tab2.until("the second tab", readyJS)
+	}
 
 	// 1. A streamed reply renders as it grows.
 	const question = "how does resuming work?"
@@ -147,6 +156,14 @@ func testUseChatPage(t *testing.T, mode string) {
 		t.Fatalf("while streaming the page shows %+v", msgs)
 	}
 	replyID := msgs[1].ID
+	if tab2 != nil {
+		tab2.until("the second tab to show the reply streaming", `document.querySelector("#status").dataset.status === "streaming" && (`+lastReplyTextJS+`) >= 60`)
+		tab2.shot(fmt.Sprintf("usechat-%s-02b-second-tab", mode))
+		m2 := eval[[]uiMessage](tab2, uiMessagesJS)
+		if len(m2) != 2 || m2[0].Text != question || m2[1].ID != replyID {
+			t.Fatalf("the second tab shows %+v", m2)
+		}
+	}
 
 	// 2. Reload mid-reply, on the other instance: the reply resumes, once.
 	p.do("reload on instance B", chromedp.Navigate(pageURL(c.b)))
@@ -166,6 +183,12 @@ func testUseChatPage(t *testing.T, mode string) {
 	}
 	p.until("the page to show the whole reply", fmt.Sprintf(`(%s) >= %d`, lastReplyTextJS, len(stored.Content)))
 	shot("03-resumed-on-b")
+	if tab2 != nil {
+		tab2.until("the second tab to finish the reply", readyJS+fmt.Sprintf(` && (%s) >= %d`, lastReplyTextJS, len(stored.Content)))
+		if m2 := eval[[]uiMessage](tab2, uiMessagesJS); len(m2) != 2 || m2[1].Text != stored.Content {
+			t.Fatalf("the second tab ends with %+v", m2)
+		}
+	}
 	msgs = eval[[]uiMessage](p, uiMessagesJS)
 	if len(msgs) != 2 || msgs[0].Text != question || msgs[1].ID != replyID || msgs[1].Text != stored.Content {
 		t.Fatalf("after the reload on B the page shows %+v;\nwant the question and reply %s with the stored text %q", msgs, replyID, stored.Content)
