@@ -183,3 +183,21 @@ test("ChatwireTransport.reconnectToStream: null when the welcome lists no stream
   assert.equal((await r.read()).done, true);
   t2.close();
 });
+
+test("ChatwireTransport: with replyTo, only the reply to our message is ours, even when another starts after our echo", async () => {
+  FakeSocket.all = [];
+  const t = new ChatwireTransport({ url: "ws://chat.test/chat", client: { idleTimeoutMs: 0 } });
+  const pending = t.sendMessages({ chatId: "c4", messages: [{ id: "u9", role: "user", parts: [{ type: "text", text: "hi" }] }], trigger: "submit-message" });
+  await tick();
+  const s = FakeSocket.all[0];
+  s.open();
+  s.frame(welcome());
+  const r = (await pending).getReader();
+  s.frame({ id: "u9", type: "message", role: "user", content: "hi", timestamp: 2 });
+  const withReplyTo = (f, to) => ({ ...f, metadata: { stream: { ...f.metadata.stream, replyTo: to } } });
+  s.frame(withReplyTo(delta("theirs", 1, "", [{ type: "text-start", id: "a" }]), "u8"));
+  s.frame(withReplyTo(delta("mine", 1, "", [{ type: "text-start", id: "b" }]), "u9"));
+  assert.deepEqual((await r.read()).value, { type: "start", messageId: "mine" });
+  assert.deepEqual((await r.read()).value, { type: "text-start", id: "b" });
+  t.close();
+});

@@ -257,6 +257,7 @@ export class ChatClient extends EventTarget {
       delta = content;
     }
     s.seq = seq;
+    if (typeof sm.replyTo === "string" && sm.replyTo) s.replyTo = sm.replyTo;
     applyStreamParts(s, msg, sm);
     this.emit("stream", { id: s.id, role: s.role, text: s.text, delta, replaced, seq, state: "delta", ...streamExtras(s) });
   }
@@ -272,7 +273,7 @@ export class ChatClient extends EventTarget {
       delta = text.slice(s.text.length);
       replaced = false;
     }
-    const end = s || { id: sm.id, text: "", parts: null, replyTo: "" };
+    const end = s || { id: sm.id, text: "", parts: null, replyTo: typeof sm.replyTo === "string" ? sm.replyTo : "" };
     end.text = text;
     applyFinalParts(end, msg, sm);
     this.emit("streamend", {
@@ -694,7 +695,9 @@ export class ChatwireTransport {
         on("stream", (e) => {
           const d = e.detail;
           if (!id) {
-            if (!echoed || s.claimed.has(d.id) || (d.replyTo && d.replyTo !== userId)) return;
+            // The reply to our message: the server names it (replyTo); a server that does not
+            // gets the first reply that starts after our message's echo.
+            if (s.claimed.has(d.id) || (d.replyTo ? d.replyTo !== userId : !echoed)) return;
             claim(d.id);
           }
           if (d.id !== id) return;
@@ -787,8 +790,7 @@ function cancelReplyTo(s, userId) {
   };
   const onStream = (e) => {
     const d = e.detail;
-    if (!echoed && !(d.replyTo && d.replyTo === userId)) return;
-    if (s.claimed.has(d.id) || (d.replyTo && d.replyTo !== userId)) return;
+    if (s.claimed.has(d.id) || (d.replyTo ? d.replyTo !== userId : !echoed)) return;
     stop();
     s.claimed.add(d.id);
     cancelWhenConnected(chat, d.id);
