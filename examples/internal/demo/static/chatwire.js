@@ -593,9 +593,13 @@ export class ChatwireTransport {
   }
 
   onSessionStream(s, d) {
-    if (s.watchers.size === 0 || s.claimed.has(d.id) || s.announced.has(d.id)) return;
-    s.announced.add(d.id);
-    for (const w of s.watchers) w.onStream?.(d.id);
+    if (s.watchers.size === 0 || s.announced.has(d.id)) return;
+    // After the other listeners of this frame: a reader of this tab claims its reply first.
+    queueMicrotask(() => {
+      if (s.claimed.has(d.id) || s.announced.has(d.id) || !s.chat.streams.has(d.id)) return;
+      s.announced.add(d.id);
+      for (const w of s.watchers) w.onStream?.(d.id);
+    });
   }
 
   // subscribe calls handlers.onMessage(uiMessage) for every stored message of chatId that
@@ -729,7 +733,10 @@ export class ChatwireTransport {
           if (st) push(writer.update(streamExtras(st).parts, st.messageMetadata));
         }
       },
-      cancel: () => finish(), // the reader went away: the reply goes on (stop() is the abort signal)
+      cancel: () => { // the reader went away: the reply goes on (stop() is the abort signal)
+        finish();
+        if (id) s.claimed.delete(id); // reconnectToStream may pick it up again
+      },
     });
   }
 
