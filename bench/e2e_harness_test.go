@@ -21,12 +21,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 )
 
 // e2eTimeout bounds every wait of the end-to-end benchmarks (a dial, a reply, a fan-out, a
@@ -93,6 +93,20 @@ func dialOnce(url string) (*websocket.Conn, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", url, err)
+	}
+	// The first frame of every connection is the welcome (PROTOCOL.md): read it here so
+	// that measurements start with the connection's first answer.
+	_ = c.SetReadDeadline(time.Now().Add(e2eTimeout))
+	_, first, err := c.ReadMessage()
+	_ = c.SetReadDeadline(time.Time{})
+	if err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("dial %s: read the welcome: %w", url, err)
+	}
+	var m core.Message
+	if err := core.Decode(first, &m); err != nil || m.Type != core.TypeSystem {
+		_ = c.Close()
+		return nil, fmt.Errorf("dial %s: first frame %q is not the welcome", url, first)
 	}
 	return c, nil
 }
@@ -180,7 +194,7 @@ func readFrame(c *websocket.Conn, buf *[]byte) ([]byte, error) {
 
 // userFrame encodes a client message with the given content.
 func userFrame(content string) []byte {
-	return core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})
+	return envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})
 }
 
 // latencies records one duration per operation and reports percentiles.

@@ -6,26 +6,25 @@ import (
 	"sync"
 )
 
-// Pending is a connection that has joined its session but is not upgraded yet: frames for
-// it (a replay, compacted streams, live messages) are queued from the moment Prepare
+// pending is a connection that has joined its session but is not upgraded yet: frames for
+// it (a replay, compacted streams, live messages) are queued from the moment prepare
 // returned, so the client misses nothing between the upgrade response and its first read.
-// Exactly one of Serve or Abort must be called.
-type Pending struct {
+// Exactly one of Serve or Abort takes effect. It implements hubport.Pending.
+type pending struct {
 	c    *connection
 	once sync.Once
 }
 
-// Prepare admits a connection before the upgrade: it gives it a session id when it has
-// none, registers it with the hub and (with a Store) joins its session. Adapters call it
-// after their pre-upgrade checks and before upgrading, then Pending.Serve with the upgraded
-// connection, or Pending.Abort when the upgrade fails.
+// prepare admits a connection before the upgrade: it gives it a session id when it has
+// none, registers it with the hub and (with a Store) joins its session. Adapters reach it
+// through adapterkit, after their pre-upgrade checks and before upgrading.
 //
 // A refusal is a *HandshakeError to answer instead of upgrading: 503 "Server shutting
 // down" (wrapping ErrHubClosed), 400 "Invalid sessionId" (wrapping ErrInvalidSessionID) or
 // 503 "Session unavailable" when the store cannot be reached. info.OnClose is called when
-// Prepare refuses, when Abort is called, or when Serve returns.
-func (h *Hub) Prepare(ctx context.Context, info ConnInfo) (*Pending, error) {
-	refuse := func(err error) (*Pending, error) {
+// prepare refuses, when Abort is called, or when Serve returns.
+func (h *Hub) prepare(ctx context.Context, info connInfo) (*pending, error) {
+	refuse := func(err error) (*pending, error) {
 		if info.OnClose != nil {
 			info.OnClose()
 		}
@@ -37,10 +36,15 @@ func (h *Hub) Prepare(ctx context.Context, info ConnInfo) (*Pending, error) {
 		return refuse(&HandshakeError{Status: http.StatusBadRequest, Body: "Invalid sessionId", Err: ErrInvalidSessionID})
 	}
 	c := newConnection(h, nil, info)
+	if h.store == nil {
+		c.mu.Lock()
+		c.queueWelcomeLocked(0, nil) // with a store, join queues it before the replay
+		c.mu.Unlock()
+	}
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
-		return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Server shutting down", Err: ErrHubClosed})
+		return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Server shutting down", Code: CodeServerDraining, Err: ErrHubClosed})
 	}
 	h.conns[c] = struct{}{}
 	h.wg.Add(1)
@@ -50,16 +54,16 @@ func (h *Hub) Prepare(ctx context.Context, info ConnInfo) (*Pending, error) {
 		if err != nil {
 			h.log.Warn("chatwire: session unavailable", "session", info.SessionID, "err", err)
 			c.abandon()
-			return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Err: err})
+			return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Code: CodeSessionUnavailable, Err: err})
 		}
 		c.replayed = replayed
 	}
-	return &Pending{c: c}, nil
+	return &pending{c: c}, nil
 }
 
-// Serve runs the connection on ws, the upgraded connection, like Hub.Serve: the calling
-// goroutine becomes its reader and Serve returns when the connection has ended.
-func (p *Pending) Serve(ctx context.Context, ws Conn) error {
+// Serve runs the connection on ws, the upgraded connection: the calling goroutine becomes
+// its reader and Serve returns when the connection has ended.
+func (p *pending) Serve(ctx context.Context, ws wsConn) error {
 	err := ErrConnClosed
 	p.once.Do(func() {
 		c := p.c
@@ -77,7 +81,7 @@ func (p *Pending) Serve(ctx context.Context, ws Conn) error {
 }
 
 // Abort gives up a prepared connection whose upgrade failed.
-func (p *Pending) Abort() {
+func (p *pending) Abort() {
 	p.once.Do(func() {
 		p.c.abandon()
 		if p.c.info.OnClose != nil {
@@ -87,9 +91,9 @@ func (p *Pending) Abort() {
 }
 
 // SessionID returns the connection's session id (a new one when the request named none).
-func (p *Pending) SessionID() string { return p.c.info.SessionID }
+func (p *pending) SessionID() string { return p.c.info.SessionID }
 
-// abandon undoes Prepare for a connection that will never be served.
+// abandon undoes prepare for a connection that will never be served.
 func (c *connection) abandon() {
 	c.mu.Lock()
 	c.closing, c.done = true, true

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/gorilla/websocket"
 )
 
@@ -21,6 +22,9 @@ type Client struct {
 	t       testing.TB
 	Conn    *websocket.Conn
 	pending []core.Message // read by Sync before its marker, returned by Read first
+	// Welcome is the welcome frame Dial read: the server's first frame on every
+	// connection (PROTOCOL.md, "The welcome frame"). Read never returns it.
+	Welcome core.Welcome
 }
 
 // syncType is the frame type Sync sends: not one of the six, so the server answers it with
@@ -52,8 +56,10 @@ func (c *Client) Sync() {
 	}
 }
 
-// Dial connects to endpoint (a ws:// URL) with the given query parameters. It fails the
-// test when the handshake fails; the connection is closed at test cleanup.
+// Dial connects to endpoint (a ws:// URL) with the given query parameters and reads the
+// welcome frame (see ExpectWelcome), so Read returns what follows it. It fails the test
+// when the handshake fails or the first frame is not a welcome; the connection is closed at
+// test cleanup.
 func Dial(t testing.TB, endpoint string, query url.Values, header http.Header) *Client {
 	t.Helper()
 	c, resp, err := DialRaw(endpoint, query, header)
@@ -66,7 +72,29 @@ func Dial(t testing.TB, endpoint string, query url.Values, header http.Header) *
 	}
 	cl := &Client{t: t, Conn: c}
 	t.Cleanup(func() { _ = c.Close() })
+	cl.Welcome = ExpectWelcome(t, c)
 	return cl
+}
+
+// ExpectWelcome reads the first frame of a freshly dialed connection and fails the test
+// unless it is the welcome envelope: a system envelope with metadata
+// {"code":"WELCOME","sessionId":…,"connectionId":…}, role system, a server-made id.
+func ExpectWelcome(t testing.TB, c *websocket.Conn) core.Welcome {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
+	_, b, err := c.ReadMessage()
+	if err != nil {
+		t.Fatalf("read the welcome frame: %v", err)
+	}
+	var m core.Message
+	if err := envelope.Decode(b, &m); err != nil {
+		t.Fatalf("first frame %q is not an envelope: %v", b, err)
+	}
+	w, ok := core.WelcomeOf(&m)
+	if !ok || m.Role != core.RoleSystem || m.ID == "" || m.Content != core.WelcomeContent || w.ConnectionID == "" {
+		t.Fatalf("first frame %q is not the welcome envelope", b)
+	}
+	return w
 }
 
 // DialRaw dials without failing the test, for cases that expect a refusal.
@@ -95,7 +123,7 @@ func (c *Client) SendRaw(s string) {
 // Send writes m as one text frame.
 func (c *Client) Send(m core.Message) {
 	c.t.Helper()
-	c.SendRaw(string(core.AppendMessage(nil, &m)))
+	c.SendRaw(string(envelope.AppendMessage(nil, &m)))
 }
 
 // ReadFrame returns the next frame's bytes, heartbeats included.
@@ -125,8 +153,8 @@ func (c *Client) readWire() core.Message {
 			c.t.Fatalf("read: %v", err)
 		}
 		var m core.Message
-		err = core.Decode(b, &m)
-		if errors.Is(err, core.ErrHeartbeat) {
+		err = envelope.Decode(b, &m)
+		if errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		}
 		if err != nil {
@@ -148,7 +176,7 @@ func (c *Client) ReadN(n int) []core.Message {
 
 // ExpectClose reads until the connection closes and returns the close code (1006 when it
 // dropped without a close frame). Envelopes read on the way are discarded.
-func (c *Client) ExpectClose() int {
+func (c *Client) ExpectClose() core.CloseCode {
 	c.t.Helper()
 	for {
 		_, err := c.ReadFrame()
@@ -157,13 +185,13 @@ func (c *Client) ExpectClose() int {
 		}
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) {
-			return ce.Code
+			return core.CloseCode(ce.Code)
 		}
 		var ne interface{ Timeout() bool }
 		if errors.As(err, &ne) && ne.Timeout() {
 			c.t.Fatalf("connection not closed within %v", waitTimeout)
 		}
-		return websocket.CloseAbnormalClosure
+		return core.CloseAbnormal
 	}
 }
 

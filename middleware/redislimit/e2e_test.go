@@ -2,6 +2,7 @@ package redislimit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,13 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
-
+	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
 	"github.com/chatwire/chatwire/middleware/redislimit"
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 )
 
 func verify(_ context.Context, token string) (any, time.Time, error) {
@@ -36,7 +38,7 @@ var echoBot = core.HandlerFunc(func(ctx context.Context, req *core.Request, w *c
 func serve(t *testing.T, mw middleware.Hooks) string {
 	t.Helper()
 	hub := core.NewHub(mw.Apply(core.Options{Handler: echoBot}))
-	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -55,6 +57,7 @@ func dial(t *testing.T, ep, token string) (*websocket.Conn, int) {
 	_ = resp.Body.Close()
 	if c != nil {
 		t.Cleanup(func() { _ = c.Close() })
+		adaptertest.ExpectWelcome(t, c)
 	}
 	return c, resp.StatusCode
 }
@@ -62,7 +65,7 @@ func dial(t *testing.T, ep, token string) (*websocket.Conn, int) {
 // roundTrip sends content and returns the reply's error code ("" for the echo).
 func roundTrip(t *testing.T, c *websocket.Conn, content string) string {
 	t.Helper()
-	if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
+	if err := c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
 		t.Fatal(err)
 	}
 	_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
@@ -71,11 +74,17 @@ func roundTrip(t *testing.T, c *websocket.Conn, content string) string {
 		t.Fatal(err)
 	}
 	var m core.Message
-	if err := core.Decode(b, &m); err != nil {
+	if err := envelope.Decode(b, &m); err != nil {
 		t.Fatal(err)
 	}
 	if m.Type == core.TypeError {
-		return strings.TrimSuffix(strings.TrimPrefix(string(m.Metadata), `{"code":"`), `"}`)
+		var meta struct {
+			Code string `json:"code"`
+		}
+		if err := json.Unmarshal(m.Metadata, &meta); err != nil {
+			t.Fatal(err)
+		}
+		return meta.Code
 	}
 	return ""
 }

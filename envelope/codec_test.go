@@ -1,4 +1,4 @@
-package core
+package envelope
 
 import (
 	"bytes"
@@ -123,15 +123,15 @@ func TestAppendMessageMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// wantError checks that err is a *Error with CodeInvalidMessage and the given text.
+// wantError checks that err is a *DecodeError with the given text.
 func wantError(t *testing.T, input string, err error, text string) {
 	t.Helper()
-	var e *Error
+	var e *DecodeError
 	if !errors.As(err, &e) {
-		t.Fatalf("Decode(%q) = %v, want *Error %q", input, err, text)
+		t.Fatalf("Decode(%q) = %v, want *DecodeError %q", input, err, text)
 	}
-	if e.Code != CodeInvalidMessage || e.Message != text {
-		t.Errorf("Decode(%q) = {%s, %q}, want {%s, %q}", input, e.Code, e.Message, CodeInvalidMessage, text)
+	if e.Text != text {
+		t.Errorf("Decode(%q) = %q, want %q", input, e.Text, text)
 	}
 }
 
@@ -206,6 +206,8 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"type":false}`, typeError("false")},
 		{`{"type":42}`, typeError("42")},
 		{`{"type":-1.5e3}`, typeError("-1.5e3")},
+		{`{"type":1.50}`, typeError("1.50")}, // the raw token: JavaScript would show 1.5
+		{`{"type":1e2}`, typeError("1e2")},   // JavaScript would show 100
 		{`{"type":{}}`, typeError("[object Object]")},
 		{`{"type":{"type":"message"}}`, typeError("[object Object]")},
 		{`{"type":[]}`, typeError("")},
