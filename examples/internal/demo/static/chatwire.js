@@ -996,16 +996,13 @@ class CatchUp {
 
   saw(type, d) {
     if (this.done) return;
-    // The welcome envelope (PROTOCOL.md, "The welcome frame"), as a message event or a
-    // welcome event (the envelope or its metadata).
-    const w = d && (d.code === "WELCOME" ? d : d.metadata && d.metadata.code === "WELCOME" ? d.metadata : null);
-    if (w && (type === "welcome" || (type === "message" && d.type === "system"))) {
+    // The welcome frame (PROTOCOL.md, "The welcome frame"): ChatClient's welcome event.
+    const w = type === "welcome" ? d : null;
+    if (w) {
       if (this.welcomed) return; // the same welcome as two events
       this.welcomed = true;
       if (Array.isArray(w.streams)) this.streams = new Set(w.streams.filter((s) => typeof s === "string"));
       if (Number.isInteger(w.replayed)) this.records = w.replayed;
-    } else if (type === "welcome") {
-      return;
     } else if (type === "message" || type === "gap") {
       if (this.records > 0) this.records--;
       if (type === "message" && this.streams) this.streams.delete(streamIdOf(d));
