@@ -69,6 +69,14 @@ func (c *connection) handleLoop() {
 func (c *connection) process(m Message) {
 	h := c.hub
 	sid := c.info.SessionID
+	var handled *HandledEvent
+	c.mu.Lock()
+	notifier, ok := c.ws.(HandledNotifier)
+	c.mu.Unlock()
+	if ok {
+		handled = &HandledEvent{MessageID: m.ID}
+		defer func() { notifier.Handled(*handled) }()
+	}
 	if c.sess != nil && m.Type != TypeTyping {
 		ctx, cancel := h.storeCtx(c.ctx)
 		_, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
@@ -76,6 +84,9 @@ func (c *connection) process(m Message) {
 		switch {
 		case errors.Is(err, ErrDuplicate):
 			// A retry of a message already stored (and handled): nothing more to do.
+			if handled != nil {
+				handled.Duplicate = true
+			}
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: err})
 			return
 		case err != nil:
@@ -84,6 +95,9 @@ func (c *connection) process(m Message) {
 			}
 			h.log.Warn("chatwire: store append failed", "session", sid, "conn", c.id, "err", err)
 			e := WrapError(CodeStoreUnavailable, textStoreUnavailable, err)
+			if handled != nil {
+				handled.Err = e
+			}
 			c.sendErrorFor(e, m.ID)
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: e})
 			return
@@ -103,7 +117,7 @@ func (c *connection) process(m Message) {
 	req := &Request{Message: m, SessionID: sid, ConnID: c.id, Principal: c.info.Principal, Header: c.info.Header}
 	ctx, cancel := c.requestContext()
 	defer cancel(nil)
-	w := &ReplyWriter{c: c, ctx: ctx, cancel: cancel}
+	w := &ReplyWriter{c: c, ctx: ctx, cancel: cancel, replyTo: m.ID, handled: handled}
 	start := time.Now()
 	err := c.callHandler(ctx, req, w)
 	w.endOpen(err)
@@ -119,6 +133,9 @@ func (c *connection) process(m Message) {
 	if !errors.As(err, &e) {
 		h.log.Error("chatwire: handler failed", "session", sid, "conn", c.id, "err", err)
 		e = WrapError(CodeInternal, textInternal, err)
+	}
+	if handled != nil {
+		handled.Err = e
 	}
 	c.sendErrorFor(e, req.Message.ID)
 	h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &req.Message, Err: e, Duration: d})
@@ -222,7 +239,7 @@ func cancelRequest(m *Message) (streamID string, ok bool) {
 }
 
 // sendError sends an error envelope for e to this connection only. Only e.Code and
-// e.Message reach the client.
+// e.Text reach the client.
 func (c *connection) sendError(e *Error) { c.sendErrorFor(e, "") }
 
 // sendErrorFor sends e as an error envelope about the inbound message with id messageID:
@@ -232,8 +249,8 @@ func (c *connection) sendErrorFor(e *Error, messageID string) {
 	meta := codeMetadata(e.Code, "")
 	if messageID != "" {
 		v := struct {
-			Code      string `json:"code"`
-			MessageID string `json:"messageId"`
+			Code      ErrorCode `json:"code"`
+			MessageID string    `json:"messageId"`
 		}{e.Code, messageID}
 		meta, _ = json.Marshal(v) // cannot fail for two strings
 	}
@@ -241,7 +258,7 @@ func (c *connection) sendErrorFor(e *Error, messageID string) {
 		ID:        NewID(),
 		Type:      TypeError,
 		Role:      RoleSystem,
-		Content:   e.Message,
+		Content:   e.Text,
 		Metadata:  meta,
 		Timestamp: envelope.NowMillis(),
 	}
@@ -249,10 +266,10 @@ func (c *connection) sendErrorFor(e *Error, messageID string) {
 }
 
 // codeMetadata returns the metadata object {"code":"<code>"} plus "reason" when set.
-func codeMetadata(code, reason string) []byte {
+func codeMetadata(code ErrorCode, reason string) []byte {
 	v := struct {
-		Code   string `json:"code"`
-		Reason string `json:"reason,omitempty"`
+		Code   ErrorCode `json:"code"`
+		Reason string    `json:"reason,omitempty"`
 	}{code, reason}
 	b, _ := json.Marshal(v) // cannot fail for two strings
 	return b

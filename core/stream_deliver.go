@@ -2,33 +2,107 @@ package core
 
 import (
 	"errors"
+	"strings"
 	"time"
-
-	"github.com/chatwire/chatwire/envelope"
 )
 
-// deltaPart is a text delta waiting in a connection's queue. Consecutive deltas of one
-// stream merge into one part while the connection is behind (slow-client coalescing).
+// deltaPart is a delta waiting in a connection's queue: the chunk log of one or more
+// consecutive deltas of a stream. Consecutive deltas of one stream merge into one part
+// while the connection is behind (slow-client coalescing); the frame is built when it is
+// written, merging the deltas of each stream part (deltaMessage).
 type deltaPart struct {
 	stream  string
 	seq     uint64 // last delta included
 	started int64
-	text    []byte
-	resume  bool // a compacted frame: text is everything so far
+	text    []byte // chunk log
+	resume  bool   // a compacted frame: text is the log of everything so far
+	replyTo string // the id of the message the stream answers ("" when unknown)
 }
 
 // deltaMessage is the envelope of a delta frame: a typing envelope (clients that do not
-// know streams show "assistant is typing") whose metadata carries the stream state.
+// know streams show "assistant is typing") whose content is the text the frame adds to the
+// message's text parts (on resume: the whole text so far) and whose metadata carries the
+// stream state and the frame's chunks (on resume: the compacted chunks of every part).
 func deltaMessage(p *deltaPart) *Message {
-	meta := streamMetadata(p.stream, p.seq, StreamStateDelta)
+	var chunks []Chunk
+	var content string
 	if p.resume {
-		meta = append(meta[:len(meta)-2], `,"resume":true}}`...)
+		b := foldChunkLog(string(p.text))
+		chunks = b.Compact(nil)
+		content = b.Text()
+	} else {
+		chunks, content = coalesceChunkLog(string(p.text))
 	}
+	replyTo := p.replyTo
+	if p.resume {
+		replyTo = streamReplyTo(string(p.text))
+	}
+	meta := appendStreamObject(make([]byte, 0, 128+len(p.text)), p.stream, p.seq, StreamStateDelta, replyTo, "")
+	meta = meta[:len(meta)-2]
+	if p.resume {
+		meta = append(meta, `,"resume":true`...)
+	}
+	if len(chunks) > 0 {
+		meta = append(meta, `,"chunks":[`...)
+		for i := range chunks {
+			if i > 0 {
+				meta = append(meta, ',')
+			}
+			meta = AppendChunk(meta, &chunks[i])
+		}
+		meta = append(meta, ']')
+	}
+	meta = append(meta, "}}"...)
 	id := p.stream + ":" + uitoa(p.seq)
 	if p.resume {
 		id += ":resume"
 	}
-	return &Message{ID: id, Type: TypeTyping, Role: RoleAssistant, Content: string(p.text), Metadata: meta, Timestamp: p.started}
+	return &Message{ID: id, Type: TypeTyping, Role: RoleAssistant, Content: content, Metadata: meta, Timestamp: p.started}
+}
+
+// coalesceChunkLog decodes a run of deltas and merges the deltas of each part (text,
+// reasoning, tool input) into one chunk at the place of the part's first delta in the run;
+// a chunk of the part that is not a delta (its end, its input becoming available) keeps
+// later deltas after it. It returns the chunks and the text they add to text parts.
+func coalesceChunkLog(log string) ([]Chunk, string) {
+	var out []Chunk
+	var open map[string]int // part key -> index in out of its mergeable delta
+	var text strings.Builder
+	readChunkLog(log, func(c *Chunk) {
+		var key string
+		switch c.Type {
+		case ChunkTextDelta, ChunkReasoningDelta:
+			key = c.Type[:1] + c.ID
+		case ChunkToolInputDelta:
+			key = "c" + c.ToolCallID
+		}
+		if c.Type == ChunkTextDelta {
+			text.WriteString(c.Delta)
+		}
+		if key != "" {
+			if i, ok := open[key]; ok {
+				if c.Type == ChunkToolInputDelta {
+					out[i].InputTextDelta += c.InputTextDelta
+				} else {
+					out[i].Delta += c.Delta
+				}
+				return
+			}
+			if open == nil {
+				open = make(map[string]int)
+			}
+			open[key] = len(out)
+		} else {
+			switch {
+			case c.ID != "" && !c.IsData():
+				delete(open, c.Type[:1]+c.ID)
+			case c.ToolCallID != "":
+				delete(open, "c"+c.ToolCallID)
+			}
+		}
+		out = append(out, *c)
+	})
+	return out, text.String()
 }
 
 func uitoa(v uint64) string {
@@ -53,22 +127,23 @@ type delta struct {
 	started int64
 	text    string
 	resume  bool
+	replyTo string
 }
 
 func (d delta) part() *deltaPart {
-	return &deltaPart{stream: d.stream, seq: d.seq, started: d.started, text: []byte(d.text), resume: d.resume}
+	return &deltaPart{stream: d.stream, seq: d.seq, started: d.started, text: []byte(d.text), resume: d.resume, replyTo: d.replyTo}
 }
 
 func (p *deltaPart) value() delta {
-	return delta{stream: p.stream, seq: p.seq, started: p.started, text: string(p.text), resume: p.resume}
+	return delta{stream: p.stream, seq: p.seq, started: p.started, text: string(p.text), resume: p.resume, replyTo: p.replyTo}
 }
 
 // deliverDelta queues a delta for this connection unless it already has it, merging it into
 // a queued delta of the same stream when the connection is behind.
-func (c *connection) deliverDelta(stream string, seq uint64, started int64, text string) {
+func (c *connection) deliverDelta(stream string, seq uint64, started int64, text, replyTo string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := delta{stream: stream, seq: seq, started: started, text: text}
+	d := delta{stream: stream, seq: seq, started: started, text: text, replyTo: replyTo}
 	if c.replaying {
 		c.holdDeltaLocked(d)
 		return
@@ -149,6 +224,7 @@ func (c *connection) endStream(stream string) {
 type streamWatch struct {
 	seq      uint64
 	started  int64
+	replyTo  string
 	deadline time.Time
 }
 
@@ -162,7 +238,7 @@ func (s *session) onStreamEventLocked(n Notification) {
 		w := s.streams[ev.StreamID]
 		switch {
 		case w == nil && ev.Seq == 1:
-			w = &streamWatch{started: ev.Started}
+			w = &streamWatch{started: ev.Started, replyTo: streamReplyTo(ev.Delta)}
 			s.streams[ev.StreamID] = w
 		case w == nil || ev.Seq > w.seq+1:
 			s.needStreams = true // joined mid-stream or lost a delta: read a snapshot
@@ -175,7 +251,7 @@ func (s *session) onStreamEventLocked(n Notification) {
 		w.deadline = time.Now().Add(s.hub.opts.StreamLease)
 		s.armWatchLocked()
 		for c := range s.conns {
-			c.deliverDelta(ev.StreamID, ev.Seq, ev.Started, ev.Delta)
+			c.deliverDelta(ev.StreamID, ev.Seq, ev.Started, ev.Delta, w.replyTo)
 		}
 	case StreamEnded:
 		delete(s.streams, ev.StreamID)
@@ -237,7 +313,7 @@ func (s *session) syncStreams() error {
 		}
 		w := s.streams[st.ID]
 		if w == nil {
-			w = &streamWatch{started: st.Started}
+			w = &streamWatch{started: st.Started, replyTo: streamReplyTo(st.Content)}
 			s.streams[st.ID] = w
 		}
 		w.deadline = now.Add(h.opts.StreamLease)
@@ -258,11 +334,7 @@ func (s *session) syncStreams() error {
 
 	for _, st := range expired {
 		h.log.Warn("chatwire: stream producer lost; ending stream", "session", s.id, "stream", st.ID)
-		final := Message{
-			ID: st.ID, Type: TypeMessage, Role: RoleAssistant, Content: st.Content,
-			Metadata:  finalStreamMetadata(st.ID, st.Seq, StreamStateError, CodeStreamLost),
-			Timestamp: envelope.NowMillis(),
-		}
+		final := finalStreamMessage(st.ID, st.Seq, StreamStateError, CodeStreamLost, streamReplyTo(st.Content), "", foldChunkLog(st.Content))
 		ctx, cancel := h.storeCtx(h.baseCtx)
 		_, err := h.streams.StreamFinish(ctx, s.id, st.ID, final, h.opts.MaxStoredMessages)
 		cancel()

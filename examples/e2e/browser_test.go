@@ -232,7 +232,7 @@ func TestBrowserStreamSurvivesRestartAndStops(t *testing.T) {
 
 	// 1. A streamed reply grows, with its tool call, and a Stop button while it runs.
 	const question = "how does resuming work?"
-	full := strings.Join(demo.Answer(question, 120), "")
+	full := strings.Join(demo.Text(question, demo.DieRoll(question), demo.DefaultWords), "")
 	p.ask(question)
 	p.until("the reply to grow", wordsJS(0)+` >= 15`)
 	if !eval[bool](p, `!document.querySelector("#stop").hidden`) {
@@ -318,7 +318,7 @@ func TestBrowserStreamSurvivesRestartAndStops(t *testing.T) {
 	p.until("the cancelled state", `document.querySelectorAll(".msg.stream")[1].dataset.streamState === "cancelled"`)
 	p.shot("06-cancelled")
 	got = bubbles()
-	answer := strings.Join(demo.Answer(second, 120), "")
+	answer := strings.Join(demo.Text(second, demo.DieRoll(second), demo.DefaultWords), "")
 	if len(got) != 4 || got[3].State != "cancelled" || got[3].Text == "" || len(got[3].Text) >= len(answer) || !strings.HasPrefix(answer, got[3].Text) {
 		t.Fatalf("after Stop the log holds %+v; want the second reply cancelled part-way", got)
 	}

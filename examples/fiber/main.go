@@ -1,6 +1,7 @@
 // Command fiber serves the chatwire echo bot from Fiber v2: the chat endpoint at /chat
-// (persistent sessions on the in-memory store, or on Redis with -redis URL) and a browser
-// page at /. It takes the same flags as examples/nethttp.
+// (persistent sessions on the in-memory store, or on Redis with -redis URL), the AI SDK's
+// UI message stream at /api/chat (with resume and stop, as examples/nethttp), a browser page
+// at / and the browser client at /chatwire.js. It takes the same flags as examples/nethttp.
 //
 //	go run ./examples/fiber -addr :8080 [-heartbeat 30s] [-max-message-size 65536] [-max-stored 100]
 package main
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"time"
 
 	"github.com/chatwire/chatwire/adapters/wsfiber"
 	"github.com/chatwire/chatwire/core"
@@ -33,18 +35,7 @@ func main() {
 	defer closeStore()
 	hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger()))
 
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	// On SIGTERM/SIGINT: readiness turns 503, every chat connection is closed with 1012 so
-	// clients resume on another instance, then the app stops.
-	drainer := middleware.NewDrainer(hub, middleware.DrainOptions{
-		Server: middleware.ShutdownFunc(app.ShutdownWithContext),
-		Delay:  flags.ServeOptions().DrainDelay,
-	})
-	app.Use(requestid.New()) // route middleware runs before the upgrade
-	app.Get(demo.ReadyPath, adaptor.HTTPHandler(drainer.Ready()))
-	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
-	app.Use(adaptor.HTTPHandler(demo.Static()))
-
+	drainer, app := newApp(hub, flags.ServeOptions().DrainDelay)
 	ln, err := net.Listen("tcp", flags.Addr)
 	if err != nil {
 		log.Fatal(err)
@@ -61,5 +52,40 @@ func main() {
 	}
 	if err != nil {
 		log.Print(err)
+	}
+}
+
+// newApp returns the example's routes on a Fiber app, and the drainer that stops it: on
+// SIGTERM/SIGINT readiness turns 503, every chat connection is closed with 1012 so clients
+// resume on another instance, then the app stops.
+func newApp(hub *core.Hub, drainDelay time.Duration) (*middleware.Drainer, *fiber.App) {
+	app := fiber.New(serverConfig(10*time.Second, 60*time.Second))
+	drainer := middleware.NewDrainer(hub, middleware.DrainOptions{
+		Server: middleware.ShutdownFunc(app.ShutdownWithContext),
+		Delay:  drainDelay,
+	})
+	app.Use(requestid.New()) // route middleware runs before the upgrade
+	app.Get(demo.ReadyPath, adaptor.HTTPHandler(drainer.Ready()))
+	app.Get(demo.ChatPath, wsfiber.New(hub, wsfiber.Options{}))
+	// The AI SDK's useChat over SSE, natively on Fiber: POST /api/chat, GET
+	// /api/chat/{id}/stream (resume), POST /api/chat/{id}/stop.
+	sse := wsfiber.AISDK(demo.AISDK(hub, demo.RouteOptions{}))
+	app.All(demo.AISDKPath, sse)
+	app.All(demo.AISDKPath+"/*", sse)
+	app.Use(adaptor.HTTPHandler(demo.Static()))
+	return drainer, app
+}
+
+// serverConfig is the Fiber configuration a chat server needs. readTimeout bounds how long a
+// client may take to send a request, the upgrade request included: without it (Fiber's
+// default) a client that sends its upgrade a byte a second holds a connection and a
+// goroutine forever (slowloris). fasthttp clears the deadline before it hands an upgraded
+// connection over, so chat connections are not cut by it; chatwire's heartbeats bound them
+// instead. idleTimeout bounds keep-alive connections between requests.
+func serverConfig(readTimeout, idleTimeout time.Duration) fiber.Config {
+	return fiber.Config{
+		DisableStartupMessage: true,
+		ReadTimeout:           readTimeout,
+		IdleTimeout:           idleTimeout,
 	}
 }

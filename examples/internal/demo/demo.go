@@ -45,6 +45,7 @@ type Flags struct {
 	MaxMessageSize int
 	MaxStored      int
 	Stream         bool
+	WordDelay      time.Duration
 	Redis          string
 	DrainDelay     time.Duration
 }
@@ -61,7 +62,8 @@ func RegisterFlags(set *flag.FlagSet) *Flags {
 	set.IntVar(&f.MaxMessageSize, "max-message-size", core.DefaultMaxMessageSize, "largest inbound frame in bytes")
 	set.IntVar(&f.MaxStored, "max-stored", core.DefaultMaxStoredMessages, "messages kept per session for replay")
 	set.StringVar(&f.Redis, "redis", "", "Redis URL (redis://host:port/db) for persistent, multi-instance sessions; empty uses the in-memory store")
-	set.BoolVar(&f.Stream, "stream", false, "answer with a streaming fake model (word by word, with a tool call) instead of the echo bot")
+	set.BoolVar(&f.Stream, "stream", false, "answer with a streaming fake model (reasoning, a tool call, a source, then text word by word) instead of the echo bot")
+	set.DurationVar(&f.WordDelay, "word-delay", 40*time.Millisecond, "with -stream, the pause between the fake model's words")
 	set.DurationVar(&f.DrainDelay, "drain-delay", 0, "on SIGTERM, report not ready ("+ReadyPath+" 503) this long before closing connections")
 	return f
 }
@@ -91,7 +93,7 @@ func (f *Flags) HubOptions(handler core.Handler, store core.Store, logger *slog.
 // the echo bot.
 func (f *Flags) Bot() core.Handler {
 	if f.Stream {
-		return FakeModel{}
+		return FakeModel{WordDelay: f.WordDelay}
 	}
 	return EchoBot()
 }

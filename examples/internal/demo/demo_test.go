@@ -2,6 +2,7 @@ package demo
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -85,5 +86,19 @@ func TestStaticServesTheIcon(t *testing.T) {
 	_ = resp.Body.Close()
 	if !strings.Contains(string(page), `<link rel="icon" href="favicon.svg"`) {
 		t.Fatal("the page does not name its icon")
+	}
+func TestFakeReplyIsDeterministic(t *testing.T) {
+	for _, q := range []string{"hello", "how does resuming work?", ""} {
+		roll := DieRoll(q)
+		if roll < 1 || roll > 6 || roll != DieRoll(q) {
+			t.Fatalf("DieRoll(%q) = %d", q, roll)
+		}
+		text := Text(q, roll, 20)
+		if len(text) != 21 || text[1] != fmt.Sprintf("The die shows %d. ", roll) || strings.Join(text, "") != strings.Join(Text(q, roll, 20), "") {
+			t.Fatalf("Text(%q): %q", q, text)
+		}
+		if r := strings.Join(Reasoning(q), ""); !strings.Contains(r, "roll a six-sided die") || r != strings.Join(Reasoning(q), "") {
+			t.Fatalf("Reasoning(%q) = %q", q, r)
+		}
 	}
 }

@@ -1,0 +1,145 @@
+package core
+
+import (
+	"encoding/json"
+
+	"github.com/chatwire/chatwire/envelope"
+	"strconv"
+	"strings"
+)
+
+// A stream's deltas travel through the store (StreamStore.StreamAppend) as a chunk log: each
+// chunk's JSON (AppendChunk) followed by "\n". JSON never holds a raw newline, so logs
+// concatenate: the log of a run of deltas is their logs joined, and a running stream's
+// snapshot content (StreamState.Content) is the log of everything written so far, which
+// PartsBuilder folds and Compact turns into the chunks of a resume frame.
+
+// appendChunkLog appends the log lines of chunks to dst.
+func appendChunkLog(dst []byte, chunks []Chunk) []byte {
+	for i := range chunks {
+		dst = AppendChunk(dst, &chunks[i])
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+// readChunkLog calls fn with every chunk of log, in order. Lines that do not decode as a
+// chunk are skipped.
+func readChunkLog(log string, fn func(*Chunk)) {
+	for log != "" {
+		i := strings.IndexByte(log, '\n')
+		if i < 0 {
+			i = len(log)
+		}
+		line := log[:i]
+		log = log[min(i+1, len(log)):]
+		if line == "" {
+			continue
+		}
+		var c Chunk
+		if line[0] != '{' || strings.HasPrefix(line, streamHeadPrefix) || c.UnmarshalJSON([]byte(line)) != nil {
+			continue
+		}
+		fn(&c)
+	}
+}
+
+// foldChunkLog returns the parts a complete log builds.
+func foldChunkLog(log string) *PartsBuilder {
+	b := &PartsBuilder{}
+	readChunkLog(log, func(c *Chunk) { b.Apply(c) })
+	return b
+}
+
+// streamHeadType is the type of a stream's first log line, which carries what every frame
+// of the stream repeats (replyTo). It is not a chunk: readChunkLog skips it.
+const streamHeadType = "chatwire-stream"
+
+const streamHeadPrefix = `{"type":"` + streamHeadType + `"`
+
+// appendStreamHead appends the head line of a stream answering the message replyTo.
+func appendStreamHead(dst []byte, replyTo string) []byte {
+	dst = append(dst, streamHeadPrefix...)
+	dst = append(dst, `,"replyTo":`...)
+	dst = appendJSONString(dst, replyTo)
+	return append(dst, "}\n"...)
+}
+
+// streamReplyTo returns the replyTo of a log that starts with a head line, else "".
+func streamReplyTo(log string) string {
+	if !strings.HasPrefix(log, streamHeadPrefix) {
+		return ""
+	}
+	line := log
+	if i := strings.IndexByte(log, '\n'); i >= 0 {
+		line = log[:i]
+	}
+	var head struct {
+		ReplyTo string `json:"replyTo"`
+	}
+	if json.Unmarshal([]byte(line), &head) != nil {
+		return ""
+	}
+	return head.ReplyTo
+}
+
+// appendStreamObject appends the stream state object of a frame's metadata:
+// {"stream":{"id":...,"seq":N,"state":...,"replyTo":...,"finishReason":...}} (seq, state,
+// replyTo and finishReason omitted when empty).
+func appendStreamObject(dst []byte, id string, seq uint64, state, replyTo string, reason FinishReason) []byte {
+	dst = append(dst, `{"stream":{"id":`...)
+	dst = appendJSONString(dst, id)
+	if seq > 0 {
+		dst = append(dst, `,"seq":`...)
+		dst = strconv.AppendUint(dst, seq, 10)
+	}
+	if state != "" {
+		dst = append(dst, `,"state":"`...)
+		dst = append(dst, state...)
+		dst = append(dst, '"')
+	}
+	if replyTo != "" {
+		dst = append(dst, `,"replyTo":`...)
+		dst = appendJSONString(dst, replyTo)
+	}
+	if reason != "" {
+		dst = append(dst, `,"finishReason":`...)
+		dst = appendJSONString(dst, string(reason))
+	}
+	return append(dst, "}}"...)
+}
+
+// finalStreamMessage is the message a stream leaves in the history: content is its text
+// parts joined, metadata holds the stream's end state, its parts and its message metadata.
+// Text and reasoning parts still streaming are marked done (the message is complete).
+func finalStreamMessage(id string, seq uint64, state string, code ErrorCode, replyTo string, reason FinishReason, parts *PartsBuilder) Message {
+	meta := appendStreamObject(make([]byte, 0, 256), id, seq, state, replyTo, reason)
+	if code != "" {
+		meta = meta[:len(meta)-1]
+		meta = append(meta, `,"code":`...)
+		meta = appendJSONString(meta, string(code))
+		meta = append(meta, '}')
+	}
+	if n := parts.Len(); n > 0 || len(parts.MessageMetadata()) > 0 {
+		meta = meta[:len(meta)-1]
+		if n > 0 {
+			meta = append(meta, `,"parts":[`...)
+			for i, p := range parts.Parts() {
+				if p.State == PartStreaming {
+					p.State = PartDone
+				}
+				if i > 0 {
+					meta = append(meta, ',')
+				}
+				meta = appendPart(meta, &p)
+			}
+			meta = append(meta, ']')
+		}
+		if md := parts.MessageMetadata(); len(md) > 0 {
+			meta = append(meta, `,"messageMetadata":`...)
+			meta = append(meta, md...)
+		}
+		meta = append(meta, '}')
+	}
+	return Message{ID: id, Type: TypeMessage, Role: RoleAssistant, Content: parts.Text(), Metadata: json.RawMessage(meta), Timestamp: envelope.NowMillis()}
+}
