@@ -71,7 +71,7 @@ type HandshakeError struct {
 	Body string
 	// Code is the machine-readable refusal code (CodeUnauthenticated, ...) that refusal
 	// frames carry; empty means the one RefusalCode derives from Status.
-	Code string
+	Code ErrorCode
 	// Err is the underlying cause, if any (for errors.Is); it is never sent.
 	Err error
 }

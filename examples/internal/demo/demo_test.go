@@ -87,6 +87,8 @@ func TestStaticServesTheIcon(t *testing.T) {
 	if !strings.Contains(string(page), `<link rel="icon" href="favicon.svg"`) {
 		t.Fatal("the page does not name its icon")
 	}
+}
+
 func TestFakeReplyIsDeterministic(t *testing.T) {
 	for _, q := range []string{"hello", "how does resuming work?", ""} {
 		roll := DieRoll(q)
