@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
 	"github.com/chromedp/chromedp"
@@ -52,8 +51,8 @@ func startCluster(t *testing.T) *cluster {
 	return c
 }
 
-// serveMux serves the example's routes on a random loopback port: the chat WebSocket at
-// /chat and the pages and chatwire.js from demo.Static().
+// serveMux serves the examples' routes (demo.Routes: the chat WebSocket at /chat, the AI SDK
+// endpoint at /api/chat, the pages and chatwire.js) on a random loopback port.
 func serveMux(t *testing.T, store core.Store) *instance {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -66,9 +65,7 @@ func serveMux(t *testing.T, store core.Store) *instance {
 		t.Fatal(err)
 	}
 	hub := core.NewHub(flags.HubOptions(flags.Bot(), store, nil))
-	mux := http.NewServeMux()
-	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
-	mux.Handle("/", demo.Static())
+	mux := demo.Routes(hub, demo.RouteOptions{})
 	in := &instance{addr: ln.Addr().String(), hub: hub, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, done: make(chan error, 1)}
 	go func() { in.done <- in.srv.Serve(ln) }() // owned by the instance: stop waits for it
 	return in
@@ -118,7 +115,7 @@ func streamState(m core.Message) string {
 // on the other instance mid-reply resumes it with no duplicated text or message; Stop ends
 // the next reply as cancelled, on the page and in the store.
 func TestUseChatPage(t *testing.T) {
-	for _, mode := range []string{"ws"} {
+	for _, mode := range []string{"ws", "sse"} {
 		t.Run(mode, func(t *testing.T) { testUseChatPage(t, mode) })
 	}
 }
@@ -156,6 +153,20 @@ func testUseChatPage(t *testing.T, mode string) {
 		t.Fatalf("while streaming the page shows %+v", msgs)
 	}
 	replyID := msgs[1].ID
+	// The fake model's reply so far: reasoning, then the roll_die call (inline, finished), a
+	// source link, then the text, in that order.
+	if got, want := strings.Join(msgs[1].Parts, ","), "reasoning,tool,step-start,source-url,text"; got != want {
+		t.Fatalf("the streaming reply shows parts %s, want %s", got, want)
+	}
+	if msgs[1].Reasoning != strings.Join(demo.Reasoning(question), "") {
+		t.Fatalf("reasoning %q", msgs[1].Reasoning)
+	}
+	if st := eval[string](p, `document.querySelector(".msg.assistant .tool").dataset.state`); st != "output-available" {
+		t.Fatalf("the tool call shows state %q", st)
+	}
+	if href := eval[string](p, `document.querySelector(".msg.assistant a.source").href`); href != demo.FakeSource.URL {
+		t.Fatalf("the source links to %q", href)
+	}
 	if tab2 != nil {
 		tab2.until("the second tab to show the reply streaming", `document.querySelector("#status").dataset.status === "streaming" && (`+lastReplyTextJS+`) >= 60`)
 		tab2.shot(fmt.Sprintf("usechat-%s-02b-second-tab", mode))
