@@ -290,6 +290,23 @@ func TestBrowserStreamSurvivesRestartAndStops(t *testing.T) {
 		got[1].Class != "msg assistant stream" || got[1].State != "done" || got[1].Text != full {
 		t.Fatalf("after the restart the log holds %+v;\nwant the question and one assistant message with the whole reply %q", got, full)
 	}
+	// The reply's parts, in the order the model produced them: reasoning (collapsed once
+	// done), the tool call with its result, a step boundary, the source as a link, the text.
+	kinds := eval[[]string](p, `[...document.querySelectorAll(".msg.stream .parts > *")].filter(n => !n.hidden).map(n => n.dataset.kind)`)
+	if got, want := strings.Join(kinds, ","), "reasoning,tool,step-start,source-url,text"; got != want {
+		t.Fatalf("the reply shows parts %s, want %s", got, want)
+	}
+	if eval[bool](p, `document.querySelector(".msg.stream details.reasoning").open`) {
+		t.Fatal("the finished reasoning is not collapsed")
+	}
+	p.do("open the reasoning", chromedp.Click(chromedp.CSS(".msg.stream details.reasoning summary")))
+	if r := eval[string](p, `document.querySelector(".msg.stream details.reasoning").open ? document.querySelector(".msg.stream details.reasoning > div").textContent : ""`); r != strings.Join(demo.Reasoning(question), "") {
+		t.Fatalf("the opened reasoning shows %q", r)
+	}
+	if href := eval[string](p, `document.querySelector(".msg.stream a.source").href`); href != demo.FakeSource.URL {
+		t.Fatalf("the source links to %q", href)
+	}
+	p.shot("04b-reasoning-open")
 	if n := eval[int](p, `document.querySelectorAll(".msg.stream .tool").length`); n != 1 {
 		t.Fatalf("the reply shows %d tool calls, want 1", n)
 	}
