@@ -145,6 +145,31 @@ export function suite(ai, label, WebSocket) {
     assert.equal(await tb.reconnectToStream({ chatId }), null, "nothing runs after the end: 204");
   });
 
+  test(`${label}: SSE — the stop endpoint on the other instance cancels the reply; the stream ends`, { timeout: TIMEOUT }, async () => {
+    const chatId = randomUUID();
+    const ta = new ai.DefaultChatTransport({ api: cluster.a + "/api/chat" });
+    const stream = await ta.sendMessages({
+      chatId, messages: [userMessage("stop me")], trigger: "submit-message", messageId: undefined, abortSignal: undefined,
+    });
+    let stopped = null;
+    const msg = await lastOf(ai, stream, (m) => {
+      if (!stopped && m.parts.some((p) => p.type === "text" && p.text.length > 0)) {
+        // useChat's stop() only aborts the fetch; an app also calls the stop endpoint.
+        stopped = fetch(`${cluster.b}/api/chat/${encodeURIComponent(chatId)}/stop`, {
+          method: "POST", headers: { "Content-Type": "application/json" }, body: "{}",
+        });
+      }
+      return false;
+    });
+    const res = await stopped;
+    assert.equal(res.status, 200);
+    assert.deepEqual((await res.json()).stopped, [msg.id]);
+    const stored = await storedReply(cluster.a, chatId, msg.id);
+    assert.equal(stored.metadata?.chatwire?.state, "cancelled");
+    const text = (m) => m.parts.filter((p) => p.type === "text").map((p) => p.text).join("");
+    assert.ok(text(stored).startsWith(text(msg)), "the stream ended with (a prefix of) the stored text");
+  });
+
   test(`${label}: WebSocket — ChatwireTransport assembles the parts the handler stored`, { timeout: TIMEOUT }, async () => {
     const chatId = randomUUID();
     const t = new ChatwireTransport({ url: wsURL(cluster.a) });
