@@ -20,6 +20,7 @@ class FakeSocket {
   close(code = 1000) { this.readyState = FakeSocket.CLOSED; this.closedWith = code; }
   open() { this.readyState = FakeSocket.OPEN; this.onopen?.(); }
   frame(obj) { this.onmessage?.({ data: JSON.stringify(obj) }); }
+  drop(code = 1006, reason = "") { this.readyState = FakeSocket.CLOSED; this.onclose?.({ code, reason }); }
 }
 globalThis.WebSocket = FakeSocket;
 
@@ -199,5 +200,27 @@ test("ChatwireTransport: with replyTo, only the reply to our message is ours, ev
   s.frame(withReplyTo(delta("mine", 1, "", [{ type: "text-start", id: "b" }]), "u9"));
   assert.deepEqual((await r.read()).value, { type: "start", messageId: "mine" });
   assert.deepEqual((await r.read()).value, { type: "text-start", id: "b" });
+  t.close();
+});
+
+test("ChatwireTransport: a refused connection fails the request with the refusal's code; the next request tries again", async () => {
+  FakeSocket.all = [];
+  const t = new ChatwireTransport({ url: "ws://chat.test/chat", client: { idleTimeoutMs: 0 } });
+  const req = () => t.sendMessages({ chatId: "c5", messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "hi" }] }], trigger: "submit-message" });
+  const first = req();
+  await tick();
+  const s = FakeSocket.all[0];
+  s.open();
+  s.frame({ id: "r", type: "error", role: "system", content: "Unauthorized", metadata: { code: "UNAUTHENTICATED", status: 401, close: 4401 }, timestamp: 1 });
+  s.drop(4401, "UNAUTHENTICATED");
+  await assert.rejects(first, (e) => e.code === "UNAUTHENTICATED" && /refused/.test(e.message));
+  const second = req(); // say, after signing in
+  await tick();
+  assert.equal(FakeSocket.all.length, 2, "the refused connection is retried");
+  FakeSocket.all[1].open();
+  FakeSocket.all[1].frame(welcome());
+  const stream = await second;
+  assert.ok(stream);
+  assert.equal(FakeSocket.all[1].sent[0].id, "u1");
   t.close();
 });

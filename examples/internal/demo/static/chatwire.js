@@ -29,7 +29,9 @@
 //     (or the welcome's maxMessageSize) refuses is reported as "failed";
 //   - drops duplicate envelopes by id;
 //   - assembles streamed replies: deltas by seq, a resume frame replaces the text, the final
-//     message replaces it again and ends the stream;
+//     message replaces it again and ends the stream; their parts (reasoning, tool calls,
+//     sources, files, data, steps, text: the AI SDK's UIMessage parts) from the frames'
+//     chunks (PROTOCOL.md, "Parts");
 //   - ignores heartbeats ({"type":"ping"}; the browser answers ping control frames) and
 //     replaces a connection that receives nothing for idleTimeoutMs.
 //
@@ -43,10 +45,17 @@
 //              limited, not stored...); it is no longer in the outbox
 //   message    the envelope: chat messages, tool_call / tool_result (streamIdOf(envelope)
 //              links one to its stream), system notes, typing indicators that are not deltas
-//   stream     {id, role, text, delta, replaced, seq, state: "delta"}: a streamed reply grew
-//              (the first event, seq 1, has empty text)
-//   streamend  {id, role, text, delta, replaced, seq, state, code, message}: state is "done",
-//              "cancelled" or "error" (code says why, e.g. STREAM_LOST)
+//   stream     {id, role, text, delta, replaced, seq, state: "delta", parts, messageMetadata,
+//              replyTo, started}: a streamed reply grew (the first event, seq 1, has empty
+//              text); parts are UIMessage parts (a tool part whose input still streams has
+//              inputText), replyTo the id of the message it answers
+//   streamend  {id, role, text, delta, replaced, seq, state, code, message, parts, ...}: state
+//              is "done", "cancelled" or "error" (code says why, e.g. STREAM_LOST); parts are
+//              the stored ones
+//
+// For the Vercel AI SDK (useChat) it also exports ChatwireTransport (a ChatTransport over
+// this WebSocket), loadUIMessages (the stored conversation as UIMessages), toUIMessage and
+// ChunkWriter: see "AI replies as parts" below.
 //   error      {code, message, envelope}: an error envelope; the connection stays open
 //   gap        the REPLAY_GAP envelope: some history could not be replayed
 
@@ -720,10 +729,12 @@ export class ChatwireTransport {
     this.resumeStreamIsReplay = true;
   }
 
-  // session returns the shared connection of chatId, connecting it on first use.
+  // session returns the shared connection of chatId, connecting it on first use; a
+  // connection that was refused (say, before the user signed in) tries again.
   session(chatId) {
     if (!chatId) throw new Error("ChatwireTransport: a chat id is required");
     let s = this.clients.get(chatId);
+    if (s && s.chat.state === "refused") s.chat.retry();
     if (!s) {
       const chat = new ChatClient(this.url, { ...this.clientOptions, sessionId: chatId });
       chat.catchUp = new CatchUp(chat); // before the first frame: the client connects in a microtask
@@ -875,9 +886,9 @@ export class ChatwireTransport {
           controller.error(new Error(e.detail.message || "The message was refused"));
         });
         on("state", (e) => {
-          if (e.detail.state !== "closed") return;
+          if (e.detail.state !== "closed" && e.detail.state !== "refused") return;
           finish();
-          controller.error(new Error("chatwire connection closed: " + (e.detail.reason || e.detail.code || "")));
+          controller.error(connectionError(e.detail));
         });
         if (streamId) {
           claim(streamId);
@@ -899,6 +910,16 @@ export class ChatwireTransport {
   }
 }
 
+// connectionError is the error of a request whose connection stopped for good: closed, or
+// refused (unauthenticated, forbidden, session not found: e.code is the refusal's code).
+function connectionError(d) {
+  const e = new Error(d.state === "refused"
+    ? "chatwire refused the connection: " + ((d.refusal && (d.refusal.message || d.refusal.code)) || d.reason || d.code)
+    : "chatwire connection closed: " + (d.reason || d.code || ""));
+  if (d.refusal && d.refusal.code) e.code = d.refusal.code;
+  return e;
+}
+
 function errorTextOf(d) {
   return d.code ? "The reply failed (" + d.code + ")" : "The reply failed";
 }
@@ -907,6 +928,7 @@ function errorTextOf(d) {
 // gives up.
 function connected(chat, signal) {
   if (chat.connected) return Promise.resolve();
+  if (chat.closed) return Promise.reject(connectionError({ state: chat.state, refusal: chat.refusal, reason: "closed" }));
   return new Promise((resolve, reject) => {
     const done = (fn, v) => {
       chat.removeEventListener("state", onState);
@@ -915,7 +937,7 @@ function connected(chat, signal) {
     };
     const onState = (e) => {
       if (e.detail.state === "connected") done(resolve);
-      else if (e.detail.state === "closed") done(reject, new Error("chatwire connection closed: " + (e.detail.reason || e.detail.code || "")));
+      else if (e.detail.state === "closed" || e.detail.state === "refused") done(reject, connectionError(e.detail));
     };
     const onAbort = () => done(reject, abortError());
     chat.addEventListener("state", onState);
@@ -979,7 +1001,7 @@ class CatchUp {
     chat.addEventListener("state", (e) => {
       if (e.detail.state === "connecting") this.reset();
       if (e.detail.state === "connected") this.quiet();
-      if (e.detail.state === "closed") this.finish();
+      if (e.detail.state === "closed" || e.detail.state === "refused") this.finish();
     });
     for (const type of ["welcome", "message", "stream", "streamend", "gap", "error"]) {
       chat.addEventListener(type, (e) => this.saw(type, e.detail));
@@ -1045,7 +1067,7 @@ class CatchUp {
 
   wait(signal) {
     if (this.done && this.chat.state === "connected") return Promise.resolve();
-    if (this.chat.closed) return Promise.reject(new Error("chatwire connection closed"));
+    if (this.chat.closed) return Promise.reject(connectionError({ state: this.chat.state, refusal: this.chat.refusal, reason: "closed" }));
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.waiters.delete(w);
@@ -1053,7 +1075,7 @@ class CatchUp {
       };
       const w = () => {
         signal?.removeEventListener("abort", onAbort);
-        if (this.chat.closed) reject(new Error("chatwire connection closed"));
+        if (this.chat.closed) reject(connectionError({ state: this.chat.state, refusal: this.chat.refusal, reason: "closed" }));
         else resolve();
       };
       this.waiters.add(w);
