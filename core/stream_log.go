@@ -45,9 +45,10 @@ func appendChunkLog(dst []byte, chunks []Chunk) []byte {
 	return dst
 }
 
-// readChunkLog calls fn with every chunk of log, in order. Lines that do not decode as a
-// chunk are skipped.
+// readChunkLog calls fn with every chunk of log, in order; fn must copy the chunk to keep
+// it. Lines that do not decode as a chunk are skipped.
 func readChunkLog(log string, fn func(*Chunk)) {
+	var c Chunk // one for every line: fn must not keep it
 	for log != "" {
 		i := strings.IndexByte(log, '\n')
 		if i < 0 {
@@ -58,7 +59,7 @@ func readChunkLog(log string, fn func(*Chunk)) {
 		if line == "" {
 			continue
 		}
-		var c Chunk
+		c = Chunk{}
 		switch {
 		case line[0] == '[':
 			if !readDeltaLine(line, &c) {
