@@ -173,7 +173,7 @@ func (s *Stream) appendLocked(ctx context.Context, chunks ...Chunk) error {
 	s.log = appendChunkLog(s.log, chunks)
 	text := string(s.log)
 	if c.sess == nil {
-		c.deliverDelta(s.id, seq, s.started, text, s.w.replyTo)
+		c.deliverDelta(s.id, seq, s.started, text, s.w.replyTo, nil)
 	} else {
 		sctx, cancel := h.storeCtx(ctx)
 		err := h.streams.StreamAppend(sctx, c.info.SessionID, s.id, seq, text, s.started, h.opts.StreamLease)

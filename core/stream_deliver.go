@@ -2,7 +2,7 @@ package core
 
 import (
 	"errors"
-	"strings"
+	"sync"
 	"time"
 )
 
@@ -17,6 +17,25 @@ type deltaPart struct {
 	text    []byte // chunk log
 	resume  bool   // a compacted frame: text is the log of everything so far
 	replyTo string // the id of the message the stream answers ("" when unknown)
+	// shared, while the part holds exactly one delta as the session fanned it out, builds
+	// its frame once for every connection that writes it; a merge clears it.
+	shared *sharedDelta
+}
+
+// sharedDelta is the frame of one delta, built once for all the connections it fans out
+// to (the frame's data is never modified once built).
+type sharedDelta struct {
+	once sync.Once
+	f    outFrame
+}
+
+// frame returns the part's frame, built by the first connection that writes it.
+func (p *deltaPart) frame() outFrame {
+	if sd := p.shared; sd != nil {
+		sd.once.Do(func() { sd.f = frameOf(deltaMessage(p)) })
+		return sd.f
+	}
+	return frameOf(deltaMessage(p))
 }
 
 // deltaMessage is the envelope of a delta frame: a typing envelope (clients that do not
@@ -66,43 +85,74 @@ func deltaMessage(p *deltaPart) *Message {
 // later deltas after it. It returns the chunks and the text they add to text parts.
 func coalesceChunkLog(log string) ([]Chunk, string) {
 	var out []Chunk
-	var open map[string]int // part key -> index in out of its mergeable delta
-	var text strings.Builder
+	type partKey struct {
+		kind byte // 't' text, 'r' reasoning, 'c' tool input
+		id   string
+	}
+	var open map[partKey]int  // part -> index in out of its mergeable delta
+	var merged map[int][]byte // index in out -> the merged delta text, when more than one
+	var text []byte
+	textOnly := ""
 	readChunkLog(log, func(c *Chunk) {
-		var key string
+		var key partKey
 		switch c.Type {
 		case ChunkTextDelta, ChunkReasoningDelta:
-			key = c.Type[:1] + c.ID
+			key = partKey{c.Type[0], c.ID}
 		case ChunkToolInputDelta:
-			key = "c" + c.ToolCallID
+			key = partKey{'c', c.ToolCallID}
 		}
 		if c.Type == ChunkTextDelta {
-			text.WriteString(c.Delta)
+			if text == nil && textOnly == "" {
+				textOnly = c.Delta
+			} else {
+				if text == nil {
+					text = append(make([]byte, 0, 2*len(log)/3), textOnly...)
+				}
+				text = append(text, c.Delta...)
+			}
 		}
-		if key != "" {
+		if key.kind != 0 {
 			if i, ok := open[key]; ok {
+				if merged == nil {
+					merged = make(map[int][]byte)
+				}
+				b, ok := merged[i]
+				if !ok {
+					b = append(b, out[i].Delta...)
+					b = append(b, out[i].InputTextDelta...)
+				}
 				if c.Type == ChunkToolInputDelta {
-					out[i].InputTextDelta += c.InputTextDelta
+					merged[i] = append(b, c.InputTextDelta...)
 				} else {
-					out[i].Delta += c.Delta
+					merged[i] = append(b, c.Delta...)
 				}
 				return
 			}
 			if open == nil {
-				open = make(map[string]int)
+				open = make(map[partKey]int)
 			}
 			open[key] = len(out)
 		} else {
 			switch {
 			case c.ID != "" && !c.IsData():
-				delete(open, c.Type[:1]+c.ID)
+				delete(open, partKey{c.Type[0], c.ID})
 			case c.ToolCallID != "":
-				delete(open, "c"+c.ToolCallID)
+				delete(open, partKey{'c', c.ToolCallID})
 			}
 		}
 		out = append(out, *c)
 	})
-	return out, text.String()
+	for i, b := range merged {
+		if out[i].Type == ChunkToolInputDelta {
+			out[i].InputTextDelta = string(b)
+		} else {
+			out[i].Delta = string(b)
+		}
+	}
+	if text == nil {
+		return out, textOnly
+	}
+	return out, string(text)
 }
 
 func uitoa(v uint64) string {
@@ -128,22 +178,23 @@ type delta struct {
 	text    string
 	resume  bool
 	replyTo string
+	shared  *sharedDelta
 }
 
 func (d delta) part() *deltaPart {
-	return &deltaPart{stream: d.stream, seq: d.seq, started: d.started, text: []byte(d.text), resume: d.resume, replyTo: d.replyTo}
+	return &deltaPart{stream: d.stream, seq: d.seq, started: d.started, text: []byte(d.text), resume: d.resume, replyTo: d.replyTo, shared: d.shared}
 }
 
 func (p *deltaPart) value() delta {
-	return delta{stream: p.stream, seq: p.seq, started: p.started, text: string(p.text), resume: p.resume, replyTo: p.replyTo}
+	return delta{stream: p.stream, seq: p.seq, started: p.started, text: string(p.text), resume: p.resume, replyTo: p.replyTo, shared: p.shared}
 }
 
 // deliverDelta queues a delta for this connection unless it already has it, merging it into
 // a queued delta of the same stream when the connection is behind.
-func (c *connection) deliverDelta(stream string, seq uint64, started int64, text, replyTo string) {
+func (c *connection) deliverDelta(stream string, seq uint64, started int64, text, replyTo string, shared *sharedDelta) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := delta{stream: stream, seq: seq, started: started, text: text, replyTo: replyTo}
+	d := delta{stream: stream, seq: seq, started: started, text: text, replyTo: replyTo, shared: shared}
 	if c.replaying {
 		c.holdDeltaLocked(d)
 		return
@@ -160,11 +211,11 @@ func (c *connection) holdDeltaLocked(d delta) {
 			switch {
 			case d.resume && d.seq >= last.seq:
 				last.text = append(last.text[:0], d.text...)
-				last.seq, last.resume = d.seq, true
+				last.seq, last.resume, last.shared = d.seq, true, nil
 				return
 			case !d.resume && last.seq+1 == d.seq:
 				last.text = append(last.text, d.text...)
-				last.seq = d.seq
+				last.seq, last.shared = d.seq, nil
 				return
 			}
 		}
@@ -202,7 +253,7 @@ func (c *connection) queueDeltaLocked(d delta) {
 			} else {
 				q.delta.text = append(q.delta.text, d.text...)
 			}
-			q.delta.seq = d.seq
+			q.delta.seq, q.delta.shared = d.seq, nil
 			return
 		}
 		if q.delta == nil && q.msg != nil {
@@ -250,8 +301,9 @@ func (s *session) onStreamEventLocked(n Notification) {
 		w.seq = ev.Seq
 		w.deadline = time.Now().Add(s.hub.opts.StreamLease)
 		s.armWatchLocked()
+		shared := &sharedDelta{}
 		for c := range s.conns {
-			c.deliverDelta(ev.StreamID, ev.Seq, ev.Started, ev.Delta, w.replyTo)
+			c.deliverDelta(ev.StreamID, ev.Seq, ev.Started, ev.Delta, w.replyTo, shared)
 		}
 	case StreamEnded:
 		delete(s.streams, ev.StreamID)

@@ -128,7 +128,7 @@ func (c *connection) writeLoop() {
 		c.queue = c.queue[1:]
 		if f.delta != nil {
 			// Under c.mu: the part may be merged into until it is popped.
-			f = frameOf(deltaMessage(f.delta))
+			f = f.delta.frame()
 		}
 		c.mu.Unlock()
 

@@ -35,7 +35,7 @@ type config struct {
 	BaseURL     string        // default: $OPENAI_BASE_URL, else the OpenAI API
 	Model       string        // default: $OPENAI_MODEL, else gpt-4o-mini
 	APIKey      string        // default: $OPENAI_API_KEY
-	MaxRetries  int           // retries of a failed model call (429, 5xx, network); default 2
+	MaxRetries  int           // retries of a failed model call (429, 5xx, network); 0: none (the flag's default is 2)
 	HTTPClient  *http.Client  // default: http.DefaultClient
 	StepTimeout time.Duration // bound of one model call; 0: Model's default (2 minutes)
 	Store       core.Store
@@ -75,9 +75,9 @@ func newModel(cfg config) *Model {
 		option.WithBaseURL(cfg.BaseURL),
 		option.WithMaxRetries(max(cfg.MaxRetries, 0)),
 	}
-	// Ollama and vLLM need no key, but the SDK sends "Authorization: Bearer <key>" with
-	// whatever it has; an explicit empty key keeps a stray environment key of another
-	// provider from leaking to them.
+	// Set even when empty (Ollama and vLLM need no key): the SDK would otherwise read
+	// OPENAI_API_KEY and OPENAI_BASE_URL by itself, so only what cfg chose is used (tests
+	// never send a developer's key to their stub).
 	opts = append(opts, option.WithAPIKey(cfg.APIKey))
 	if cfg.HTTPClient != nil {
 		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -15,9 +16,9 @@ import (
 // is logged, never sent: it can hold account details, quota data or request ids.
 const (
 	// CodeModelError: the model provider refused or failed the request.
-	CodeModelError = "MODEL_ERROR"
+	CodeModelError core.ErrorCode = "MODEL_ERROR"
 	// CodeModelBusy: the provider rate-limited or was overloaded; retrying later may work.
-	CodeModelBusy = "MODEL_BUSY"
+	CodeModelBusy core.ErrorCode = "MODEL_BUSY"
 )
 
 // DefaultSystemPrompt is the system message Model sends when its System field is empty.
@@ -94,7 +95,8 @@ func (m *Model) maxSteps() int {
 }
 
 // conversation builds the messages of the first model call: the system prompt, the
-// session's earlier turns (from the store) and the new user message.
+// session's earlier turns (from the store; an assistant reply with its tool calls and their
+// results, step by step, from the parts stored with it) and the new user message.
 func (m *Model) conversation(ctx context.Context, req *core.Request) []openai.ChatCompletionMessageParamUnion {
 	system := m.System
 	if system == "" {
@@ -110,25 +112,82 @@ func (m *Model) conversation(ctx context.Context, req *core.Request) []openai.Ch
 		if err != nil && m.Logger != nil {
 			m.Logger.Warn("openai example: history unavailable; answering without it", "session", req.SessionID, "err", err)
 		}
-		var earlier []openai.ChatCompletionMessageParamUnion
+		// One group per stored message, trimmed whole: a tool result must follow its call.
+		var turns [][]openai.ChatCompletionMessageParamUnion
+		n := 0
 		for _, r := range page.Records {
 			msg := r.Message
-			if msg.Type != core.TypeMessage || msg.Content == "" || msg.ID == req.Message.ID {
+			if msg.Type != core.TypeMessage || msg.ID == req.Message.ID {
 				continue
 			}
+			var turn []openai.ChatCompletionMessageParamUnion
 			switch msg.Role {
 			case core.RoleUser:
-				earlier = append(earlier, openai.UserMessage(msg.Content))
+				if msg.Content != "" {
+					turn = append(turn, openai.UserMessage(msg.Content))
+				}
 			case core.RoleAssistant:
-				earlier = append(earlier, openai.AssistantMessage(msg.Content))
+				turn = assistantTurn(msg)
+			}
+			if len(turn) > 0 {
+				turns = append(turns, turn)
+				n += len(turn)
 			}
 		}
-		if len(earlier) > limit {
-			earlier = earlier[len(earlier)-limit:]
+		for len(turns) > 0 && n > limit {
+			n -= len(turns[0])
+			turns = turns[1:]
 		}
-		msgs = append(msgs, earlier...)
+		for _, turn := range turns {
+			msgs = append(msgs, turn...)
+		}
 	}
 	return append(msgs, openai.UserMessage(req.Message.Content))
+}
+
+// assistantTurn turns a stored reply back into what the model said: per step, its text and
+// the tool calls it made, followed by their results. Reasoning is not sent back, and tool
+// calls without an outcome (a cancelled reply) are left out, as the model would need their
+// result. A message without parts is its text.
+func assistantTurn(msg core.Message) []openai.ChatCompletionMessageParamUnion {
+	var meta struct {
+		Parts []core.Part `json:"parts"`
+	}
+	if json.Unmarshal(msg.Metadata, &meta) != nil || len(meta.Parts) == 0 {
+		if msg.Content == "" {
+			return nil
+		}
+		return []openai.ChatCompletionMessageParamUnion{openai.AssistantMessage(msg.Content)}
+	}
+	var out []openai.ChatCompletionMessageParamUnion
+	var step stepResult
+	var results []openai.ChatCompletionMessageParamUnion
+	flush := func() {
+		if step.text.Len() > 0 || len(step.calls) > 0 {
+			out = append(out, step.assistant())
+			out = append(out, results...)
+		}
+		step, results = stepResult{}, nil
+	}
+	for _, p := range meta.Parts {
+		switch {
+		case p.Type == core.PartStepStart:
+			flush()
+		case p.Type == core.PartText:
+			step.text.WriteString(p.Text)
+		case p.IsTool() && !p.ProviderExecuted && (p.State == core.ToolOutputAvailable || p.State == core.ToolOutputError):
+			c := &toolCall{id: p.ToolCallID, name: p.ToolName}
+			c.args.Write(p.Input)
+			step.calls = append(step.calls, c)
+			result := string(p.Output)
+			if p.State == core.ToolOutputError {
+				result = errorJSON(p.ErrorText)
+			}
+			results = append(results, openai.ToolMessage(result, p.ToolCallID))
+		}
+	}
+	flush()
+	return out
 }
 
 // modelError turns a provider error into the *core.Error a client sees.

@@ -212,9 +212,11 @@ func TestToolErrorGoesBackToTheModel(t *testing.T) {
 func TestProviderErrorsReachTheClientAsCodes(t *testing.T) {
 	tests := []struct {
 		name, text, content string
+		code                core.ErrorCode
 	}{
-		{"http 500", "fail now", ""},
-		{"error event mid-stream", "midstream please", "Partial answer"},
+		{"http 500", "fail now", "", CodeModelError},
+		{"http 429", "busy now", "", CodeModelBusy},
+		{"error event mid-stream", "midstream please", "Partial answer", CodeModelError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,11 +226,8 @@ func TestProviderErrorsReachTheClientAsCodes(t *testing.T) {
 			if end.Stream.State != core.StreamStateError || end.Message.Content != tt.content {
 				t.Fatalf("reply ended %q with %q, want error with %q", end.Stream.State, end.Message.Content, tt.content)
 			}
-			var meta struct {
-				Code string `json:"code"`
-			}
-			if err := json.Unmarshal(end.Message.Metadata, &meta); err != nil || meta.Code != CodeModelError {
-				t.Fatalf("final metadata %s, want code %s", end.Message.Metadata, CodeModelError)
+			if code := demotest.FinalOf(t, end.Message).Code; code != string(tt.code) {
+				t.Fatalf("final metadata %s, want code %s", end.Message.Metadata, tt.code)
 			}
 			for _, ev := range events {
 				b, _ := json.Marshal(ev.Message)
@@ -265,7 +264,8 @@ func TestCancelStopsTheModelCall(t *testing.T) {
 	}
 }
 
-// The model sees the session's earlier turns, read from the store.
+// The model sees the session's earlier turns, read from the store: the user's messages and,
+// from the stored parts, each reply's tool calls, their results and its text.
 func TestConversationComesFromTheStore(t *testing.T) {
 	e := startExample(t)
 	session := core.NewID()
@@ -275,15 +275,47 @@ func TestConversationComesFromTheStore(t *testing.T) {
 	if len(reqs) != 4 {
 		t.Fatalf("%d model calls, want 4", len(reqs))
 	}
-	var roles []string
+	var got []string
 	for _, m := range reqs[2].Messages {
 		var text string
 		_ = json.Unmarshal(m.Content, &text)
-		roles = append(roles, m.Role+":"+text)
+		line := m.Role + ":" + text
+		for _, c := range m.ToolCalls {
+			line += " call " + c.ID + " " + c.Function.Name + " " + c.Function.Arguments
+		}
+		if m.ToolCallID != "" {
+			line += " for " + m.ToolCallID
+		}
+		got = append(got, line)
 	}
-	want := []string{"system:" + DefaultSystemPrompt, "user:compute 6*7", "assistant:The answer is 42.", "user:and compute 6*8"}
-	if strings.Join(roles, "|") != strings.Join(want, "|") {
-		t.Fatalf("third call's messages\n%q\nwant\n%q", roles, want)
+	want := []string{
+		"system:" + DefaultSystemPrompt,
+		"user:compute 6*7",
+		`assistant: call call_1 calculate {"expression":"6*7"}`,
+		`tool:{"result":42} for call_1`,
+		"assistant:The answer is 42.",
+		"user:and compute 6*8",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("third call's messages\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// History is trimmed by whole turns, so a tool result never loses its call.
+func TestHistoryLimitKeepsTurnsWhole(t *testing.T) {
+	e := startExample(t)
+	session := core.NewID()
+	e.ask(session, "compute 1+1", nil) // user + 3 messages of reply
+	e.ask(session, "compute 2+2", nil)
+	m := newModel(config{Store: e.store})
+	m.HistoryLimit = 5 // the second exchange (4+1) fits, the first does not
+	msgs := m.conversation(context.Background(), &core.Request{SessionID: session, Message: core.Message{Content: "next"}})
+	b, err := json.Marshal(msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1+4+1 || strings.Contains(string(b), "1+1") || !strings.Contains(string(b), "2+2") {
+		t.Fatalf("%d messages: %s", len(msgs), b)
 	}
 }
 

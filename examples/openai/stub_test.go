@@ -19,6 +19,7 @@ import (
 //
 //   - the last message is a tool result: a final text that quotes the result;
 //   - the user's message contains "fail": HTTP 500 with an error body (as the API does);
+//   - it contains "busy": HTTP 429 (rate limited);
 //   - it contains "midstream": a few text deltas, then an error event in the stream;
 //   - it contains "whole": one tool call sent in a single chunk (as Ollama does);
 //   - it contains "parallel": a little text, then two calls (index 0 and 1) whose fragments
@@ -107,9 +108,13 @@ func (s *stubLLM) serve(w http.ResponseWriter, r *http.Request) {
 	var user string
 	_ = json.Unmarshal(last.Content, &user)
 
-	if strings.Contains(user, "fail") {
+	if strings.Contains(user, "fail") || strings.Contains(user, "busy") {
+		status := http.StatusInternalServerError
+		if strings.Contains(user, "busy") {
+			status = http.StatusTooManyRequests
+		}
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusInternalServerError)
+		w.WriteHeader(status)
 		fmt.Fprintf(w, `{"error":{"message":%q,"type":"server_error","param":null,"code":"internal"}}`, secretDetail)
 		return
 	}
