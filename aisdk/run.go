@@ -57,12 +57,10 @@ func (e *Endpoint) chat(ctx context.Context, info hubport.ConnInfo, turn userTur
 	if id == "" {
 		id = core.NewID()
 	}
-	if turn.trigger == TriggerRegenerate {
-		// The user message is already stored: submitting it again under its own id would be
-		// dropped as a retry, so the regenerated turn is a new message with the same text.
-		id = core.NewID()
-	}
 	pipe := newPipe(inboundFrame(id, turn.text))
+	// Regenerate: the user message is stored already; the hub answers the stored one again
+	// (its id, its text) instead of dropping the request as a retry.
+	pipe.regen = turn.trigger == TriggerRegenerate
 	pending, err := e.port.Prepare(ctx, info)
 	if err != nil {
 		return refused(err)
