@@ -30,18 +30,15 @@ func refused(err error) *Response {
 	return (&problem{status: http.StatusServiceUnavailable, code: CodeRefused, message: "Unavailable"}).response()
 }
 
-// serve runs pending on pipe on a goroutine the returned response owns, and makes the
-// response stream r.
+// serve runs pending on pipe and makes the response stream r. The goroutine serving the
+// in-memory connection is the hub's, as for an upgraded WebSocket: it ends when the pipe is
+// closed and the handler it runs has returned (a reply outlives its request), and
+// Hub.Shutdown waits for it. The response closes the pipe when it ends.
 func (e *Endpoint) serve(ctx context.Context, pending hubport.Pending, pipe *pipeConn, r *reply) *Response {
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
+	go func() { // owned by the hub (Shutdown waits for its Serve calls)
 		_ = pending.Serve(context.WithoutCancel(ctx), pipe)
 	}()
-	end := func() {
-		_ = pipe.Close()
-		<-served
-	}
+	end := func() { _ = pipe.Close() }
 	resp := &Response{Status: http.StatusOK, Header: sseHeaders(), close: end}
 	resp.stream = func(sctx context.Context, w io.Writer, flush func() error) error {
 		defer end()
