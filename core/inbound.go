@@ -72,6 +72,7 @@ func (c *connection) process(m Message) {
 	var handled *HandledEvent
 	c.mu.Lock()
 	notifier, ok := c.ws.(HandledNotifier)
+	regen, _ := c.ws.(Regenerator)
 	c.mu.Unlock()
 	if ok {
 		handled = &HandledEvent{MessageID: m.ID}
@@ -79,9 +80,11 @@ func (c *connection) process(m Message) {
 	}
 	if c.sess != nil && m.Type != TypeTyping {
 		ctx, cancel := h.storeCtx(c.ctx)
-		_, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
+		rec, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
 		cancel()
 		switch {
+		case errors.Is(err, ErrDuplicate) && regen != nil && regen.Regenerate() && rec.Message.Role == RoleUser:
+			m = rec.Message // a new reply to the stored message, as stored
 		case errors.Is(err, ErrDuplicate):
 			// A retry of a message already stored (and handled): nothing more to do.
 			if handled != nil {
