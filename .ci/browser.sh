@@ -13,7 +13,7 @@
 #     examples/nethttp -stream served in process, watches a streamed reply survive a server
 #     restart exactly once, and stops another.
 # Screenshots go to test-artifacts/browser/ (gitignored; or $ARTIFACTS_DIR) and the test
-# prints their paths. About a minute, most of it building with -race.
+# prints their paths. About three minutes, most of it building with -race and the npm installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -23,7 +23,8 @@ function clusterBinary() {
 // "http://127.0.0.1:PORT" base URLs. extraArgs go to the example after the harness's flags.
 export async function startCluster(extraArgs = []) {
   const { bin, cleanup } = clusterBinary();
-  const args = ["-addr", "127.0.0.1:0", "-addr2", "127.0.0.1:0", "-stream"];
+  // -word-delay 15ms: a reply streams for about 2 s, long enough to act in the middle of it.
+  const args = ["-addr", "127.0.0.1:0", "-addr2", "127.0.0.1:0", "-stream", "-word-delay", "15ms"];
   if (process.env.REDIS_URL) args.push("-redis", process.env.REDIS_URL);
   args.push(...extraArgs);
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
