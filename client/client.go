@@ -410,6 +410,7 @@ func (c *Client) welcome(ctx context.Context, cn *conn) error {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
+	defer cn.ws.SetReadDeadline(time.Time{}) // the reader sets its own (IdleTimeout)
 	for {
 		_ = cn.ws.SetReadDeadline(deadline)
 		_, data, err := cn.ws.ReadMessage()
@@ -539,6 +540,17 @@ func (c *Client) read(cn *conn) result {
 			if !errors.Is(err, envelope.ErrHeartbeat) {
 				c.log.Debug("chatwire client: undecodable frame ignored", "session", c.SessionID(), "bytes", len(data))
 			}
+			continue
+		}
+		if w, isWelcome := core.WelcomeOf(&m); isWelcome {
+			// A welcome on an open connection: the server moved it to another session. Resume
+			// that one from its start; the welcome itself is never a resume point.
+			c.mu.Lock()
+			if w.SessionID != c.sessionID {
+				c.sessionID, c.lastID = w.SessionID, ""
+			}
+			c.connID = w.ConnectionID
+			c.mu.Unlock()
 			continue
 		}
 		ev, ok, stored := c.recv.handle(m, c.opts.DedupeWindow)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,22 @@ func TestAnswerIsDeterministic(t *testing.T) {
 	}
 	if len(a) != 50 || !strings.HasPrefix(a[0], `You said "hello"`) || !strings.HasSuffix(a[49], ".") {
 		t.Fatalf("unexpected answer shape: %q … %q", a[0], a[49])
+	}
+}
+
+func TestFakeReplyIsDeterministic(t *testing.T) {
+	for _, q := range []string{"hello", "how does resuming work?", ""} {
+		roll := DieRoll(q)
+		if roll < 1 || roll > 6 || roll != DieRoll(q) {
+			t.Fatalf("DieRoll(%q) = %d", q, roll)
+		}
+		text := Text(q, roll, 20)
+		if len(text) != 21 || text[1] != fmt.Sprintf("The die shows %d. ", roll) || strings.Join(text, "") != strings.Join(Text(q, roll, 20), "") {
+			t.Fatalf("Text(%q): %q", q, text)
+		}
+		if r := strings.Join(Reasoning(q), ""); !strings.Contains(r, "roll a six-sided die") || r != strings.Join(Reasoning(q), "") {
+			t.Fatalf("Reasoning(%q) = %q", q, r)
+		}
 	}
 }
 
@@ -89,18 +106,28 @@ func TestStaticServesTheIcon(t *testing.T) {
 	}
 }
 
-func TestFakeReplyIsDeterministic(t *testing.T) {
-	for _, q := range []string{"hello", "how does resuming work?", ""} {
-		roll := DieRoll(q)
-		if roll < 1 || roll > 6 || roll != DieRoll(q) {
-			t.Fatalf("DieRoll(%q) = %d", q, roll)
+func TestLoginRedirectsOnlyToLocalPaths(t *testing.T) {
+	a := NewAuth(time.Hour)
+	tests := []struct{ next, want string }{
+		{"", "/"},
+		{"/?sessionId=room", "/?sessionId=room"},
+		{"//evil.example/", "/"},
+		{"https://evil.example/", "/"},
+		{`/\evil.example`, "/"},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		a.Login(rec, httptest.NewRequest(http.MethodGet, LoginPath+"?name=alice&next="+url.QueryEscape(tt.next), nil))
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != tt.want {
+			t.Errorf("next=%q: %d to %q, want %q", tt.next, rec.Code, rec.Header().Get("Location"), tt.want)
 		}
-		text := Text(q, roll, 20)
-		if len(text) != 21 || text[1] != fmt.Sprintf("The die shows %d. ", roll) || strings.Join(text, "") != strings.Join(Text(q, roll, 20), "") {
-			t.Fatalf("Text(%q): %q", q, text)
+		if c := rec.Result().Cookies(); len(c) != 1 || !c[0].HttpOnly {
+			t.Errorf("next=%q: cookies %v", tt.next, c)
 		}
-		if r := strings.Join(Reasoning(q), ""); !strings.Contains(r, "roll a six-sided die") || r != strings.Join(Reasoning(q), "") {
-			t.Fatalf("Reasoning(%q) = %q", q, r)
-		}
+	}
+	rec := httptest.NewRecorder()
+	a.Login(rec, httptest.NewRequest(http.MethodGet, LoginPath+"?name=no%20spaces", nil))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("an invalid name got %d", rec.Code)
 	}
 }
