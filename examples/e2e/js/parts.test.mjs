@@ -224,3 +224,32 @@ test("ChatwireTransport: a refused connection fails the request with the refusal
   assert.equal(FakeSocket.all[1].sent[0].id, "u1");
   t.close();
 });
+
+test("ChatwireTransport.subscribe: other tabs' messages and replies are announced; this tab's own reply is not", async () => {
+  FakeSocket.all = [];
+  const t = new ChatwireTransport({ url: "ws://chat.test/chat", client: { idleTimeoutMs: 0 } });
+  const got = [];
+  const unsubscribe = t.subscribe("c6", { onMessage: (m) => got.push(["message", m.id, m.role]), onStream: (id) => got.push(["stream", id]) });
+  await tick();
+  const s = FakeSocket.all[0];
+  s.open();
+  s.frame(welcome());
+  s.frame({ id: "u-other", type: "message", role: "user", content: "from the other tab", timestamp: 1 });
+  s.frame(delta("r-other", 1, "", [{ type: "text-start", id: "t" }]));
+  s.frame(delta("r-other", 2, "a", [{ type: "text-delta", id: "t", delta: "a" }]));
+  await tick();
+  assert.deepEqual(got, [["message", "u-other", "user"], ["stream", "r-other"]]);
+  // This tab's own request, answered with a plain (not streamed) message.
+  const stream = await t.sendMessages({ chatId: "c6", messages: [{ id: "u-mine", role: "user", parts: [{ type: "text", text: "hi" }] }], trigger: "submit-message" });
+  const r = stream.getReader();
+  s.frame({ id: "u-mine", type: "message", role: "user", content: "hi", timestamp: 2 });
+  s.frame({ id: "a-mine", type: "message", role: "assistant", content: "Echo: hi", timestamp: 3 });
+  assert.deepEqual((await r.read()).value, { type: "start", messageId: "a-mine" });
+  await tick();
+  assert.deepEqual(got.slice(2), [["message", "u-mine", "user"]], "our reply goes to our request only");
+  unsubscribe();
+  s.frame({ id: "u-late", type: "message", role: "user", content: "x", timestamp: 4 });
+  await tick();
+  assert.equal(got.length, 3);
+  t.close();
+});

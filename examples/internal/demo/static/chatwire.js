@@ -755,11 +755,14 @@ export class ChatwireTransport {
 
   onSessionMessage(s, msg) {
     if (s.watchers.size === 0 || msg.type !== "message") return;
-    const sid = streamIdOf(msg);
-    if (sid && s.claimed.has(sid)) return; // a reader of this tab has it
     const ui = toUIMessage(msg);
     if (!ui) return;
-    for (const w of s.watchers) w.onMessage?.(ui);
+    // After the other listeners of this frame: a reply read by a request of this tab (a
+    // reply that is not streamed is claimed by its id) is that request's.
+    queueMicrotask(() => {
+      if (s.claimed.has(msg.id) || s.claimed.has(streamIdOf(msg))) return;
+      for (const w of s.watchers) w.onMessage?.(ui);
+    });
   }
 
   onSessionStream(s, d) {
