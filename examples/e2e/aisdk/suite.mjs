@@ -44,6 +44,11 @@ async function storedReply(base, chatId, id) {
   }
 }
 
+// CROSS_INSTANCE_STOP_TODO marks the two tests of a stop sent to another instance after the
+// requesting client disconnected: the server does not deliver it yet (the producing instance
+// leaves the session when its last connection does). They run and report, without failing.
+const CROSS_INSTANCE_STOP_TODO = "server bug: a cancel from another instance is lost once the producer has no connection of the session";
+
 // sse encodes chunks as the UI message stream protocol's SSE body.
 function sse(chunks) {
   const body = chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n";
@@ -170,6 +175,37 @@ export function suite(ai, label, WebSocket) {
     assert.ok(text(stored).startsWith(text(msg)), "the stream ended with (a prefix of) the stored text");
   });
 
+  test(`${label}: SSE — after a disconnect (a reload), the stop endpoint on the other instance cancels the reply`, { timeout: TIMEOUT, todo: CROSS_INSTANCE_STOP_TODO }, async () => {
+    const chatId = randomUUID();
+    const ac = new AbortController();
+    const ta = new ai.DefaultChatTransport({ api: cluster.a + "/api/chat" });
+    const stream = await ta.sendMessages({
+      chatId, messages: [userMessage("reload, then stop")], trigger: "submit-message", messageId: undefined, abortSignal: ac.signal,
+    });
+    let partial;
+    try {
+      partial = await lastOf(ai, stream, (m) => m.parts.some((p) => p.type === "reasoning"));
+    } finally {
+      ac.abort(); // the page reloads: a disconnect
+    }
+    const tb = new ai.DefaultChatTransport({ api: cluster.b + "/api/chat" });
+    const resumed = await tb.reconnectToStream({ chatId });
+    assert.ok(resumed, "no running reply to resume");
+    let stopped = null;
+    const msg = await lastOf(ai, resumed, (m) => {
+      if (!stopped && m.parts.some((p) => p.type === "text" && p.text.length > 0)) {
+        stopped = fetch(`${cluster.b}/api/chat/${encodeURIComponent(chatId)}/stop`, {
+          method: "POST", headers: { "Content-Type": "application/json" }, body: "{}",
+        });
+      }
+      return false;
+    });
+    assert.equal(msg.id, partial.id);
+    assert.equal((await stopped).status, 200);
+    const stored = await storedReply(cluster.a, chatId, msg.id);
+    assert.equal(stored.metadata?.chatwire?.state, "cancelled");
+  });
+
   test(`${label}: WebSocket — ChatwireTransport assembles the parts the handler stored`, { timeout: TIMEOUT }, async () => {
     const chatId = randomUUID();
     const t = new ChatwireTransport({ url: wsURL(cluster.a) });
@@ -231,6 +267,34 @@ export function suite(ai, label, WebSocket) {
       assert.equal(stored.metadata?.chatwire?.state, "cancelled");
     } finally {
       t.close();
+    }
+  });
+
+  test(`${label}: WebSocket — a reply resumed on the other instance is stopped by reconnectToStream's abort signal`, { timeout: TIMEOUT, todo: CROSS_INSTANCE_STOP_TODO }, async () => {
+    const chatId = randomUUID();
+    const ta = new ChatwireTransport({ url: wsURL(cluster.a) });
+    try {
+      await ta.sendMessages({
+        chatId, messages: [userMessage("resume, then stop")], trigger: "submit-message", messageId: undefined, abortSignal: undefined,
+      });
+    } finally {
+      ta.close(); // a reload: the reply goes on
+    }
+    const tb = new ChatwireTransport({ url: wsURL(cluster.b) });
+    try {
+      const ac = new AbortController();
+      const resumed = await tb.reconnectToStream({ chatId, abortSignal: ac.signal });
+      assert.ok(resumed, "no running reply to resume");
+      let id;
+      await assert.rejects(lastOf(ai, resumed, (m) => {
+        id = m.id;
+        if (m.parts.some((p) => p.type === "text" && p.text.length > 0)) ac.abort(); // useChat's stop() (ai 6 passes it)
+        return false;
+      }), (e) => e.name === "AbortError");
+      const stored = await storedReply(cluster.a, chatId, id);
+      assert.equal(stored.metadata?.chatwire?.state, "cancelled");
+    } finally {
+      tb.close();
     }
   });
 }
