@@ -253,3 +253,30 @@ test("ChatwireTransport.subscribe: other tabs' messages and replies are announce
   assert.equal(got.length, 3);
   t.close();
 });
+
+test("parts: an approval asked and answered moves the tool part through approval-requested and approval-responded; ChunkWriter asks ai 6 with tool-approval-request", async () => {
+  FakeSocket.all = [];
+  const chat = new ChatClient("ws://chat.test/chat", { sessionId: "s", idleTimeoutMs: 0 });
+  const events = [];
+  chat.addEventListener("stream", (e) => events.push(e.detail));
+  await tick();
+  const s = FakeSocket.all[0];
+  s.open();
+  s.frame(welcome());
+  s.frame(delta("x", 1, "", [{ type: "tool-input-available", toolCallId: "c1", toolName: "send_mail", input: { to: "a" } }, { type: "tool-approval-request", approvalId: "ap1", toolCallId: "c1" }]));
+  const asked = events.at(-1).parts[0];
+  assert.equal(asked.state, "approval-requested");
+  assert.deepEqual(asked.approval, { id: "ap1" });
+  const w = new ChunkWriter("x");
+  assert.deepEqual(w.update(events.at(-1).parts).slice(1), [
+    { type: "tool-input-start", toolCallId: "c1", toolName: "send_mail" },
+    { type: "tool-input-available", toolCallId: "c1", toolName: "send_mail", input: { to: "a" } },
+    { type: "tool-approval-request", approvalId: "ap1", toolCallId: "c1" },
+  ]);
+  s.frame(delta("x", 2, "", [{ type: "tool-approval-response", approvalId: "ap1", toolCallId: "c1", approved: false, reason: "no" }, { type: "tool-output-denied", toolCallId: "c1" }]));
+  const answered = events.at(-1).parts[0];
+  assert.equal(answered.state, "output-denied");
+  assert.deepEqual(answered.approval, { id: "ap1", approved: false, reason: "no" });
+  assert.deepEqual(w.update(events.at(-1).parts), [{ type: "tool-output-denied", toolCallId: "c1" }]);
+  chat.close();
+});

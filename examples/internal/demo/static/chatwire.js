@@ -668,6 +668,10 @@ export class ChunkWriter {
       s.available = true;
       out.push({ type: "tool-input-available", toolCallId: p.toolCallId, toolName, input: p.input, ...flags });
     }
+    if (p.state === "approval-requested" && p.approval && !s.approval) {
+      s.approval = true; // ai 6 and later (approvals need them)
+      out.push({ type: "tool-approval-request", approvalId: p.approval.id, toolCallId: p.toolCallId });
+    }
     if (s.output) return;
     if (p.state === "output-available") {
       s.output = true;
@@ -1262,6 +1266,23 @@ function applyChunk(s, c) {
     case "tool-output-denied": {
       const p = find("c:" + c.toolCallId);
       if (p) p.state = "output-denied";
+      return;
+    }
+    case "tool-approval-request": { // human in the loop: the call waits for a person's answer
+      const p = find("c:" + c.toolCallId);
+      if (p) {
+        p.state = "approval-requested";
+        p.approval = { id: c.approvalId };
+      }
+      return;
+    }
+    case "tool-approval-response": { // chatwire's own chunk: the answer, from any tab or instance
+      const p = find("c:" + c.toolCallId);
+      if (p) {
+        p.state = "approval-responded";
+        p.approval = { id: c.approvalId, approved: c.approved === true };
+        if (typeof c.reason === "string" && c.reason) p.approval.reason = c.reason;
+      }
       return;
     }
     case "source-url": {
