@@ -10,7 +10,7 @@ import "strconv"
 // approval-responded with the answer. Either is ignored for an unknown tool call, and a
 // response for another approval id than the part's is ignored.
 func (b *PartsBuilder) applyApproval(c *Chunk) {
-	p, ok := b.find("c:" + c.ToolCallID)
+	p, ok := b.find(callKey(c.ToolCallID))
 	if !ok || c.ApprovalID == "" {
 		return
 	}

@@ -63,6 +63,13 @@ func (c *connection) join(ctx context.Context) (int, error) {
 		page.Records, page.Trimmed, found, anchor = nil, false, true, 0
 		replay, epoch = false, s.epoch
 	}
+	var ids []string
+	for _, st := range running {
+		if !st.Expired {
+			ids = append(ids, st.ID)
+		}
+	}
+	c.queueWelcomeLocked(len(page.Records), ids) // the first frame, naming what follows
 	if reset {
 		c.enqueueLocked(frameOf(resetMessage(epoch)), true)
 		c.cursor = 0

@@ -14,10 +14,24 @@ import (
 type PartsBuilder struct {
 	parts    []Part             // finish-step boundaries are kept as parts of type ChunkFinishStep
 	texts    []*strings.Builder // per part: text (text, reasoning) or input text (tools) so far
-	index    map[string]int
+	index    map[partKey]int
 	markers  int
 	metadata json.RawMessage
 }
+
+// partKey names a part for the index: kind 't' text, 'r' reasoning (id), 'c' a tool call
+// (its call id), 'd' a data part (its type and id). The zero key names nothing.
+type partKey struct {
+	kind byte
+	typ  string
+	id   string
+}
+
+// textKey returns the key of a text or reasoning part from a chunk or part type ("text-…",
+// "reasoning-…", "text", "reasoning").
+func textKey(typ, id string) partKey { return partKey{kind: typ[0], id: id} }
+
+func callKey(id string) partKey { return partKey{kind: 'c', id: id} }
 
 // sync copies the text accumulated for part i into it (Builder.String does not copy).
 func (b *PartsBuilder) sync(i int) *Part {
@@ -31,7 +45,7 @@ func (b *PartsBuilder) sync(i int) *Part {
 	return p
 }
 
-func (b *PartsBuilder) find(key string) (*Part, bool) {
+func (b *PartsBuilder) find(key partKey) (*Part, bool) {
 	i, ok := b.index[key]
 	if !ok {
 		return nil, false
@@ -39,11 +53,11 @@ func (b *PartsBuilder) find(key string) (*Part, bool) {
 	return &b.parts[i], true
 }
 
-func (b *PartsBuilder) push(key string, p Part) *Part {
+func (b *PartsBuilder) push(key partKey, p Part) *Part {
 	if b.index == nil {
-		b.index = make(map[string]int)
+		b.index = make(map[partKey]int)
 	}
-	if key != "" {
+	if key.kind != 0 {
 		b.index[key] = len(b.parts)
 	}
 	b.parts = append(b.parts, p)
@@ -55,7 +69,7 @@ func (b *PartsBuilder) push(key string, p Part) *Part {
 }
 
 // appendText appends s to the text of the part key names, reporting whether it exists.
-func (b *PartsBuilder) appendText(key, s string) bool {
+func (b *PartsBuilder) appendText(key partKey, s string) bool {
 	i, ok := b.index[key]
 	if ok {
 		b.texts[i].WriteString(s)
@@ -73,56 +87,56 @@ func (b *PartsBuilder) Apply(c *Chunk) {
 		if c.Type == ChunkReasoningStart {
 			typ = PartReasoning
 		}
-		b.push(typ[:1]+":"+c.ID, Part{Type: typ, ID: c.ID, State: PartStreaming})
+		b.push(textKey(typ, c.ID), Part{Type: typ, ID: c.ID, State: PartStreaming})
 	case ChunkTextDelta, ChunkReasoningDelta:
-		b.appendText(c.Type[:1]+":"+c.ID, c.Delta)
+		b.appendText(textKey(c.Type, c.ID), c.Delta)
 	case ChunkTextEnd, ChunkReasoningEnd:
-		if p, ok := b.find(c.Type[:1] + ":" + c.ID); ok {
+		if p, ok := b.find(textKey(c.Type, c.ID)); ok {
 			p.State = PartDone
 		}
 	case ChunkToolInputStart:
-		if p, ok := b.find("c:" + c.ToolCallID); ok {
+		if p, ok := b.find(callKey(c.ToolCallID)); ok {
 			p.State = ToolInputStreaming
 			return
 		}
-		b.push("c:"+c.ToolCallID, toolPart(c, ToolInputStreaming))
+		b.push(callKey(c.ToolCallID), toolPart(c, ToolInputStreaming))
 	case ChunkToolInputDelta:
-		if p, ok := b.find("c:" + c.ToolCallID); ok && p.State == ToolInputStreaming {
-			b.appendText("c:"+c.ToolCallID, c.InputTextDelta)
+		if p, ok := b.find(callKey(c.ToolCallID)); ok && p.State == ToolInputStreaming {
+			b.appendText(callKey(c.ToolCallID), c.InputTextDelta)
 		}
 	case ChunkToolInputAvailable:
-		p, ok := b.find("c:" + c.ToolCallID)
+		p, ok := b.find(callKey(c.ToolCallID))
 		if !ok {
-			p = b.push("c:"+c.ToolCallID, toolPart(c, ToolInputAvailable))
+			p = b.push(callKey(c.ToolCallID), toolPart(c, ToolInputAvailable))
 		}
 		p.State, p.Input, p.InputText = ToolInputAvailable, c.Input, ""
-		b.texts[b.index["c:"+c.ToolCallID]].Reset()
+		b.texts[b.index[callKey(c.ToolCallID)]].Reset()
 		p.ProviderExecuted = p.ProviderExecuted || c.ProviderExecuted
 	case ChunkToolOutputAvailable:
-		if p, ok := b.find("c:" + c.ToolCallID); ok {
+		if p, ok := b.find(callKey(c.ToolCallID)); ok {
 			p.State, p.Output = ToolOutputAvailable, c.Output
 		}
 	case ChunkToolOutputError:
-		if p, ok := b.find("c:" + c.ToolCallID); ok {
+		if p, ok := b.find(callKey(c.ToolCallID)); ok {
 			p.State, p.ErrorText = ToolOutputError, c.ErrorText
 		}
 	case ChunkToolOutputDenied:
-		if p, ok := b.find("c:" + c.ToolCallID); ok {
+		if p, ok := b.find(callKey(c.ToolCallID)); ok {
 			p.State = ToolOutputDenied
 		}
 	case ChunkToolApprovalRequest, ChunkToolApprovalResponse:
 		b.applyApproval(c)
 	case ChunkSourceURL:
-		b.push("", Part{Type: PartSourceURL, SourceID: c.SourceID, URL: c.URL, Title: c.Title})
+		b.push(partKey{}, Part{Type: PartSourceURL, SourceID: c.SourceID, URL: c.URL, Title: c.Title})
 	case ChunkSourceDocument:
-		b.push("", Part{Type: PartSourceDocument, SourceID: c.SourceID, MediaType: c.MediaType, Title: c.Title, Filename: c.Filename})
+		b.push(partKey{}, Part{Type: PartSourceDocument, SourceID: c.SourceID, MediaType: c.MediaType, Title: c.Title, Filename: c.Filename})
 	case ChunkFile:
-		b.push("", Part{Type: PartFile, URL: c.URL, MediaType: c.MediaType})
+		b.push(partKey{}, Part{Type: PartFile, URL: c.URL, MediaType: c.MediaType})
 	case ChunkStartStep:
-		b.push("", Part{Type: PartStepStart})
+		b.push(partKey{}, Part{Type: PartStepStart})
 	case ChunkFinishStep:
 		b.markers++
-		b.push("", Part{Type: ChunkFinishStep})
+		b.push(partKey{}, Part{Type: ChunkFinishStep})
 	case ChunkMessageMetadata:
 		b.metadata = mergeJSONObjects(b.metadata, c.MessageMetadata)
 	default:
@@ -130,14 +144,14 @@ func (b *PartsBuilder) Apply(c *Chunk) {
 			return
 		}
 		if c.ID != "" {
-			if p, ok := b.find("d:" + c.Type + ":" + c.ID); ok {
+			if p, ok := b.find(partKey{kind: 'd', typ: c.Type, id: c.ID}); ok {
 				p.Data = c.Data
 				return
 			}
 		}
-		key := ""
+		var key partKey
 		if c.ID != "" {
-			key = "d:" + c.Type + ":" + c.ID
+			key = partKey{kind: 'd', typ: c.Type, id: c.ID}
 		}
 		b.push(key, Part{Type: c.Type, ID: c.ID, Data: c.Data})
 	}
@@ -155,9 +169,9 @@ func toolPart(c *Chunk, state string) Part {
 
 // open reports whether the text (or reasoning) part id is started and not ended.
 func (b *PartsBuilder) open(reasoning bool, id string) bool {
-	key := "t:" + id
+	key := textKey(PartText, id)
 	if reasoning {
-		key = "r:" + id
+		key = textKey(PartReasoning, id)
 	}
 	p, ok := b.find(key)
 	return ok && p.State == PartStreaming
@@ -325,16 +339,16 @@ func mergeMaps(dst, src map[string]any) {
 func NewPartsBuilder(parts []Part, messageMetadata json.RawMessage) *PartsBuilder {
 	b := &PartsBuilder{metadata: messageMetadata}
 	for _, p := range parts {
-		key := ""
+		var key partKey
 		switch {
 		case p.Type == PartText || p.Type == PartReasoning:
 			if p.ID != "" {
-				key = p.Type[:1] + ":" + p.ID
+				key = textKey(p.Type, p.ID)
 			}
 		case p.IsTool():
-			key = "c:" + p.ToolCallID
+			key = callKey(p.ToolCallID)
 		case strings.HasPrefix(p.Type, PartDataPrefix) && p.ID != "":
-			key = "d:" + p.Type + ":" + p.ID
+			key = partKey{kind: 'd', typ: p.Type, id: p.ID}
 		}
 		b.push(key, p)
 	}

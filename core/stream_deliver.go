@@ -2,7 +2,6 @@ package core
 
 import (
 	"errors"
-	"strings"
 	"sync"
 	"time"
 )
@@ -86,43 +85,74 @@ func deltaMessage(p *deltaPart) *Message {
 // later deltas after it. It returns the chunks and the text they add to text parts.
 func coalesceChunkLog(log string) ([]Chunk, string) {
 	var out []Chunk
-	var open map[string]int // part key -> index in out of its mergeable delta
-	var text strings.Builder
+	type partKey struct {
+		kind byte // 't' text, 'r' reasoning, 'c' tool input
+		id   string
+	}
+	var open map[partKey]int  // part -> index in out of its mergeable delta
+	var merged map[int][]byte // index in out -> the merged delta text, when more than one
+	var text []byte
+	textOnly := ""
 	readChunkLog(log, func(c *Chunk) {
-		var key string
+		var key partKey
 		switch c.Type {
 		case ChunkTextDelta, ChunkReasoningDelta:
-			key = c.Type[:1] + c.ID
+			key = partKey{c.Type[0], c.ID}
 		case ChunkToolInputDelta:
-			key = "c" + c.ToolCallID
+			key = partKey{'c', c.ToolCallID}
 		}
 		if c.Type == ChunkTextDelta {
-			text.WriteString(c.Delta)
+			if text == nil && textOnly == "" {
+				textOnly = c.Delta
+			} else {
+				if text == nil {
+					text = append(make([]byte, 0, 2*len(log)/3), textOnly...)
+				}
+				text = append(text, c.Delta...)
+			}
 		}
-		if key != "" {
+		if key.kind != 0 {
 			if i, ok := open[key]; ok {
+				if merged == nil {
+					merged = make(map[int][]byte)
+				}
+				b, ok := merged[i]
+				if !ok {
+					b = append(b, out[i].Delta...)
+					b = append(b, out[i].InputTextDelta...)
+				}
 				if c.Type == ChunkToolInputDelta {
-					out[i].InputTextDelta += c.InputTextDelta
+					merged[i] = append(b, c.InputTextDelta...)
 				} else {
-					out[i].Delta += c.Delta
+					merged[i] = append(b, c.Delta...)
 				}
 				return
 			}
 			if open == nil {
-				open = make(map[string]int)
+				open = make(map[partKey]int)
 			}
 			open[key] = len(out)
 		} else {
 			switch {
 			case c.ID != "" && !c.IsData():
-				delete(open, c.Type[:1]+c.ID)
+				delete(open, partKey{c.Type[0], c.ID})
 			case c.ToolCallID != "":
-				delete(open, "c"+c.ToolCallID)
+				delete(open, partKey{'c', c.ToolCallID})
 			}
 		}
 		out = append(out, *c)
 	})
-	return out, text.String()
+	for i, b := range merged {
+		if out[i].Type == ChunkToolInputDelta {
+			out[i].InputTextDelta = string(b)
+		} else {
+			out[i].Delta = string(b)
+		}
+	}
+	if text == nil {
+		return out, textOnly
+	}
+	return out, string(text)
 }
 
 func uitoa(v uint64) string {

@@ -45,9 +45,10 @@ func appendChunkLog(dst []byte, chunks []Chunk) []byte {
 	return dst
 }
 
-// readChunkLog calls fn with every chunk of log, in order. Lines that do not decode as a
-// chunk are skipped.
+// readChunkLog calls fn with every chunk of log, in order; fn must copy the chunk to keep
+// it. Lines that do not decode as a chunk are skipped.
 func readChunkLog(log string, fn func(*Chunk)) {
+	var c Chunk // one for every line: fn must not keep it
 	for log != "" {
 		i := strings.IndexByte(log, '\n')
 		if i < 0 {
@@ -58,7 +59,7 @@ func readChunkLog(log string, fn func(*Chunk)) {
 		if line == "" {
 			continue
 		}
-		var c Chunk
+		c = Chunk{}
 		switch {
 		case line[0] == '[':
 			if !readDeltaLine(line, &c) {
@@ -228,4 +229,50 @@ func finalStreamMessage(id string, seq uint64, state string, code ErrorCode, rep
 		meta = append(meta, '}')
 	}
 	return Message{ID: id, Type: TypeMessage, Role: RoleAssistant, Content: parts.Text(), Metadata: json.RawMessage(meta), Timestamp: envelope.NowMillis()}
+}
+
+// compactChunkLog is CompactStreamLog.
+func compactChunkLog(log string) (string, bool) {
+	head := ""
+	if strings.HasPrefix(log, streamHeadPrefix) {
+		i := strings.IndexByte(log, '\n')
+		if i < 0 {
+			return log, true
+		}
+		head, log = log[:i+1], log[i+1:]
+	}
+	var b PartsBuilder
+	ok := true
+	forEachLogLine(log, func(line string) {
+		var c Chunk
+		switch {
+		case line[0] == '[' && readDeltaLine(line, &c):
+		case line[0] == '{' && c.UnmarshalJSON([]byte(line)) == nil:
+		default:
+			ok = false
+			return
+		}
+		b.Apply(&c)
+	})
+	if !ok {
+		return "", false
+	}
+	out := make([]byte, 0, len(head)+len(log)/2)
+	out = append(out, head...)
+	out = appendChunkLog(out, b.Compact(nil))
+	return string(out), true
+}
+
+// forEachLogLine calls fn with every non-empty line of log.
+func forEachLogLine(log string, fn func(line string)) {
+	for log != "" {
+		i := strings.IndexByte(log, '\n')
+		if i < 0 {
+			i = len(log)
+		}
+		if line := log[:i]; line != "" {
+			fn(line)
+		}
+		log = log[min(i+1, len(log)):]
+	}
 }

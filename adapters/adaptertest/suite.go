@@ -48,7 +48,11 @@ func cases() []testCase {
 	all = append(all, streamCases()...)
 	all = append(all, partsCases()...)
 	all = append(all, admitCases()...)
+	all = append(all, welcomeCases()...)
+	all = append(all, protocolCases()...)
+	all = append(all, refusalFrameCases()...)
 	all = append(all, refusalCases()...)
+	all = append(all, fairnessCases()...)
 	return all
 }
 

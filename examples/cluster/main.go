@@ -5,7 +5,7 @@
 // examples/nethttp serves (demo.Routes): a useChat reply started on one port resumes on the
 // other (GET /api/chat/{id}/stream) and stops from either (POST /api/chat/{id}/stop).
 //
-//	go run ./examples/cluster                      # embedded miniredis, ports 8080 and 8081
+//	go run ./examples/cluster                      # embedded miniredis, 127.0.0.1:8080 and :8081
 //	go run ./examples/cluster -redis redis://localhost:6379/0 -stream
 package main
 
@@ -21,7 +21,7 @@ import (
 
 func main() {
 	flags := demo.RegisterFlags(nil)
-	addr2 := flag.String("addr2", ":8081", "address of the second instance")
+	addr2 := flag.String("addr2", "127.0.0.1:8081", "address of the second instance (loopback only by default)")
 	flag.Parse()
 
 	url := flags.Redis

@@ -43,7 +43,7 @@ type config struct {
 }
 
 func main() {
-	addr := flag.String("addr", ":8080", "address to listen on")
+	addr := flag.String("addr", demo.DefaultAddr, "address to listen on (loopback only by default; e.g. :8080 listens on every interface)")
 	redisURL := flag.String("redis", "", "Redis URL for persistent, multi-instance sessions; empty uses the in-memory store")
 	cfg := config{}
 	flag.StringVar(&cfg.BaseURL, "base-url", cmp.Or(os.Getenv("OPENAI_BASE_URL"), "https://api.openai.com/v1"), "OpenAI-compatible API base URL (env OPENAI_BASE_URL); Ollama: http://localhost:11434/v1")

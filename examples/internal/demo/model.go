@@ -34,8 +34,9 @@ type FakeModel struct {
 // DefaultWords is the length of the fake model's text when FakeModel.Words is 0.
 const DefaultWords = 120
 
-// RollDieCallID is the tool call id of the fake model's roll_die call.
-const RollDieCallID = "call-roll-die"
+// RollDieCallID is the tool call id of the fake model's roll_die call in the reply whose
+// stream (and message) id is replyID: unique in the session, as a model's call ids are.
+func RollDieCallID(replyID string) string { return "roll-die-" + replyID }
 
 var _ core.Handler = FakeModel{}
 
@@ -143,7 +144,7 @@ func (r *fakeReply) run(ctx context.Context, question string, n int) error {
 // With sides other than 6 (the user's answer to the question), the result is the roll
 // folded onto that die; when the call needs approval and is denied, roll is 0.
 func (r *fakeReply) rollDie(ctx context.Context, question string, sides int) (int, error) {
-	call, err := r.s.StartToolCall(ctx, core.ToolCallInfo{ID: RollDieCallID, Name: "roll_die"})
+	call, err := r.s.StartToolCall(ctx, core.ToolCallInfo{ID: RollDieCallID(r.s.ID()), Name: "roll_die"})
 	if err != nil {
 		return 0, err
 	}

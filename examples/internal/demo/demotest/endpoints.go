@@ -123,7 +123,7 @@ func CheckFakeModel(t *testing.T, r Replies) {
 	want := []string{
 		"step-start",
 		"reasoning " + strings.Join(demo.Reasoning(question), ""),
-		fmt.Sprintf(`tool-roll_die %s output-available {"sides":6} {"result":%d}`, demo.RollDieCallID, demo.DieRoll(question)),
+		fmt.Sprintf(`tool-roll_die %s output-available {"sides":6} {"result":%d}`, demo.RollDieCallID(r.WebSocket.ID), demo.DieRoll(question)),
 		"step-start",
 		fmt.Sprintf("source-url %s %s %s", demo.FakeSource.ID, demo.FakeSource.URL, demo.FakeSource.Title),
 		"text " + text,
@@ -132,6 +132,13 @@ func CheckFakeModel(t *testing.T, r Replies) {
 		t.Fatalf("fake model parts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	CheckFakeModelChunks(t, r.SSE)
+	for _, c := range r.SSE {
+		if c.Type() == "tool-input-start" {
+			if id, _ := r.SSE[0]["messageId"].(string); c["toolCallId"] != demo.RollDieCallID(id) || c["toolName"] != "roll_die" {
+				t.Fatalf("tool-input-start %v in the reply %s", c, id)
+			}
+		}
+	}
 	if got := SSEText(r.SSE); got != text {
 		t.Fatalf("fake model text over SSE %q, want %q", got, text)
 	}
