@@ -507,6 +507,18 @@ export class ChatClient extends EventTarget {
     return true;
   }
 
+  // answer answers a request a reply waits on (PROTOCOL.md, "Human in the loop"): an approval
+  // {id, approved, reason?} or a question {id, action: "accept"|"decline"|"cancel", content?}.
+  // The server replies to this connection only: a "message" event whose metadata.code is
+  // ANSWER_ACCEPTED, or an "error" event (REQUEST_NOT_FOUND, ALREADY_ANSWERED,
+  // REQUEST_EXPIRED, INVALID_ANSWER, ...), both with metadata.answer = id; the winning answer
+  // then shows in the reply's parts on every tab. It returns false when not connected.
+  answer(answer) {
+    if (!this.connected || !answer || !answer.id) return false;
+    this.ws.send(JSON.stringify({ type: "system", content: "answer", metadata: { answer } }));
+    return true;
+  }
+
   // close stops the client for good: the connection closes with 1000 and no reconnect follows.
   close() {
     if (this.closed) return;
@@ -1302,6 +1314,8 @@ function applyChunk(s, c) {
         p.state = "approval-responded";
         p.approval = { id: c.approvalId, approved: c.approved === true };
         if (typeof c.reason === "string" && c.reason) p.approval.reason = c.reason;
+        if (typeof c.answeredBy === "string" && c.answeredBy) p.approval.answeredBy = c.answeredBy;
+        if (typeof c.answeredAt === "number") p.approval.answeredAt = c.answeredAt;
       }
       return;
     }
