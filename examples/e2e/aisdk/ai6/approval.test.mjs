@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { startCluster, wsURL } from "../harness.mjs";
-import { loadUIMessages } from "../../../internal/demo/static/chatwire.js";
+import { ChatwireTransport, loadUIMessages } from "../../../internal/demo/static/chatwire.js";
 
 globalThis.WebSocket ??= WebSocket;
 const TIMEOUT = 60000;
@@ -81,3 +81,31 @@ for (const approved of [true, false]) {
     assert.deepEqual(comparable(done.parts), comparable(stored.parts));
   });
 }
+
+test("ai 6: WebSocket — ChatwireTransport: approval asked on one instance, answered through the other", { timeout: TIMEOUT }, async () => {
+  const chatId = randomUUID();
+  const user = { id: randomUUID(), role: "user", parts: [{ type: "text", text: "roll the die if I approve" }] };
+  const ta = new ChatwireTransport({ url: wsURL(cluster.a) });
+  const tb = new ChatwireTransport({ url: wsURL(cluster.b) });
+  try {
+    const asked = await read(await ta.sendMessages({ chatId, messages: [user], trigger: "submit-message", messageId: undefined, abortSignal: undefined }));
+    const tool = asked.parts.find((p) => p.type === "tool-roll_die");
+    assert.equal(tool?.state, "approval-requested", "the stream ends with the call waiting for approval");
+    assert.equal(await tb.reconnectToStream({ chatId }), null, "a reply waiting for approval is not resumed");
+    const answered = structuredClone(asked);
+    const t = answered.parts.find((p) => p.type === "tool-roll_die");
+    t.state = "approval-responded";
+    t.approval = { id: tool.approval.id, approved: true, reason: "go ahead" };
+    const done = await read(
+      await tb.sendMessages({ chatId, messages: [user, answered], trigger: "submit-message", messageId: answered.id, abortSignal: undefined }),
+      answered,
+    );
+    assert.equal(done.id, asked.id, "the continuation is the same message");
+    assert.equal(done.parts.find((p) => p.type === "tool-roll_die").state, "output-available");
+    const stored = await storedReply(cluster.b, chatId, done.id);
+    assert.deepEqual(comparable(done.parts), comparable(stored.parts));
+  } finally {
+    ta.close();
+    tb.close();
+  }
+});

@@ -828,6 +828,8 @@ export class ChatwireTransport {
       throw new Error("ChatwireTransport: regenerating a reply is not supported; send a new message");
     }
     const last = messages && messages[messages.length - 1];
+    const answers = last && last.role === "assistant" ? approvalAnswersOf(last) : [];
+    if (answers.length) return this.answerApprovals(chatId, last, answers, abortSignal);
     if (!last || last.role !== "user") throw new Error("ChatwireTransport: the last message must be the user's");
     const s = this.session(chatId);
     await connected(s.chat, abortSignal);
@@ -836,11 +838,25 @@ export class ChatwireTransport {
     return this.replyStream(s, { userId: last.id, abortSignal });
   }
 
+  // answerApprovals sends the answers of an assistant message whose tool parts useChat moved to
+  // approval-responded (addToolApprovalResponse; ai 6 and later), then streams the rest of that
+  // same message: only what the client does not have yet.
+  async answerApprovals(chatId, message, answers, abortSignal) {
+    const s = this.session(chatId);
+    await connected(s.chat, abortSignal);
+    for (const a of answers) {
+      if (!s.chat.answer(a)) throw new Error("ChatwireTransport: not connected");
+    }
+    return this.replyStream(s, { streamId: message.id, abortSignal, has: message.parts, answered: new Set(answers.map((a) => a.id)) });
+  }
+
   async reconnectToStream({ chatId, abortSignal }) {
     const s = this.session(chatId);
     await caughtUp(s.chat, abortSignal);
     let newest = null;
     for (const st of s.chat.streams.values()) {
+      // A reply waiting for an approval is not streaming: the client goes on with its answer.
+      if (waitsForApproval(streamExtras(st).parts, null)) continue;
       if (!s.claimed.has(st.id) && (!newest || st.started >= newest.started)) newest = st;
     }
     if (!newest) return null;
@@ -849,7 +865,7 @@ export class ChatwireTransport {
 
   // replyStream is the ReadableStream of one reply's chunks: the reply to the user message
   // userId (the first reply that starts after its echo), or the running stream streamId.
-  replyStream(s, { userId, streamId, abortSignal }) {
+  replyStream(s, { userId, streamId, abortSignal, has, answered }) {
     const chat = s.chat;
     let echoed = !userId;
     let id = streamId || "";
@@ -870,6 +886,23 @@ export class ChatwireTransport {
       id = sid;
       s.claimed.add(sid);
       writer = new ChunkWriter(sid);
+      if (has) {
+        // The client holds the message up to its approval requests: the writer starts from
+        // there (the tool parts as they were asked), and only the start chunk goes out.
+        const asked = has.map((p) => (p.state === "approval-responded" && p.approval ? { ...p, state: "approval-requested", approval: { id: p.approval.id } } : p));
+        push(writer.update(asked).filter((c) => c.type === "start"));
+      }
+    };
+    // pushParts sends what parts add; a reply that now waits for an approval nobody gave ends
+    // its stream there (ai 6 shows the request; the answer comes back through sendMessages).
+    const pushParts = (parts, messageMetadata) => {
+      push(writer.update(parts, messageMetadata));
+      if (waitsForApproval(parts, answered)) {
+        push(writer.end(parts, "done", "", messageMetadata));
+        finish();
+        s.claimed.delete(id);
+        controller.close();
+      }
     };
     const push = (chunks) => {
       for (const c of chunks) controller.enqueue(c);
@@ -914,7 +947,7 @@ export class ChatwireTransport {
             claim(d.id);
           }
           if (d.id !== id) return;
-          push(writer.update(d.parts, d.messageMetadata));
+          pushParts(d.parts, d.messageMetadata);
         });
         on("streamend", (e) => {
           const d = e.detail;
@@ -939,7 +972,7 @@ export class ChatwireTransport {
         if (streamId) {
           claim(streamId);
           const st = chat.streams.get(streamId);
-          if (st) push(writer.update(streamExtras(st).parts, st.messageMetadata));
+          if (st) pushParts(streamExtras(st).parts, st.messageMetadata);
         }
       },
       cancel: () => { // the reader went away: the reply goes on (stop() is the abort signal)
@@ -954,6 +987,26 @@ export class ChatwireTransport {
     for (const s of this.clients.values()) s.chat.close();
     this.clients.clear();
   }
+}
+
+// approvalAnswersOf returns the answers in an assistant UIMessage's tool parts that useChat's
+// addToolApprovalResponse moved to approval-responded: only ids and answers are sent, never
+// the tool's input (the server holds what it asked about).
+function approvalAnswersOf(message) {
+  const out = [];
+  for (const p of message.parts || []) {
+    if (!isToolPart(p) || p.state !== "approval-responded" || !p.approval || !p.approval.id) continue;
+    const a = { id: p.approval.id, approved: p.approval.approved === true };
+    if (typeof p.approval.reason === "string" && p.approval.reason) a.reason = p.approval.reason;
+    out.push(a);
+  }
+  return out;
+}
+
+// waitsForApproval reports whether parts hold a tool call waiting for an approval that is not
+// among answered (a Set of approval ids, or null).
+function waitsForApproval(parts, answered) {
+  return (parts || []).some((p) => isToolPart(p) && p.state === "approval-requested" && p.approval && !(answered && answered.has(p.approval.id)));
 }
 
 // connectionError is the error of a request whose connection stopped for good: closed, or
