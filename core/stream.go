@@ -50,6 +50,7 @@ type Stream struct {
 	ended        bool
 	renew        *time.Timer
 	steer        steering // messages steered to the reply (reply_policy.go)
+	held         *session // keeps the session subscribed while the reply runs (stream_hold.go)
 }
 
 // Stream starts a streamed assistant reply. Every connection of the session is told at once
@@ -69,6 +70,7 @@ func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
 	}
 	if w.c.sess != nil {
 		s.armRenewLocked()
+		s.holdSession(ctx)
 	}
 	return s, nil
 }
@@ -268,6 +270,9 @@ func (w *ReplyWriter) endOpen(handlerErr error) {
 		}
 		state, code := streamEndState(s.ctx, handlerErr)
 		_ = s.finish(context.Background(), state, code)
+	}
+	for _, s := range w.streams {
+		s.releaseSession()
 	}
 }
 

@@ -129,6 +129,30 @@ func policyClusterCases() []clusterCase {
 				t.Fatalf("second reply %q %s", finals[1].Content, finals[1].Metadata)
 			}
 		}},
+		{"SteerAndCancelReachProducerWhoseClientsLeft", func(t *testing.T, mount Mount, newStore StoreFactory) {
+			for _, action := range []string{"steer", "cancel"} {
+				_, a, b, id := setup(t, mount, newStore, "steer-left-"+action)
+				_ = a.Conn.Close() // the tab on A reloads onto B: A has no connection of the session
+				time.Sleep(50 * time.Millisecond)
+				if action == "steer" {
+					b.Send(core.Message{ID: "second", Type: core.TypeMessage, Content: "go right"})
+				} else {
+					b.SendRaw(`{"type":"system","content":"cancel","metadata":{"stream":{"id":"` + id + `","action":"cancel"}}}`)
+				}
+				v := newHITLView(t)
+				v.until(b, "the reply's end", func() bool { return v.final != nil })
+				want := `"state":"done"`
+				if action == "cancel" {
+					want = `"state":"cancelled"`
+				}
+				if v.final.ID != id || !strings.Contains(string(v.final.Metadata), want) {
+					t.Fatalf("%s: reply ended %q %s", action, v.final.Content, v.final.Metadata)
+				}
+				if action == "steer" && v.final.Content != "working steered by go right " {
+					t.Fatalf("steered reply %q", v.final.Content)
+				}
+			}
+		}},
 		{"RejectWhileRunning", func(t *testing.T, mount Mount, newStore StoreFactory) {
 			_, _, b, id := setup(t, mount, newStore, "reject-x")
 			b.Send(core.Message{ID: "second", Type: core.TypeMessage, Content: "hello?"})
