@@ -58,6 +58,7 @@ var (
 	errLastMessage = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid lastMessageId"}
 	errHistory     = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid history"}
 	errEpoch       = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid epoch"}
+	errRefusal     = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid refusal"}
 )
 
 // allowAll as an AllowedOrigins or AllowedHosts entry allows every value.
@@ -68,10 +69,10 @@ const allowAll = "*"
 // Host must be allowed (else 403 "Host not allowed", see HostAllowed), its Origin must be
 // allowed (else 403 "Origin not allowed", see OriginAllowed), its query string must parse
 // (else 400 "Invalid query": a ';' separator or a malformed %-escape), and sessionId,
-// lastMessageId, history and epoch must be valid (else 400 "Invalid sessionId", "Invalid
-// lastMessageId", "Invalid history", "Invalid epoch": longer than MaxLastMessageIDLen). It
-// returns the ConnInfo with SessionID, LastMessageID, ReplayAll and Epoch set, and the
-// parsed query.
+// lastMessageId, refusal, history and epoch must be valid (else 400 "Invalid sessionId",
+// "Invalid lastMessageId", "Invalid refusal", "Invalid history", "Invalid epoch": longer
+// than MaxLastMessageIDLen). It returns the ConnInfo with SessionID, LastMessageID,
+// ReplayAll and Epoch set, and the parsed query.
 func CheckHandshake(hs Handshake, policy Policy) (ConnInfo, url.Values, *core.HandshakeError) {
 	if !hs.Upgrade {
 		return ConnInfo{}, nil, errNotUpgrade
@@ -95,6 +96,9 @@ func CheckHandshake(hs Handshake, policy Policy) (ConnInfo, url.Values, *core.Ha
 		return ConnInfo{}, nil, errLastMessage
 	}
 	all := false
+	if r := query.Get(QueryRefusal); r != "" && r != RefusalClose {
+		return ConnInfo{}, nil, errRefusal
+	}
 	switch query.Get(QueryHistory) {
 	case "":
 	case "all":

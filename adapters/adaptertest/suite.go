@@ -47,6 +47,9 @@ func cases() []testCase {
 	all = append(all, lifecycleCases()...)
 	all = append(all, streamCases()...)
 	all = append(all, admitCases()...)
+	all = append(all, welcomeCases()...)
+	all = append(all, protocolCases()...)
+	all = append(all, refusalFrameCases()...)
 	all = append(all, refusalCases()...)
 	return all
 }
