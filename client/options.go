@@ -33,9 +33,10 @@ const stableAfter = 5 * time.Second
 // Dial copies the struct and never modifies the caller's value.
 type Options struct {
 	// SessionID names the session to join. Default: the URL's sessionId query parameter,
-	// else a new random id. The client always names its session, so that a reconnect
-	// resumes the same one (a server asked for no session would pick one the client never
-	// learns). It must satisfy core.ValidSessionID.
+	// else none: the server makes a new session and names it in its welcome frame
+	// (PROTOCOL.md, "The welcome frame"), and every reconnect names that one (see
+	// Client.SessionID). With a server that sends no welcome, the client then names a random
+	// id from the first reconnect on. It must satisfy core.ValidSessionID.
 	SessionID string
 
 	// LastMessageID asks the first connection to replay every stored message after this
@@ -61,8 +62,10 @@ type Options struct {
 	// up (Err then returns an error wrapping ErrGaveUp). Default: 0, no limit.
 	MaxAttempts int
 
-	// HandshakeTimeout bounds each connection attempt (TCP, TLS and the upgrade).
-	// Default: 10s.
+	// HandshakeTimeout bounds each connection attempt (TCP, TLS, the upgrade and the
+	// server's first frame, which a chatwire server sends at once: the welcome frame, or a
+	// refusal). A server that sends nothing first (not a chatwire server) fails the attempt
+	// after it. Default: 10s.
 	HandshakeTimeout time.Duration
 
 	// WriteTimeout bounds each frame write; a connection that does not take a frame in

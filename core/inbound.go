@@ -101,7 +101,7 @@ func (c *connection) process(m Message) {
 			if handled != nil {
 				handled.Err = e
 			}
-			c.sendError(e)
+			c.sendErrorFor(e, m.ID)
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: e})
 			return
 		}
@@ -140,7 +140,7 @@ func (c *connection) process(m Message) {
 	if handled != nil {
 		handled.Err = e
 	}
-	c.sendError(e)
+	c.sendErrorFor(e, req.Message.ID)
 	h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &req.Message, Err: e, Duration: d})
 }
 
@@ -163,7 +163,7 @@ func (c *connection) guard(m *Message) bool {
 			h.log.Error("chatwire: guard failed", "session", c.info.SessionID, "conn", c.id, "err", err)
 			e = WrapError(CodeInternal, textInternal, err)
 		}
-		c.sendError(e)
+		c.sendErrorFor(e, m.ID)
 		h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Message: m, Err: e})
 		return false
 	}
@@ -243,13 +243,26 @@ func cancelRequest(m *Message) (streamID string, ok bool) {
 
 // sendError sends an error envelope for e to this connection only. Only e.Code and
 // e.Text reach the client.
-func (c *connection) sendError(e *Error) {
+func (c *connection) sendError(e *Error) { c.sendErrorFor(e, "") }
+
+// sendErrorFor sends e as an error envelope about the inbound message with id messageID:
+// metadata {"code":…,"messageId":…} ("messageId" omitted when empty), so a client can mark
+// that message as failed.
+func (c *connection) sendErrorFor(e *Error, messageID string) {
+	meta := codeMetadata(e.Code, "")
+	if messageID != "" {
+		v := struct {
+			Code      ErrorCode `json:"code"`
+			MessageID string    `json:"messageId"`
+		}{e.Code, messageID}
+		meta, _ = json.Marshal(v) // cannot fail for two strings
+	}
 	m := &Message{
 		ID:        NewID(),
 		Type:      TypeError,
 		Role:      RoleSystem,
 		Content:   e.Text,
-		Metadata:  codeMetadata(e.Code, ""),
+		Metadata:  meta,
 		Timestamp: envelope.NowMillis(),
 	}
 	c.send(m)

@@ -54,6 +54,13 @@ func (c *connection) join(ctx context.Context) (int, error) {
 	defer s.mu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var ids []string
+	for _, st := range running {
+		if !st.Expired {
+			ids = append(ids, st.ID)
+		}
+	}
+	c.queueWelcomeLocked(len(page.Records), ids) // the first frame, naming what follows
 	for i := range page.Records {
 		m := page.Records[i].Message
 		c.enqueueLocked(frameOf(&m), true)

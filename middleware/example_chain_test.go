@@ -49,6 +49,11 @@ func ExampleChain() {
 		log.Fatal(err)
 	}
 	defer ws.Close()
+	var welcome core.Message // the first frame: the welcome, naming the session
+	if err := ws.ReadJSON(&welcome); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s: %s\n", welcome.Type, welcome.Content)
 	for range 2 {
 		_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","content":"hi"}`))
 		var reply core.Message
@@ -59,6 +64,7 @@ func ExampleChain() {
 	}
 	// Output:
 	// wrong token: 401 true
+	// system: connected
 	// message: hello alice
 	// error: Rate limit exceeded; message dropped
 }

@@ -48,6 +48,9 @@ func cases() []testCase {
 	all = append(all, streamCases()...)
 	all = append(all, partsCases()...)
 	all = append(all, admitCases()...)
+	all = append(all, welcomeCases()...)
+	all = append(all, protocolCases()...)
+	all = append(all, refusalFrameCases()...)
 	all = append(all, refusalCases()...)
 	return all
 }

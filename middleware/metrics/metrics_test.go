@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
@@ -91,6 +92,7 @@ func dial(t *testing.T, ep string, q url.Values, token string) (*client, int) {
 		return nil, resp.StatusCode
 	}
 	t.Cleanup(func() { _ = c.Close() })
+	adaptertest.ExpectWelcome(t, c)
 	return &client{t, c}, resp.StatusCode
 }
 
