@@ -98,7 +98,7 @@ func (c *connection) join(ctx context.Context) (int, error) {
 		}
 		c.queueDeltaLocked(delta{stream: st.ID, seq: st.Seq, started: st.Started, text: st.Content, resume: true})
 		if w := s.streams[st.ID]; w == nil {
-			s.streams[st.ID] = &streamWatch{seq: st.Seq, started: st.Started, deadline: time.Now().Add(h.opts.StreamLease)}
+			s.streams[st.ID] = &streamWatch{seq: st.Seq, started: st.Started, replyTo: streamReplyTo(st.Content), deadline: time.Now().Add(h.opts.StreamLease)}
 			s.armWatchLocked()
 		} else if w.seq < st.Seq {
 			s.needStreams = true // the session fell behind this stream: bring every connection up to date

@@ -310,7 +310,7 @@ func (c *connection) takeBatchLocked() []outFrame {
 		}
 		if f.delta != nil {
 			// Under c.mu: the part may be merged into until it is popped.
-			f = frameOf(deltaMessage(f.delta))
+			f = f.delta.frame()
 		}
 		size += len(f.data)
 		b = append(b, f)
