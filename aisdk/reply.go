@@ -50,12 +50,11 @@ type reply struct {
 	target  string // resume: the stream's id
 	handled <-chan core.HandledEvent
 
-	started   bool
-	messageID string
-	streams   map[string]*progress
-	event     *core.HandledEvent
-	errText   string
-	finished  bool
+	started  bool
+	streams  map[string]*progress
+	event    *core.HandledEvent
+	errText  string
+	finished bool
 	// answered: a continuation after tool approval responses (approval.go): the ids the
 	// request answered. approvals: every approval of the reply, true once answered.
 	answered  map[string]bool
@@ -77,7 +76,6 @@ func (r *reply) start(id string) {
 		return
 	}
 	r.started = true
-	r.messageID = id
 	r.sse.chunk(&core.Chunk{Type: core.ChunkStart, MessageID: id})
 }
 
