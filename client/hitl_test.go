@@ -3,8 +3,11 @@ package client_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
+
+	"github.com/chatwire/chatwire/adapters/wshttp"
 
 	"github.com/chatwire/chatwire/client"
 	"github.com/chatwire/chatwire/core"
@@ -42,7 +45,11 @@ func askingBot() core.Handler {
 }
 
 func TestClientAnswersApprovalAndQuestion(t *testing.T) {
-	s := startServer(t, core.Options{Handler: askingBot(), Store: core.NewMemoryStore(core.MemoryStoreOptions{})})
+	// The principal (here a fixed name from Authenticate) is recorded as who answered.
+	s := &server{t: t, opts: core.Options{Handler: askingBot(), Store: core.NewMemoryStore(core.MemoryStoreOptions{})}, addr: "127.0.0.1:0",
+		wsOpts: wshttp.Options{Authenticate: func(*http.Request) (any, error) { return "alice", nil }}}
+	s.start()
+	t.Cleanup(func() { s.stop(func(h *core.Hub, ctx context.Context) error { return h.Shutdown(ctx) }) })
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	c, err := client.Dial(ctx, s.url(), client.Options{SessionID: "hitl"})
@@ -96,7 +103,7 @@ func TestClientAnswersApprovalAndQuestion(t *testing.T) {
 				t.Fatalf("reply %q", ev.Stream.Text)
 			}
 			for _, p := range ev.Stream.Parts {
-				if p.IsTool() && (p.State != core.ToolOutputAvailable || p.Approval == nil || p.Approval.Approved == nil || !*p.Approval.Approved) {
+				if p.IsTool() && (p.State != core.ToolOutputAvailable || p.Approval == nil || p.Approval.Approved == nil || !*p.Approval.Approved || p.Approval.AnsweredBy != "alice" || p.Approval.AnsweredAt == 0) {
 					t.Fatalf("stored tool part %+v", p)
 				}
 			}
