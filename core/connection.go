@@ -31,7 +31,7 @@ type connection struct {
 	queue       []outFrame
 	writing     bool
 	handling    bool
-	inbox       []Message
+	inbox       []inboundMsg
 	closing     bool   // a close was requested or the reader ended
 	flush       bool   // write queued frames before the close frame
 	closeCode   int    // close code to send; 0 = send no close frame
@@ -45,6 +45,12 @@ type connection struct {
 	pending     []pendingFrame
 	streamSeq   map[string]uint64 // last delta queued per running stream
 	replayed    int               // records replayed by join, for ConnEvent
+
+	// Conversation directory (conversation_actions.go): the owner ("" for none), its
+	// watch, and whether the conversation shown was deleted (guarded by mu).
+	owner string
+	dirw  *ownerWatch
+	gone  bool
 }
 
 // pendingFrame is a live record (or, with delta set, a stream delta) that arrived while the
@@ -153,6 +159,7 @@ func (c *connection) finish(cancel context.CancelFunc) {
 		_ = c.ws.Close() // unblocks a writer stuck on a dead peer at once
 	}
 	cancel()
+	c.leaveDirectory()
 	if c.sess != nil {
 		c.sess.leave(c)
 		c.hub.releaseSession(c.sess)
@@ -257,10 +264,13 @@ func (c *connection) readFrame(r io.Reader) error {
 	m.Role = RoleUser
 	m.Timestamp = NowMillis()
 	h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
+	if c.conversationFrame(&m) {
+		return nil
+	}
 	if len(h.opts.Guards) > 0 && !c.guard(&m) {
 		return nil
 	}
-	return c.enqueueInbound(m)
+	return c.enqueueInbound(m, c.info.SessionID)
 }
 
 // readAtMost appends from r to buf until EOF or until buf holds limit bytes.

@@ -62,6 +62,8 @@ type Hub struct {
 
 	runningMu sync.Mutex
 	running   map[streamKey]*Stream // streams produced on this hub, for cancel requests
+
+	dir *directoryHub // conversation directory; nil when disabled (conversations.go)
 }
 
 type streamKey struct{ session, stream string }
@@ -71,7 +73,7 @@ func NewHub(opts Options) *Hub {
 	o := opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	var streams StreamStore = o.Store // nil without a store
-	return &Hub{
+	h := &Hub{
 		opts:       o,
 		log:        o.Logger,
 		store:      o.Store,
@@ -83,6 +85,8 @@ func NewHub(opts Options) *Hub {
 		baseCancel: cancel,
 		pingFrame:  []byte(`{"type":"ping"}`),
 	}
+	h.dir = newDirectoryHub(h, o)
+	return h
 }
 
 // Serve runs one upgraded connection until it ends or ctx is cancelled (which closes it with

@@ -20,9 +20,16 @@ func messageTooLargeText(max int) string {
 	return "Message exceeds maximum size of " + strconv.Itoa(max) + " bytes"
 }
 
+// inboundMsg is a decoded message waiting for the handler, with the session it was sent to
+// (a conversation switch may change the connection's session before it is processed).
+type inboundMsg struct {
+	m   Message
+	sid string
+}
+
 // enqueueInbound hands a decoded message to the handler worker, waiting for room in the
 // bounded inbox (backpressure) or for the connection to end.
-func (c *connection) enqueueInbound(m Message) error {
+func (c *connection) enqueueInbound(m Message, sid string) error {
 	select {
 	case c.slots <- struct{}{}:
 	case <-c.ctx.Done():
@@ -34,7 +41,7 @@ func (c *connection) enqueueInbound(m Message) error {
 		<-c.slots
 		return nil
 	}
-	c.inbox = append(c.inbox, m)
+	c.inbox = append(c.inbox, inboundMsg{m: m, sid: sid})
 	if !c.handling {
 		c.handling = true
 		c.hub.wg.Add(1) // the hub owns handler runs: in session mode they may outlive the connection
@@ -54,20 +61,19 @@ func (c *connection) handleLoop() {
 			c.mu.Unlock()
 			return
 		}
-		m := c.inbox[0]
-		c.inbox[0] = Message{}
+		in := c.inbox[0]
+		c.inbox[0] = inboundMsg{}
 		c.inbox = c.inbox[1:]
 		c.mu.Unlock()
 		<-c.slots
-		c.process(m)
+		c.process(in.m, in.sid)
 	}
 }
 
-// process stores (in session mode) and handles one inbound message.
-func (c *connection) process(m Message) {
+// process stores (in session mode) and handles one inbound message sent to session sid.
+func (c *connection) process(m Message, sid string) {
 	h := c.hub
-	sid := c.info.SessionID
-	if c.sess != nil && m.Type != TypeTyping {
+	if h.store != nil && m.Type != TypeTyping {
 		ctx, cancel := h.storeCtx(c.ctx)
 		_, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
 		cancel()
@@ -86,7 +92,8 @@ func (c *connection) process(m Message) {
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: e})
 			return
 		}
-	} else if c.sess != nil {
+		c.touch(sid, ConversationUpdate{Active: m.Timestamp, AddMessages: 1})
+	} else if h.store != nil {
 		ctx, cancel := h.storeCtx(c.ctx)
 		err := h.streams.Publish(ctx, sid, m)
 		cancel()
@@ -101,7 +108,7 @@ func (c *connection) process(m Message) {
 	req := &Request{Message: m, SessionID: sid, ConnID: c.id, Principal: c.info.Principal, Header: c.info.Header}
 	ctx, cancel := c.requestContext()
 	defer cancel(nil)
-	w := &ReplyWriter{c: c, ctx: ctx, cancel: cancel}
+	w := &ReplyWriter{c: c, sid: sid, ctx: ctx, cancel: cancel}
 	start := time.Now()
 	err := c.callHandler(ctx, req, w)
 	w.endOpen(err)
@@ -175,7 +182,7 @@ func (c *connection) callHandler(ctx context.Context, req *Request, w *ReplyWrit
 // so it outlives the connection: it ends when a client cancels the request's stream or the
 // hub's shutdown deadline passes. It keeps the values of the connection's context.
 func (c *connection) requestContext() (context.Context, context.CancelCauseFunc) {
-	if c.sess == nil {
+	if c.hub.store == nil {
 		return context.WithCancelCause(c.ctx)
 	}
 	ctx, cancel := context.WithCancelCause(context.WithoutCancel(c.ctx))
@@ -190,7 +197,7 @@ func (c *connection) requestContext() (context.Context, context.CancelCauseFunc)
 // produces it.
 func (c *connection) cancelStream(streamID string) {
 	h := c.hub
-	if h.cancelLocalStream(c.info.SessionID, streamID) || c.sess == nil {
+	if h.cancelLocalStream(c.info.SessionID, streamID) || h.store == nil {
 		return
 	}
 	ctx, cancel := h.storeCtx(c.ctx)

@@ -61,6 +61,11 @@ type Options struct {
 	// Default: 10s.
 	StreamLease time.Duration
 
+	// Conversations turns on the conversation directory: a live list of each owner's
+	// conversations and calls to create, open, rename, clear and delete them over the
+	// connection (see ConversationOptions). Default: disabled.
+	Conversations ConversationOptions
+
 	// Guards check every decoded inbound message, in order, before it is stored or handled;
 	// see Guard. Default: none.
 	Guards []Guard

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 )
@@ -45,6 +46,15 @@ func (h *Hub) Prepare(ctx context.Context, info ConnInfo) (*Pending, error) {
 	h.conns[c] = struct{}{}
 	h.wg.Add(1)
 	h.mu.Unlock()
+	if err := c.joinDirectory(ctx); err != nil {
+		h.log.Warn("chatwire: conversation refused", "session", info.SessionID, "err", err)
+		c.abandon()
+		var he *HandshakeError
+		if errors.As(err, &he) {
+			return refuse(he)
+		}
+		return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Err: err})
+	}
 	if h.store != nil {
 		replayed, err := c.join(ctx)
 		if err != nil {
@@ -95,6 +105,7 @@ func (c *connection) abandon() {
 	c.closing, c.done = true, true
 	c.queue, c.pending = nil, nil
 	c.mu.Unlock()
+	c.leaveDirectory()
 	if c.sess != nil {
 		c.sess.leave(c)
 		c.hub.releaseSession(c.sess)

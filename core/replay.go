@@ -17,6 +17,12 @@ func (c *connection) join(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	c.sess = s
+	return c.attach(ctx, s)
+}
+
+// attach is join after the session was acquired; a conversation switch uses it too.
+func (c *connection) attach(ctx context.Context, s *session) (int, error) {
+	h := c.hub
 	last := c.info.LastMessageID
 
 	s.mu.Lock()
@@ -31,6 +37,7 @@ func (c *connection) join(ctx context.Context) (int, error) {
 	defer cancel()
 	var page Page
 	var anchor uint64
+	var err error
 	found := true
 	replay := last != "" || c.info.ReplayAll
 	if last != "" {

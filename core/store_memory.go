@@ -43,6 +43,8 @@ type MemoryStore struct {
 	mu        sync.Mutex
 	sessions  map[string]*memSession
 	lastSweep time.Time
+
+	dir memDirectory // conversation directories (store_memory_directory.go)
 }
 
 var _ Store = (*MemoryStore)(nil)

@@ -55,10 +55,12 @@ func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
 	if err := s.appendLocked(ctx, ""); err != nil {
 		return nil, err
 	}
-	w.c.hub.registerStream(w.c.info.SessionID, s)
+	w.c.hub.registerStream(w.sid, s)
 	w.streams = append(w.streams, s)
-	if w.c.sess != nil {
+	if w.c.hub.store != nil {
 		s.armRenewLocked()
+		on := true
+		w.c.touch(w.sid, ConversationUpdate{Active: s.started, Running: &on, Event: ConversationStarted})
 	}
 	return s, nil
 }
@@ -143,7 +145,7 @@ func (s *Stream) Fail(ctx context.Context, err error) error {
 		code = e.Code
 	}
 	if err != nil {
-		s.w.c.hub.log.Warn("chatwire: stream failed", "session", s.w.c.info.SessionID, "stream", s.id, "err", err)
+		s.w.c.hub.log.Warn("chatwire: stream failed", "session", s.w.sid, "stream", s.id, "err", err)
 	}
 	return s.finish(ctx, StreamStateError, code)
 }
@@ -153,11 +155,11 @@ func (s *Stream) appendLocked(ctx context.Context, text string) error {
 	c := s.w.c
 	h := c.hub
 	seq := s.seq + 1
-	if c.sess == nil {
+	if h.store == nil {
 		c.deliverDelta(s.id, seq, s.started, text)
 	} else {
 		sctx, cancel := h.storeCtx(ctx)
-		err := h.streams.StreamAppend(sctx, c.info.SessionID, s.id, seq, text, s.started, h.opts.StreamLease)
+		err := h.streams.StreamAppend(sctx, s.w.sid, s.id, seq, text, s.started, h.opts.StreamLease)
 		cancel()
 		if err != nil {
 			if errors.Is(err, ErrStreamNotFound) {
@@ -189,7 +191,7 @@ func (s *Stream) renewLease() {
 	}
 	h := s.w.c.hub
 	ctx, cancel := h.storeCtx(h.baseCtx)
-	err := h.streams.StreamAppend(ctx, s.w.c.info.SessionID, s.id, s.seq, "", s.started, h.opts.StreamLease)
+	err := h.streams.StreamAppend(ctx, s.w.sid, s.id, s.seq, "", s.started, h.opts.StreamLease)
 	cancel()
 	if errors.Is(err, ErrStreamNotFound) {
 		s.ended = true
@@ -212,7 +214,7 @@ func (s *Stream) finish(ctx context.Context, state, code string) error {
 	}
 	c := s.w.c
 	h := c.hub
-	defer h.unregisterStream(c.info.SessionID, s)
+	defer h.unregisterStream(s.w.sid, s)
 	final := Message{
 		ID:        s.id,
 		Type:      TypeMessage,
@@ -221,7 +223,7 @@ func (s *Stream) finish(ctx context.Context, state, code string) error {
 		Metadata:  finalStreamMetadata(s.id, s.seq, state, code),
 		Timestamp: NowMillis(),
 	}
-	if c.sess == nil {
+	if h.store == nil {
 		c.endStream(s.id)
 		if !c.send(&final) {
 			return ErrConnClosed
@@ -231,7 +233,13 @@ func (s *Stream) finish(ctx context.Context, state, code string) error {
 	// The final message is stored even when the stream's own context was cancelled.
 	sctx, cancel := h.storeCtx(context.WithoutCancel(ctx))
 	defer cancel()
-	if _, err := h.streams.StreamFinish(sctx, c.info.SessionID, s.id, final, h.opts.MaxStoredMessages); err != nil {
+	_, err := h.streams.StreamFinish(sctx, s.w.sid, s.id, final, h.opts.MaxStoredMessages)
+	off, added := false, int64(0)
+	if err == nil {
+		added = 1
+	}
+	c.touch(s.w.sid, ConversationUpdate{Active: final.Timestamp, AddMessages: added, Running: &off, Event: ConversationEnded})
+	if err != nil {
 		if errors.Is(err, ErrStreamNotFound) {
 			return err
 		}

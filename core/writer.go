@@ -11,6 +11,9 @@ type outFrame struct {
 	// delta, when set, is a stream delta encoded only when written, so deltas that wait
 	// in the queue can merge (data and msg are then unset).
 	delta *deltaPart
+	// dir, when set, is a directory event encoded only when written, so a later event of
+	// the same conversation can replace it (conversation_frames.go).
+	dir *dirPart
 }
 
 // frameOf encodes m into a new buffer sized so that it never grows when nothing in m needs
@@ -125,12 +128,15 @@ func (c *connection) writeLoop() {
 		if f.delta != nil {
 			// Under c.mu: the part may be merged into until it is popped.
 			f = frameOf(deltaMessage(f.delta))
+		} else if f.dir != nil {
+			f = frameOf(eventMessage(f.dir.ev))
 		}
+		sid := c.info.SessionID // a conversation switch changes it under c.mu
 		c.mu.Unlock()
 
 		if err := c.write(f, timeout); err != nil {
 			if f.msg != nil {
-				c.hub.frameOut(FrameOut{Phase: FrameSendFailed, ConnID: c.id, SessionID: c.info.SessionID, Message: f.msg, Err: err})
+				c.hub.frameOut(FrameOut{Phase: FrameSendFailed, ConnID: c.id, SessionID: sid, Message: f.msg, Err: err})
 			}
 			_ = c.ws.Close() // the reader sees the error and ends the connection
 			c.mu.Lock()
@@ -141,7 +147,7 @@ func (c *connection) writeLoop() {
 			return
 		}
 		if f.msg != nil {
-			c.hub.frameOut(FrameOut{Phase: FrameSent, ConnID: c.id, SessionID: c.info.SessionID, Message: f.msg, Bytes: len(f.data)})
+			c.hub.frameOut(FrameOut{Phase: FrameSent, ConnID: c.id, SessionID: sid, Message: f.msg, Bytes: len(f.data)})
 		}
 	}
 }

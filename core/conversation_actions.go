@@ -1,0 +1,334 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// Client-visible texts of conversation refusals.
+const (
+	textConversationNotFound = "Conversation not found"
+	textConversationDeleted  = "This conversation was deleted; open another one"
+	textNoDirectory          = "Conversations are not available on this connection"
+	textInvalidTitle         = "Invalid title"
+	textConversationLimit    = "Too many conversations; delete some first"
+	textConversationFailed   = "Conversation call failed; please retry"
+	textUnknownAction        = "Unknown conversation action"
+)
+
+// joinDirectory runs before a connection joins its session (Prepare): with conversations
+// enabled and an owner, the session must be the owner's conversation or claimable by it (a
+// new id, or a session nobody has claimed), and the connection is told the list and which
+// conversation it shows. A refusal is a *HandshakeError.
+func (c *connection) joinDirectory(ctx context.Context) error {
+	d := c.hub.dir
+	if d == nil {
+		return nil
+	}
+	c.owner = d.opts.Owner(c.info.Principal, c.info.Header)
+	if c.owner == "" {
+		return nil
+	}
+	if !ValidOwner(c.owner) {
+		c.hub.log.Warn("chatwire: conversation owner too long; connection has no directory")
+		c.owner = ""
+		return nil
+	}
+	sctx, cancel := c.hub.storeCtx(ctx)
+	defer cancel()
+	conv, _, err := d.store.CreateConversation(sctx, c.owner, Conversation{ID: c.info.SessionID, Created: NowMillis()}, d.opts.MaxPerOwner)
+	switch {
+	case errors.Is(err, ErrConversationNotFound):
+		return &HandshakeError{Status: http.StatusNotFound, Body: CodeSessionNotFound, Err: err}
+	case errors.Is(err, ErrDirectoryFull):
+		return &HandshakeError{Status: http.StatusConflict, Body: CodeConversationLimit, Err: err}
+	case err != nil:
+		return &HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Err: err}
+	}
+	w, err := d.acquire(ctx, c.owner)
+	if err != nil {
+		return &HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Err: err}
+	}
+	c.dirw = w
+	w.add(c)
+	page, err := c.listPage(sctx, "", d.opts.PageSize)
+	if err != nil {
+		return &HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Err: err}
+	}
+	c.mu.Lock()
+	c.enqueueLocked(frameOf(listMessage(page, "")), true)
+	c.enqueueLocked(frameOf(openedMessage(conv, "", "")), true)
+	c.mu.Unlock()
+	return nil
+}
+
+// leaveDirectory stops the connection's directory updates.
+func (c *connection) leaveDirectory() {
+	if c.dirw != nil {
+		c.dirw.remove(c)
+		c.hub.dir.release(c.dirw)
+		c.dirw = nil
+	}
+}
+
+// listPage reads one page of the owner's list. An entry marked running whose session has
+// no live stream (its producer died before it could say the reply ended) is corrected.
+func (c *connection) listPage(ctx context.Context, cursor string, limit int) (ConversationPage, error) {
+	h := c.hub
+	page, err := h.dir.store.ListConversations(ctx, c.owner, cursor, limit)
+	if err != nil {
+		return page, err
+	}
+	for i := range page.Conversations {
+		conv := &page.Conversations[i]
+		if !conv.Running {
+			continue
+		}
+		states, err := h.streams.StreamSnapshot(ctx, conv.ID)
+		if err != nil {
+			return page, err
+		}
+		live := false
+		for _, st := range states {
+			live = live || !st.Expired
+		}
+		if !live {
+			off := false
+			if fixed, err := h.dir.store.UpdateConversation(ctx, c.owner, conv.ID, ConversationUpdate{Running: &off, Event: ConversationEnded}); err == nil {
+				*conv = fixed
+			}
+		}
+	}
+	return page, nil
+}
+
+// conversationFrame consumes m when it is a conversation call (or any message sent to a
+// conversation that was deleted meanwhile) and reports whether it did. It runs on the
+// connection's reader, after decoding and before guards.
+func (c *connection) conversationFrame(m *Message) bool {
+	h := c.hub
+	if h.dir == nil {
+		return false
+	}
+	call, ok := conversationRequest(m)
+	if !ok {
+		c.mu.Lock()
+		gone := c.gone
+		c.mu.Unlock()
+		if gone && m.Type != TypeTyping {
+			c.sendError(NewError(CodeSessionNotFound, textConversationDeleted))
+		}
+		return gone
+	}
+	if len(h.opts.Guards) > 0 && !c.guard(m) {
+		return true // rate limits and other guards apply to calls as to messages
+	}
+	ref := m.ID
+	if c.dirw == nil {
+		c.sendConversationError(CodeConversationsUnavailable, textNoDirectory, call, ref)
+		return true
+	}
+	code, text := c.runCall(call, ref)
+	if code != "" {
+		c.sendConversationError(code, text, call, ref)
+	}
+	h.frameIn(FrameIn{Phase: FrameHandled, ConnID: c.id, SessionID: c.info.SessionID, Message: m})
+	return true
+}
+
+// runCall executes a call; it returns the code and text of a refusal, or "" when done.
+func (c *connection) runCall(call conversationCall, ref string) (code, text string) {
+	h := c.hub
+	d := h.dir
+	ctx, cancel := h.storeCtx(c.ctx)
+	defer cancel()
+	fail := func(err error) (string, string) {
+		switch {
+		case errors.Is(err, ErrConversationNotFound):
+			return CodeSessionNotFound, textConversationNotFound
+		case errors.Is(err, ErrInvalidTitle):
+			return CodeInvalidTitle, textInvalidTitle
+		case errors.Is(err, ErrDirectoryFull):
+			return CodeConversationLimit, textConversationLimit
+		}
+		h.log.Warn("chatwire: conversation call failed", "action", call.Action, "conn", c.id, "err", err)
+		return CodeStoreUnavailable, textConversationFailed
+	}
+	// Every call but list and create names a conversation of the owner. An id that is
+	// invalid, unknown or someone else's gets the same answer.
+	var conv Conversation
+	if call.Action != actionList && call.Action != actionCreate {
+		if !ValidSessionID(call.ID) {
+			return CodeSessionNotFound, textConversationNotFound
+		}
+		var err error
+		if conv, err = d.store.GetConversation(ctx, c.owner, call.ID); err != nil {
+			return fail(err)
+		}
+	}
+	switch call.Action {
+	case actionList:
+		limit := d.opts.PageSize
+		if call.Limit > 0 && call.Limit < limit {
+			limit = call.Limit
+		}
+		page, err := c.listPage(ctx, call.Cursor, limit)
+		if err != nil {
+			return fail(err)
+		}
+		c.send(listMessage(page, ref))
+	case actionCreate:
+		title := ""
+		if call.Title != nil {
+			title = NormalizeTitle(*call.Title)
+		}
+		if !ValidTitle(title) {
+			return CodeInvalidTitle, textInvalidTitle
+		}
+		conv, _, err := d.store.CreateConversation(ctx, c.owner, Conversation{ID: NewID(), Title: title, Created: NowMillis()}, d.opts.MaxPerOwner)
+		if err != nil {
+			return fail(err)
+		}
+		if err := c.switchTo(ctx, conv, call.Action, ref, ""); err != nil {
+			return fail(err)
+		}
+	case actionOpen:
+		if d.opts.Authorize != nil {
+			if err := d.opts.Authorize(ctx, c.info.Principal, conv.ID); err != nil {
+				return CodeSessionNotFound, textConversationNotFound
+			}
+		}
+		if err := c.switchTo(ctx, conv, call.Action, ref, call.LastMessageID); err != nil {
+			return fail(err)
+		}
+	case actionRename:
+		if call.Title == nil {
+			return CodeInvalidTitle, textInvalidTitle
+		}
+		title := NormalizeTitle(*call.Title)
+		if !ValidTitle(title) {
+			return CodeInvalidTitle, textInvalidTitle
+		}
+		conv, err := d.store.UpdateConversation(ctx, c.owner, conv.ID, ConversationUpdate{Title: &title, Event: ConversationRenamed})
+		if err != nil {
+			return fail(err)
+		}
+		c.send(doneMessage(conv, call.Action, ref))
+	case actionClear:
+		c.cancelStreams(ctx, conv.ID)
+		conv, err := d.store.ClearConversation(ctx, c.owner, conv.ID, NowMillis())
+		if err != nil {
+			return fail(err)
+		}
+		c.send(doneMessage(conv, call.Action, ref))
+	case actionDelete:
+		c.cancelStreams(ctx, conv.ID)
+		if err := d.store.DeleteConversation(ctx, c.owner, conv.ID); err != nil {
+			return fail(err)
+		}
+		c.send(doneMessage(Conversation{ID: conv.ID}, call.Action, ref))
+	default:
+		return CodeInvalidMessage, textUnknownAction
+	}
+	return "", ""
+}
+
+// cancelStreams asks every running stream of the session to stop, wherever it runs. The
+// producers end them as cancelled; a clear or delete then removes what they stored.
+func (c *connection) cancelStreams(ctx context.Context, sessionID string) {
+	h := c.hub
+	states, err := h.streams.StreamSnapshot(ctx, sessionID)
+	if err != nil {
+		h.log.Warn("chatwire: reading running streams failed", "session", sessionID, "err", err)
+		return
+	}
+	for _, st := range states {
+		if h.cancelLocalStream(sessionID, st.ID) {
+			continue
+		}
+		if err := h.streams.StreamCancel(ctx, sessionID, st.ID); err != nil {
+			h.log.Warn("chatwire: cancel request not published", "session", sessionID, "err", err)
+		}
+	}
+}
+
+// switchTo moves the connection to conv's session: it leaves the old session's fan-out
+// (frames already queued from it stay ahead), queues an "opened" frame, and joins the new
+// session with a replay (of every retained message, or those after last) and the running
+// streams' resume, exactly as a new connection would. Frames after "opened" belong to conv.
+// Messages the client sent before the call stay with the old session. Runs on the reader.
+func (c *connection) switchTo(ctx context.Context, conv Conversation, action, ref, last string) error {
+	h := c.hub
+	s, err := h.acquireSession(ctx, conv.ID)
+	if err != nil {
+		return err
+	}
+	old := c.sess
+	old.leave(c)
+	c.mu.Lock()
+	c.sess = s
+	c.info.SessionID = conv.ID
+	c.info.LastMessageID = last
+	c.info.ReplayAll = last == ""
+	c.gone = false
+	c.streamSeq = nil
+	c.enqueueLocked(frameOf(openedMessage(conv, action, ref)), true)
+	c.mu.Unlock()
+	_, err = c.attach(ctx, s)
+	h.releaseSession(old)
+	if err != nil {
+		// The old session is left and the new one could not be read: the client reconnects
+		// (to the conversation it asked for) and resumes from there.
+		h.log.Warn("chatwire: switching conversation failed", "session", conv.ID, "conn", c.id, "err", err)
+		c.closeWith(CloseTryAgainLater, "session unavailable", true)
+	}
+	return nil
+}
+
+// touch records activity in the directory entry of sessionID (owned by the connection's
+// owner) and publishes it. Failures are logged: the message itself is already stored.
+func (c *connection) touch(sessionID string, u ConversationUpdate) {
+	h := c.hub
+	if h.dir == nil || c.owner == "" {
+		return
+	}
+	ctx, cancel := h.storeCtx(h.baseCtx)
+	defer cancel()
+	if _, err := h.dir.store.UpdateConversation(ctx, c.owner, sessionID, u); err != nil && !errors.Is(err, ErrConversationNotFound) {
+		h.log.Warn("chatwire: conversation activity not recorded", "session", sessionID, "err", err)
+	}
+}
+
+// ErrNoDirectory is returned by ReplyWriter.Conversation and SetTitle when the connection
+// has no conversation directory (conversations disabled, or no owner).
+var ErrNoDirectory = errors.New("chatwire: no conversation directory for this connection")
+
+// Conversation returns the directory entry of the conversation the replies go to.
+func (w *ReplyWriter) Conversation(ctx context.Context) (Conversation, error) {
+	c := w.c
+	if c.hub.dir == nil || c.owner == "" {
+		return Conversation{}, ErrNoDirectory
+	}
+	sctx, cancel := c.hub.storeCtx(ctx)
+	defer cancel()
+	return c.hub.dir.store.GetConversation(sctx, c.owner, w.sid)
+}
+
+// SetTitle names the conversation the replies go to (for example from the first message);
+// every connection of the owner sees it renamed. The title is trimmed and must satisfy
+// ValidTitle (else an *Error with code INVALID_TITLE).
+func (w *ReplyWriter) SetTitle(ctx context.Context, title string) error {
+	c := w.c
+	if c.hub.dir == nil || c.owner == "" {
+		return ErrNoDirectory
+	}
+	title = NormalizeTitle(title)
+	if !ValidTitle(title) {
+		return WrapError(CodeInvalidTitle, textInvalidTitle, ErrInvalidTitle)
+	}
+	sctx, cancel := c.hub.storeCtx(ctx)
+	defer cancel()
+	_, err := c.hub.dir.store.UpdateConversation(sctx, c.owner, w.sid, ConversationUpdate{Title: &title, Event: ConversationRenamed})
+	return err
+}
