@@ -77,6 +77,7 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) core.Store, opts O
 			{"ConcurrentAppends", testConcurrentAppends},
 		},
 		streamCases(),
+		directoryCases(),
 	} {
 		cases = append(cases, group...)
 	}
