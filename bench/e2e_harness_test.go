@@ -94,6 +94,20 @@ func dialOnce(url string) (*websocket.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
+	// The first frame of every connection is the welcome (PROTOCOL.md): read it here so
+	// that measurements start with the connection's first answer.
+	_ = c.SetReadDeadline(time.Now().Add(e2eTimeout))
+	_, first, err := c.ReadMessage()
+	_ = c.SetReadDeadline(time.Time{})
+	if err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("dial %s: read the welcome: %w", url, err)
+	}
+	var m core.Message
+	if err := core.Decode(first, &m); err != nil || m.Type != core.TypeSystem {
+		_ = c.Close()
+		return nil, fmt.Errorf("dial %s: first frame %q is not the welcome", url, first)
+	}
 	return c, nil
 }
 

@@ -26,11 +26,10 @@ const closeGrace = time.Second
 //
 // Its methods are safe for concurrent use.
 type Client struct {
-	opts      Options
-	base      *url.URL
-	sessionID string
-	dialer    *websocket.Dialer
-	log       *slog.Logger
+	opts   Options
+	base   *url.URL
+	dialer *websocket.Dialer
+	log    *slog.Logger
 
 	ctx    context.Context // the client's lifetime; its cause says why it stopped
 	cancel context.CancelCauseFunc
@@ -39,11 +38,13 @@ type Client struct {
 
 	recv *receiver // owned by the goroutine reading the current connection
 
-	mu     sync.Mutex
-	conn   *conn         // the open connection; nil while disconnected
-	ready  chan struct{} // closed when conn is set; replaced when it is cleared
-	lastID string
-	err    error
+	mu        sync.Mutex
+	conn      *conn         // the open connection; nil while disconnected
+	ready     chan struct{} // closed when conn is set; replaced when it is cleared
+	lastID    string
+	sessionID string // "" until the first welcome frame when none was asked for
+	connID    string // the current connection's id, from its welcome frame
+	err       error
 }
 
 // conn is one WebSocket connection. Writes are serialised by wmu; the reader is the
@@ -52,6 +53,7 @@ type conn struct {
 	ws     *websocket.Conn
 	wmu    sync.Mutex
 	opened time.Time
+	first  []byte // a first frame that was not a welcome (a server without one), read first
 }
 
 // result says how a connection ended.
@@ -63,7 +65,8 @@ type result struct {
 // Dial connects to a chatwire endpoint (a ws:// or wss:// URL; http:// and https:// are
 // accepted and converted) and returns a Client that keeps the connection up until Close is
 // called or ctx ends. ctx also bounds this first connection attempt; Dial returns its error
-// (a *HandshakeError when the server refused the upgrade) without retrying, so that a wrong
+// (a *HandshakeError when the server refused the upgrade, a *RefusalError when it refused
+// over the WebSocket) without retrying, so that a wrong
 // URL or credentials fail fast. Once connected, the client reconnects by itself.
 func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 	o := opts.withDefaults()
@@ -85,10 +88,7 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 	if sid == "" {
 		sid = q.Get("sessionId")
 	}
-	if sid == "" {
-		sid = core.NewID()
-	}
-	if !core.ValidSessionID(sid) {
+	if sid != "" && !core.ValidSessionID(sid) {
 		return nil, core.ErrInvalidSessionID
 	}
 	last := o.LastMessageID
@@ -129,8 +129,23 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 // reader; the client resumes when reading goes on).
 func (c *Client) Events() <-chan Event { return c.events }
 
-// SessionID returns the session the client joins.
-func (c *Client) SessionID() string { return c.sessionID }
+// SessionID returns the session the client joins: Options.SessionID, or the one the server
+// named in its welcome frame (PROTOCOL.md, "The welcome frame") when none was asked for.
+// Every reconnect names it. It is set when Dial returns.
+func (c *Client) SessionID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sessionID
+}
+
+// ConnectionID returns the server's id of the current (or last) connection, from its
+// welcome frame: the ConnID the server's logs and hooks use. "" with a server that sends no
+// welcome.
+func (c *Client) ConnectionID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connID
+}
 
 // LastMessageID returns the id of the last stored message the client received, which the
 // next connection sends as lastMessageId ("" before the first one).
@@ -222,7 +237,8 @@ func (c *Client) Close() error {
 func (c *Client) Done() <-chan struct{} { return c.done }
 
 // Err returns why the client stopped: nil while it runs, ErrClosed after Close, the Dial
-// context's cause when it ended, a *HandshakeError the server refused a reconnect with, a
+// context's cause when it ended, a *HandshakeError or *RefusalError the server refused a
+// reconnect with, a
 // *CloseError with a protocol-error close code, or an error wrapping ErrGaveUp.
 func (c *Client) Err() error {
 	c.mu.Lock()
@@ -255,7 +271,7 @@ func (c *Client) run(cn *conn) {
 		if time.Since(cn.opened) >= stableAfter {
 			attempt = 0
 		}
-		c.log.Debug("chatwire client: connection lost", "session", c.sessionID, "code", res.code, "err", res.err)
+		c.log.Debug("chatwire client: connection lost", "session", c.SessionID(), "code", res.code, "err", res.err)
 		code, cause := res.code, res.err
 		for {
 			if c.opts.MaxAttempts > 0 && attempt >= c.opts.MaxAttempts {
@@ -279,14 +295,15 @@ func (c *Client) run(cn *conn) {
 				return
 			}
 			var he *HandshakeError
-			if errors.As(err, &he) && he.Permanent() {
+			var re *RefusalError
+			if (errors.As(err, &he) && he.Permanent()) || (errors.As(err, &re) && re.Permanent()) {
 				c.stop(err)
 				return
 			}
 			code, cause = 0, err
 		}
 		c.setConn(cn)
-		c.log.Debug("chatwire client: reconnected", "session", c.sessionID, "attempt", attempt)
+		c.log.Debug("chatwire client: reconnected", "session", c.SessionID(), "attempt", attempt)
 		if !c.emit(Event{Kind: EventState, State: StateConnected, Attempt: attempt}) {
 			c.serve(cn)
 			c.clearConn()
@@ -297,14 +314,16 @@ func (c *Client) run(cn *conn) {
 }
 
 // permanentClose reports close codes after which reconnecting would only repeat the
-// failure: the server says this client speaks the protocol wrongly.
+// failure: the server says this client speaks the protocol wrongly, or refused it for a
+// reason that will not change by itself (4400-4499 but 4408 and 4429; PROTOCOL.md,
+// "Refusals").
 func permanentClose(code int) bool {
 	switch code {
 	case websocket.CloseProtocolError, websocket.CloseUnsupportedData,
 		websocket.CloseInvalidFramePayloadData, websocket.CloseMandatoryExtension:
 		return true
 	}
-	return false
+	return code >= 4400 && code <= 4499 && core.RefusalPermanent(code)
 }
 
 // stop records why the client stopped and tries to tell the caller.
@@ -344,7 +363,11 @@ func (c *Client) sleep(d time.Duration) bool {
 func (c *Client) dial(ctx context.Context) (*conn, error) {
 	u := *c.base
 	q := u.Query()
-	q.Set("sessionId", c.sessionID)
+	if sid := c.SessionID(); sid != "" {
+		q.Set("sessionId", sid)
+	} else {
+		q.Del("sessionId") // the server makes one and names it in the welcome frame
+	}
 	q.Del("history")
 	if last := c.LastMessageID(); last != "" {
 		q.Set("lastMessageId", last)
@@ -367,7 +390,64 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		return nil, fmt.Errorf("chatwire: dial: %w", err)
 	}
 	ws.SetReadLimit(c.opts.ReadLimit)
-	return &conn{ws: ws, opened: time.Now()}, nil
+	cn := &conn{ws: ws, opened: time.Now()}
+	if err := c.welcome(ctx, cn); err != nil {
+		_ = ws.Close()
+		return nil, err
+	}
+	return cn, nil
+}
+
+// welcome reads the first frame of a new connection, within the handshake timeout. A
+// welcome frame names the session (adopted when the client asked for none) and the
+// connection. A refusal (an error envelope whose code is a refusal, then a 44xx/45xx close:
+// PROTOCOL.md, "Refusals") is returned as a *RefusalError. Any other first frame comes from
+// a server that sends no welcome: it is kept for the reader, and a client that named no
+// session names a random one from now on.
+func (c *Client) welcome(ctx context.Context, cn *conn) error {
+	deadline := time.Now().Add(c.opts.HandshakeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	for {
+		_ = cn.ws.SetReadDeadline(deadline)
+		_, data, err := cn.ws.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				if r := refusalOfClose(ce.Code, ce.Text, ""); r != nil {
+					return r
+				}
+				return &CloseError{Code: ce.Code, Reason: ce.Text}
+			}
+			return fmt.Errorf("chatwire: read the welcome frame: %w", err)
+		}
+		var m core.Message
+		if err := core.Decode(data, &m); errors.Is(err, core.ErrHeartbeat) {
+			continue
+		} else if err == nil {
+			if w, ok := core.WelcomeOf(&m); ok {
+				c.mu.Lock()
+				if c.sessionID == "" || c.sessionID != w.SessionID {
+					c.sessionID = w.SessionID // the server's word is what it serves
+				}
+				c.connID = w.ConnectionID
+				c.mu.Unlock()
+				return nil
+			}
+			if r := refusalOfEnvelope(&m); r != nil {
+				return c.finishRefusal(cn, r)
+			}
+		}
+		cn.first = data
+		c.mu.Lock()
+		if c.sessionID == "" {
+			c.sessionID = core.NewID()
+		}
+		c.connID = ""
+		c.mu.Unlock()
+		return nil
+	}
 }
 
 func (c *Client) setConn(cn *conn) {
@@ -439,7 +519,13 @@ func (c *Client) read(cn *conn) result {
 	})
 	for {
 		extend()
-		_, data, err := ws.ReadMessage()
+		var data []byte
+		var err error
+		if cn.first != nil {
+			data, cn.first = cn.first, nil
+		} else {
+			_, data, err = ws.ReadMessage()
+		}
 		if err != nil {
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) {
@@ -450,7 +536,7 @@ func (c *Client) read(cn *conn) result {
 		var m core.Message
 		if err := core.Decode(data, &m); err != nil {
 			if !errors.Is(err, core.ErrHeartbeat) {
-				c.log.Debug("chatwire client: undecodable frame ignored", "session", c.sessionID, "bytes", len(data))
+				c.log.Debug("chatwire client: undecodable frame ignored", "session", c.SessionID(), "bytes", len(data))
 			}
 			continue
 		}

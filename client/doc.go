@@ -23,13 +23,16 @@
 //     bounds it). Waits grow exponentially with full jitter (Options.Backoff: a random wait
 //     below min(30s, 250ms·2ⁿ) by default); the count starts over once a connection has
 //     stayed up for 5 seconds. It stops instead after a handshake refusal with a 4xx
-//     status other than 408 and 429 (a *HandshakeError) and after the close codes that
-//     mean the client broke the protocol (1002, 1003, 1007, 1010). Every other close code
+//     status other than 408 and 429 (a *HandshakeError, or a *RefusalError when the URL
+//     asks for refusal frames with refusal=close), after the refusal close codes 4400-4499
+//     but 4408 and 4429, and after the close codes that mean the client broke the protocol
+//     (1002, 1003, 1007, 1010). Every other close code
 //     reconnects: 1001 (server shutting down), 1012 (service restart), 1013 (try again
 //     later), 1006 (dropped), 1008 (too slow a reader), 1011, and 1000 from proxies that
 //     close idle connections.
-//   - Resumes: every connection names the same session (Options.SessionID, a random id by
-//     default) and, after the first, sends lastMessageId: the id of the last stored message
+//   - Resumes: every connection names the same session (Options.SessionID, or the one the
+//     server named in the welcome frame that starts every connection) and, after the first,
+//     sends lastMessageId: the id of the last stored message
 //     received (never a typing, error or REPLAY_GAP envelope). The server replays what was
 //     missed, then running streams in compacted form.
 //   - Drops duplicates by envelope id (the last Options.DedupeWindow ids).

@@ -190,3 +190,29 @@ var (
 	// failed.
 	ErrGaveUp = errors.New("chatwire: gave up reconnecting")
 )
+
+// RefusalError reports a connection attempt the server refused over the WebSocket
+// (PROTOCOL.md, "Refusals"): a client that asks with ?refusal=close is upgraded, sent one
+// error envelope and closed with 4000 + the HTTP status the refusal would have had. Code is
+// the machine-readable reason (UNAUTHENTICATED, FORBIDDEN, SESSION_NOT_FOUND,
+// TOO_MANY_CONNECTIONS, SERVER_DRAINING, SESSION_UNAVAILABLE, INVALID_REQUEST).
+type RefusalError struct {
+	Code      string
+	Status    int    // the HTTP status equivalent, e.g. 401
+	CloseCode int    // e.g. 4401
+	Message   string // the envelope's text, e.g. "Unauthorized"
+}
+
+// Error implements error.
+func (e *RefusalError) Error() string {
+	s := "chatwire: connection refused (" + e.Code + ", " + strconv.Itoa(e.CloseCode) + ")"
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// Permanent reports whether retrying cannot help: the status is a 4xx other than 408 and
+// 429 (see core.RefusalPermanent). Draining, an unreachable store and connection caps are
+// retried.
+func (e *RefusalError) Permanent() bool { return core.RefusalPermanent(e.Status) }

@@ -33,9 +33,10 @@ const stableAfter = 5 * time.Second
 // Dial copies the struct and never modifies the caller's value.
 type Options struct {
 	// SessionID names the session to join. Default: the URL's sessionId query parameter,
-	// else a new random id. The client always names its session, so that a reconnect
-	// resumes the same one (a server asked for no session would pick one the client never
-	// learns). It must satisfy core.ValidSessionID.
+	// else none: the server makes a new session and names it in its welcome frame
+	// (PROTOCOL.md, "The welcome frame"), and every reconnect names that one (see
+	// Client.SessionID). With a server that sends no welcome, the client then names a random
+	// id from the first reconnect on. It must satisfy core.ValidSessionID.
 	SessionID string
 
 	// LastMessageID asks the first connection to replay every stored message after this

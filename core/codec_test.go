@@ -206,6 +206,8 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"type":false}`, typeError("false")},
 		{`{"type":42}`, typeError("42")},
 		{`{"type":-1.5e3}`, typeError("-1.5e3")},
+		{`{"type":1.50}`, typeError("1.50")}, // the raw token: JavaScript would show 1.5
+		{`{"type":1e2}`, typeError("1e2")},   // JavaScript would show 100
 		{`{"type":{}}`, typeError("[object Object]")},
 		{`{"type":{"type":"message"}}`, typeError("[object Object]")},
 		{`{"type":[]}`, typeError("")},

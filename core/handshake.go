@@ -36,6 +36,9 @@ type Handshake struct {
 type HandshakeError struct {
 	Status int
 	Body   string
+	// Code is the machine-readable refusal code (CodeUnauthenticated, ...); empty means the
+	// one RefusalCode derives from Status.
+	Code string
 	// Err is the underlying cause, if any (for errors.Is); it is never sent.
 	Err error
 }
@@ -58,6 +61,7 @@ var (
 	errSessionID   = &HandshakeError{Status: http.StatusBadRequest, Body: "Invalid sessionId"}
 	errLastMessage = &HandshakeError{Status: http.StatusBadRequest, Body: "Invalid lastMessageId"}
 	errHistory     = &HandshakeError{Status: http.StatusBadRequest, Body: "Invalid history"}
+	errRefusal     = &HandshakeError{Status: http.StatusBadRequest, Body: "Invalid refusal"}
 )
 
 // allowAllOrigins as an AllowedOrigins entry allows every Origin.
@@ -82,6 +86,9 @@ func CheckHandshake(hs Handshake, allowedOrigins []string) (ConnInfo, *Handshake
 	last := hs.Query.Get(QueryLastMessageID)
 	if len(last) > MaxLastMessageIDLen {
 		return ConnInfo{}, errLastMessage
+	}
+	if r := hs.Query.Get(QueryRefusal); r != "" && r != RefusalClose {
+		return ConnInfo{}, errRefusal
 	}
 	all := false
 	switch hs.Query.Get(QueryHistory) {

@@ -88,7 +88,7 @@ func (c *connection) process(m Message, sid string) {
 			}
 			h.log.Warn("chatwire: store append failed", "session", sid, "conn", c.id, "err", err)
 			e := WrapError(CodeStoreUnavailable, textStoreUnavailable, err)
-			c.sendError(e)
+			c.sendErrorFor(e, m.ID)
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: e})
 			return
 		}
@@ -125,7 +125,7 @@ func (c *connection) process(m Message, sid string) {
 		h.log.Error("chatwire: handler failed", "session", sid, "conn", c.id, "err", err)
 		e = WrapError(CodeInternal, textInternal, err)
 	}
-	c.sendError(e)
+	c.sendErrorFor(e, req.Message.ID)
 	h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &req.Message, Err: e, Duration: d})
 }
 
@@ -148,7 +148,7 @@ func (c *connection) guard(m *Message) bool {
 			h.log.Error("chatwire: guard failed", "session", c.info.SessionID, "conn", c.id, "err", err)
 			e = WrapError(CodeInternal, textInternal, err)
 		}
-		c.sendError(e)
+		c.sendErrorFor(e, m.ID)
 		h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Message: m, Err: e})
 		return false
 	}
@@ -228,13 +228,26 @@ func cancelRequest(m *Message) (streamID string, ok bool) {
 
 // sendError sends an error envelope for e to this connection only. Only e.Code and
 // e.Message reach the client.
-func (c *connection) sendError(e *Error) {
+func (c *connection) sendError(e *Error) { c.sendErrorFor(e, "") }
+
+// sendErrorFor sends e as an error envelope about the inbound message with id messageID:
+// metadata {"code":…,"messageId":…} ("messageId" omitted when empty), so a client can mark
+// that message as failed.
+func (c *connection) sendErrorFor(e *Error, messageID string) {
+	meta := codeMetadata(e.Code, "")
+	if messageID != "" {
+		v := struct {
+			Code      string `json:"code"`
+			MessageID string `json:"messageId"`
+		}{e.Code, messageID}
+		meta, _ = json.Marshal(v) // cannot fail for two strings
+	}
 	m := &Message{
 		ID:        NewID(),
 		Type:      TypeError,
 		Role:      RoleSystem,
 		Content:   e.Message,
-		Metadata:  codeMetadata(e.Code, ""),
+		Metadata:  meta,
 		Timestamp: NowMillis(),
 	}
 	c.send(m)

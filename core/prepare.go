@@ -38,10 +38,15 @@ func (h *Hub) Prepare(ctx context.Context, info ConnInfo) (*Pending, error) {
 		return refuse(&HandshakeError{Status: http.StatusBadRequest, Body: "Invalid sessionId", Err: ErrInvalidSessionID})
 	}
 	c := newConnection(h, nil, info)
+	if h.store == nil {
+		c.mu.Lock()
+		c.queueWelcomeLocked(0, nil) // with a store, join queues it before the replay
+		c.mu.Unlock()
+	}
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
-		return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Server shutting down", Err: ErrHubClosed})
+		return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Server shutting down", Code: CodeServerDraining, Err: ErrHubClosed})
 	}
 	h.conns[c] = struct{}{}
 	h.wg.Add(1)
@@ -60,7 +65,7 @@ func (h *Hub) Prepare(ctx context.Context, info ConnInfo) (*Pending, error) {
 		if err != nil {
 			h.log.Warn("chatwire: session unavailable", "session", info.SessionID, "err", err)
 			c.abandon()
-			return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Err: err})
+			return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Code: CodeSessionUnavailable, Err: err})
 		}
 		c.replayed = replayed
 	}

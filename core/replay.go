@@ -61,6 +61,13 @@ func (c *connection) attach(ctx context.Context, s *session) (int, error) {
 	defer s.mu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var ids []string
+	for _, st := range running {
+		if !st.Expired {
+			ids = append(ids, st.ID)
+		}
+	}
+	c.queueWelcomeLocked(len(page.Records), ids) // the first frame, naming what follows
 	for i := range page.Records {
 		m := page.Records[i].Message
 		c.enqueueLocked(frameOf(&m), true)

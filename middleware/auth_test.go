@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/middleware"
 )
@@ -53,6 +54,7 @@ func dialStatus(t testing.TB, endpoint string, query url.Values, header http.Hea
 	_ = resp.Body.Close()
 	if c != nil {
 		t.Cleanup(func() { _ = c.Close() })
+		adaptertest.ExpectWelcome(t, c)
 	}
 	return c, resp.StatusCode, strings.TrimSpace(string(body)), resp.Header.Get("Sec-WebSocket-Protocol")
 }

@@ -123,6 +123,7 @@ func benchDial(b *testing.B, endpoint string) *websocket.Conn {
 		b.Fatalf("dial %s: %v", endpoint, err)
 	}
 	b.Cleanup(func() { _ = c.Close() })
+	ExpectWelcome(b, c)
 	return c
 }
 

@@ -55,7 +55,7 @@ func admitCases() []testCase {
 			if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != "chatwire" {
 				t.Fatalf("selected subprotocol %q, want chatwire (never the token)", got)
 			}
-			c := &Client{t: t, Conn: ws}
+			c := &Client{t: t, Conn: ws, Welcome: ExpectWelcome(t, ws)}
 			c.Send(msg("hi"))
 			c.Read()
 			if p := rec.requests()[0].Principal; p != "alice" {

@@ -164,8 +164,8 @@ func handlerCases() []testCase {
 			if !equalPhases(in, want) {
 				t.Fatalf("FrameIn phases = %v, want %v", in, want)
 			}
-			if len(out) != 4 {
-				t.Fatalf("FrameOut phases = %v, want 4 sent frames", out)
+			if len(out) != 5 {
+				t.Fatalf("FrameOut phases = %v, want 5 sent frames (the welcome and four answers)", out)
 			}
 			for _, p := range out {
 				if p != core.FrameSent {

@@ -21,6 +21,9 @@ type Client struct {
 	t       testing.TB
 	Conn    *websocket.Conn
 	pending []core.Message // read by Sync before its marker, returned by Read first
+	// Welcome is the welcome frame Dial read: the server's first frame on every
+	// connection (PROTOCOL.md, "The welcome frame"). Read never returns it.
+	Welcome core.Welcome
 }
 
 // syncType is the frame type Sync sends: not one of the six, so the server answers it with
@@ -52,8 +55,10 @@ func (c *Client) Sync() {
 	}
 }
 
-// Dial connects to endpoint (a ws:// URL) with the given query parameters. It fails the
-// test when the handshake fails; the connection is closed at test cleanup.
+// Dial connects to endpoint (a ws:// URL) with the given query parameters and reads the
+// welcome frame (see ExpectWelcome), so Read returns what follows it. It fails the test
+// when the handshake fails or the first frame is not a welcome; the connection is closed at
+// test cleanup.
 func Dial(t testing.TB, endpoint string, query url.Values, header http.Header) *Client {
 	t.Helper()
 	c, resp, err := DialRaw(endpoint, query, header)
@@ -66,7 +71,29 @@ func Dial(t testing.TB, endpoint string, query url.Values, header http.Header) *
 	}
 	cl := &Client{t: t, Conn: c}
 	t.Cleanup(func() { _ = c.Close() })
+	cl.Welcome = ExpectWelcome(t, c)
 	return cl
+}
+
+// ExpectWelcome reads the first frame of a freshly dialed connection and fails the test
+// unless it is the welcome envelope: a system envelope with metadata
+// {"code":"WELCOME","sessionId":…,"connectionId":…}, role system, a server-made id.
+func ExpectWelcome(t testing.TB, c *websocket.Conn) core.Welcome {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
+	_, b, err := c.ReadMessage()
+	if err != nil {
+		t.Fatalf("read the welcome frame: %v", err)
+	}
+	var m core.Message
+	if err := core.Decode(b, &m); err != nil {
+		t.Fatalf("first frame %q is not an envelope: %v", b, err)
+	}
+	w, ok := core.WelcomeOf(&m)
+	if !ok || m.Role != core.RoleSystem || m.ID == "" || m.Content != core.WelcomeContent || w.ConnectionID == "" {
+		t.Fatalf("first frame %q is not the welcome envelope", b)
+	}
+	return w
 }
 
 // DialRaw dials without failing the test, for cases that expect a refusal.

@@ -44,6 +44,8 @@ func cases() []testCase {
 	all = append(all, lifecycleCases()...)
 	all = append(all, streamCases()...)
 	all = append(all, admitCases()...)
+	all = append(all, welcomeCases()...)
+	all = append(all, protocolCases()...)
 	return all
 }
 

@@ -92,6 +92,7 @@ func dial(t *testing.T, endpoint string, query url.Values, header http.Header) (
 	_ = resp.Body.Close()
 	if c != nil {
 		t.Cleanup(func() { _ = c.Close() })
+		adaptertest.ExpectWelcome(t, c)
 	}
 	return c, resp.StatusCode, string(body)
 }

@@ -130,6 +130,7 @@ func dial(t *testing.T, endpoint string, query url.Values, header http.Header) (
 	_ = resp.Body.Close()
 	if c != nil {
 		t.Cleanup(func() { _ = c.Close() })
+		adaptertest.ExpectWelcome(t, c)
 	}
 	return c, resp.StatusCode, string(body)
 }
@@ -151,6 +152,9 @@ func roundTrip(c *websocket.Conn, content string) (string, error) {
 			continue
 		} else if err != nil {
 			return "", fmt.Errorf("undecodable frame %q: %w", b, err)
+		}
+		if _, ok := core.WelcomeOf(&m); ok {
+			continue // the first frame of a connection dialed without dial
 		}
 		return m.Content, nil
 	}

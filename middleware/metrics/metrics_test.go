@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/middleware"
@@ -91,6 +92,7 @@ func dial(t *testing.T, ep string, q url.Values, token string) (*client, int) {
 		return nil, resp.StatusCode
 	}
 	t.Cleanup(func() { _ = c.Close() })
+	adaptertest.ExpectWelcome(t, c)
 	return &client{t, c}, resp.StatusCode
 }
 

@@ -2,6 +2,7 @@ package redislimit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/middleware"
@@ -55,6 +57,7 @@ func dial(t *testing.T, ep, token string) (*websocket.Conn, int) {
 	_ = resp.Body.Close()
 	if c != nil {
 		t.Cleanup(func() { _ = c.Close() })
+		adaptertest.ExpectWelcome(t, c)
 	}
 	return c, resp.StatusCode
 }
@@ -75,7 +78,13 @@ func roundTrip(t *testing.T, c *websocket.Conn, content string) string {
 		t.Fatal(err)
 	}
 	if m.Type == core.TypeError {
-		return strings.TrimSuffix(strings.TrimPrefix(string(m.Metadata), `{"code":"`), `"}`)
+		var meta struct {
+			Code string `json:"code"`
+		}
+		if err := json.Unmarshal(m.Metadata, &meta); err != nil {
+			t.Fatal(err)
+		}
+		return meta.Code
 	}
 	return ""
 }

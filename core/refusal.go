@@ -1,0 +1,152 @@
+package core
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Refusal codes: the machine-readable reason an upgrade was refused (PROTOCOL.md,
+// "Refusals"). HandshakeError.Code carries one; RefusalCode derives one from the status
+// when it is empty. CodeSessionNotFound (404) is declared with the error codes.
+const (
+	// CodeInvalidRequest (400): a query parameter breaks the rules (sessionId, lastMessageId,
+	// history, refusal). Permanent.
+	CodeInvalidRequest = "INVALID_REQUEST"
+	// CodeUnauthenticated (401): credentials are missing, invalid or expired. Permanent until
+	// the user signs in again.
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	// CodeForbidden (403): the credentials are valid but may not connect. Permanent.
+	CodeForbidden = "FORBIDDEN"
+	// CodeTooManyConnections (429): a connection cap is reached. Retry with backoff: it
+	// clears when other connections end.
+	CodeTooManyConnections = "TOO_MANY_CONNECTIONS"
+	// CodeServerDraining (503): the instance is shutting down. Retry at once, elsewhere.
+	CodeServerDraining = "SERVER_DRAINING"
+	// CodeSessionUnavailable (503): the session's store cannot be reached. Retry with backoff.
+	CodeSessionUnavailable = "SESSION_UNAVAILABLE"
+	// CodeRefused: any other refusal status. Permanent for 4xx (but 408), else retried.
+	CodeRefused = "REFUSED"
+)
+
+// Refusal frames: a client that sends ?refusal=close asks to be told about a refusal over
+// the WebSocket (browsers cannot read a failed upgrade's status). The server then completes
+// the upgrade, sends one error envelope (RefusalMessage) and closes with RefusalCloseCode.
+const (
+	// QueryRefusal is the query parameter that chooses how refusals are delivered.
+	QueryRefusal = "refusal"
+	// RefusalClose as QueryRefusal's value asks for refusal frames; any other value but ""
+	// is refused with 400 INVALID_REQUEST (over HTTP).
+	RefusalClose = "close"
+	// RefusalSubprotocol is the only subprotocol a refusal upgrade selects (when the client
+	// offered it): browsers fail an upgrade that does not select one of the offered
+	// subprotocols, and a credential must never be echoed.
+	RefusalSubprotocol = "chatwire"
+)
+
+// WantsRefusalFrames reports whether the upgrade request's query asks for refusal frames.
+func WantsRefusalFrames(q url.Values) bool { return q.Get(QueryRefusal) == RefusalClose }
+
+// RefusalCloseCode is the close code of a refusal frame: 4000 + the HTTP status the refusal
+// would have had (4401 unauthenticated, 4403 forbidden, 4404 session not found, 4429 too
+// many connections, 4503 draining or unavailable), or 4000 for a status outside 400-599.
+func RefusalCloseCode(status int) int {
+	if status >= 400 && status <= 599 {
+		return 4000 + status
+	}
+	return 4000
+}
+
+// RefusalPermanent reports whether a refusal with this HTTP status (or its close code) will
+// not change by itself, so a client should stop retrying: 4xx statuses other than 408 and
+// 429. 5xx statuses, 408 and 429 are worth retrying with backoff.
+func RefusalPermanent(statusOrCloseCode int) bool {
+	s := statusOrCloseCode
+	if s >= 4000 {
+		s -= 4000
+	}
+	return s >= 400 && s < 500 && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests
+}
+
+// RefusalCode returns the machine-readable code of a refusal: err's HandshakeError.Code when
+// set, else one derived from its status (400 INVALID_REQUEST, 401 UNAUTHENTICATED, 403
+// FORBIDDEN, 404 SESSION_NOT_FOUND, 429 TOO_MANY_CONNECTIONS, 503 SERVER_DRAINING when it
+// wraps ErrHubClosed, else SESSION_UNAVAILABLE), else REFUSED. A non-HandshakeError is a
+// 403 FORBIDDEN (see RefusalOf).
+func RefusalCode(err error) string {
+	var he *HandshakeError
+	if !errors.As(err, &he) {
+		return CodeForbidden
+	}
+	if he.Code != "" {
+		return he.Code
+	}
+	switch he.Status {
+	case http.StatusBadRequest:
+		return CodeInvalidRequest
+	case http.StatusUnauthorized:
+		return CodeUnauthenticated
+	case http.StatusForbidden:
+		return CodeForbidden
+	case http.StatusNotFound:
+		return CodeSessionNotFound
+	case http.StatusTooManyRequests:
+		return CodeTooManyConnections
+	case http.StatusServiceUnavailable:
+		if errors.Is(he, ErrHubClosed) {
+			return CodeServerDraining
+		}
+		return CodeSessionUnavailable
+	}
+	return CodeRefused
+}
+
+// refusalMeta is the metadata of a refusal's error envelope.
+type refusalMeta struct {
+	Code   string `json:"code"`
+	Status int    `json:"status"`
+	Close  int    `json:"close"`
+}
+
+// RefusalMessage returns the error envelope of a refusal frame: content is the refusal's
+// plain-text body (the one an HTTP refusal has), metadata is
+// {"code":"UNAUTHENTICATED","status":401,"close":4401}.
+func RefusalMessage(err error) *Message {
+	status, body := RefusalOf(err)
+	meta, _ := json.Marshal(refusalMeta{Code: RefusalCode(err), Status: status, Close: RefusalCloseCode(status)}) // cannot fail
+	return &Message{ID: NewID(), Type: TypeError, Role: RoleSystem, Content: body, Metadata: meta, Timestamp: NowMillis()}
+}
+
+// RefusalWaitTimeout bounds how long WriteRefusal waits for the client's close frame.
+const RefusalWaitTimeout = time.Second
+
+// WriteRefusal delivers a refusal on a connection upgraded only to carry it: the error
+// envelope of RefusalMessage, then a close frame with RefusalCloseCode and the refusal code
+// as its reason. It then reads (discarding) until the client answers the close or
+// RefusalWaitTimeout passes, and closes ws, so the close frame is not lost to a reset. It
+// blocks the caller for at most about RefusalWaitTimeout plus two write timeouts.
+func WriteRefusal(ws Conn, err error, writeTimeout time.Duration) {
+	if writeTimeout <= 0 {
+		writeTimeout = DefaultWriteTimeout
+	}
+	defer ws.Close()
+	m := RefusalMessage(err)
+	status, _ := RefusalOf(err)
+	deadline := time.Now().Add(writeTimeout)
+	_ = ws.SetWriteDeadline(deadline)
+	if ws.WriteMessage(TextMessage, AppendMessage(nil, m)) != nil {
+		return
+	}
+	if ws.WriteControl(CloseMessage, FormatCloseMessage(RefusalCloseCode(status), RefusalCode(err)), time.Now().Add(writeTimeout)) != nil {
+		return
+	}
+	ws.SetReadLimit(4096)
+	_ = ws.SetReadDeadline(time.Now().Add(RefusalWaitTimeout))
+	for {
+		if _, _, rerr := ws.NextReader(); rerr != nil {
+			return // the client's close frame (or the wait ended)
+		}
+	}
+}
