@@ -50,6 +50,7 @@ type connection struct {
 	// watch, and whether the conversation shown was deleted (guarded by mu).
 	owner string
 	dirw  *ownerWatch
+	conv  Conversation // the entry of the conversation at connect, for queueDirectory
 	gone  bool
 }
 

@@ -19,8 +19,9 @@ const (
 
 // joinDirectory runs before a connection joins its session (Prepare): with conversations
 // enabled and an owner, the session must be the owner's conversation or claimable by it (a
-// new id, or a session nobody has claimed), and the connection is told the list and which
-// conversation it shows. A refusal is a *HandshakeError.
+// new id, or a session nobody has claimed), and the connection starts receiving the owner's
+// directory events. A refusal is a *HandshakeError. After the join, queueDirectory tells the
+// connection the list and which conversation it shows.
 func (c *connection) joinDirectory(ctx context.Context) error {
 	d := c.hub.dir
 	if d == nil {
@@ -40,25 +41,41 @@ func (c *connection) joinDirectory(ctx context.Context) error {
 	conv, _, err := d.store.CreateConversation(sctx, c.owner, Conversation{ID: c.info.SessionID, Created: NowMillis()}, d.opts.MaxPerOwner)
 	switch {
 	case errors.Is(err, ErrConversationNotFound):
-		return &HandshakeError{Status: http.StatusNotFound, Body: CodeSessionNotFound, Err: err}
+		return &HandshakeError{Status: http.StatusNotFound, Body: CodeSessionNotFound, Code: CodeSessionNotFound, Err: err}
 	case errors.Is(err, ErrDirectoryFull):
-		return &HandshakeError{Status: http.StatusConflict, Body: CodeConversationLimit, Err: err}
+		return &HandshakeError{Status: http.StatusConflict, Body: CodeConversationLimit, Code: CodeConversationLimit, Err: err}
 	case err != nil:
-		return &HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Err: err}
+		return unavailable(err)
 	}
+	c.conv = conv
 	w, err := d.acquire(ctx, c.owner)
 	if err != nil {
-		return &HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Err: err}
+		return unavailable(err)
 	}
 	c.dirw = w
 	w.add(c)
-	page, err := c.listPage(sctx, "", d.opts.PageSize)
+	return nil
+}
+
+func unavailable(err error) *HandshakeError {
+	return &HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Code: CodeSessionUnavailable, Err: err}
+}
+
+// queueDirectory queues, after the welcome and the replay, the first page of the owner's
+// list and the "opened" frame of the conversation the connection shows.
+func (c *connection) queueDirectory(ctx context.Context) error {
+	if c.dirw == nil {
+		return nil
+	}
+	sctx, cancel := c.hub.storeCtx(ctx)
+	defer cancel()
+	page, err := c.listPage(sctx, "", c.hub.dir.opts.PageSize)
 	if err != nil {
-		return &HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Err: err}
+		return unavailable(err)
 	}
 	c.mu.Lock()
 	c.enqueueLocked(frameOf(listMessage(page, "")), true)
-	c.enqueueLocked(frameOf(openedMessage(conv, "", "")), true)
+	c.enqueueLocked(frameOf(openedMessage(c.conv, "", "")), true)
 	c.mu.Unlock()
 	return nil
 }

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
 )
@@ -54,11 +53,7 @@ func (h *Hub) Prepare(ctx context.Context, info ConnInfo) (*Pending, error) {
 	if err := c.joinDirectory(ctx); err != nil {
 		h.log.Warn("chatwire: conversation refused", "session", info.SessionID, "err", err)
 		c.abandon()
-		var he *HandshakeError
-		if errors.As(err, &he) {
-			return refuse(he)
-		}
-		return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Err: err})
+		return refuse(err)
 	}
 	if h.store != nil {
 		replayed, err := c.join(ctx)
@@ -68,6 +63,11 @@ func (h *Hub) Prepare(ctx context.Context, info ConnInfo) (*Pending, error) {
 			return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Code: CodeSessionUnavailable, Err: err})
 		}
 		c.replayed = replayed
+	}
+	if err := c.queueDirectory(ctx); err != nil {
+		h.log.Warn("chatwire: conversation list unavailable", "session", info.SessionID, "err", err)
+		c.abandon()
+		return refuse(err)
 	}
 	return &Pending{c: c}, nil
 }
