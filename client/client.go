@@ -45,6 +45,7 @@ type Client struct {
 	sessionID string // "" until the first welcome frame when none was asked for
 	connID    string // the current connection's id, from its welcome frame
 	err       error
+	calls     map[string]chan callResult // conversation calls waiting for their answer, by ref
 }
 
 // conn is one WebSocket connection. Writes are serialised by wmu; the reader is the
@@ -537,6 +538,16 @@ func (c *Client) read(cn *conn) result {
 		if err := core.Decode(data, &m); err != nil {
 			if !errors.Is(err, core.ErrHeartbeat) {
 				c.log.Debug("chatwire client: undecodable frame ignored", "session", c.SessionID(), "bytes", len(data))
+			}
+			continue
+		}
+		if w, ok := core.WelcomeOf(&m); ok {
+			c.midWelcome(w) // a conversation switch: what follows is the new session's
+			continue
+		}
+		if cm, ok := conversationOf(&m); ok {
+			if ev, ok := c.conversationEvent(m, cm); ok && !c.emit(ev) {
+				return result{err: context.Cause(c.ctx)}
 			}
 			continue
 		}

@@ -35,9 +35,12 @@ const (
 	// EventState: the connection state changed; see Event.State, Attempt, Delay,
 	// CloseCode and Err.
 	EventState
+	// EventConversation: the owner's conversation directory changed, or a conversation
+	// call was answered; Event.Conversation says what (PROTOCOL.md, "Conversations").
+	EventConversation
 )
 
-var kindNames = [...]string{"", "message", "stream", "stream_end", "error", "replay_gap", "state"}
+var kindNames = [...]string{"", "message", "stream", "stream_end", "error", "replay_gap", "state", "conversation"}
 
 // String returns the kind's name, e.g. "stream_end".
 func (k EventKind) String() string {
@@ -98,6 +101,8 @@ type Event struct {
 	Attempt   int
 	Delay     time.Duration
 	CloseCode int
+	// Conversation is set for EventConversation events.
+	Conversation Conversation
 }
 
 // Stream is a streamed reply as the client has assembled it, following PROTOCOL.md: deltas

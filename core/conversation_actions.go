@@ -138,10 +138,10 @@ func (c *connection) conversationFrame(m *Message) bool {
 		}
 		return gone
 	}
-	if len(h.opts.Guards) > 0 && !c.guard(m) {
+	ref := m.ID
+	if !c.guardCall(m, call, ref) {
 		return true // rate limits and other guards apply to calls as to messages
 	}
-	ref := m.ID
 	if c.dirw == nil {
 		c.sendConversationError(CodeConversationsUnavailable, textNoDirectory, call, ref)
 		return true
@@ -151,6 +151,32 @@ func (c *connection) conversationFrame(m *Message) bool {
 		c.sendConversationError(code, text, call, ref)
 	}
 	h.frameIn(FrameIn{Phase: FrameHandled, ConnID: c.id, SessionID: c.info.SessionID, Message: m})
+	return true
+}
+
+// guardCall runs the Guards on a call like guard does on a message, answering a refusal
+// with the call's ref so the client can match it.
+func (c *connection) guardCall(m *Message, call conversationCall, ref string) bool {
+	h := c.hub
+	req := &Request{Message: *m, SessionID: c.info.SessionID, ConnID: c.id, Principal: c.info.Principal, Header: c.info.Header}
+	for _, g := range h.opts.Guards {
+		err := c.callGuard(g, req)
+		if err == nil {
+			continue
+		}
+		h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Message: m, Err: err})
+		if errors.Is(err, ErrPolicyViolation) {
+			c.closeWith(ClosePolicyViolation, "policy violation", false)
+			return false
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			h.log.Error("chatwire: guard failed", "session", c.info.SessionID, "conn", c.id, "err", err)
+			e = WrapError(CodeInternal, textInternal, err)
+		}
+		c.sendConversationError(e.Code, e.Message, call, ref)
+		return false
+	}
 	return true
 }
 
