@@ -120,6 +120,9 @@ func (c *connection) process(m Message, sid string) {
 	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, context.Cause(ctx))) {
 		return // the connection ended, the hub shut down or a client cancelled the stream
 	}
+	if errors.Is(err, ErrStreamNotFound) {
+		return // the stream was ended elsewhere (its conversation cleared or deleted, or a watcher declared it lost): its viewers were told
+	}
 	var e *Error
 	if !errors.As(err, &e) {
 		h.log.Error("chatwire: handler failed", "session", sid, "conn", c.id, "err", err)
