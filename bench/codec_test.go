@@ -11,9 +11,9 @@ import (
 
 	"github.com/bytedance/sonic"
 	sonicenc "github.com/bytedance/sonic/encoder"
-	gojson "github.com/goccy/go-json"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
+	gojson "github.com/goccy/go-json"
 )
 
 // The codec comparison. Every implementation handles the same envelopes (see Payloads) and
@@ -21,7 +21,7 @@ import (
 //
 // How each one is used, so that the work is the same:
 //
-//   - chatwire: core.AppendMessage into a reused buffer; core.Decode into a reused Message.
+//   - chatwire: envelope.AppendMessage into a reused buffer; envelope.Decode into a reused Message.
 //   - encoding_json, goccy: a reused Encoder over a reused bytes.Buffer with HTML escaping
 //     off (chatwire does not escape HTML either); json.Unmarshal / gojson.Unmarshal into a
 //     reused wireMessage.
@@ -80,7 +80,7 @@ var encoders = []encoderImpl{
 	{"chatwire", func(m *core.Message) func() ([]byte, error) {
 		var buf []byte
 		return func() ([]byte, error) {
-			buf = core.AppendMessage(buf[:0], m)
+			buf = envelope.AppendMessage(buf[:0], m)
 			return buf, nil
 		}
 	}},
@@ -116,7 +116,7 @@ var encoders = []encoderImpl{
 		}
 	}},
 	{"memcpy", func(m *core.Message) func() ([]byte, error) {
-		frame := core.AppendMessage(nil, m)
+		frame := envelope.AppendMessage(nil, m)
 		var buf []byte
 		return func() ([]byte, error) {
 			buf = append(buf[:0], frame...)
@@ -139,7 +139,7 @@ var decoders = []decoderImpl{
 	{"chatwire", func() func([]byte) (core.Message, error) {
 		var m core.Message
 		return func(frame []byte) (core.Message, error) {
-			err := core.Decode(frame, &m)
+			err := envelope.Decode(frame, &m)
 			return m, err
 		}
 	}},
@@ -268,7 +268,7 @@ func TestCodecsAgree(t *testing.T) {
 				t.Fatalf("%s encode %s: %v", impl.name, p.Size, err)
 			}
 			var got core.Message
-			if err := core.Decode(out, &got); err != nil || !sameMessage(got, want) {
+			if err := envelope.Decode(out, &got); err != nil || !sameMessage(got, want) {
 				t.Errorf("%s encode %s: decodes to %v, %v", impl.name, p.Size, summary(got), err)
 			}
 		}

@@ -21,12 +21,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 )
 
 // e2eTimeout bounds every wait of the end-to-end benchmarks (a dial, a reply, a fan-out, a
@@ -194,7 +194,7 @@ func readFrame(c *websocket.Conn, buf *[]byte) ([]byte, error) {
 
 // userFrame encodes a client message with the given content.
 func userFrame(content string) []byte {
-	return core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})
+	return envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})
 }
 
 // latencies records one duration per operation and reports percentiles.

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
+	"github.com/gorilla/websocket"
 )
 
 // deltaText is the text of every delta the streaming benchmarks produce: about one token
@@ -72,7 +72,7 @@ func (w *watcher) read(c *websocket.Conn, streams int) error {
 		if err != nil {
 			return err
 		}
-		if err := core.Decode(f, &m); err != nil {
+		if err := envelope.Decode(f, &m); err != nil {
 			return fmt.Errorf("decode %q: %w", f, err)
 		}
 		switch {
@@ -256,7 +256,7 @@ func BenchmarkResume10000Deltas(b *testing.B) {
 				}
 				if check {
 					var m core.Message
-					if err := core.Decode(f, &m); err != nil {
+					if err := envelope.Decode(f, &m); err != nil {
 						return 0, 0, 0, err
 					}
 					if m.Type != core.TypeTyping || !strings.HasSuffix(m.ID, ":resume") || len(m.Content) != wantText {

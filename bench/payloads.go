@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // Payload is one envelope the codec benchmarks encode and decode.
@@ -20,7 +21,7 @@ type Payload struct {
 
 // Frame returns the payload's wire form as chatwire encodes it. Every implementation's
 // benchmark reports throughput against this length, so MB/s compare like with like.
-func (p *Payload) Frame() []byte { return core.AppendMessage(nil, &p.Message) }
+func (p *Payload) Frame() []byte { return envelope.AppendMessage(nil, &p.Message) }
 
 // Payloads returns the three benchmark envelopes. They are generated from a fixed seed, so
 // they are the same on every run and machine:

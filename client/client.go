@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/gorilla/websocket"
 )
 
@@ -177,7 +178,7 @@ func (c *Client) Send(ctx context.Context, m core.Message) error {
 		m.Role = core.RoleUser
 	}
 	if m.Timestamp == 0 {
-		m.Timestamp = core.NowMillis()
+		m.Timestamp = envelope.NowMillis()
 	}
 	if !m.Type.Valid() {
 		return fmt.Errorf("chatwire: invalid message type %q", m.Type)
@@ -185,13 +186,13 @@ func (c *Client) Send(ctx context.Context, m core.Message) error {
 	if len(m.Metadata) > 0 && !isJSONObject(m.Metadata) {
 		return errors.New("chatwire: message metadata is not a JSON object")
 	}
-	return c.write(ctx, core.AppendMessage(nil, &m))
+	return c.write(ctx, envelope.AppendMessage(nil, &m))
 }
 
 // SendText sends a user chat message with the given text and returns it (its ID identifies
 // the server's echo). See Send.
 func (c *Client) SendText(ctx context.Context, text string) (core.Message, error) {
-	m := core.Message{ID: core.NewID(), Type: core.TypeMessage, Role: core.RoleUser, Content: text, Timestamp: core.NowMillis()}
+	m := core.Message{ID: core.NewID(), Type: core.TypeMessage, Role: core.RoleUser, Content: text, Timestamp: envelope.NowMillis()}
 	return m, c.Send(ctx, m)
 }
 
@@ -424,7 +425,7 @@ func (c *Client) welcome(ctx context.Context, cn *conn) error {
 			return fmt.Errorf("chatwire: read the welcome frame: %w", err)
 		}
 		var m core.Message
-		if err := core.Decode(data, &m); errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(data, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err == nil {
 			if w, ok := core.WelcomeOf(&m); ok {
@@ -535,8 +536,8 @@ func (c *Client) read(cn *conn) result {
 			return result{code: websocket.CloseAbnormalClosure, err: err}
 		}
 		var m core.Message
-		if err := core.Decode(data, &m); err != nil {
-			if !errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(data, &m); err != nil {
+			if !errors.Is(err, envelope.ErrHeartbeat) {
 				c.log.Debug("chatwire client: undecodable frame ignored", "session", c.SessionID(), "bytes", len(data))
 			}
 			continue

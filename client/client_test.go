@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatwire/chatwire/client"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // TestReconnectAfterServerRestart stops the server in each way a deployment can, appends a
@@ -55,7 +56,7 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 				t.Fatalf("disconnect reported close code %d (%v), want %d", down.CloseCode, down.Err, tt.code)
 			}
 			// Stored while no instance serves the client: it must arrive through the replay.
-			missed := core.Message{ID: "missed", Type: core.TypeMessage, Role: core.RoleAssistant, Content: "while you were away", Timestamp: core.NowMillis()}
+			missed := core.Message{ID: "missed", Type: core.TypeMessage, Role: core.RoleAssistant, Content: "while you were away", Timestamp: envelope.NowMillis()}
 			if _, err := store.Append(context.Background(), session, missed, 100); err != nil {
 				t.Fatal(err)
 			}
@@ -213,7 +214,7 @@ func TestCancelStream(t *testing.T) {
 // reports why, closes its channel, and refuses to send. goleak (TestMain) checks that
 // nothing is left running.
 func TestStopByContext(t *testing.T) {
-	codes := make(chan int, 1)
+	codes := make(chan core.CloseCode, 1)
 	s := startServer(t, core.Options{Handler: echoBot, OnDisconnect: func(ev core.DisconnectEvent) { codes <- ev.Code }})
 	ctx, cancel := context.WithCancel(context.Background())
 	c, err := client.Dial(ctx, s.url(), client.Options{})

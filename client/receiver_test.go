@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // step is one frame fed to a receiver and what it must produce (kind 0: nothing).
@@ -86,7 +87,7 @@ func TestReceiver(t *testing.T) {
 			r := newReceiver(tt.window)
 			for i, s := range tt.steps {
 				var m core.Message
-				if err := core.Decode([]byte(s.frame), &m); err != nil {
+				if err := envelope.Decode([]byte(s.frame), &m); err != nil {
 					t.Fatalf("step %d: bad test frame: %v", i, err)
 				}
 				ev, ok, stored := r.handle(m, tt.window)

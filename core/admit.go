@@ -53,16 +53,45 @@ type Admission struct {
 	Release func()
 }
 
-// AdmitFunc decides before the upgrade whether a connection may be made. An error refuses
-// it: a *HandshakeError with its status and body, any other error with 403 Forbidden.
+// AdmitFunc decides before the upgrade whether a connection may be made (Options.Admit).
+// An error refuses it: a *HandshakeError with its status and body, any other error with
+// 403 Forbidden. It runs on every adapter, after the adapter's own checks (upgrade, host,
+// origin, query) and its Authenticate hook, whose principal it sees in
+// AdmitRequest.Principal.
 type AdmitFunc func(ctx context.Context, req *AdmitRequest) (Admission, error)
 
-// Admit runs admit (when it is not nil) on the request info describes and applies its
+// HandshakeError is a refusal before the upgrade: the client gets Status and the plain
+// text Body, and the connection is not made. An AdmitFunc returns one to refuse with a
+// status of its choice (any other error refuses with 403 "Forbidden"); the hub and the
+// adapters use it for their own refusals (see PROTOCOL.md for the list).
+type HandshakeError struct {
+	// Status is the HTTP status code, e.g. http.StatusUnauthorized.
+	Status int
+	// Body is the refusal's text, sent as the response body (one line, no newline).
+	Body string
+	// Code is the machine-readable refusal code (CodeUnauthenticated, ...); empty means the
+	// one RefusalCode derives from Status.
+	Code string
+	// Err is the underlying cause, if any (for errors.Is); it is never sent.
+	Err error
+}
+
+// Error implements error.
+func (e *HandshakeError) Error() string {
+	if e.Err != nil {
+		return http.StatusText(e.Status) + ": " + e.Body + ": " + e.Err.Error()
+	}
+	return http.StatusText(e.Status) + ": " + e.Body
+}
+
+// Unwrap returns the cause.
+func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// admit runs Options.Admit (when set) on the request info describes and applies its
 // Admission to info: the principal, the credentials' expiry and the release function. It
-// returns the subprotocol the adapter must select ("" for none). On a refusal, answer with
-// RefusalOf(err) and do not upgrade. Adapters call it after their own authentication (which
-// sets info.Principal) and before Hub.Prepare.
-func (info *ConnInfo) Admit(ctx context.Context, admit AdmitFunc, query url.Values) (subprotocol string, err error) {
+// returns the subprotocol the adapter must select ("" for none).
+func (h *Hub) admit(ctx context.Context, info *connInfo, query url.Values) (subprotocol string, err error) {
+	admit := h.opts.Admit
 	if admit == nil {
 		return "", nil
 	}
@@ -81,20 +110,10 @@ func (info *ConnInfo) Admit(ctx context.Context, admit AdmitFunc, query url.Valu
 	return adm.Subprotocol, nil
 }
 
-// RefusalOf returns the HTTP status and body an adapter answers when an AdmitFunc refuses
-// with err: a *HandshakeError's own, else 403 "Forbidden".
-func RefusalOf(err error) (status int, body string) {
-	var he *HandshakeError
-	if errors.As(err, &he) {
-		return he.Status, he.Body
-	}
-	return http.StatusForbidden, "Forbidden"
-}
-
 // CloseConn closes the connection with the given id (see ConnEvent.ConnID) with code and
 // reason, after the frames already queued for it. It reports whether the connection was
 // found.
-func (h *Hub) CloseConn(connID string, code int, reason string) bool {
+func (h *Hub) CloseConn(connID string, code CloseCode, reason string) bool {
 	h.mu.Lock()
 	var target *connection
 	for c := range h.conns {

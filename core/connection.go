@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // inboxSize bounds the decoded messages waiting for the handler on one connection. When it
@@ -17,8 +19,8 @@ const inboxSize = 64
 // An idle connection therefore has one goroutine (the reader) and no buffers.
 type connection struct {
 	hub   *Hub
-	ws    Conn
-	info  ConnInfo
+	ws    wsConn
+	info  connInfo
 	id    string
 	start time.Time
 	ctx   context.Context
@@ -32,12 +34,12 @@ type connection struct {
 	writing     bool
 	handling    bool
 	inbox       []inboundMsg
-	closing     bool   // a close was requested or the reader ended
-	flush       bool   // write queued frames before the close frame
-	closeCode   int    // close code to send; 0 = send no close frame
-	closeReason string // reason for the close frame
-	sentCode    int    // close code actually requested by this side
-	done        bool   // the socket is closed
+	closing     bool      // a close was requested or the reader ended
+	flush       bool      // write queued frames before the close frame
+	closeCode   CloseCode // close code to send; 0 = send no close frame
+	closeReason string    // reason for the close frame
+	sentCode    CloseCode // close code actually requested by this side
+	done        bool      // the socket is closed
 	hbTimer     *time.Timer
 	expiry      *time.Timer // closes the connection when its credentials expire
 	cursor      uint64      // last session sequence queued for this connection
@@ -62,7 +64,7 @@ type pendingFrame struct {
 	delta *deltaPart
 }
 
-func newConnection(h *Hub, ws Conn, info ConnInfo) *connection {
+func newConnection(h *Hub, ws wsConn, info connInfo) *connection {
 	return &connection{
 		hub:   h,
 		ws:    ws,
@@ -74,11 +76,11 @@ func newConnection(h *Hub, ws Conn, info ConnInfo) *connection {
 }
 
 func (c *connection) event() ConnEvent {
-	return ConnEvent{ConnID: c.id, SessionID: c.info.SessionID, RemoteAddr: c.info.RemoteAddr, Principal: c.info.Principal, Header: c.info.Header}
+	return ConnEvent{Hub: c.hub, ConnID: c.id, SessionID: c.info.SessionID, RemoteAddr: c.info.RemoteAddr, Principal: c.info.Principal, Header: c.info.Header}
 }
 
 // run serves the prepared (joined) connection on ws until it ends, and cleans up after it.
-func (c *connection) run(parent context.Context, ws Conn) error {
+func (c *connection) run(parent context.Context, ws wsConn) error {
 	h := c.hub
 	ctx, cancel := context.WithCancel(parent)
 	c.ctx = ctx
@@ -173,7 +175,7 @@ func (c *connection) finish(cancel context.CancelFunc) {
 	c.mu.Unlock()
 }
 
-func (c *connection) sentCodeOrZero() int {
+func (c *connection) sentCodeOrZero() CloseCode {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sentCode
@@ -196,10 +198,10 @@ func (h *Hub) disconnected(ev ConnEvent, c *connection, err error, d time.Durati
 		c.mu.Unlock()
 	}
 	if code == 0 {
-		code = 1006
+		code = CloseAbnormal
 		if c.info.CloseCode != nil && err != nil {
 			if pc, ok := c.info.CloseCode(err); ok {
-				code = pc
+				code = CloseCode(pc)
 			}
 		}
 	}
@@ -239,14 +241,18 @@ func (c *connection) readFrame(r io.Reader) error {
 		return nil
 	}
 	var m Message
-	derr := Decode(buf, &m)
-	if derr == ErrHeartbeat {
+	derr := envelope.Decode(buf, &m)
+	if errors.Is(derr, envelope.ErrHeartbeat) {
 		return nil
 	}
 	h.frameIn(FrameIn{Phase: FrameReceived, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf)})
 	if derr != nil {
 		var e *Error
-		if !errors.As(derr, &e) {
+		var de *envelope.DecodeError
+		switch {
+		case errors.As(derr, &de):
+			e = NewError(CodeInvalidMessage, de.Text)
+		case !errors.As(derr, &e):
 			e = WrapError(CodeInvalidMessage, "Failed to parse message as JSON", derr)
 		}
 		c.sendError(e)
@@ -263,7 +269,7 @@ func (c *connection) readFrame(r io.Reader) error {
 		m.ID = NewID()
 	}
 	m.Role = RoleUser
-	m.Timestamp = NowMillis()
+	m.Timestamp = envelope.NowMillis()
 	h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
 	if c.conversationFrame(&m) {
 		return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // Client-visible texts of conversation refusals.
@@ -38,7 +40,7 @@ func (c *connection) joinDirectory(ctx context.Context) error {
 	}
 	sctx, cancel := c.hub.storeCtx(ctx)
 	defer cancel()
-	conv, _, err := d.store.CreateConversation(sctx, c.owner, Conversation{ID: c.info.SessionID, Created: NowMillis()}, d.opts.MaxPerOwner)
+	conv, _, err := d.store.CreateConversation(sctx, c.owner, Conversation{ID: c.info.SessionID, Created: envelope.NowMillis()}, d.opts.MaxPerOwner)
 	switch {
 	case errors.Is(err, ErrConversationNotFound):
 		return &HandshakeError{Status: http.StatusNotFound, Body: CodeSessionNotFound, Code: CodeSessionNotFound, Err: err}
@@ -229,7 +231,7 @@ func (c *connection) runCall(call conversationCall, ref string) (code, text stri
 		if !ValidTitle(title) {
 			return CodeInvalidTitle, textInvalidTitle
 		}
-		conv, _, err := d.store.CreateConversation(ctx, c.owner, Conversation{ID: NewID(), Title: title, Created: NowMillis()}, d.opts.MaxPerOwner)
+		conv, _, err := d.store.CreateConversation(ctx, c.owner, Conversation{ID: NewID(), Title: title, Created: envelope.NowMillis()}, d.opts.MaxPerOwner)
 		if err != nil {
 			return fail(err)
 		}
@@ -260,7 +262,7 @@ func (c *connection) runCall(call conversationCall, ref string) (code, text stri
 		c.send(doneMessage(conv, call.Action, ref))
 	case actionClear:
 		c.cancelStreams(ctx, conv.ID)
-		conv, err := d.store.ClearConversation(ctx, c.owner, conv.ID, NowMillis())
+		conv, err := d.store.ClearConversation(ctx, c.owner, conv.ID, envelope.NowMillis())
 		if err != nil {
 			return fail(err)
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // Conversation calls a client sends (metadata.conversation.action; PROTOCOL.md).
@@ -72,7 +74,7 @@ func systemFrame(content string, meta any) *Message {
 	b, _ := json.Marshal(struct {
 		Conversation any `json:"conversation"`
 	}{meta}) // plain structs of strings, numbers and bools: cannot fail
-	return &Message{ID: NewID(), Type: TypeSystem, Role: RoleSystem, Content: content, Metadata: b, Timestamp: NowMillis()}
+	return &Message{ID: NewID(), Type: TypeSystem, Role: RoleSystem, Content: content, Metadata: b, Timestamp: envelope.NowMillis()}
 }
 
 // eventMessage is the frame of a directory event.
@@ -112,7 +114,7 @@ func (c *connection) sendConversationError(code, text string, call conversationC
 		Action string `json:"action"`
 		Ref    string `json:"ref,omitempty"`
 	}{call.Action, ref}})
-	c.send(&Message{ID: NewID(), Type: TypeError, Role: RoleSystem, Content: text, Metadata: b, Timestamp: NowMillis()})
+	c.send(&Message{ID: NewID(), Type: TypeError, Role: RoleSystem, Content: text, Metadata: b, Timestamp: envelope.NowMillis()})
 }
 
 // deliverDirectory queues a directory event for this connection, replacing a queued event

@@ -1,29 +1,28 @@
-// Package core is chatwire's transport: the chat envelope and its codec, the Hub that runs
-// WebSocket connections, the Store interface that makes sessions persistent and shared
-// between instances, and the in-memory Store. It imports only the standard library;
-// adapters (wshttp, wsecho, wsfiber) connect it to HTTP frameworks.
+// Package core is chatwire's application API: the Hub that runs chat connections, the
+// Handler that answers messages (HandlerFunc, ReplyFunc, ReplyWriter, Stream), the Store
+// interface that makes sessions persistent and shared between instances, and the
+// in-memory MemoryStore. It imports only the standard library and the module's own
+// envelope package.
 //
-// # Envelope
-//
-// Every frame is one JSON Message (id, type, role, content, metadata, timestamp), the wire
-// format of the TypeScript package @workkit/chat; PROTOCOL.md in the repository root is the
-// exact specification. AppendMessage and Decode are the codec, shared by servers, clients
-// and tests.
+// Start with NewHub and Options, then mount the hub with an adapter (adapters/wshttp,
+// adapters/wsecho, adapters/wsfiber). Middleware (package middleware) installs itself on
+// Options with one call. The wire format (Message, Type, Role and the codec) is package
+// envelope; core re-exports the types as aliases, so handlers import only core. What only
+// an adapter author needs is in adapters/adapterkit.
 //
 // # Hub
 //
-// A Hub is configured by Options (every zero field has a documented default). Adapters
-// check the upgrade request with CheckHandshake, upgrade it, and call Hub.Serve, which
-// runs the connection:
+// A Hub is configured by Options (every zero field has a documented default). For each
+// connection:
 //
-//   - The calling goroutine reads. A frame above Options.MaxMessageSize is discarded while
-//     it is read and answered with an error envelope; undecodable frames get the seed's
-//     exact error texts; heartbeats ({"type":"ping"}/{"type":"pong"}) are accepted.
-//   - One writer goroutine per connection, started on demand, performs every write,
-//     heartbeats included. Its queue is bounded (Options.SendQueueSize); a client that does
-//     not keep up is closed with 1008.
-//   - The Handler runs on a per-connection goroutine, one message at a time, with a context
-//     that ends with the connection. Replies go through a ReplyWriter.
+//   - One goroutine reads. A frame above Options.MaxMessageSize is discarded while it is
+//     read and answered with an error envelope; undecodable frames get the seed's exact
+//     error texts; heartbeats ({"type":"ping"}/{"type":"pong"}) are accepted.
+//   - One writer goroutine, started on demand, performs every write, heartbeats included.
+//     Its queue is bounded (Options.SendQueueSize); a client that does not keep up is
+//     closed with 1008.
+//   - The Handler runs on a per-connection goroutine, one message at a time. Replies go
+//     through a ReplyWriter. See Handler for when its context ends.
 //   - With a Store, inbound messages and replies are appended to the session's history and
 //     delivered to every connection of the session on every hub sharing the store; a client
 //     that reconnects with lastMessageId first receives what it missed, without gap or
@@ -36,5 +35,6 @@
 //
 // Hub, MemoryStore and the package functions are safe for concurrent use. A ReplyWriter is
 // valid only during the ServeChat call it was passed to. Message values may be shared for
-// reading. Hub.Shutdown closes every connection with 1001 and waits for every goroutine.
+// reading. Hub.Shutdown closes every connection with 1001 and waits for every goroutine
+// until its context ends.
 package core

@@ -40,9 +40,6 @@ var (
 	ErrInvalidSessionID = errors.New("chatwire: invalid session id")
 	// ErrHubClosed is returned by Hub.Serve after Shutdown has begun.
 	ErrHubClosed = errors.New("chatwire: hub closed")
-	// ErrHeartbeat is returned by Decode for a heartbeat frame ({"type":"ping"} or
-	// {"type":"pong"}); the Message's Type is set to "ping" or "pong". It is not a failure.
-	ErrHeartbeat = errors.New("chatwire: heartbeat frame")
 	// ErrConnClosed is returned by writes to a connection that has ended.
 	ErrConnClosed = errors.New("chatwire: connection closed")
 )

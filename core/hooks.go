@@ -69,6 +69,8 @@ type FrameOut struct {
 
 // ConnEvent describes a connection for Options.OnConnect.
 type ConnEvent struct {
+	// Hub is the hub serving the connection (for Hub.CloseConn).
+	Hub        *Hub
 	ConnID     string
 	SessionID  string
 	RemoteAddr string
@@ -84,7 +86,7 @@ type DisconnectEvent struct {
 	ConnEvent
 	// Code is the WebSocket close code: the one the hub sent, the one the peer sent, or
 	// 1006 (abnormal closure) when the connection dropped without a close frame.
-	Code     int
+	Code     CloseCode
 	Duration time.Duration
 	// Reason is the reason this side gave in its close frame ("slow consumer",
 	// "credentials expired", "policy violation", "server shutting down", or the reason

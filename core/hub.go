@@ -4,40 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 )
-
-// ConnInfo is what an adapter learned from the upgrade request, handed to Hub.Serve.
-// Adapters build it with Handshake (see UpgradePolicy.Check) before upgrading, copying every
-// value out of framework-owned buffers.
-type ConnInfo struct {
-	// SessionID names the session; it must satisfy ValidSessionID. Empty means a new
-	// session with a fresh id.
-	SessionID string
-	// LastMessageID, when set, asks for every stored message after it to be replayed
-	// before live messages (session mode only).
-	LastMessageID string
-	// RemoteAddr is the client's network address, for logs and hooks.
-	RemoteAddr string
-	// ReplayAll asks for every retained message of the session before live messages, for a
-	// client that has no LastMessageID yet (query history=all). LastMessageID takes
-	// precedence.
-	ReplayAll bool
-	// Header is a copy of the upgrade request's headers, passed to handlers.
-	Header http.Header
-	// Principal is the authenticated identity, passed to handlers; nil without auth.
-	Principal any
-	// CloseCode extracts the peer's close code from a read error (for example from
-	// *websocket.CloseError). Optional: without it peer-initiated closes report 1006.
-	CloseCode func(err error) (code int, ok bool)
-	// Expires, when set, is when the connection's credentials expire; the hub closes it
-	// with 1008 then.
-	Expires time.Time
-	// OnClose, when set, is called exactly once when Serve returns (see Admission.Release).
-	OnClose func()
-}
 
 // Hub runs chat connections: it reads and validates frames, calls the handler, writes
 // replies, sends heartbeats, and (with a Store) keeps sessions, fans messages out to every
@@ -89,18 +58,11 @@ func NewHub(opts Options) *Hub {
 	return h
 }
 
-// Serve runs one upgraded connection until it ends or ctx is cancelled (which closes it with
-// 1001 after the frames already queued); the calling goroutine becomes the connection's
-// reader. It returns nil when the connection closed normally, ErrHubClosed
-// when the hub is shutting down, or the error that ended it. Serve closes c before it
-// returns and waits for every goroutine it started.
-//
-// Serve joins the session only once the connection is upgraded, so a client may miss
-// messages stored between the upgrade response and the join. Adapters avoid that window by
-// calling Prepare before the upgrade and Pending.Serve after it; Serve is Prepare followed
-// by Pending.Serve, closing c with 1001, 1008 or 1013 when Prepare refuses.
-func (h *Hub) Serve(ctx context.Context, c Conn, info ConnInfo) error {
-	p, err := h.Prepare(ctx, info)
+// serve runs one upgraded connection: prepare, then pending.serve. When prepare refuses,
+// it closes c with 1001 (shutting down), 1008 (invalid session id) or 1013 (store
+// unreachable) and returns the refusal.
+func (h *Hub) serve(ctx context.Context, c wsConn, info connInfo) error {
+	p, err := h.prepare(ctx, info)
 	if err != nil {
 		code := CloseTryAgainLater
 		switch {
@@ -109,7 +71,7 @@ func (h *Hub) Serve(ctx context.Context, c Conn, info ConnInfo) error {
 		case errors.Is(err, ErrInvalidSessionID):
 			code = ClosePolicyViolation
 		}
-		_ = c.WriteControl(CloseMessage, FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+		_ = c.WriteControl(closeMessage, formatCloseMessage(int(code), ""), time.Now().Add(time.Second))
 		_ = c.Close()
 		return err
 	}
@@ -128,11 +90,11 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 
 // Drain is Shutdown with a chosen close code and reason, for example CloseServiceRestart
 // (1012) during a rolling deploy.
-func (h *Hub) Drain(ctx context.Context, code int, reason string) error {
+func (h *Hub) Drain(ctx context.Context, code CloseCode, reason string) error {
 	return h.closeAll(ctx, code, reason)
 }
 
-func (h *Hub) closeAll(ctx context.Context, code int, reason string) error {
+func (h *Hub) closeAll(ctx context.Context, code CloseCode, reason string) error {
 	h.mu.Lock()
 	h.closing = true
 	conns := make([]*connection, 0, len(h.conns))

@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // Client-visible texts of error envelopes the hub sends itself.
@@ -251,7 +253,7 @@ func (c *connection) sendErrorFor(e *Error, messageID string) {
 		Role:      RoleSystem,
 		Content:   e.Message,
 		Metadata:  meta,
-		Timestamp: NowMillis(),
+		Timestamp: envelope.NowMillis(),
 	}
 	c.send(m)
 }

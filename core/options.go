@@ -66,6 +66,12 @@ type Options struct {
 	// connection (see ConversationOptions). Default: disabled.
 	Conversations ConversationOptions
 
+	// Admit decides before the upgrade whether a connection may be made (authentication,
+	// session authorization, connection caps, subprotocol choice, credential expiry); see
+	// AdmitFunc. Every adapter runs it, so one function serves them all; middleware.Hooks'
+	// Apply installs a middleware chain's. Default: nil (admit everyone).
+	Admit AdmitFunc
+
 	// Guards check every decoded inbound message, in order, before it is stored or handled;
 	// see Guard. Default: none.
 	Guards []Guard

@@ -6,26 +6,25 @@ import (
 	"sync"
 )
 
-// Pending is a connection that has joined its session but is not upgraded yet: frames for
-// it (a replay, compacted streams, live messages) are queued from the moment Prepare
+// pending is a connection that has joined its session but is not upgraded yet: frames for
+// it (a replay, compacted streams, live messages) are queued from the moment prepare
 // returned, so the client misses nothing between the upgrade response and its first read.
-// Exactly one of Serve or Abort must be called.
-type Pending struct {
+// Exactly one of Serve or Abort takes effect. It implements hubport.Pending.
+type pending struct {
 	c    *connection
 	once sync.Once
 }
 
-// Prepare admits a connection before the upgrade: it gives it a session id when it has
-// none, registers it with the hub and (with a Store) joins its session. Adapters call it
-// after their pre-upgrade checks and before upgrading, then Pending.Serve with the upgraded
-// connection, or Pending.Abort when the upgrade fails.
+// prepare admits a connection before the upgrade: it gives it a session id when it has
+// none, registers it with the hub and (with a Store) joins its session. Adapters reach it
+// through adapterkit, after their pre-upgrade checks and before upgrading.
 //
 // A refusal is a *HandshakeError to answer instead of upgrading: 503 "Server shutting
 // down" (wrapping ErrHubClosed), 400 "Invalid sessionId" (wrapping ErrInvalidSessionID) or
 // 503 "Session unavailable" when the store cannot be reached. info.OnClose is called when
-// Prepare refuses, when Abort is called, or when Serve returns.
-func (h *Hub) Prepare(ctx context.Context, info ConnInfo) (*Pending, error) {
-	refuse := func(err error) (*Pending, error) {
+// prepare refuses, when Abort is called, or when Serve returns.
+func (h *Hub) prepare(ctx context.Context, info connInfo) (*pending, error) {
+	refuse := func(err error) (*pending, error) {
 		if info.OnClose != nil {
 			info.OnClose()
 		}
@@ -69,12 +68,12 @@ func (h *Hub) Prepare(ctx context.Context, info ConnInfo) (*Pending, error) {
 		c.abandon()
 		return refuse(err)
 	}
-	return &Pending{c: c}, nil
+	return &pending{c: c}, nil
 }
 
-// Serve runs the connection on ws, the upgraded connection, like Hub.Serve: the calling
-// goroutine becomes its reader and Serve returns when the connection has ended.
-func (p *Pending) Serve(ctx context.Context, ws Conn) error {
+// Serve runs the connection on ws, the upgraded connection: the calling goroutine becomes
+// its reader and Serve returns when the connection has ended.
+func (p *pending) Serve(ctx context.Context, ws wsConn) error {
 	err := ErrConnClosed
 	p.once.Do(func() {
 		c := p.c
@@ -92,7 +91,7 @@ func (p *Pending) Serve(ctx context.Context, ws Conn) error {
 }
 
 // Abort gives up a prepared connection whose upgrade failed.
-func (p *Pending) Abort() {
+func (p *pending) Abort() {
 	p.once.Do(func() {
 		p.c.abandon()
 		if p.c.info.OnClose != nil {
@@ -102,9 +101,9 @@ func (p *Pending) Abort() {
 }
 
 // SessionID returns the connection's session id (a new one when the request named none).
-func (p *Pending) SessionID() string { return p.c.info.SessionID }
+func (p *pending) SessionID() string { return p.c.info.SessionID }
 
-// abandon undoes Prepare for a connection that will never be served.
+// abandon undoes prepare for a connection that will never be served.
 func (c *connection) abandon() {
 	c.mu.Lock()
 	c.closing, c.done = true, true

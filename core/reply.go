@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // ReplyWriter sends a handler's replies. With a Store, each reply is appended to the
@@ -37,7 +39,7 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 		m.Role = RoleAssistant
 	}
 	if m.Timestamp == 0 {
-		m.Timestamp = NowMillis()
+		m.Timestamp = envelope.NowMillis()
 	}
 	if !m.Type.Valid() {
 		return errors.New("chatwire: reply has invalid type " + string(m.Type))

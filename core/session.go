@@ -5,6 +5,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // session is the hub's view of one session while it has local connections: the store
@@ -264,7 +266,7 @@ func gapMessage(reason string) *Message {
 		Role:      RoleSystem,
 		Content:   "Some earlier messages are no longer available; the history may be incomplete.",
 		Metadata:  codeMetadata(CodeReplayGap, reason),
-		Timestamp: NowMillis(),
+		Timestamp: envelope.NowMillis(),
 	}
 }
 

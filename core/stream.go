@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // Stream states carried in metadata.stream.state.
@@ -49,7 +51,7 @@ type Stream struct {
 // Stream starts a streamed assistant reply. Every connection of the session is told at once
 // (a first, empty delta), so clients can show progress and offer to cancel.
 func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
-	s := &Stream{w: w, id: NewID(), started: NowMillis(), ctx: w.ctx, cancel: w.cancel}
+	s := &Stream{w: w, id: NewID(), started: envelope.NowMillis(), ctx: w.ctx, cancel: w.cancel}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.appendLocked(ctx, ""); err != nil {
@@ -221,7 +223,7 @@ func (s *Stream) finish(ctx context.Context, state, code string) error {
 		Role:      RoleAssistant,
 		Content:   s.content.String(),
 		Metadata:  finalStreamMetadata(s.id, s.seq, state, code),
-		Timestamp: NowMillis(),
+		Timestamp: envelope.NowMillis(),
 	}
 	if h.store == nil {
 		c.endStream(s.id)

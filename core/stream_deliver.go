@@ -3,6 +3,8 @@ package core
 import (
 	"errors"
 	"time"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // deltaPart is a text delta waiting in a connection's queue. Consecutive deltas of one
@@ -259,7 +261,7 @@ func (s *session) syncStreams() error {
 		final := Message{
 			ID: st.ID, Type: TypeMessage, Role: RoleAssistant, Content: st.Content,
 			Metadata:  finalStreamMetadata(st.ID, st.Seq, StreamStateError, CodeStreamLost),
-			Timestamp: NowMillis(),
+			Timestamp: envelope.NowMillis(),
 		}
 		ctx, cancel := h.storeCtx(h.baseCtx)
 		_, err := h.streams.StreamFinish(ctx, s.id, st.ID, final, h.opts.MaxStoredMessages)

@@ -1,6 +1,10 @@
 package core
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/chatwire/chatwire/envelope"
+)
 
 // CodeWelcome is carried by the system envelope the server sends first on every connection
 // (see PROTOCOL.md, "The welcome frame"): {"code":"WELCOME","sessionId":"…","connectionId":"…"}.
@@ -56,7 +60,7 @@ func welcomeMessage(c *connection, replayed int, streams []string) *Message {
 		Role:      RoleSystem,
 		Content:   WelcomeContent,
 		Metadata:  meta,
-		Timestamp: NowMillis(),
+		Timestamp: envelope.NowMillis(),
 	}
 }
 

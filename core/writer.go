@@ -1,6 +1,10 @@
 package core
 
-import "time"
+import (
+	"time"
+
+	"github.com/chatwire/chatwire/envelope"
+)
 
 // outFrame is one encoded frame waiting for the writer. data is never modified after it is
 // queued, so one encoding can be shared by every connection a message fans out to.
@@ -22,7 +26,7 @@ type outFrame struct {
 // out to.
 func frameOf(m *Message) outFrame {
 	n := 96 + len(m.ID) + len(m.Type) + len(m.Role) + len(m.Content) + len(m.Metadata)
-	return outFrame{data: AppendMessage(make([]byte, 0, n), m), msg: m}
+	return outFrame{data: envelope.AppendMessage(make([]byte, 0, n), m), msg: m}
 }
 
 // send encodes m and queues it for this connection. It reports false when the connection
@@ -52,13 +56,13 @@ func (c *connection) enqueueLocked(f outFrame, force bool) bool {
 
 // closeWith asks the writer to send a close frame with code and reason and then close the
 // socket; with flush, frames already queued are written first.
-func (c *connection) closeWith(code int, reason string, flush bool) {
+func (c *connection) closeWith(code CloseCode, reason string, flush bool) {
 	c.mu.Lock()
 	c.requestCloseLocked(code, reason, flush)
 	c.mu.Unlock()
 }
 
-func (c *connection) requestCloseLocked(code int, reason string, flush bool) {
+func (c *connection) requestCloseLocked(code CloseCode, reason string, flush bool) {
 	if c.closing || c.done {
 		return
 	}
@@ -108,7 +112,7 @@ func (c *connection) writeLoop() {
 			if code != 0 {
 				deadline := time.Now().Add(timeout)
 				_ = c.ws.SetWriteDeadline(deadline)
-				_ = c.ws.WriteControl(CloseMessage, FormatCloseMessage(code, reason), deadline)
+				_ = c.ws.WriteControl(closeMessage, formatCloseMessage(int(code), reason), deadline)
 			}
 			_ = c.ws.Close()
 			c.mu.Lock()
@@ -158,11 +162,11 @@ func (c *connection) write(f outFrame, timeout time.Duration) error {
 		return err
 	}
 	if f.ping {
-		if err := c.ws.WriteControl(PingMessage, nil, deadline); err != nil {
+		if err := c.ws.WriteControl(pingMessage, nil, deadline); err != nil {
 			return err
 		}
 	}
-	return c.ws.WriteMessage(TextMessage, f.data)
+	return c.ws.WriteMessage(textMessage, f.data)
 }
 
 // heartbeat runs on the heartbeat timer: it queues a ping and re-arms the timer.

@@ -18,7 +18,7 @@ import (
 //   - Release: calls every function's Release exactly once, in reverse order.
 //
 // When one function refuses, the Releases of the ones before it are called at once and its
-// error is returned unchanged, so the adapter answers with its status (see core.RefusalOf).
+// error is returned unchanged, so the adapter answers with its status (see adapterkit.RefusalOf).
 // Nil functions are skipped.
 func Admit(fns ...core.AdmitFunc) core.AdmitFunc {
 	list := make([]core.AdmitFunc, 0, len(fns))
@@ -27,7 +27,10 @@ func Admit(fns ...core.AdmitFunc) core.AdmitFunc {
 			list = append(list, f)
 		}
 	}
-	if len(list) == 1 {
+	switch len(list) {
+	case 0:
+		return nil
+	case 1:
 		return list[0]
 	}
 	return func(ctx context.Context, req *core.AdmitRequest) (core.Admission, error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
 )
 
@@ -96,7 +97,7 @@ func TestAuthOnUpgrade(t *testing.T) {
 	for _, ad := range adapters {
 		t.Run(ad.name, func(t *testing.T) {
 			rec := &recorder{}
-			ep := ad.mount(t, newHub(t, core.Options{Handler: rec}), auth)
+			ep := ad.mount(t, newHub(t, core.Options{Handler: rec, Admit: auth}))
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
 					c, status, body, proto := dialStatus(t, ep, tc.query, tc.header, tc.protocols...)
@@ -110,7 +111,7 @@ func TestAuthOnUpgrade(t *testing.T) {
 						t.Fatalf("selected subprotocol %q, want %q", proto, tc.proto)
 					}
 					before := len(rec.requests())
-					if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "hi"})); err != nil {
+					if err := c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "hi"})); err != nil {
 						t.Fatal(err)
 					}
 					readReply(t, c)
@@ -134,7 +135,7 @@ func readReply(t testing.TB, c *websocket.Conn) core.Message {
 			t.Fatalf("read: %v", err)
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(b, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err != nil {
 			t.Fatalf("undecodable frame %q: %v", b, err)
@@ -144,14 +145,14 @@ func readReply(t testing.TB, c *websocket.Conn) core.Message {
 }
 
 // closeCode reads until the connection closes and returns its close code.
-func closeCode(t testing.TB, c *websocket.Conn) int {
+func closeCode(t testing.TB, c *websocket.Conn) core.CloseCode {
 	t.Helper()
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
 		if _, _, err := c.ReadMessage(); err != nil {
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) {
-				return ce.Code
+				return core.CloseCode(ce.Code)
 			}
 			t.Fatalf("connection ended without a close frame: %v", err)
 		}
@@ -162,7 +163,7 @@ func TestCredentialsExpireWhileConnected(t *testing.T) {
 	auth := middleware.Auth(middleware.AuthOptions{Verify: testVerifier})
 	for _, ad := range adapters {
 		t.Run(ad.name, func(t *testing.T) {
-			ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot}), auth)
+			ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot, Admit: auth}))
 			c, status, body, _ := dialStatus(t, ep, nil, bearer("brief-token"))
 			if c == nil {
 				t.Fatalf("refused with %d %q", status, body)
@@ -209,14 +210,14 @@ func TestSessionAuthorization(t *testing.T) {
 				middleware.AuthorizeSession(own.authorize),
 			)
 			store := core.NewMemoryStore(core.MemoryStoreOptions{})
-			ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot, Store: store}), admit)
+			ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot, Store: store, Admit: admit}))
 
 			room := url.Values{"sessionId": {"room-a"}}
 			alice, status, body, _ := dialStatus(t, ep, room, bearer("alice-token"))
 			if alice == nil {
 				t.Fatalf("alice refused: %d %q", status, body)
 			}
-			if err := alice.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{ID: "m1", Type: core.TypeMessage, Content: "secret plan"})); err != nil {
+			if err := alice.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{ID: "m1", Type: core.TypeMessage, Content: "secret plan"})); err != nil {
 				t.Fatal(err)
 			}
 			first := readReply(t, alice) // the stored message, then the echo

@@ -75,7 +75,7 @@ func TestConnectionCaps(t *testing.T) {
 						middleware.Auth(middleware.AuthOptions{Verify: testVerifier}),
 						middleware.Caps(opts),
 					))
-					ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot, Store: core.NewMemoryStore(core.MemoryStoreOptions{})}), admit)
+					ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot, Store: core.NewMemoryStore(core.MemoryStoreOptions{}), Admit: admit}))
 					var open []*websocket.Conn
 					for i, a := range tc.attempts {
 						q := url.Values{}
@@ -119,7 +119,7 @@ func TestConnectionCapsChurn(t *testing.T) {
 				middleware.Auth(middleware.AuthOptions{Verify: testVerifier}),
 				middleware.Caps(middleware.CapOptions{PerPrincipal: 1, PerSession: 1, PerIP: 2, Counter: counter}),
 			))
-			ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot}), admit)
+			ep := ad.mount(t, newHub(t, core.Options{Handler: echoBot, Admit: admit}))
 			q := url.Values{"sessionId": {"churn"}}
 			d := websocket.Dialer{HandshakeTimeout: waitTimeout}
 			start := time.Now()

@@ -7,8 +7,8 @@
 // # Composition
 //
 // Each middleware returns a Hooks value (or a core.AdmitFunc, which fits in one). Chain
-// combines them; Apply installs the hub's part on core.Options; the combined Admit goes to
-// the adapter:
+// combines them; Apply installs the result on core.Options, admission included, so adapters
+// need nothing more:
 //
 //	mw := middleware.Chain(
 //		middleware.Logging(logger, middleware.LogOptions{}),
@@ -20,7 +20,7 @@
 //		middleware.RateLimit(middleware.RateLimitOptions{PerConn: middleware.PerSecond(5)}),
 //	)
 //	hub := core.NewHub(mw.Apply(core.Options{Handler: bot, Store: store}))
-//	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+//	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 //
 // Order matters where one middleware uses another's result: Auth before AuthorizeSession
 // and Caps, which see the principal it verified. Releases run in reverse order, and a

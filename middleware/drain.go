@@ -17,7 +17,7 @@ import (
 // HubDrainer closes every connection of a hub with a code and waits for them to end;
 // *core.Hub implements it.
 type HubDrainer interface {
-	Drain(ctx context.Context, code int, reason string) error
+	Drain(ctx context.Context, code core.CloseCode, reason string) error
 }
 
 // Shutdowner stops a server gracefully; *http.Server and *echo.Echo implement it (for
@@ -46,7 +46,7 @@ type DrainOptions struct {
 	Timeout time.Duration
 	// Code is the close code sent to every connection. Default: core.CloseServiceRestart
 	// (1012), which tells clients to reconnect at once (to another instance).
-	Code int
+	Code core.CloseCode
 	// Reason is the close reason. Default: "server restarting".
 	Reason string
 }

@@ -13,9 +13,9 @@ import (
 )
 
 // hubFunc adapts a function to middleware.HubDrainer.
-type hubFunc func(ctx context.Context, code int, reason string) error
+type hubFunc func(ctx context.Context, code core.CloseCode, reason string) error
 
-func (f hubFunc) Drain(ctx context.Context, code int, reason string) error {
+func (f hubFunc) Drain(ctx context.Context, code core.CloseCode, reason string) error {
 	return f(ctx, code, reason)
 }
 
@@ -29,7 +29,7 @@ func TestDrainerSequence(t *testing.T) {
 		return rr.Code
 	}
 	var shutdowns atomic.Int32
-	hub := hubFunc(func(ctx context.Context, code int, reason string) error {
+	hub := hubFunc(func(ctx context.Context, code core.CloseCode, reason string) error {
 		if code != core.CloseServiceRestart || reason == "" {
 			t.Errorf("drained with %d %q", code, reason)
 		}

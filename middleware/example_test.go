@@ -39,10 +39,9 @@ func ExampleAuth() {
 		// Refused with 404 SESSION_NOT_FOUND before the upgrade: nothing is replayed.
 		middleware.AuthorizeSession(mayJoin),
 	)
-	hub := core.NewHub(core.Options{Handler: bot, Store: store})
+	hub := core.NewHub(core.Options{Handler: bot, Store: store, Admit: admit})
 	http.Handle("/chat", wshttp.New(hub, wshttp.Options{
 		AllowedOrigins: []string{"https://app.example.com"}, // cookies come from any site: check Origin
-		Admit:          admit,
 	}))
 }
 
@@ -60,7 +59,7 @@ func ExampleRateLimit() {
 		}),
 	)
 	hub := core.NewHub(mw.Apply(core.Options{Handler: bot, Store: store}))
-	http.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	http.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 }
 
 // Structured logs: connections, disconnections, refusals and rejected frames, with the
@@ -75,7 +74,7 @@ func ExampleLogging() {
 		})},
 	)
 	hub := core.NewHub(mw.Apply(core.Options{Handler: bot, Logger: logger}))
-	http.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	http.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 }
 
 // Graceful shutdown on SIGTERM, a readiness endpoint, and a maximum connection age below
@@ -83,8 +82,8 @@ func ExampleLogging() {
 func ExampleNewDrainer() {
 	maxAge := middleware.NewMaxAge(middleware.MaxAgeOptions{MaxAge: 50 * time.Minute, Jitter: 5 * time.Minute})
 	defer maxAge.Close()
+	// Closes each connection with 1012 at 45-55 minutes.
 	hub := core.NewHub(maxAge.Hooks().Apply(core.Options{Handler: bot, Store: store}))
-	maxAge.Bind(hub) // closes each connection with 1012 at 45-55 minutes
 
 	srv := &http.Server{Addr: ":8080", ReadHeaderTimeout: 10 * time.Second}
 	drainer := middleware.NewDrainer(hub, middleware.DrainOptions{Server: srv, Delay: 5 * time.Second})

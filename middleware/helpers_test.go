@@ -21,9 +21,9 @@ import (
 
 const waitTimeout = 5 * time.Second
 
-// mount serves hub with admit on a fresh loopback server and returns the ws:// URL of its
-// chat endpoint; the server stops at test cleanup.
-type mount func(t testing.TB, hub *core.Hub, admit core.AdmitFunc) string
+// mount serves hub (whose Options.Admit admits) on a fresh loopback server and returns the
+// ws:// URL of its chat endpoint; the server stops at test cleanup.
+type mount func(t testing.TB, hub *core.Hub) string
 
 // adapters are the three framework adapters every end-to-end case runs through.
 var adapters = []struct {
@@ -35,28 +35,28 @@ var adapters = []struct {
 	{"fiber", mountFiber},
 }
 
-func mountHTTP(t testing.TB, hub *core.Hub, admit core.AdmitFunc) string {
+func mountHTTP(t testing.TB, hub *core.Hub) string {
 	mux := http.NewServeMux()
-	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: admit}))
+	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"
 }
 
-func mountEcho(t testing.TB, hub *core.Hub, admit core.AdmitFunc) string {
+func mountEcho(t testing.TB, hub *core.Hub) string {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.GET("/chat", wsecho.New(hub, wsecho.Options{Admit: admit}))
+	e.GET("/chat", wsecho.New(hub, wsecho.Options{}))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"
 }
 
-func mountFiber(t testing.TB, hub *core.Hub, admit core.AdmitFunc) string {
+func mountFiber(t testing.TB, hub *core.Hub) string {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	// fasthttp's worker-pool cleaner notices a shutdown only after this long (default 10s).
 	app.Server().MaxIdleWorkerDuration = 50 * time.Millisecond
-	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{Admit: admit}))
+	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

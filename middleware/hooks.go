@@ -7,19 +7,20 @@ import (
 	"github.com/chatwire/chatwire/core"
 )
 
-// Hooks is what one middleware contributes to a hub and its adapter. Every field is
-// optional. Combine several with Chain, install the result with Apply (the hub's hooks) and
-// pass its Admit to the adapter's Admit option:
+// Hooks is what one middleware contributes to a hub. Every field is optional. Combine
+// several with Chain and install the result with Apply, which puts everything (admission
+// before the upgrade, guards and observers) on the hub's Options; every adapter then reads
+// the admission from the hub:
 //
-//	mw := middleware.Chain(logging, limits, m.Hooks())
+//	mw := middleware.Chain(logging, limits, maxAge.Hooks())
 //	hub := core.NewHub(mw.Apply(core.Options{Handler: bot}))
-//	http.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+//	http.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 type Hooks struct {
 	// Admit decides before the upgrade whether a connection may be made; see Admit for how
 	// several combine.
 	Admit core.AdmitFunc
 	// OnRefuse observes an upgrade that the Admit of a Chain refused, with the error that
-	// refused it (see core.RefusalOf for the status the client got); Chain's Admit calls it.
+	// refused it (see adapterkit.RefusalOf for the status the client got); Chain's Admit calls it.
 	// It never sees the adapter's own refusals (origin, malformed request) nor the hub's
 	// (session store unavailable, shutting down).
 	OnRefuse func(req *core.AdmitRequest, err error)
@@ -84,10 +85,12 @@ func Chain(hooks ...Hooks) Hooks {
 	return out
 }
 
-// Apply returns a copy of opts with h's hub hooks installed after the ones opts already has
-// (its own OnConnect runs first, its Guards check first). opts is not modified. Admit and
-// OnRefuse are not hub options: pass h.Admit to the adapter.
+// Apply returns a copy of opts with h installed after what opts already has: opts.Admit
+// runs first, then h.Admit (combined as Admit does; OnRefuse observes h.Admit's refusals),
+// opts' own observers run first and its Guards check first. opts is not modified. This one
+// call wires a middleware chain completely: adapters take admission from the hub.
 func (h Hooks) Apply(opts core.Options) core.Options {
+	opts.Admit = Admit(opts.Admit, h.Admit)
 	opts.Guards = append(append([]core.Guard(nil), opts.Guards...), h.Guards...)
 	opts.OnConnect = fanOut(add(add(nil, opts.OnConnect), h.OnConnect))
 	opts.OnDisconnect = fanOut(add(add(nil, opts.OnDisconnect), h.OnDisconnect))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/middleware"
 )
@@ -125,7 +126,7 @@ func TestAdmitCombination(t *testing.T) {
 func TestChainReportsRefusals(t *testing.T) {
 	var refused []int
 	observe := func(_ *core.AdmitRequest, err error) {
-		status, _ := core.RefusalOf(err)
+		status, _ := adapterkit.RefusalOf(err)
 		refused = append(refused, status)
 	}
 	mw := middleware.Chain(

@@ -57,24 +57,26 @@ func TestRateAccessors(t *testing.T) {
 	}
 }
 
-type closerFunc func(string, int, string) bool
+type closerFunc func(string, core.CloseCode, string) bool
 
-func (f closerFunc) CloseConn(id string, code int, reason string) bool { return f(id, code, reason) }
+func (f closerFunc) CloseConn(id string, code core.CloseCode, reason string) bool {
+	return f(id, code, reason)
+}
 
 func TestMaxAgeTimers(t *testing.T) {
 	closed := make(chan string, 1)
 	m := NewMaxAge(MaxAgeOptions{MaxAge: 20 * time.Millisecond, Jitter: -1})
-	m.Bind(closerFunc(func(id string, code int, _ string) bool {
+	closer := closerFunc(func(id string, code core.CloseCode, _ string) bool {
 		if code != core.CloseServiceRestart {
-			t.Errorf("code %d", code)
+			t.Errorf("code %v", code)
 		}
 		closed <- id
 		return true
-	}))
+	})
 	h := m.Hooks()
-	h.OnConnect(core.ConnEvent{ConnID: "gone"})
+	m.start("gone", closer) // what OnConnect does with the event's hub
 	h.OnDisconnect(core.DisconnectEvent{ConnEvent: core.ConnEvent{ConnID: "gone"}})
-	h.OnConnect(core.ConnEvent{ConnID: "old"})
+	m.start("old", closer)
 	select {
 	case id := <-closed:
 		if id != "old" {

@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestMaxAgeClosesWith1012(t *testing.T) {
@@ -29,8 +29,7 @@ func TestMaxAgeClosesWith1012(t *testing.T) {
 			ma := middleware.NewMaxAge(middleware.MaxAgeOptions{MaxAge: age, Jitter: jitter})
 			defer ma.Close()
 			hub := newHub(t, ma.Hooks().Apply(core.Options{Handler: echoBot}))
-			ma.Bind(hub)
-			ep := ad.mount(t, hub, nil)
+			ep := ad.mount(t, hub)
 			var conns []*websocket.Conn
 			start := time.Now()
 			for range 5 {
@@ -137,7 +136,7 @@ func (c *drainClient) read(t *testing.T) (core.Message, error) {
 			return core.Message{}, err
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(b, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err != nil {
 			t.Errorf("undecodable frame %q", b)
@@ -216,7 +215,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	for i, code := range codes {
-		if code != core.CloseServiceRestart {
+		if core.CloseCode(code) != core.CloseServiceRestart {
 			t.Fatalf("client %d closed with %d, want 1012", i, code)
 		}
 	}

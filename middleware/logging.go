@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
 )
 
@@ -142,7 +143,7 @@ func (l *connLog) lookup(connID string) *logEntry {
 }
 
 func (l *connLog) refused(req *core.AdmitRequest, err error) {
-	status, _ := core.RefusalOf(err)
+	status, _ := adapterkit.RefusalOf(err)
 	attrs := []slog.Attr{slog.Int("status", status), slog.String("remote", req.RemoteAddr)}
 	if id := l.requestID(req); id != "" {
 		attrs = append(attrs, slog.String("request_id", id))
@@ -172,7 +173,7 @@ func (l *connLog) connected(ev core.ConnEvent) {
 func (l *connLog) disconnected(ev core.DisconnectEvent) {
 	e := l.entry(ev.ConnID, ev.RemoteAddr)
 	attrs := l.base(ev.ConnID, ev.SessionID, e)
-	attrs = append(attrs, slog.Int("code", ev.Code), slog.Duration("duration", ev.Duration))
+	attrs = append(attrs, slog.Int("code", int(ev.Code)), slog.Duration("duration", ev.Duration))
 	if ev.Err != nil {
 		attrs = append(attrs, slog.String("err", ev.Err.Error()))
 	}

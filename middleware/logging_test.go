@@ -64,7 +64,9 @@ func TestLogging(t *testing.T) {
 				middleware.RateLimit(middleware.RateLimitOptions{PerConn: middleware.PerMinute(1)}),
 			)
 			admit, released := signalRelease(mw.Admit)
-			ep := ad.mount(t, newHub(t, mw.Apply(core.Options{Handler: echoBot})), admit)
+			opts := mw.Apply(core.Options{Handler: echoBot})
+			opts.Admit = admit // mw.Admit, observed
+			ep := ad.mount(t, newHub(t, opts))
 
 			q := url.Values{"sessionId": {"s1"}, "token": {"alice-token"}}
 			c, status, _, _ := dialStatus(t, ep, q, http.Header{"X-Request-Id": {"req-123"}})

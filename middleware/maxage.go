@@ -10,7 +10,7 @@ import (
 
 // ConnCloser closes one connection by id; *core.Hub implements it.
 type ConnCloser interface {
-	CloseConn(connID string, code int, reason string) bool
+	CloseConn(connID string, code core.CloseCode, reason string) bool
 }
 
 // MaxAgeOptions configures NewMaxAge.
@@ -24,7 +24,7 @@ type MaxAgeOptions struct {
 	Jitter time.Duration
 	// Code is the close code. Default: core.CloseServiceRestart (1012), which clients treat
 	// as "reconnect now".
-	Code int
+	Code core.CloseCode
 	// Reason is the close reason (at most 123 bytes). Default: "max connection age".
 	Reason string
 }
@@ -41,17 +41,18 @@ const (
 // Close. It is safe for concurrent use.
 type MaxAge struct {
 	age, jitter time.Duration
-	code        int
+	code        core.CloseCode
 	reason      string
 
 	mu     sync.Mutex
-	closer ConnCloser
 	timers map[string]*time.Timer
 	closed bool
 	wg     sync.WaitGroup // timer callbacks in progress
 }
 
-// NewMaxAge returns a MaxAge; install its Hooks on the hub and Bind the hub.
+// NewMaxAge returns a MaxAge; install its Hooks on the hub (Hooks.Apply). It closes each
+// connection through the hub that reported it (core.ConnEvent.Hub), so there is nothing
+// else to wire.
 func NewMaxAge(opts MaxAgeOptions) *MaxAge {
 	m := &MaxAge{age: opts.MaxAge, jitter: opts.Jitter, code: opts.Code, reason: opts.Reason, timers: make(map[string]*time.Timer)}
 	if m.age <= 0 {
@@ -73,14 +74,6 @@ func NewMaxAge(opts MaxAgeOptions) *MaxAge {
 		m.reason = defaultMaxAgeReason
 	}
 	return m
-}
-
-// Bind sets the hub whose connections are closed. Call it right after core.NewHub, before
-// serving: a connection that reaches its age while no hub is bound is left open.
-func (m *MaxAge) Bind(hub ConnCloser) {
-	m.mu.Lock()
-	m.closer = hub
-	m.mu.Unlock()
 }
 
 // Hooks returns the hooks that start a connection's timer on connect and stop it on
@@ -111,13 +104,19 @@ func (m *MaxAge) lifetime() time.Duration {
 }
 
 func (m *MaxAge) connected(ev core.ConnEvent) {
-	id := ev.ConnID
+	if ev.Hub != nil {
+		m.start(ev.ConnID, ev.Hub)
+	}
+}
+
+// start arms the timer that closes connection id through closer.
+func (m *MaxAge) start(id string, closer ConnCloser) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return
 	}
-	m.timers[id] = time.AfterFunc(m.lifetime(), func() { m.expire(id) })
+	m.timers[id] = time.AfterFunc(m.lifetime(), func() { m.expire(id, closer) })
 }
 
 func (m *MaxAge) disconnected(ev core.DisconnectEvent) {
@@ -129,15 +128,14 @@ func (m *MaxAge) disconnected(ev core.DisconnectEvent) {
 	}
 }
 
-func (m *MaxAge) expire(id string) {
+func (m *MaxAge) expire(id string, closer ConnCloser) {
 	m.mu.Lock()
-	if m.closed || m.timers[id] == nil || m.closer == nil {
+	if m.closed || m.timers[id] == nil {
 		delete(m.timers, id)
 		m.mu.Unlock()
 		return
 	}
 	delete(m.timers, id)
-	closer := m.closer
 	m.wg.Add(1)
 	m.mu.Unlock()
 	defer m.wg.Done()

@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
+	"github.com/gorilla/websocket"
 )
 
 // BenchmarkOtherClientLatency measures a well-behaved client's round trip (send a message,
@@ -34,8 +34,9 @@ func BenchmarkOtherClientLatency(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			mw := middleware.RateLimit(middleware.RateLimitOptions{PerPrincipal: middleware.PerSecond(10)})
-			hub := newHub(b, mw.Apply(core.Options{Handler: echoBot}))
-			ep := mountHTTP(b, hub, middleware.Auth(middleware.AuthOptions{Verify: testVerifier, Optional: true}))
+			hub := newHub(b, mw.Apply(core.Options{Handler: echoBot,
+				Admit: middleware.Auth(middleware.AuthOptions{Verify: testVerifier, Optional: true})}))
+			ep := mountHTTP(b, hub)
 			calm, _, _, _ := dialStatus(b, ep, nil, nil)
 			var sent, conns int64
 			quit, flooded := make(chan struct{}), make(chan struct{})
@@ -47,7 +48,7 @@ func BenchmarkOtherClientLatency(b *testing.B) {
 			} else {
 				close(flooded)
 			}
-			msg := core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "hello"})
+			msg := envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "hello"})
 			b.ResetTimer()
 			for range b.N {
 				if err := calm.WriteMessage(websocket.TextMessage, msg); err != nil {
@@ -70,7 +71,7 @@ func BenchmarkOtherClientLatency(b *testing.B) {
 // reconnecting whenever the server closes it, until quit is closed. It returns the frames
 // sent and connections made.
 func flood(ep string, rate int, quit <-chan struct{}) (sent, conns int64) {
-	frame := core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "spam"})
+	frame := envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "spam"})
 	var tick <-chan time.Time
 	perTick := 1
 	if rate > 0 {

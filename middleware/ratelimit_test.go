@@ -7,17 +7,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
+	"github.com/gorilla/websocket"
 )
 
 // send writes m on c.
 func send(t testing.TB, c *websocket.Conn, m core.Message) {
 	t.Helper()
 	_ = c.SetWriteDeadline(time.Now().Add(waitTimeout))
-	if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &m)); err != nil {
+	if err := c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &m)); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 }
@@ -32,7 +32,7 @@ func TestRateLimitFlood(t *testing.T) {
 			store := core.NewMemoryStore(core.MemoryStoreOptions{})
 			mw := middleware.RateLimit(middleware.RateLimitOptions{PerConn: middleware.PerMinute(100), MaxRejections: -1})
 			hub := newHub(t, mw.Apply(core.Options{Handler: rec, Store: store, MaxStoredMessages: 5000}))
-			ep := ad.mount(t, hub, nil)
+			ep := ad.mount(t, hub)
 
 			flood, _, _, _ := dialStatus(t, ep, url.Values{"sessionId": {"flood"}}, nil)
 			calm, _, _, _ := dialStatus(t, ep, url.Values{"sessionId": {"calm"}}, nil)
@@ -52,7 +52,7 @@ func TestRateLimitFlood(t *testing.T) {
 						return
 					}
 					var m core.Message
-					if core.Decode(b, &m) != nil {
+					if envelope.Decode(b, &m) != nil {
 						continue
 					}
 					switch {
@@ -78,7 +78,7 @@ func TestRateLimitFlood(t *testing.T) {
 				defer tick.Stop()
 				for i := range total {
 					<-tick.C
-					if err := flood.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "spam"})); err != nil {
+					if err := flood.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: "spam"})); err != nil {
 						t.Errorf("flood write %d: %v", i, err)
 						return
 					}
@@ -142,7 +142,7 @@ func TestRateLimitClosesPersistentFlooder(t *testing.T) {
 	for _, ad := range adapters {
 		t.Run(ad.name, func(t *testing.T) {
 			mw := middleware.RateLimit(middleware.RateLimitOptions{PerConn: middleware.PerMinute(5), MaxRejections: 10})
-			ep := ad.mount(t, newHub(t, mw.Apply(core.Options{Handler: echoBot})), nil)
+			ep := ad.mount(t, newHub(t, mw.Apply(core.Options{Handler: echoBot})))
 			c, _, _, _ := dialStatus(t, ep, nil, nil)
 			echoes, limited := 0, 0
 			for i := 0; ; i++ {
@@ -153,13 +153,13 @@ func TestRateLimitClosesPersistentFlooder(t *testing.T) {
 				_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
 				_, b, err := c.ReadMessage()
 				if err != nil {
-					if code := closeErrCode(err); code != core.ClosePolicyViolation {
+					if code := closeErrCode(err); core.CloseCode(code) != core.ClosePolicyViolation {
 						t.Fatalf("connection ended with %v, want close 1008", err)
 					}
 					break
 				}
 				var m core.Message
-				if err := core.Decode(b, &m); err != nil {
+				if err := envelope.Decode(b, &m); err != nil {
 					t.Fatal(err)
 				}
 				switch {
@@ -183,7 +183,7 @@ func TestRateLimitPerPrincipal(t *testing.T) {
 		middleware.Hooks{Admit: middleware.Auth(middleware.AuthOptions{Verify: testVerifier})},
 		middleware.RateLimit(middleware.RateLimitOptions{PerPrincipal: middleware.PerMinute(3)}),
 	)
-	ep := mountHTTP(t, newHub(t, mw.Apply(core.Options{Handler: echoBot})), mw.Admit)
+	ep := mountHTTP(t, newHub(t, mw.Apply(core.Options{Handler: echoBot})))
 	var conns []*websocket.Conn
 	for range 2 {
 		c, status, _, _ := dialStatus(t, ep, nil, bearer("alice-token"))
@@ -235,7 +235,7 @@ func TestRateLimitLimiterFailure(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mw := middleware.RateLimit(middleware.RateLimitOptions{PerConn: middleware.PerSecond(1), Limiter: broken, FailClosed: tc.failClosed})
-			ep := mountHTTP(t, newHub(t, mw.Apply(core.Options{Handler: echoBot})), nil)
+			ep := mountHTTP(t, newHub(t, mw.Apply(core.Options{Handler: echoBot})))
 			c, _, _, _ := dialStatus(t, ep, nil, nil)
 			send(t, c, chat("hi"))
 			if code := metaCode(readReply(t, c)); code != tc.wantCode {

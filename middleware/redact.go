@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 )
 
 // Redacted replaces every redacted value.
@@ -27,7 +27,7 @@ func RedactQuery(q url.Values, keep ...string) string {
 	sort.Strings(keys)
 	var b strings.Builder
 	for _, k := range keys {
-		show := k == core.QuerySessionID || k == core.QueryLastMessageID || slices.Contains(keep, k)
+		show := k == adapterkit.QuerySessionID || k == adapterkit.QueryLastMessageID || slices.Contains(keep, k)
 		for _, v := range q[k] {
 			if b.Len() > 0 {
 				b.WriteByte('&')

@@ -5,10 +5,10 @@ import (
 	"fmt"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // Two Stores on one Redis stand for two hub instances: a record appended through one is
@@ -45,7 +45,7 @@ func Example() {
 	}
 	defer cancel()
 
-	msg := core.Message{ID: "m-1", Type: core.TypeMessage, Role: core.RoleUser, Content: "hello", Timestamp: core.NowMillis()}
+	msg := core.Message{ID: "m-1", Type: core.TypeMessage, Role: core.RoleUser, Content: "hello", Timestamp: envelope.NowMillis()}
 	rec, err := instanceA.Append(ctx, "room-1", msg, 1000)
 	if err != nil {
 		panic(err)

@@ -13,19 +13,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 )
 
 // mountWS serves hub with wshttp on a test server, as adapters/wshttp's tests do.
 func mountWS(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
 	mux := http.NewServeMux()
-	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{AllowedOrigins: cfg.AllowedOrigins, Admit: cfg.Admit}))
+	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.AllowedHosts}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"
@@ -116,8 +116,8 @@ func (r wsReader) next() (core.Message, error) {
 			return core.Message{}, err
 		}
 		var m core.Message
-		err = core.Decode(b, &m)
-		if errors.Is(err, core.ErrHeartbeat) {
+		err = envelope.Decode(b, &m)
+		if errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		}
 		return m, err
@@ -190,7 +190,7 @@ func TestHubSurvivesRedisRestart(t *testing.T) {
 				for {
 					m := core.Message{ID: id, Type: core.TypeMessage, Content: "text " + id}
 					_ = writer.c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-					if err := writer.c.Conn.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &m)); err != nil {
+					if err := writer.c.Conn.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &m)); err != nil {
 						return fmt.Errorf("writer: %w", err)
 					}
 					m, err := writer.next()

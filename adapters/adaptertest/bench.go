@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/gorilla/websocket"
 )
 
@@ -55,7 +56,7 @@ func benchRoundTrip(b *testing.B, mount BenchMount, size int) {
 		_ = hub.Shutdown(ctx)
 	})
 	ep := mount(b, hub)
-	frame := core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: strings.Repeat("x", size)})
+	frame := envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: strings.Repeat("x", size)})
 
 	c := benchDial(b, ep)
 	buf := make([]byte, 1<<20)

@@ -17,8 +17,7 @@ import (
 func admitCases() []testCase {
 	return []testCase{
 		{"AdmitRefusals", func(t *testing.T, mount Mount) {
-			h := newHub(t, core.Options{Handler: echo})
-			ep := mount(t, h, Config{Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
+			h := newHub(t, core.Options{Handler: echo, Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
 				switch r.Query.Get("who") {
 				case "anonymous":
 					return core.Admission{}, &core.HandshakeError{Status: http.StatusUnauthorized, Body: "Unauthorized"}
@@ -27,6 +26,7 @@ func admitCases() []testCase {
 				}
 				return core.Admission{}, nil
 			}})
+			ep := mount(t, h, Config{})
 			for who, want := range map[string]int{"anonymous": 401, "stranger": 403, "friend": 101} {
 				c, resp, _ := DialRaw(ep, url.Values{"who": {who}}, nil)
 				if c != nil {
@@ -40,13 +40,13 @@ func admitCases() []testCase {
 		{"AdmitPrincipalSubprotocolRelease", func(t *testing.T, mount Mount) {
 			var released atomic.Int32
 			rec := &recorder{}
-			h := newHub(t, core.Options{Handler: rec})
-			ep := mount(t, h, Config{Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
+			h := newHub(t, core.Options{Handler: rec, Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
 				if r.Header.Get("Sec-WebSocket-Protocol") == "" {
 					return core.Admission{}, errors.New("no token")
 				}
 				return core.Admission{Principal: "alice", Subprotocol: "chatwire", Release: func() { released.Add(1) }}, nil
 			}})
+			ep := mount(t, h, Config{})
 			d := websocket.Dialer{Subprotocols: []string{"chatwire", "token.s3cr3t"}}
 			ws, resp, err := d.Dial(ep, nil)
 			if err != nil {
@@ -68,10 +68,10 @@ func admitCases() []testCase {
 			eventually(t, "release after close", func() bool { return released.Load() == 1 })
 		}},
 		{"CredentialsExpire1008", func(t *testing.T, mount Mount) {
-			h := newHub(t, core.Options{Handler: echo})
-			ep := mount(t, h, Config{Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
+			h := newHub(t, core.Options{Handler: echo, Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
 				return core.Admission{Expires: time.Now().Add(100 * time.Millisecond)}, nil
 			}})
+			ep := mount(t, h, Config{})
 			c := Dial(t, ep, nil, nil)
 			if code := c.ExpectClose(); code != core.ClosePolicyViolation {
 				t.Fatalf("close code %d, want 1008 when credentials expire", code)

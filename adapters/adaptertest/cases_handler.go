@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 )
 
 func handlerCases() []testCase {
@@ -16,7 +17,7 @@ func handlerCases() []testCase {
 			rec := &recorder{}
 			_, ep := serve(t, mount, core.Options{Handler: rec})
 			c := Dial(t, ep, nil, nil)
-			before := core.NowMillis()
+			before := envelope.NowMillis()
 			c.SendRaw(`{"id":"client-1","type":"message","role":"assistant","content":"a","timestamp":5,"metadata":{"k":[1,2]}}`)
 			c.SendRaw(`{"id":7,"type":"message","role":"system","content":"b","metadata":[1]}`)
 			c.SendRaw(`{"type":"message","content":"c","metadata":"s","extra":{"x":1}}`)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
 )
 
@@ -72,7 +73,7 @@ func handshakeCases() []testCase {
 				{"sessionId": {"has space"}},
 				{"sessionId": {"{tag}"}},
 				{"sessionId": {strings.Repeat("a", core.MaxSessionIDLen+1)}},
-				{"lastMessageId": {strings.Repeat("a", core.MaxLastMessageIDLen+1)}},
+				{"lastMessageId": {strings.Repeat("a", adapterkit.MaxLastMessageIDLen+1)}},
 			} {
 				c, resp, _ := DialRaw(ep, q, nil)
 				if c != nil {

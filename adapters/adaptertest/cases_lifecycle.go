@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/gorilla/websocket"
 )
 
 func lifecycleCases() []testCase {
@@ -72,7 +73,7 @@ func lifecycleCases() []testCase {
 			gone := make(chan core.DisconnectEvent, 1)
 			_, ep := serve(t, mount, core.Options{Handler: echo, OnDisconnect: func(e core.DisconnectEvent) { gone <- e }})
 			c := Dial(t, ep, nil, nil)
-			_ = c.Conn.WriteControl(8, core.FormatCloseMessage(4000, "bye"), time.Now().Add(time.Second))
+			_ = c.Conn.WriteControl(8, websocket.FormatCloseMessage(4000, "bye"), time.Now().Add(time.Second))
 			select {
 			case ev := <-gone:
 				if ev.Code != 4000 || ev.SessionID == "" || ev.ConnID == "" {

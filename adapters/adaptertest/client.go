@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/gorilla/websocket"
 )
 
@@ -86,7 +87,7 @@ func ExpectWelcome(t testing.TB, c *websocket.Conn) core.Welcome {
 		t.Fatalf("read the welcome frame: %v", err)
 	}
 	var m core.Message
-	if err := core.Decode(b, &m); err != nil {
+	if err := envelope.Decode(b, &m); err != nil {
 		t.Fatalf("first frame %q is not an envelope: %v", b, err)
 	}
 	w, ok := core.WelcomeOf(&m)
@@ -122,7 +123,7 @@ func (c *Client) SendRaw(s string) {
 // Send writes m as one text frame.
 func (c *Client) Send(m core.Message) {
 	c.t.Helper()
-	c.SendRaw(string(core.AppendMessage(nil, &m)))
+	c.SendRaw(string(envelope.AppendMessage(nil, &m)))
 }
 
 // ReadFrame returns the next frame's bytes, heartbeats included.
@@ -152,8 +153,8 @@ func (c *Client) readWire() core.Message {
 			c.t.Fatalf("read: %v", err)
 		}
 		var m core.Message
-		err = core.Decode(b, &m)
-		if errors.Is(err, core.ErrHeartbeat) {
+		err = envelope.Decode(b, &m)
+		if errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		}
 		if err != nil {
@@ -175,7 +176,7 @@ func (c *Client) ReadN(n int) []core.Message {
 
 // ExpectClose reads until the connection closes and returns the close code (1006 when it
 // dropped without a close frame). Envelopes read on the way are discarded.
-func (c *Client) ExpectClose() int {
+func (c *Client) ExpectClose() core.CloseCode {
 	c.t.Helper()
 	for {
 		_, err := c.ReadFrame()
@@ -184,13 +185,13 @@ func (c *Client) ExpectClose() int {
 		}
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) {
-			return ce.Code
+			return core.CloseCode(ce.Code)
 		}
 		var ne interface{ Timeout() bool }
 		if errors.As(err, &ne) && ne.Timeout() {
 			c.t.Fatalf("connection not closed within %v", waitTimeout)
 		}
-		return websocket.CloseAbnormalClosure
+		return core.CloseAbnormal
 	}
 }
 

@@ -14,8 +14,11 @@ import (
 type Config struct {
 	// AllowedOrigins is passed to the adapter's AllowedOrigins option.
 	AllowedOrigins []string
-	// Admit is passed to the adapter's Admit option.
-	Admit core.AdmitFunc
+	// AllowedHosts is passed to the adapter's AllowedHosts option.
+	AllowedHosts []string
+	// Authenticate, when set, is what the adapter's Authenticate hook returns for every
+	// request (each adapter wraps it in its own signature).
+	Authenticate func() (principal any, err error)
 }
 
 // Mount serves hub through the adapter under test with cfg on a new loopback server and
@@ -46,6 +49,7 @@ func cases() []testCase {
 	all = append(all, admitCases()...)
 	all = append(all, welcomeCases()...)
 	all = append(all, protocolCases()...)
+	all = append(all, refusalCases()...)
 	return all
 }
 

@@ -7,13 +7,16 @@
 //
 // Echo middleware of the route and group (authentication, logging, request ids) runs before
 // the handler and so before the upgrade; Authenticate can read what it stored with c.Get.
-// Before upgrading the handler makes the checks every chatwire adapter makes, in the same
-// order and with the same answers (see core.CheckHandshake): 426 "Expected WebSocket
-// upgrade" to plain requests, 403 to disallowed origins (same host by default, an exact
-// allowlist when configured), 400 to invalid sessionId or lastMessageId values, then 401 (or
-// the status of a returned *core.HandshakeError or *echo.HTTPError) when Authenticate
-// refuses, then 403 (or a *core.HandshakeError's status) when Admit refuses. Compression is
-// off so the message size limit applies to what is actually read.
+// Before upgrading the handler runs chatwire's one upgrade pipeline (adapterkit.Pipeline),
+// the same on every adapter with byte-identical refusals (adapterkit.Refuse): 426 "Expected
+// WebSocket upgrade" to plain requests, 403 to hosts outside AllowedHosts and disallowed
+// origins (same host by default, an exact allowlist when configured), 400 to a query that
+// does not parse or invalid sessionId, lastMessageId or history values, then 401 (or the
+// status of a returned *core.HandshakeError or *echo.HTTPError) when Authenticate refuses, then 403 (or
+// a *core.HandshakeError's status) when the hub's Admit (core.Options.Admit) refuses, and
+// 503 while the hub shuts down. Refusals are written by the adapter itself, never through
+// Echo's error handler. Compression is off so the message size limit applies to what is
+// actually read.
 //
 // After a successful upgrade the connection belongs to the hub: the handler writes no HTTP
 // response and returns nil when the connection ends (Echo must not render anything on a
@@ -23,10 +26,10 @@
 // the handler return an *echo.HTTPError with status 500 wrapping ErrNotHijackable, which
 // Echo's error handler renders and a logger middleware records.
 //
-// Options mean the same in every chatwire adapter: AllowedOrigins, ReadBufferSize,
-// WriteBufferSize, Authenticate (with a framework-typed request) and Admit (framework-neutral,
-// one function for every adapter), and a skip predicate named after each framework's idiom:
-// Skip in wshttp, Skipper here, Next in wsfiber.
+// Options mean the same in every chatwire adapter: AllowedOrigins, AllowedHosts,
+// ReadBufferSize, WriteBufferSize, Authenticate (with a framework-typed request), and a skip
+// predicate named after each framework's idiom: Skip in wshttp, Skipper in wsecho, Next in
+// wsfiber. Admission is the hub's (core.Options.Admit), one function for every adapter.
 //
 // The returned handler is safe for concurrent use.
 package wsecho

@@ -1,12 +1,12 @@
 package wsecho
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"sync"
 
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
@@ -26,8 +26,13 @@ type Options struct {
 	// AllowedOrigins lists the browser origins allowed to connect, each an exact origin
 	// such as "https://app.example.com" ("*" allows every origin). Default: nil, which
 	// allows only origins whose host equals the request's Host. Requests without an Origin
-	// header (non-browser clients) are always allowed. See core.OriginAllowed.
+	// header (non-browser clients) are always allowed. See adapterkit.OriginAllowed.
 	AllowedOrigins []string
+
+	// AllowedHosts lists the Host header values served, e.g. "chat.example.com" (any port)
+	// or "localhost:8080"; other hosts get 403, which stops DNS rebinding. Default: nil
+	// (every host). See adapterkit.HostAllowed.
+	AllowedHosts []string
 
 	// Skipper, when it returns true for a request, makes the handler pass the request to
 	// Next instead of handling it (Echo's idiom; the same as wshttp's Skip and wsfiber's
@@ -49,58 +54,50 @@ type Options struct {
 	// route, and returns the principal handed to handlers (core.Request.Principal); read
 	// what an authentication middleware stored with c.Get. An error refuses the upgrade: a
 	// *core.HandshakeError or *echo.HTTPError with its status and text, anything else with
-	// 401 Unauthorized. Default: nil (no authentication).
+	// 401 Unauthorized. Default: nil (no authentication). Admission (core.Options.Admit)
+	// runs after it.
 	Authenticate func(c echo.Context) (principal any, err error)
-
-	// Admit, when set, runs after Authenticate with a framework-neutral copy of the request
-	// and decides whether the connection may be made (connection caps, session
-	// authorization, token checks, subprotocol choice, credential expiry); see
-	// core.AdmitFunc. The same function works with every chatwire adapter. Its context is
-	// the request's. Default: nil (admit everyone).
-	Admit core.AdmitFunc
 }
 
-// The hub serves gorilla/websocket connections as they are.
-var _ core.Conn = (*websocket.Conn)(nil)
+var _ adapterkit.Conn = (*websocket.Conn)(nil)
 
 // handler is what New returns the method value of.
 type handler struct {
-	hub      *core.Hub
 	opts     Options
+	pipeline *adapterkit.Pipeline
 	upgrader websocket.Upgrader
 }
 
 // New returns an echo.HandlerFunc that upgrades requests and serves them on hub until the
 // connection ends. Mount it on a GET route, e.g. e.GET("/chat", wsecho.New(hub, opts)).
 func New(hub *core.Hub, opts Options) echo.HandlerFunc {
-	opts.AllowedOrigins = append([]string(nil), opts.AllowedOrigins...)
 	wb := opts.WriteBufferSize
 	if wb <= 0 {
 		wb = 4096
 	}
 	h := &handler{
-		hub:  hub,
 		opts: opts,
+		pipeline: adapterkit.New(hub, adapterkit.Options{
+			AllowedOrigins: opts.AllowedOrigins, AllowedHosts: opts.AllowedHosts, CloseCode: CloseCode,
+		}),
 		upgrader: websocket.Upgrader{
-			ReadBufferSize:    opts.ReadBufferSize,
-			WriteBufferSize:   wb,
-			WriteBufferPool:   &sync.Pool{},
-			EnableCompression: false,
-			// The origin was checked by core.CheckHandshake before Upgrade is called.
+			ReadBufferSize:  opts.ReadBufferSize,
+			WriteBufferSize: wb,
+			WriteBufferPool: &sync.Pool{},
+			// The origin was checked by the pipeline before Upgrade is called.
 			CheckOrigin: func(*http.Request) bool { return true },
-			Error: func(w http.ResponseWriter, _ *http.Request, status int, _ error) {
+			Error: func(w http.ResponseWriter, r *http.Request, status int, _ error) {
 				if status == http.StatusInternalServerError {
-					return // hijacking failed: serve returns an *echo.HTTPError instead
+					return // hijacking failed: Upgrade returns an *echo.HTTPError instead
 				}
-				http.Error(w, http.StatusText(status), status)
+				_ = adapterkit.Refuse(&exchange{w: w, r: r}, status, http.StatusText(status))
 			},
 		},
 	}
 	return h.serve
 }
 
-// serve checks the request (upgrade, origin, session id, authentication, admission),
-// upgrades it and serves the connection until it ends.
+// serve runs the upgrade pipeline (see adapterkit.Pipeline) on the request.
 func (h *handler) serve(c echo.Context) error {
 	if h.opts.Skipper != nil && h.opts.Skipper(c) {
 		if h.opts.Next != nil {
@@ -108,85 +105,75 @@ func (h *handler) serve(c echo.Context) error {
 		}
 		return echo.ErrNotFound
 	}
-	r := c.Request()
-	info, herr := core.CheckHandshake(core.Handshake{
-		Host:    r.Host,
-		Origin:  r.Header.Get("Origin"),
-		Upgrade: core.IsWebSocketUpgrade(r.Header.Get("Connection"), r.Header.Get("Upgrade")),
-		Query:   r.URL.Query(),
-	}, h.opts.AllowedOrigins)
-	if herr != nil {
-		return c.String(herr.Status, herr.Body)
+	return h.pipeline.Serve(&exchange{h: h, c: c, w: c.Response(), r: c.Request()})
+}
+
+// exchange is one request as the pipeline sees it.
+type exchange struct {
+	h *handler
+	c echo.Context
+	w http.ResponseWriter
+	r *http.Request
+}
+
+func (x *exchange) Parts() adapterkit.Parts {
+	return adapterkit.Parts{Context: x.r.Context(), Host: x.r.Host, RawQuery: x.r.URL.RawQuery,
+		RemoteAddr: x.r.RemoteAddr, Header: x.r.Header.Clone()}
+}
+
+func (x *exchange) Authenticate() (any, error) {
+	if x.h.opts.Authenticate == nil {
+		return nil, nil
 	}
-	if h.opts.Authenticate != nil {
-		p, err := h.opts.Authenticate(c)
-		if err != nil {
-			status, body := refusal(err)
-			return c.String(status, body)
-		}
-		info.Principal = p
+	p, err := x.h.opts.Authenticate(x.c)
+	var ee *echo.HTTPError
+	var he *core.HandshakeError
+	if !errors.As(err, &he) && errors.As(err, &ee) {
+		msg, _ := ee.Message.(string)
+		return nil, adapterkit.StatusError(ee.Code, msg, err)
 	}
-	info.RemoteAddr = r.RemoteAddr
-	info.Header = r.Header.Clone()
-	info.CloseCode = CloseCode
-	up := &h.upgrader
-	sub, err := info.Admit(r.Context(), h.opts.Admit, r.URL.Query())
-	if err != nil {
-		status, body := core.RefusalOf(err)
-		return c.String(status, body)
+	return p, err
+}
+
+// Respond writes the response itself, never through Echo's error handler, so refusals are
+// the same on every adapter.
+func (x *exchange) Respond(status int, header http.Header, body []byte) error {
+	for k, v := range header {
+		x.w.Header()[k] = v
 	}
-	if sub != "" {
-		custom := h.upgrader
-		custom.Subprotocols = []string{sub}
+	x.w.WriteHeader(status)
+	_, err := x.w.Write(body)
+	return err
+}
+
+func (x *exchange) Upgrade(subprotocol string, p *adapterkit.Pending) error {
+	up := &x.h.upgrader
+	if subprotocol != "" {
+		custom := x.h.upgrader
+		custom.Subprotocols = []string{subprotocol}
 		up = &custom
 	}
-	// Join the session before the upgrade, so nothing stored after the 101 is missed.
-	p, err := h.hub.Prepare(r.Context(), info)
+	resp := x.c.Response()
+	ws, err := up.Upgrade(resp, x.r, nil)
 	if err != nil {
-		status, body := core.RefusalOf(err)
-		return echo.NewHTTPError(status, body).SetInternal(err)
-	}
-	ws, err := up.Upgrade(c.Response(), r, nil)
-	if err != nil {
-		p.Abort() // Serve will not run
 		var he websocket.HandshakeError
-		if errors.As(err, &he) && !c.Response().Committed {
+		if errors.As(err, &he) && !resp.Committed {
 			// Upgrade refused before hijacking and left the answer to us (see Error above).
 			return echo.NewHTTPError(http.StatusInternalServerError, hijackMessage).
 				SetInternal(fmt.Errorf("%w: %v", ErrNotHijackable, err))
 		}
 		// Either the upgrader answered the request, or the connection was hijacked and is
 		// closed already: nothing may be written now.
+		p.Abort()
 		return nil
 	}
 	// The connection is hijacked: record the upgrade for logging middleware and make sure
 	// nothing in Echo writes a response on it.
-	resp := c.Response()
 	resp.Status = http.StatusSwitchingProtocols
 	resp.Committed = true
-	// Serve on a goroutine of the hub's and return: net/http's connection goroutine (its
-	// grown stack, its unused response writer and the request) is then freed, which halves
-	// the memory an idle connection costs (see bench/README.md). The hub owns and waits for
-	// the goroutine (Hub.Shutdown); the request context's values stay available to handlers.
-	ctx := context.WithoutCancel(r.Context())
-	go func() { _ = p.Serve(ctx, ws) }()
+	// Serve on a goroutine of the hub's and return, as wshttp does (see bench/README.md).
+	go func() { _ = p.Serve(ws) }()
 	return nil
-}
-
-// refusal maps an Authenticate error to the status and text answered.
-func refusal(err error) (int, string) {
-	var he *core.HandshakeError
-	if errors.As(err, &he) {
-		return he.Status, he.Body
-	}
-	var ee *echo.HTTPError
-	if errors.As(err, &ee) {
-		if msg, ok := ee.Message.(string); ok && msg != "" {
-			return ee.Code, msg
-		}
-		return ee.Code, http.StatusText(ee.Code)
-	}
-	return http.StatusUnauthorized, http.StatusText(http.StatusUnauthorized)
 }
 
 // CloseCode extracts the peer's close code from a gorilla/websocket read error.

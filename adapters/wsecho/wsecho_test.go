@@ -17,6 +17,7 @@ import (
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wsecho"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -45,7 +46,7 @@ func serveEcho(t testing.TB, e *echo.Echo, path string) string {
 
 func mount(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
 	e := newEcho()
-	e.GET("/chat", wsecho.New(hub, wsecho.Options{AllowedOrigins: cfg.AllowedOrigins, Admit: cfg.Admit}))
+	e.GET("/chat", wsecho.New(hub, wsecho.Options{AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.AllowedHosts, Authenticate: authenticate(cfg)}))
 	return serveEcho(t, e, "/chat")
 }
 
@@ -105,7 +106,7 @@ var replyPrincipal = core.HandlerFunc(func(ctx context.Context, req *core.Reques
 func roundTrip(t *testing.T, c *websocket.Conn, content string) string {
 	t.Helper()
 	_ = c.SetWriteDeadline(time.Now().Add(waitTimeout))
-	if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
+	if err := c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
 		t.Fatal(err)
 	}
 	for {
@@ -115,7 +116,7 @@ func roundTrip(t *testing.T, c *websocket.Conn, content string) string {
 			t.Fatal(err)
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(b, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err != nil {
 			t.Fatalf("undecodable frame %q: %v", b, err)
@@ -358,13 +359,13 @@ func TestAuthenticateRefusals(t *testing.T) {
 // TestReleaseWhenUpgraderRefuses checks that an admitted request the upgrader refuses gives
 // its admission back.
 func TestReleaseWhenUpgraderRefuses(t *testing.T) {
-	hub := newHub(t, core.Options{Handler: replyPrincipal})
 	var admitted, released atomic.Int32
-	e := newEcho()
-	e.GET("/chat", wsecho.New(hub, wsecho.Options{Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
+	hub := newHub(t, core.Options{Handler: replyPrincipal, Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
 		admitted.Add(1)
 		return core.Admission{Release: func() { released.Add(1) }}, nil
-	}}))
+	}})
+	e := newEcho()
+	e.GET("/chat", wsecho.New(hub, wsecho.Options{}))
 	ep := serveEcho(t, e, "/chat")
 	// Asks for an upgrade but lacks Sec-WebSocket-Key: admitted, then refused by the upgrader.
 	req, _ := http.NewRequest(http.MethodGet, adaptertest.HTTPURL(ep), nil)
@@ -383,4 +384,12 @@ func TestReleaseWhenUpgraderRefuses(t *testing.T) {
 	if admitted.Load() != 1 || released.Load() != 1 {
 		t.Fatalf("admitted %d, released %d; want 1 and 1", admitted.Load(), released.Load())
 	}
+}
+
+// authenticate maps the suite's Authenticate onto the adapter's hook.
+func authenticate(cfg adaptertest.Config) func(echo.Context) (any, error) {
+	if cfg.Authenticate == nil {
+		return nil
+	}
+	return func(echo.Context) (any, error) { return cfg.Authenticate() }
 }

@@ -8,13 +8,16 @@
 //
 // Fiber middleware of the route (authentication, logging, request ids) runs before the
 // handler and so before the upgrade; Authenticate can read what it stored with c.Locals.
-// Before upgrading the handler makes the checks every chatwire adapter makes, in the same
-// order and with the same answers (see core.CheckHandshake): 426 "Expected WebSocket
-// upgrade" to plain requests, 403 to disallowed origins (same host by default, an exact
-// allowlist when configured), 400 to invalid sessionId or lastMessageId values, then 401 (or
-// the status of a returned *core.HandshakeError or *fiber.Error) when Authenticate refuses,
-// then 403 (or a *core.HandshakeError's status) when Admit refuses. Compression is off so the
-// message size limit applies to what is actually read.
+// Before upgrading the handler runs chatwire's one upgrade pipeline (adapterkit.Pipeline),
+// the same on every adapter with byte-identical refusals (adapterkit.Refuse): 426 "Expected
+// WebSocket upgrade" to plain requests, 403 to hosts outside AllowedHosts and disallowed
+// origins (same host by default, an exact allowlist when configured), 400 to a query that
+// does not parse or invalid sessionId, lastMessageId or history values, then 401 (or the
+// status of a returned *core.HandshakeError or *fiber.Error) when Authenticate refuses, then 403 (or
+// a *core.HandshakeError's status) when the hub's Admit (core.Options.Admit) refuses, and
+// 503 while the hub shuts down. Refusals are written by the adapter itself, never through
+// Fiber's error handler. Compression is off so the message size limit applies to what is
+// actually read.
 //
 // fasthttp runs the upgraded connection after the Fiber handler has returned, and reuses the
 // request context and its byte slices (query, headers, params, locals) for other requests.
@@ -31,10 +34,10 @@
 // adapter writes the 101 itself from the upgraded connection, so upgrades work with
 // DisableKeepalive and an Admission's Release is never lost.
 //
-// Options mean the same in every chatwire adapter: AllowedOrigins, ReadBufferSize,
-// WriteBufferSize, Authenticate (with a framework-typed request) and Admit (framework-neutral,
-// one function for every adapter), and a skip predicate named after each framework's idiom:
-// Skip in wshttp, Skipper in wsecho, Next here.
+// Options mean the same in every chatwire adapter: AllowedOrigins, AllowedHosts,
+// ReadBufferSize, WriteBufferSize, Authenticate (with a framework-typed request), and a skip
+// predicate named after each framework's idiom: Skip in wshttp, Skipper in wsecho, Next in
+// wsfiber. Admission is the hub's (core.Options.Admit), one function for every adapter.
 //
 // The returned handler is safe for concurrent use.
 package wsfiber

@@ -2,15 +2,14 @@ package wsfiber
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
 	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
@@ -26,8 +25,13 @@ type Options struct {
 	// AllowedOrigins lists the browser origins allowed to connect, each an exact origin
 	// such as "https://app.example.com" ("*" allows every origin). Default: nil, which
 	// allows only origins whose host equals the request's Host. Requests without an Origin
-	// header (non-browser clients) are always allowed. See core.OriginAllowed.
+	// header (non-browser clients) are always allowed. See adapterkit.OriginAllowed.
 	AllowedOrigins []string
+
+	// AllowedHosts lists the Host header values served, e.g. "chat.example.com" (any port)
+	// or "localhost:8080"; other hosts get 403, which stops DNS rebinding. Default: nil
+	// (every host). See adapterkit.HostAllowed.
+	AllowedHosts []string
 
 	// Next, when it returns true for a request, makes the handler call c.Next() instead of
 	// handling it, so the request goes on to the next matching route (Fiber's idiom; the
@@ -51,28 +55,22 @@ type Options struct {
 	// still valid; the principal must not alias request memory (a string principal is
 	// copied; copy the strings inside any other value, e.g. with utils.CopyString). An error
 	// refuses the upgrade: a *core.HandshakeError or *fiber.Error with its status and text,
-	// anything else with 401 Unauthorized. Default: nil (no authentication).
+	// anything else with 401 Unauthorized. Default: nil (no authentication). Admission
+	// (core.Options.Admit) runs after it.
 	Authenticate func(c *fiber.Ctx) (principal any, err error)
-
-	// Admit, when set, runs after Authenticate with a framework-neutral copy of the request
-	// and decides whether the connection may be made (connection caps, session
-	// authorization, token checks, subprotocol choice, credential expiry); see
-	// core.AdmitFunc. The same function works with every chatwire adapter. Its context is
-	// c.UserContext(). Default: nil (admit everyone).
-	Admit core.AdmitFunc
 }
 
 // handler is what New returns the method value of.
 type handler struct {
-	hub      *core.Hub
 	opts     Options
+	pipeline *adapterkit.Pipeline
 	upgrader websocket.FastHTTPUpgrader
 }
 
 // New returns a fiber.Handler that upgrades requests and serves them on hub until the
 // connection ends. Mount it on a GET route, e.g. app.Get("/chat", wsfiber.New(hub, opts)).
+// Set fiber.Config's ReadTimeout and IdleTimeout (see the package documentation).
 func New(hub *core.Hub, opts Options) fiber.Handler {
-	opts.AllowedOrigins = append([]string(nil), opts.AllowedOrigins...)
 	rb, wb := opts.ReadBufferSize, opts.WriteBufferSize
 	if rb <= 0 {
 		rb = 256
@@ -81,77 +79,86 @@ func New(hub *core.Hub, opts Options) fiber.Handler {
 		wb = 4096
 	}
 	h := &handler{
-		hub:  hub,
 		opts: opts,
+		pipeline: adapterkit.New(hub, adapterkit.Options{
+			AllowedOrigins: opts.AllowedOrigins, AllowedHosts: opts.AllowedHosts, CloseCode: CloseCode,
+		}),
 		upgrader: websocket.FastHTTPUpgrader{
-			ReadBufferSize:    rb,
-			WriteBufferSize:   wb,
-			WriteBufferPool:   &sync.Pool{},
-			EnableCompression: false,
-			// The origin was checked by core.CheckHandshake before Upgrade is called.
+			ReadBufferSize:  rb,
+			WriteBufferSize: wb,
+			WriteBufferPool: &sync.Pool{},
+			// The origin was checked by the pipeline before Upgrade is called.
 			CheckOrigin: func(*fasthttp.RequestCtx) bool { return true },
 			Error: func(ctx *fasthttp.RequestCtx, status int, _ error) {
-				ctx.Error(http.StatusText(status), status)
+				_ = adapterkit.Refuse(&exchange{fctx: ctx}, status, http.StatusText(status))
 			},
 		},
 	}
 	return h.serve
 }
 
-// serve checks the request (upgrade, origin, session id, authentication, admission),
-// copies what the connection needs out of the request and upgrades it. fasthttp serves the
-// upgraded connection on its own goroutine after serve has returned.
+// serve runs the upgrade pipeline (see adapterkit.Pipeline) on the request. fasthttp serves
+// the upgraded connection on its own goroutine after serve has returned.
 func (h *handler) serve(c *fiber.Ctx) error {
 	if h.opts.Next != nil && h.opts.Next(c) {
 		return c.Next()
 	}
-	fctx := c.Context()
-	req := c.Request()
-	query := queryValues(fctx.QueryArgs())
-	info, herr := core.CheckHandshake(core.Handshake{
-		Host:    string(fctx.Host()),
-		Origin:  string(req.Header.Peek(fiber.HeaderOrigin)),
-		Upgrade: core.IsWebSocketUpgrade(string(req.Header.Peek(fiber.HeaderConnection)), string(req.Header.Peek(fiber.HeaderUpgrade))),
-		Query:   query,
-	}, h.opts.AllowedOrigins)
-	if herr != nil {
-		return c.Status(herr.Status).SendString(herr.Body)
+	_ = h.pipeline.Serve(&exchange{h: h, c: c, fctx: c.Context()})
+	return nil // an error would make Fiber's error handler overwrite the answer
+}
+
+// exchange is one request as the pipeline sees it.
+type exchange struct {
+	h    *handler
+	c    *fiber.Ctx
+	fctx *fasthttp.RequestCtx
+}
+
+func (x *exchange) Parts() adapterkit.Parts {
+	return adapterkit.Parts{Context: x.c.UserContext(), Host: string(x.fctx.Host()),
+		RawQuery: string(x.fctx.URI().QueryString()), RemoteAddr: x.fctx.RemoteAddr().String(),
+		Header: headerCopy(&x.fctx.Request.Header)}
+}
+
+func (x *exchange) Authenticate() (any, error) {
+	if x.h.opts.Authenticate == nil {
+		return nil, nil
 	}
-	if h.opts.Authenticate != nil {
-		p, err := h.opts.Authenticate(c)
-		if err != nil {
-			status, body := refusal(err)
-			return c.Status(status).SendString(body)
+	p, err := x.h.opts.Authenticate(x.c)
+	var fe *fiber.Error
+	var he *core.HandshakeError
+	if !errors.As(err, &he) && errors.As(err, &fe) {
+		return nil, adapterkit.StatusError(fe.Code, fe.Message, err)
+	}
+	if s, ok := p.(string); ok {
+		p = strings.Clone(s) // Locals strings often alias the request's bytes
+	}
+	return p, err
+}
+
+func (x *exchange) Respond(status int, header http.Header, body []byte) error {
+	x.fctx.Response.Reset()
+	x.fctx.SetStatusCode(status)
+	for k, v := range header {
+		for _, s := range v {
+			x.fctx.Response.Header.Add(k, s)
 		}
-		if s, ok := p.(string); ok {
-			p = strings.Clone(s) // Locals strings often alias the request's bytes
-		}
-		info.Principal = p
 	}
-	info.RemoteAddr = fctx.RemoteAddr().String()
-	info.Header = headerCopy(&req.Header)
-	info.CloseCode = CloseCode
-	up := &h.upgrader
-	sub, err := info.Admit(c.UserContext(), h.opts.Admit, query)
-	if err != nil {
-		status, body := core.RefusalOf(err)
-		return c.Status(status).SendString(body)
-	}
-	if sub != "" {
-		custom := h.upgrader
-		custom.Subprotocols = []string{sub}
+	x.fctx.SetBody(body)
+	return nil
+}
+
+func (x *exchange) Upgrade(subprotocol string, p *adapterkit.Pending) error {
+	up := &x.h.upgrader
+	if subprotocol != "" {
+		custom := x.h.upgrader
+		custom.Subprotocols = []string{subprotocol}
 		up = &custom
 	}
-	ctx := context.WithoutCancel(c.UserContext())
-	// Join the session before the upgrade, so nothing stored after the 101 is missed.
-	p, perr := h.hub.Prepare(ctx, info)
-	if perr != nil {
-		status, body := core.RefusalOf(perr)
-		return c.Status(status).SendString(body)
-	}
+	fctx := x.fctx
 	var head []byte // the 101 response, written by the hijack handler
-	// Only copies are captured: the closure runs after c has been recycled.
-	err = up.Upgrade(fctx, func(ws *websocket.Conn) {
+	// Only copies are captured: the closure runs after the request has been recycled.
+	err := up.Upgrade(fctx, func(ws *websocket.Conn) {
 		sock := ws.NetConn()
 		_ = sock.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
 		if _, err := sock.Write(head); err != nil {
@@ -159,28 +166,23 @@ func (h *handler) serve(c *fiber.Ctx) error {
 			return
 		}
 		_ = sock.SetWriteDeadline(time.Time{})
-		_ = p.Serve(ctx, newConn(ws))
+		_ = p.Serve(newConn(ws))
 	})
-	if err == nil {
-		// fasthttp calls a hijack handler only after writing the response succeeded, and
-		// never when the connection is to be closed (DisableKeepalive, shutdown): the
-		// connection would then end without Serve, and Admission.Release would be lost.
-		// Serialising the upgrader's response now and writing it from the hijack handler
-		// makes fasthttp run the handler in every case.
-		var b bytes.Buffer
-		if _, err = fctx.Response.WriteTo(&b); err == nil {
-			head = b.Bytes()
-			fctx.HijackSetNoResponse(true)
-		} else {
-			fctx.Hijack(nil)
-			fctx.Error(http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		}
-	}
 	if err != nil {
-		// The upgrader has answered the request; Serve will not run.
-		p.Abort()
+		return err // the upgrader has answered the request
 	}
-	// Returning an error would make Fiber's error handler overwrite the answer.
+	// fasthttp calls a hijack handler only after writing the response succeeded, and never
+	// when the connection is to be closed (DisableKeepalive, shutdown): the connection would
+	// then end without Serve, and Admission.Release would be lost. Serialising the
+	// upgrader's response now and writing it from the hijack handler makes fasthttp run the
+	// handler in every case.
+	var b bytes.Buffer
+	if _, err := fctx.Response.WriteTo(&b); err != nil {
+		fctx.Hijack(nil)
+		return adapterkit.Refuse(x, http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError))
+	}
+	head = b.Bytes()
+	fctx.HijackSetNoResponse(true)
 	return nil
 }
 
@@ -193,7 +195,7 @@ type conn struct {
 	sock net.Conn
 }
 
-var _ core.Conn = (*conn)(nil)
+var _ adapterkit.Conn = (*conn)(nil)
 
 // unsafeConner is implemented by fasthttp's hijacked connection: UnsafeConn returns the
 // socket under it.
@@ -210,13 +212,6 @@ func newConn(ws *websocket.Conn) *conn {
 // Close closes the socket at once, from any goroutine; a blocked read or write returns.
 func (c *conn) Close() error { return c.sock.Close() }
 
-// queryValues copies the query arguments.
-func queryValues(args *fasthttp.Args) url.Values {
-	q := make(url.Values, args.Len())
-	args.VisitAll(func(k, v []byte) { q.Add(string(k), string(v)) })
-	return q
-}
-
 var hostKey = []byte(fiber.HeaderHost)
 
 // headerCopy copies the request headers (Host excluded, as in net/http's Request.Header).
@@ -229,22 +224,6 @@ func headerCopy(rh *fasthttp.RequestHeader) http.Header {
 		h.Add(string(k), string(v))
 	})
 	return h
-}
-
-// refusal maps an Authenticate error to the status and text answered.
-func refusal(err error) (int, string) {
-	var he *core.HandshakeError
-	if errors.As(err, &he) {
-		return he.Status, he.Body
-	}
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
-		if fe.Message != "" {
-			return fe.Code, fe.Message
-		}
-		return fe.Code, http.StatusText(fe.Code)
-	}
-	return http.StatusUnauthorized, http.StatusText(http.StatusUnauthorized)
 }
 
 // CloseCode extracts the peer's close code from a fasthttp/websocket read error.

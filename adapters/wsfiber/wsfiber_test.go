@@ -17,6 +17,7 @@ import (
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wsfiber"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
@@ -83,7 +84,7 @@ func serveApp(t testing.TB, app *fiber.App) string {
 
 func mount(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
 	app := newApp()
-	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{AllowedOrigins: cfg.AllowedOrigins, Admit: cfg.Admit}))
+	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.AllowedHosts, Authenticate: authenticate(cfg)}))
 	return "ws://" + serveApp(t, app) + "/chat"
 }
 
@@ -138,7 +139,7 @@ func dial(t *testing.T, endpoint string, query url.Values, header http.Header) (
 // roundTrip sends content and returns the next reply's content (heartbeats skipped).
 func roundTrip(c *websocket.Conn, content string) (string, error) {
 	_ = c.SetWriteDeadline(time.Now().Add(waitTimeout))
-	if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
+	if err := c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
 		return "", err
 	}
 	for {
@@ -148,7 +149,7 @@ func roundTrip(c *websocket.Conn, content string) (string, error) {
 			return "", err
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(b, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err != nil {
 			return "", fmt.Errorf("undecodable frame %q: %w", b, err)
@@ -373,7 +374,7 @@ func TestNext(t *testing.T) {
 			}
 			body, _ := io.ReadAll(resp.Body)
 			_ = resp.Body.Close()
-			if resp.StatusCode != tt.wantStatus || string(body) != tt.wantBody {
+			if resp.StatusCode != tt.wantStatus || strings.TrimSpace(string(body)) != tt.wantBody {
 				t.Fatalf("got %d %q, want %d %q", resp.StatusCode, body, tt.wantStatus, tt.wantBody)
 			}
 		})
@@ -427,7 +428,7 @@ func TestAuthentication(t *testing.T) {
 				q.Set("token", tt.token)
 			}
 			c, status, body := dial(t, ep, q, nil)
-			if status != tt.wantStatus || body != tt.wantBody {
+			if status != tt.wantStatus || strings.TrimSpace(body) != tt.wantBody {
 				t.Fatalf("got %d %q, want %d %q", status, body, tt.wantStatus, tt.wantBody)
 			}
 			if tt.token == "" && authCalls.Load() != calls {
@@ -476,13 +477,13 @@ func TestUpgradeEdgeCases(t *testing.T) {
 		}
 	})
 	t.Run("ReleaseWhenUpgraderRefuses", func(t *testing.T) {
-		hub := newHub(t, core.Options{Handler: whoAmI})
 		var admitted, released atomic.Int32
-		app := newApp()
-		app.Get("/chat", wsfiber.New(hub, wsfiber.Options{Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
+		hub := newHub(t, core.Options{Handler: whoAmI, Admit: func(ctx context.Context, r *core.AdmitRequest) (core.Admission, error) {
 			admitted.Add(1)
 			return core.Admission{Release: func() { released.Add(1) }}, nil
-		}}))
+		}})
+		app := newApp()
+		app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
 		base := "http://" + serveApp(t, app) + "/chat"
 		// Asks for an upgrade but lacks Sec-WebSocket-Key: admitted, then refused by the upgrader.
 		req, _ := http.NewRequest(http.MethodGet, base, nil)
@@ -501,4 +502,12 @@ func TestUpgradeEdgeCases(t *testing.T) {
 			t.Fatalf("admitted %d, released %d; want 1 and 1", admitted.Load(), released.Load())
 		}
 	})
+}
+
+// authenticate maps the suite's Authenticate onto the adapter's hook.
+func authenticate(cfg adaptertest.Config) func(*fiber.Ctx) (any, error) {
+	if cfg.Authenticate == nil {
+		return nil
+	}
+	return func(*fiber.Ctx) (any, error) { return cfg.Authenticate() }
 }

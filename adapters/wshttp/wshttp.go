@@ -1,11 +1,11 @@
 package wshttp
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"sync"
 
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
 	"github.com/gorilla/websocket"
 )
@@ -15,8 +15,13 @@ type Options struct {
 	// AllowedOrigins lists the browser origins allowed to connect, each an exact origin
 	// such as "https://app.example.com" ("*" allows every origin). Default: nil, which
 	// allows only origins whose host equals the request's Host. Requests without an Origin
-	// header (non-browser clients) are always allowed. See core.OriginAllowed.
+	// header (non-browser clients) are always allowed. See adapterkit.OriginAllowed.
 	AllowedOrigins []string
+
+	// AllowedHosts lists the Host header values served, e.g. "chat.example.com" (any port)
+	// or "localhost:8080"; other hosts get 403, which stops DNS rebinding. Default: nil
+	// (every host). See adapterkit.HostAllowed.
+	AllowedHosts []string
 
 	// Skip, when it returns true for a request, makes the handler pass the request to
 	// Next instead of handling it. Default: nil (never skip).
@@ -36,52 +41,48 @@ type Options struct {
 	// Authenticate, when set, runs before the upgrade and returns the principal handed to
 	// handlers (core.Request.Principal). An error refuses the upgrade: a
 	// *core.HandshakeError with its status and body, anything else with 401 Unauthorized.
-	// Default: nil (no authentication).
+	// Default: nil (no authentication). Admission (core.Options.Admit) runs after it.
 	Authenticate func(r *http.Request) (principal any, err error)
-
-	// Admit, when set, runs after Authenticate with a framework-neutral view of the request
-	// and decides whether the connection may be made (connection caps, session
-	// authorization, token checks, subprotocol choice, credential expiry); see
-	// core.AdmitFunc. The same function works with every chatwire adapter.
-	// Default: nil (admit everyone).
-	Admit core.AdmitFunc
 }
 
 // Handler serves chat connections on hub. Mount it at the chat path, e.g.
 // mux.Handle("/chat", wshttp.New(hub, wshttp.Options{})).
 type Handler struct {
-	hub      *core.Hub
 	opts     Options
+	pipeline *adapterkit.Pipeline
 	upgrader websocket.Upgrader
 }
 
-var _ http.Handler = (*Handler)(nil)
+var (
+	_ http.Handler    = (*Handler)(nil)
+	_ adapterkit.Conn = (*websocket.Conn)(nil)
+)
 
 // New returns an http.Handler that upgrades requests and serves them on hub.
 func New(hub *core.Hub, opts Options) *Handler {
-	opts.AllowedOrigins = append([]string(nil), opts.AllowedOrigins...)
 	wb := opts.WriteBufferSize
 	if wb <= 0 {
 		wb = 4096
 	}
 	return &Handler{
-		hub:  hub,
 		opts: opts,
+		pipeline: adapterkit.New(hub, adapterkit.Options{
+			AllowedOrigins: opts.AllowedOrigins, AllowedHosts: opts.AllowedHosts, CloseCode: CloseCode,
+		}),
 		upgrader: websocket.Upgrader{
 			ReadBufferSize:  opts.ReadBufferSize,
 			WriteBufferSize: wb,
 			WriteBufferPool: &sync.Pool{},
-			// The origin was checked by core.CheckHandshake before Upgrade is called.
+			// The origin was checked by the pipeline before Upgrade is called.
 			CheckOrigin: func(*http.Request) bool { return true },
-			Error: func(w http.ResponseWriter, _ *http.Request, status int, _ error) {
-				http.Error(w, http.StatusText(status), status)
+			Error: func(w http.ResponseWriter, r *http.Request, status int, _ error) {
+				_ = adapterkit.Refuse(&exchange{w: w, r: r}, status, http.StatusText(status))
 			},
 		},
 	}
 }
 
-// ServeHTTP checks the request (upgrade, origin, session id, authentication), upgrades it
-// and serves the connection until it ends.
+// ServeHTTP runs the upgrade pipeline (see adapterkit.Pipeline) on the request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Skip != nil && h.opts.Skip(r) {
 		if h.opts.Next != nil {
@@ -91,62 +92,54 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	info, herr := core.CheckHandshake(core.Handshake{
-		Host:    r.Host,
-		Origin:  r.Header.Get("Origin"),
-		Upgrade: core.IsWebSocketUpgrade(r.Header.Get("Connection"), r.Header.Get("Upgrade")),
-		Query:   r.URL.Query(),
-	}, h.opts.AllowedOrigins)
-	if herr != nil {
-		http.Error(w, herr.Body, herr.Status)
-		return
+	_ = h.pipeline.Serve(&exchange{h: h, w: w, r: r})
+}
+
+// exchange is one request as the pipeline sees it.
+type exchange struct {
+	h *Handler
+	w http.ResponseWriter
+	r *http.Request
+}
+
+func (x *exchange) Parts() adapterkit.Parts {
+	return adapterkit.Parts{Context: x.r.Context(), Host: x.r.Host, RawQuery: x.r.URL.RawQuery,
+		RemoteAddr: x.r.RemoteAddr, Header: x.r.Header.Clone()}
+}
+
+func (x *exchange) Authenticate() (any, error) {
+	if x.h.opts.Authenticate == nil {
+		return nil, nil
 	}
-	if h.opts.Authenticate != nil {
-		p, err := h.opts.Authenticate(r)
-		if err != nil {
-			status, body := http.StatusUnauthorized, "Unauthorized"
-			var he *core.HandshakeError
-			if errors.As(err, &he) {
-				status, body = he.Status, he.Body
-			}
-			http.Error(w, body, status)
-			return
-		}
-		info.Principal = p
+	return x.h.opts.Authenticate(x.r)
+}
+
+func (x *exchange) Respond(status int, header http.Header, body []byte) error {
+	for k, v := range header {
+		x.w.Header()[k] = v
 	}
-	info.RemoteAddr = r.RemoteAddr
-	info.Header = r.Header.Clone()
-	info.CloseCode = CloseCode
-	up := &h.upgrader
-	sub, err := info.Admit(r.Context(), h.opts.Admit, r.URL.Query())
-	if err != nil {
-		status, body := core.RefusalOf(err)
-		http.Error(w, body, status)
-		return
-	}
-	if sub != "" {
-		custom := h.upgrader
-		custom.Subprotocols = []string{sub}
+	x.w.WriteHeader(status)
+	_, err := x.w.Write(body)
+	return err
+}
+
+func (x *exchange) Upgrade(subprotocol string, p *adapterkit.Pending) error {
+	up := &x.h.upgrader
+	if subprotocol != "" {
+		custom := x.h.upgrader
+		custom.Subprotocols = []string{subprotocol}
 		up = &custom
 	}
-	// Join the session before the upgrade, so nothing stored after the 101 is missed.
-	p, err := h.hub.Prepare(r.Context(), info)
+	ws, err := up.Upgrade(x.w, x.r, nil)
 	if err != nil {
-		status, body := core.RefusalOf(err)
-		http.Error(w, body, status)
-		return
-	}
-	ws, err := up.Upgrade(w, r, nil)
-	if err != nil {
-		p.Abort()
-		return // the upgrader has answered the request
+		return err // the upgrader has answered the request
 	}
 	// Serve on a goroutine of the hub's and return: net/http's connection goroutine (its
 	// grown stack, its unused response writer and the request) is then freed, which halves
 	// the memory an idle connection costs (see bench/README.md). The hub owns and waits for
-	// the goroutine (Hub.Shutdown); the request context's values stay available to handlers.
-	ctx := context.WithoutCancel(r.Context())
-	go func() { _ = p.Serve(ctx, ws) }()
+	// the goroutine (Hub.Shutdown).
+	go func() { _ = p.Serve(ws) }()
+	return nil
 }
 
 // CloseCode extracts the peer's close code from a gorilla/websocket read error.

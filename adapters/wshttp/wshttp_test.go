@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func mount(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
 	mux := http.NewServeMux()
-	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{AllowedOrigins: cfg.AllowedOrigins, Admit: cfg.Admit}))
+	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.AllowedHosts, Authenticate: authenticate(cfg)}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"
@@ -32,4 +32,12 @@ func TestCluster(t *testing.T) {
 		}
 		return shared[t]
 	})
+}
+
+// authenticate maps the suite's Authenticate onto the adapter's hook.
+func authenticate(cfg adaptertest.Config) func(*http.Request) (any, error) {
+	if cfg.Authenticate == nil {
+		return nil
+	}
+	return func(*http.Request) (any, error) { return cfg.Authenticate() }
 }

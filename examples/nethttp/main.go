@@ -55,7 +55,7 @@ func main() {
 	}
 	hub := core.NewHub(mw.Apply(flags.HubOptions(flags.Bot(), store, logger)))
 
-	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 	mux.Handle("/", demo.Static())
 	if err := demo.Serve(flags.Addr, mux, hub, flags.ServeOptions()); err != nil {
 		log.Print(err)

@@ -8,7 +8,7 @@
 //	if err != nil { ... }
 //	mw := middleware.Chain(m.Hooks(), otherHooks)
 //	hub := core.NewHub(mw.Apply(core.Options{Handler: bot, Store: m.Store(store)}))
-//	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+//	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 //	mux.Handle("/metrics", promhttp.Handler())
 //
 // Metric names (namespace "chatwire" by default): connections_open, connections_total,

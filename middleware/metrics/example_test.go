@@ -24,6 +24,6 @@ func Example() {
 	mw := middleware.Chain(m.Hooks() /* , logging, limits... */)
 	store := m.Store(core.NewMemoryStore(core.MemoryStoreOptions{})) // times every store call
 	hub := core.NewHub(mw.Apply(core.Options{Handler: echoBot, Store: store}))
-	http.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	http.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 }

@@ -6,10 +6,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configures New. Every zero field means its documented default.
@@ -122,7 +122,7 @@ func (m *Metrics) Hooks() middleware.Hooks {
 }
 
 func (m *Metrics) refusedUpgrade(_ *core.AdmitRequest, err error) {
-	status, _ := core.RefusalOf(err)
+	status, _ := adapterkit.RefusalOf(err)
 	m.refused.WithLabelValues(strconv.Itoa(status)).Inc()
 }
 
@@ -141,7 +141,7 @@ func (m *Metrics) disconnected(ev core.DisconnectEvent) {
 	if _, ok := m.open.LoadAndDelete(ev.ConnID); ok {
 		m.connsOpen.Dec()
 	}
-	m.disconnects.WithLabelValues(strconv.Itoa(ev.Code)).Inc()
+	m.disconnects.WithLabelValues(strconv.Itoa(int(ev.Code))).Inc()
 	m.connDuration.Observe(ev.Duration.Seconds())
 }
 

@@ -11,16 +11,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwire/chatwire/adapters/wshttp"
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/middleware"
+	"github.com/chatwire/chatwire/middleware/metrics"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/chatwire/chatwire/adapters/adaptertest"
-	"github.com/chatwire/chatwire/adapters/wshttp"
-	"github.com/chatwire/chatwire/core"
-	"github.com/chatwire/chatwire/middleware"
-	"github.com/chatwire/chatwire/middleware/metrics"
 )
 
 const waitTimeout = 5 * time.Second
@@ -112,7 +113,7 @@ func (c *client) read() core.Message {
 			c.t.Fatal(err)
 		}
 		var m core.Message
-		if err := core.Decode(b, &m); errors.Is(err, core.ErrHeartbeat) {
+		if err := envelope.Decode(b, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err != nil {
 			c.t.Fatal(err)
@@ -143,7 +144,7 @@ func TestMetricsReflectTraffic(t *testing.T) {
 	)
 	store := m.Store(core.NewMemoryStore(core.MemoryStoreOptions{}))
 	hub := core.NewHub(mw.Apply(core.Options{Handler: echoBot, Store: store}))
-	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{}))
 	defer func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)

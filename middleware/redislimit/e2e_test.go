@@ -16,6 +16,7 @@ import (
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
 	"github.com/chatwire/chatwire/middleware/redislimit"
 )
@@ -38,7 +39,7 @@ var echoBot = core.HandlerFunc(func(ctx context.Context, req *core.Request, w *c
 func serve(t *testing.T, mw middleware.Hooks) string {
 	t.Helper()
 	hub := core.NewHub(mw.Apply(core.Options{Handler: echoBot}))
-	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	srv := httptest.NewServer(wshttp.New(hub, wshttp.Options{}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -65,7 +66,7 @@ func dial(t *testing.T, ep, token string) (*websocket.Conn, int) {
 // roundTrip sends content and returns the reply's error code ("" for the echo).
 func roundTrip(t *testing.T, c *websocket.Conn, content string) string {
 	t.Helper()
-	if err := c.WriteMessage(websocket.TextMessage, core.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
+	if err := c.WriteMessage(websocket.TextMessage, envelope.AppendMessage(nil, &core.Message{Type: core.TypeMessage, Content: content})); err != nil {
 		t.Fatal(err)
 	}
 	_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
@@ -74,7 +75,7 @@ func roundTrip(t *testing.T, c *websocket.Conn, content string) string {
 		t.Fatal(err)
 	}
 	var m core.Message
-	if err := core.Decode(b, &m); err != nil {
+	if err := envelope.Decode(b, &m); err != nil {
 		t.Fatal(err)
 	}
 	if m.Type == core.TypeError {

@@ -30,5 +30,5 @@ func Example() {
 		middleware.RateLimit(middleware.RateLimitOptions{PerConn: middleware.PerSecond(5), Limiter: limiter}),
 	)
 	hub := core.NewHub(mw.Apply(core.Options{Handler: echoBot}))
-	http.Handle("/chat", wshttp.New(hub, wshttp.Options{Admit: mw.Admit}))
+	http.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
 }

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"sync"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 )
@@ -33,12 +33,12 @@ func newDetachedHandler(hub *core.Hub) *detachedHandler {
 }
 
 func (h *detachedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	info, herr := core.CheckHandshake(core.Handshake{
-		Host:    r.Host,
-		Origin:  r.Header.Get("Origin"),
-		Upgrade: core.IsWebSocketUpgrade(r.Header.Get("Connection"), r.Header.Get("Upgrade")),
-		Query:   r.URL.Query(),
-	}, nil)
+	info, _, herr := adapterkit.CheckHandshake(adapterkit.Handshake{
+		Host:     r.Host,
+		Origin:   r.Header.Get("Origin"),
+		Upgrade:  adapterkit.IsWebSocketUpgrade(r.Header.Get("Connection"), r.Header.Get("Upgrade")),
+		RawQuery: r.URL.RawQuery,
+	}, adapterkit.Policy{})
 	if herr != nil {
 		http.Error(w, herr.Body, herr.Status)
 		return
@@ -46,9 +46,11 @@ func (h *detachedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info.RemoteAddr = r.RemoteAddr
 	info.Header = r.Header.Clone()
 	info.CloseCode = wshttp.CloseCode
-	p, err := h.hub.Prepare(r.Context(), info)
+	// Prepare serves the connection under the request's context without its cancellation:
+	// net/http cancels it when ServeHTTP returns, and the connection must outlive it.
+	p, err := adapterkit.Prepare(r.Context(), h.hub, info)
 	if err != nil {
-		status, body := core.RefusalOf(err)
+		status, body := adapterkit.RefusalOf(err)
 		http.Error(w, body, status)
 		return
 	}
@@ -57,8 +59,6 @@ func (h *detachedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.Abort()
 		return
 	}
-	// net/http cancels the request's context when ServeHTTP returns; the connection must
-	// outlive it. The hub owns the goroutine: Hub.Shutdown waits for it.
-	ctx := context.WithoutCancel(r.Context())
-	go func() { _ = p.Serve(ctx, ws) }()
+	// The hub owns the goroutine: Hub.Shutdown waits for it.
+	go func() { _ = p.Serve(ws) }()
 }

@@ -1,4 +1,4 @@
-package core
+package envelope
 
 // This file turns decoded values into Message fields and error texts: the type and role
 // constants, the metadata copy, the timestamp, and the text of the type error.

@@ -1,4 +1,4 @@
-package core
+package envelope
 
 import (
 	"encoding/json"
@@ -54,7 +54,7 @@ func TestDecodeDepthLimit(t *testing.T) {
 	}
 	wantError(t, "{…} past the limit", Decode([]byte(inObject(MaxJSONDepth+1)), &m), errTextParse)
 	for _, n := range []int{MaxJSONDepth, MaxJSONDepth + 1} {
-		if got, want := Decode([]byte(nest(n)), &m).(*Error).Message == errTextParse, !json.Valid([]byte(nest(n))); got != want {
+		if got, want := Decode([]byte(nest(n)), &m).(*DecodeError).Text == errTextParse, !json.Valid([]byte(nest(n))); got != want {
 			t.Errorf("depth %d: parse error %v, json.Valid %v", n, got, !want)
 		}
 	}
@@ -67,7 +67,7 @@ func TestDecodeNumbersMatchValid(t *testing.T) {
 	for _, n := range nums {
 		for _, in := range []string{n, "[" + n + "]", `{"type":"message","content":"x","n":` + n + `}`, `{"type":` + n + `}`} {
 			err := Decode([]byte(in), new(Message))
-			isParse := err != nil && err.(*Error).Message == errTextParse
+			isParse := err != nil && err.(*DecodeError).Text == errTextParse
 			if isParse == json.Valid([]byte(in)) {
 				t.Errorf("%q: parse error %v, json.Valid %v", in, isParse, json.Valid([]byte(in)))
 			}

@@ -1,4 +1,4 @@
-package core
+package envelope
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package core
+package envelope
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 
 // CI runs each target briefly, for example:
 //
-//	go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 15s -fuzzminimizetime 5s ./core
+//	go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 15s -fuzzminimizetime 5s ./envelope
 //
 // The seed corpus is committed under testdata/fuzz/<Name>/; the f.Add seeds below add a few
 // more inline.
@@ -43,8 +43,8 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) || e.Code != CodeInvalidMessage {
+			var e *DecodeError
+			if !errors.As(err, &e) || e.Text == "" {
 				t.Fatalf("Decode returned %v", err)
 			}
 			if !equalMessage(m, Message{}) {
@@ -126,8 +126,8 @@ func FuzzValidJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		err := Decode(data, new(Message))
-		var e *Error
-		parseErr := errors.As(err, &e) && e.Message == errTextParse
+		var e *DecodeError
+		parseErr := errors.As(err, &e) && e.Text == errTextParse
 		if valid := json.Valid(data); valid == parseErr {
 			t.Fatalf("json.Valid = %v but Decode returned %v for %q", valid, err, data)
 		}

@@ -1,4 +1,4 @@
-package core
+package envelope
 
 import (
 	"bytes"
@@ -123,15 +123,15 @@ func TestAppendMessageMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// wantError checks that err is a *Error with CodeInvalidMessage and the given text.
+// wantError checks that err is a *DecodeError with the given text.
 func wantError(t *testing.T, input string, err error, text string) {
 	t.Helper()
-	var e *Error
+	var e *DecodeError
 	if !errors.As(err, &e) {
-		t.Fatalf("Decode(%q) = %v, want *Error %q", input, err, text)
+		t.Fatalf("Decode(%q) = %v, want *DecodeError %q", input, err, text)
 	}
-	if e.Code != CodeInvalidMessage || e.Message != text {
-		t.Errorf("Decode(%q) = {%s, %q}, want {%s, %q}", input, e.Code, e.Message, CodeInvalidMessage, text)
+	if e.Text != text {
+		t.Errorf("Decode(%q) = %q, want %q", input, e.Text, text)
 	}
 }
 

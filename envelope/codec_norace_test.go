@@ -1,6 +1,6 @@
 //go:build !race
 
-package core
+package envelope
 
 // raceEnabled is false without the race detector (see codec_race_test.go).
 const raceEnabled = false

@@ -1,6 +1,6 @@
 //go:build race
 
-package core
+package envelope
 
 // raceEnabled is true under the race detector, which makes sync.Pool drop items at random:
 // the allocation tests then allow for a scratch buffer the pool did not keep.

@@ -1,4 +1,4 @@
-package core
+package envelope
 
 import (
 	"encoding/binary"
@@ -77,7 +77,7 @@ func (d *decoder) release() {
 	}
 }
 
-func errInvalid(text string) error { return NewError(CodeInvalidMessage, text) }
+func errInvalid(text string) error { return &DecodeError{Text: text} }
 
 // keyWord returns the first eight bytes of s as a little-endian word, for comparing keys.
 func keyWord(s string) uint64 {
