@@ -69,8 +69,8 @@ type HandshakeError struct {
 	Status int
 	// Body is the refusal's text, sent as the response body (one line, no newline).
 	Body string
-	// Code is the machine-readable refusal code (CodeUnauthenticated, ...); empty means the
-	// one RefusalCode derives from Status.
+	// Code is the machine-readable refusal code (CodeUnauthenticated, ...) that refusal
+	// frames carry; empty means the one RefusalCode derives from Status.
 	Code string
 	// Err is the underlying cause, if any (for errors.Is); it is never sent.
 	Err error

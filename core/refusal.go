@@ -3,7 +3,6 @@ package core
 import (
 	"errors"
 	"net/http"
-	"net/url"
 )
 
 // Refusal codes: the machine-readable reason an upgrade was refused (PROTOCOL.md,
@@ -29,24 +28,6 @@ const (
 	CodeRefused = "REFUSED"
 )
 
-// Refusal frames: a client that sends ?refusal=close asks to be told about a refusal over
-// the WebSocket (browsers cannot read a failed upgrade's status). The server then completes
-// the upgrade, sends one error envelope (RefusalMessage) and closes with RefusalCloseCode.
-const (
-	// QueryRefusal is the query parameter that chooses how refusals are delivered.
-	QueryRefusal = "refusal"
-	// RefusalClose as QueryRefusal's value asks for refusal frames; any other value but ""
-	// is refused with 400 INVALID_REQUEST (over HTTP).
-	RefusalClose = "close"
-	// RefusalSubprotocol is the only subprotocol a refusal upgrade selects (when the client
-	// offered it): browsers fail an upgrade that does not select one of the offered
-	// subprotocols, and a credential must never be echoed.
-	RefusalSubprotocol = "chatwire"
-)
-
-// WantsRefusalFrames reports whether the upgrade request's query asks for refusal frames.
-func WantsRefusalFrames(q url.Values) bool { return q.Get(QueryRefusal) == RefusalClose }
-
 // RefusalCloseCode is the close code of a refusal frame: 4000 + the HTTP status the refusal
 // would have had (4401 unauthenticated, 4403 forbidden, 4404 session not found, 4429 too
 // many connections, 4503 draining or unavailable), or 4000 for a status outside 400-599.
@@ -68,20 +49,16 @@ func RefusalPermanent(statusOrCloseCode int) bool {
 	return s >= 400 && s < 500 && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests
 }
 
-// RefusalCode returns the machine-readable code of a refusal: err's HandshakeError.Code when
-// set, else one derived from its status (400 INVALID_REQUEST, 401 UNAUTHENTICATED, 403
-// FORBIDDEN, 404 SESSION_NOT_FOUND, 429 TOO_MANY_CONNECTIONS, 503 SERVER_DRAINING when it
-// wraps ErrHubClosed, else SESSION_UNAVAILABLE), else REFUSED. A non-HandshakeError is a
-// 403 FORBIDDEN (see RefusalOf).
-func RefusalCode(err error) string {
+// RefusalCode returns the machine-readable code of a refusal answered with status: err's
+// HandshakeError.Code when set, else one derived from status (400 INVALID_REQUEST, 401
+// UNAUTHENTICATED, 403 FORBIDDEN, 404 SESSION_NOT_FOUND, 429 TOO_MANY_CONNECTIONS, 503
+// SERVER_DRAINING when err wraps ErrHubClosed, else SESSION_UNAVAILABLE), else REFUSED.
+func RefusalCode(status int, err error) string {
 	var he *HandshakeError
-	if !errors.As(err, &he) {
-		return CodeForbidden
-	}
-	if he.Code != "" {
+	if errors.As(err, &he) && he.Code != "" {
 		return he.Code
 	}
-	switch he.Status {
+	switch status {
 	case http.StatusBadRequest:
 		return CodeInvalidRequest
 	case http.StatusUnauthorized:
@@ -93,7 +70,7 @@ func RefusalCode(err error) string {
 	case http.StatusTooManyRequests:
 		return CodeTooManyConnections
 	case http.StatusServiceUnavailable:
-		if errors.Is(he, ErrHubClosed) {
+		if errors.Is(err, ErrHubClosed) {
 			return CodeServerDraining
 		}
 		return CodeSessionUnavailable

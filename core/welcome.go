@@ -22,6 +22,11 @@ type Welcome struct {
 	SessionID string `json:"sessionId"`
 	// ConnectionID identifies this connection in the server's logs and hooks (ConnEvent.ConnID).
 	ConnectionID string `json:"connectionId"`
+	// Stored reports session mode (a Store is configured): every inbound message is stored
+	// and echoed to its sender, which confirms it, so resending an unconfirmed message with
+	// the same id after a reconnect is safe (it is stored and handled once). Without a store
+	// nothing is echoed and a resent message is handled again.
+	Stored bool `json:"stored"`
 	// MaxMessageSize is the largest frame the server accepts (Options.MaxMessageSize): a
 	// client can refuse a larger message itself instead of sending it.
 	MaxMessageSize int `json:"maxMessageSize"`
@@ -52,7 +57,7 @@ func welcomeMessage(c *connection, replayed int, streams []string) *Message {
 	if streams == nil {
 		streams = []string{}
 	}
-	w := Welcome{Code: CodeWelcome, SessionID: c.info.SessionID, ConnectionID: c.id, MaxMessageSize: c.hub.opts.MaxMessageSize, Replayed: replayed, Streams: streams}
+	w := Welcome{Code: CodeWelcome, SessionID: c.info.SessionID, ConnectionID: c.id, Stored: c.hub.store != nil, MaxMessageSize: c.hub.opts.MaxMessageSize, Replayed: replayed, Streams: streams}
 	meta, _ := json.Marshal(w) // strings and ints only: cannot fail
 	return &Message{
 		ID:        NewID(),

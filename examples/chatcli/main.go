@@ -5,8 +5,11 @@
 //	go run ./examples/nethttp -stream            # a server with a streaming fake model
 //	go run ./examples/chatcli -url ws://localhost:8080/chat [-session id]
 //
-// Type a line to send it. /stop stops the reply that is streaming, /quit (or Ctrl-D) quits
-// once the replies under way have arrived, Ctrl-C quits at once. Give -session the id
+// Type a line to send it; it is printed as "you: …" once the server has stored it. /stop
+// stops the reply that is streaming, /quit (or Ctrl-D) quits once the replies under way have
+// arrived, Ctrl-C quits at once. A streamed reply is printed as it grows, on one line; the
+// tool calls it makes are printed on their own lines right after that line, so the text is
+// never cut. Give -session the id
 // printed at start to continue the same session from another terminal or the browser page
 // (open http://localhost:8080/?sessionId=<id>).
 package main
@@ -29,8 +32,8 @@ import (
 )
 
 func main() {
-	url := flag.String("url", "ws://localhost:8080/chat", "chat endpoint (ws:// or wss://)")
-	session := flag.String("session", "", "session to join (default: a new one, printed at start)")
+	url := flag.String("url", "ws://127.0.0.1:8080/chat", "chat endpoint (ws:// or wss://)")
+	session := flag.String("session", "", "session to join (default: a new one the server makes, printed at start)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -137,6 +140,7 @@ type view struct {
 	printed map[string]string // running stream id -> text already printed
 	running []string          // running streams, oldest first
 	open    string            // the stream whose line is open ("" when at a line start)
+	held    []string          // tool call lines of the open stream, printed when its line ends
 }
 
 // input handles one line typed by the user.
@@ -192,15 +196,16 @@ func (v *view) show(ev client.Event) {
 	case client.EventMessage:
 		m := ev.Message
 		if v.sent[m.ID] {
-			delete(v.sent, m.ID) // our own message, now stored: it is already on the screen
+			delete(v.sent, m.ID)
+			v.line("you: " + m.Content) // our own message, now stored
 			return
 		}
 		switch m.Type {
 		case core.TypeTyping:
 		case core.TypeToolCall:
-			v.line("  [tool call] " + m.Content)
+			v.toolLine(ev.StreamID, "  [tool call] "+m.Content)
 		case core.TypeToolResult:
-			v.line("  [tool result] " + m.Content)
+			v.toolLine(ev.StreamID, "  [tool result] "+m.Content)
 		case core.TypeSystem:
 			v.line("[system] " + m.Content)
 		default:
@@ -267,11 +272,26 @@ func (v *view) line(s string) {
 	fmt.Fprintln(v.out, s)
 }
 
+// toolLine prints a tool call or result on its own line. One made by the stream whose line
+// is open waits until that line ends, so the streamed text is not cut in two.
+func (v *view) toolLine(streamID, s string) {
+	if streamID != "" && streamID == v.open {
+		v.held = append(v.held, s)
+		return
+	}
+	v.line(s)
+}
+
+// endLine ends an open stream line, then prints the tool lines held for it.
 func (v *view) endLine() {
 	if v.open != "" {
 		fmt.Fprintln(v.out)
 		v.open = ""
 	}
+	for _, s := range v.held {
+		fmt.Fprintln(v.out, s)
+	}
+	v.held = v.held[:0]
 }
 
 func lostReason(ev client.Event) string {

@@ -69,8 +69,9 @@ func startExample(t *testing.T, model demo.FakeModel) string {
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"
 }
 
-// toolLines are the lines the CLI prints for tool calls inside a streamed reply.
-var toolLines = regexp.MustCompile(`\n(  \[tool (call|result)\] [^\n]*\n)+`)
+// toolLines are the lines the CLI prints for tool calls inside a streamed reply: after the
+// reply's line, never inside it.
+var toolLines = regexp.MustCompile(`(?m)^  \[tool (call|result)\] [^\n]*\n`)
 
 func TestChat(t *testing.T) {
 	const words = 200
@@ -91,11 +92,15 @@ func TestChat(t *testing.T) {
 	if n := strings.Count(text, "assistant: "+full+"\n— done\n"); n != 1 {
 		t.Fatalf("the streamed reply appears %d times; the screen shows:\n%s", n, out)
 	}
+	// The reply's text is one whole line, and the tool lines come right after it.
+	if !regexp.MustCompile(`(?m)^assistant: ` + regexp.QuoteMeta(full) + `\n  \[tool call\] [^\n]*roll_die[^\n]*\n  \[tool result\] [^\n]*\n— done\n`).MatchString(out) {
+		t.Fatalf("the streamed line is cut, or the tool lines are not on their own lines after it:\n%s", out)
+	}
 	if strings.Count(out, "  [tool call] ") != 1 || strings.Count(out, "  [tool result] ") != 1 {
 		t.Fatalf("the tool call and result should show once each:\n%s", out)
 	}
-	if strings.Contains(out, "user: hello") {
-		t.Fatalf("the user's own message was echoed on the screen:\n%s", out)
+	if !strings.Contains(out, "\nyou: hello\n") || strings.Contains(out, "user: hello") {
+		t.Fatalf("the user's own message should show once as \"you: hello\":\n%s", out)
 	}
 
 	fmt.Fprintln(typing, "/stop")

@@ -21,7 +21,7 @@ import (
 
 func main() {
 	flags := demo.RegisterFlags(nil)
-	addr2 := flag.String("addr2", ":8081", "address of the second instance")
+	addr2 := flag.String("addr2", "127.0.0.1:8081", "address of the second instance (loopback only by default)")
 	flag.Parse()
 
 	url := flags.Redis

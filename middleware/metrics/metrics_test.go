@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
@@ -20,8 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/chatwire/chatwire/adapters/adaptertest"
 )
 
 const waitTimeout = 5 * time.Second

@@ -18,8 +18,12 @@ class FakeSocket {
   }
   send(data) { this.sent.push(JSON.parse(data)); }
   close(code = 1000) { this.readyState = FakeSocket.CLOSED; this.closedWith = code; }
-  // server side
-  open() { this.readyState = FakeSocket.OPEN; this.onopen?.(); }
+  // server side: open() completes the upgrade and sends the welcome frame, as chatwire does
+  open(welcome = {}) {
+    this.readyState = FakeSocket.OPEN;
+    this.onopen?.();
+    if (welcome) this.frame(welcomeFrame({ sessionId: this.url.searchParams.get("sessionId") || "server-made", ...welcome }));
+  }
   frame(obj) { this.onmessage?.({ data: typeof obj === "string" ? obj : JSON.stringify(obj) }); }
   drop(code = 1006, reason = "") { this.readyState = FakeSocket.CLOSED; this.onclose?.({ code, reason }); }
 }
@@ -27,12 +31,20 @@ globalThis.WebSocket = FakeSocket;
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
+// welcomeFrame is the server's first frame (PROTOCOL.md, "The welcome frame").
+function welcomeFrame(meta) {
+  return {
+    id: "w-" + Math.random(), type: "system", role: "system", content: "connected", timestamp: 1,
+    metadata: { code: "WELCOME", connectionId: "c-" + FakeSocket.all.length, stored: true, maxMessageSize: 65536, replayed: 0, streams: [], ...meta },
+  };
+}
+
 // start returns a connected client, the events it emitted, and a helper for the latest socket.
 async function start(options = {}) {
   FakeSocket.all = [];
   const chat = new ChatClient("ws://chat.test/chat", { idleTimeoutMs: 0, minBackoffMs: 1, maxBackoffMs: 1, ...options });
   const events = [];
-  for (const type of ["state", "message", "stream", "streamend", "error", "gap"]) {
+  for (const type of ["state", "message", "stream", "streamend", "error", "gap", "welcome", "outbox", "failed"]) {
     chat.addEventListener(type, (e) => events.push({ ...e.detail, type, detail: e.detail }));
   }
   await tick(); // the client connects in a microtask, after listeners are added
@@ -59,10 +71,92 @@ test("the first state events reach listeners added after construction", async ()
   chat.close();
 });
 
-test("a session id is generated when none is given, and kept", async () => {
-  const { chat, sock } = await start();
-  assert.ok(chat.sessionId.length > 0);
-  assert.equal(sock().url.searchParams.get("sessionId"), chat.sessionId);
+test("without a session id the welcome frame names it, and reconnects resume it", async () => {
+  const { chat, sock, events } = await start();
+  assert.equal(FakeSocket.all[0].url.searchParams.has("sessionId"), false);
+  assert.equal(FakeSocket.all[0].url.searchParams.get("refusal"), "close");
+  assert.equal(chat.sessionId, "server-made");
+  const w = events.find((e) => e.type === "welcome");
+  assert.equal(w.sessionId, "server-made");
+  assert.equal(w.connectionId, "c-1");
+  assert.ok(!events.some((e) => e.type === "message"), "the welcome is not a message");
+  assert.equal(chat.lastMessageId, "", "the welcome's id is never a resume point");
+  sock().drop(1006);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(sock().url.searchParams.get("sessionId"), "server-made");
+  chat.close();
+});
+
+test("the outbox: sent on connect, resent until the echo confirms it, failures reported", async () => {
+  const { chat, sock, events } = await start({ sessionId: "ob" });
+  sock().drop(1006);
+  const queued = chat.send("while offline");
+  assert.ok(queued, "send queues while disconnected");
+  assert.equal(events.findLast((e) => e.type === "outbox").size, 1);
+  await new Promise((r) => setTimeout(r, 10));
+  const s2 = sock();
+  assert.equal(s2.sent.length, 0, "nothing is written before the welcome");
+  s2.open();
+  assert.deepEqual(s2.sent.map((m) => m.id), [queued.id]);
+  s2.drop(1006); // no echo yet: sent again, with the same id, on the next connection
+  await new Promise((r) => setTimeout(r, 10));
+  const s3 = sock();
+  s3.open();
+  assert.deepEqual(s3.sent.map((m) => m.id), [queued.id]);
+  s3.frame({ ...queued, timestamp: 5 }); // the echo: stored
+  assert.equal(chat.outbox.size, 0);
+  assert.equal(events.findLast((e) => e.type === "outbox").size, 0);
+
+  const big = chat.send("x".repeat(70000));
+  assert.equal(s3.sent.length, 1, "a message above maxMessageSize is not sent");
+  let failed = events.findLast((e) => e.type === "failed");
+  assert.equal(failed.id, big.id);
+  assert.equal(failed.code, "MESSAGE_TOO_LARGE");
+  assert.equal(failed.message, "Message exceeds maximum size of 65536 bytes");
+
+  const limited = chat.send("too fast");
+  s3.frame({ id: "e1", type: "error", role: "system", content: "Slow down", metadata: { code: "RATE_LIMITED", messageId: limited.id }, timestamp: 1 });
+  failed = events.findLast((e) => e.type === "failed");
+  assert.equal(failed.id, limited.id);
+  assert.equal(failed.code, "RATE_LIMITED");
+  assert.ok(!events.some((e) => e.type === "error"), "an error about our message is a failure, not a loose error");
+  assert.equal(chat.outbox.size, 0);
+  chat.close();
+});
+
+test("refusals: permanent ones stop in state refused, others are retried; retry() starts again", async () => {
+  const refuse = (s, code, status, text) => {
+    s.readyState = FakeSocket.OPEN;
+    s.onopen?.();
+    s.frame({ id: "r", type: "error", role: "system", content: text, metadata: { code, status, close: 4000 + status }, timestamp: 1 });
+    s.drop(4000 + status, code);
+  };
+  FakeSocket.all = [];
+  const chat = new ChatClient("ws://chat.test/chat", { idleTimeoutMs: 0, minBackoffMs: 1, maxBackoffMs: 1 });
+  const states = [];
+  chat.addEventListener("state", (e) => states.push(e.detail));
+  await tick();
+  refuse(FakeSocket.all[0], "TOO_MANY_CONNECTIONS", 429, "Too many connections");
+  assert.equal(states.at(-1).state, "waiting");
+  assert.equal(states.at(-1).refusal.code, "TOO_MANY_CONNECTIONS");
+  assert.ok(!states.some((s) => s.state === "connected"), "a refused upgrade is never reported as connected");
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(FakeSocket.all.length, 2);
+  refuse(FakeSocket.all[1], "UNAUTHENTICATED", 401, "Unauthorized");
+  assert.equal(states.at(-1).state, "refused");
+  assert.deepEqual(states.at(-1).refusal, { code: "UNAUTHENTICATED", status: 401, closeCode: 4401, message: "Unauthorized", permanent: true });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(FakeSocket.all.length, 2, "a permanent refusal is not retried");
+  assert.equal(chat.send("x"), null);
+  chat.retry();
+  assert.equal(FakeSocket.all.length, 3);
+  refuse(FakeSocket.all[2], "SESSION_NOT_FOUND", 404, "SESSION_NOT_FOUND");
+  assert.equal(states.at(-1).state, "refused");
+  assert.equal(states.at(-1).refusal.code, "SESSION_NOT_FOUND");
+  chat.retry();
+  FakeSocket.all[3].drop(4403, "FORBIDDEN"); // a close frame without the envelope is enough
+  assert.equal(states.at(-1).refusal.code, "FORBIDDEN");
+  assert.equal(states.at(-1).state, "refused");
   chat.close();
 });
 
@@ -77,7 +171,7 @@ test("duplicates are dropped and only stored envelopes set lastMessageId", async
   s.frame({ id: "e", type: "error", role: "system", content: "nope", metadata: { code: "RATE_LIMITED" }, timestamp: 1 });
   s.frame({ id: "g", type: "system", role: "system", content: "gap", metadata: { code: "REPLAY_GAP", reason: "unknown_id" }, timestamp: 1 });
   assert.equal(chat.lastMessageId, "a");
-  assert.deepEqual(events.filter((e) => e.type !== "state").map((e) => e.type), ["message", "message", "error", "gap"]);
+  assert.deepEqual(events.filter((e) => e.type !== "state").map((e) => e.type), ["welcome", "message", "message", "error", "gap"]);
   assert.equal(events.find((e) => e.type === "error").code, "RATE_LIMITED");
   chat.close();
 });

@@ -16,14 +16,27 @@ import (
 //go:embed static
 var static embed.FS
 
-// Static serves the demo page at / and the browser client at /chatwire.js.
+// Static serves the demo page at /, the browser client at /chatwire.js and the icon at
+// /favicon.svg (and /favicon.ico, which browsers ask for by themselves).
 func Static() http.Handler {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
-	return http.FileServer(http.FS(sub))
+	files := http.FileServer(http.FS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/favicon.ico" {
+			w.Header().Set("Content-Type", "image/svg+xml")
+			http.ServeFileFS(w, r, sub, "favicon.svg")
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }
+
+// DefaultAddr is where examples listen unless -addr says otherwise: loopback only, since
+// the examples have no authentication by default.
+const DefaultAddr = "127.0.0.1:8080"
 
 // Flags are the command-line flags every example accepts.
 type Flags struct {
@@ -43,7 +56,7 @@ func RegisterFlags(set *flag.FlagSet) *Flags {
 		set = flag.CommandLine
 	}
 	f := &Flags{}
-	set.StringVar(&f.Addr, "addr", ":8080", "address to listen on")
+	set.StringVar(&f.Addr, "addr", DefaultAddr, "address to listen on (loopback only by default; e.g. :8080 listens on every interface)")
 	set.DurationVar(&f.Heartbeat, "heartbeat", core.DefaultHeartbeatInterval, "heartbeat interval (0 disables heartbeats)")
 	set.IntVar(&f.MaxMessageSize, "max-message-size", core.DefaultMaxMessageSize, "largest inbound frame in bytes")
 	set.IntVar(&f.MaxStored, "max-stored", core.DefaultMaxStoredMessages, "messages kept per session for replay")

@@ -2,6 +2,10 @@ package demo
 
 import (
 	"flag"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -41,5 +45,45 @@ func TestAnswerIsDeterministic(t *testing.T) {
 	}
 	if len(a) != 50 || !strings.HasPrefix(a[0], `You said "hello"`) || !strings.HasSuffix(a[49], ".") {
 		t.Fatalf("unexpected answer shape: %q … %q", a[0], a[49])
+	}
+}
+
+func TestDefaultAddrIsLoopback(t *testing.T) {
+	set := flag.NewFlagSet("x", flag.ContinueOnError)
+	f := RegisterFlags(set)
+	if err := set.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	host, _, err := net.SplitHostPort(f.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		t.Fatalf("default -addr %q does not bind to loopback only", f.Addr)
+	}
+}
+
+func TestStaticServesTheIcon(t *testing.T) {
+	srv := httptest.NewServer(Static())
+	defer srv.Close()
+	for _, path := range []string{"/favicon.ico", "/favicon.svg"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(string(body), "<svg") {
+			t.Fatalf("%s: %d %q", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+	resp, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if !strings.Contains(string(page), `<link rel="icon" href="favicon.svg"`) {
+		t.Fatal("the page does not name its icon")
 	}
 }

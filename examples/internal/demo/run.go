@@ -61,7 +61,7 @@ func serve(ctx context.Context, addr string, handler http.Handler, hub *core.Hub
 	mux.Handle(ReadyPath, drainer.Ready())
 	mux.Handle("/", handler)
 	srv.Handler = mux
-	fmt.Printf("chatwire example serving on http://%s (chat endpoint /chat, readiness %s)\n", DisplayAddr(ln.Addr()), ReadyPath)
+	fmt.Printf("chatwire example: open http://%s/ (chat endpoint /chat, readiness %s)\n", DisplayAddr(ln.Addr()), ReadyPath)
 
 	if signals {
 		stop := drainer.Notify() // SIGTERM and SIGINT start the drain

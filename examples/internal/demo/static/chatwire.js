@@ -3,7 +3,7 @@
 //
 //   import { ChatClient } from "/chatwire.js";
 //   const chat = new ChatClient("/chat", { sessionId: "demo" });
-//   chat.addEventListener("state", (e) => badge(e.detail.state));       // connecting, connected, waiting, closed
+//   chat.addEventListener("state", (e) => badge(e.detail.state));       // connecting, connected, waiting, refused, closed
 //   chat.addEventListener("message", (e) => render(e.detail));          // stored envelopes (your own echoed back)
 //   chat.addEventListener("stream", (e) => grow(e.detail.id, e.detail.text));
 //   chat.addEventListener("streamend", (e) => finish(e.detail.id, e.detail.text, e.detail.state));
@@ -15,8 +15,18 @@
 //     1010), waiting a random delay below min(maxBackoffMs, minBackoffMs * 2^attempt)
 //     ("full jitter"); the attempt count starts over once a connection stayed up for
 //     stableAfterMs;
-//   - resumes: every connection names the same session and sends lastMessageId, the id of the
-//     last stored message received (never a typing, error or REPLAY_GAP envelope);
+//   - resumes: every connection names the same session (the one given, or the one the server
+//     named in the welcome frame that starts every connection) and sends lastMessageId, the
+//     id of the last stored message received (never a typing, error, welcome or REPLAY_GAP
+//     envelope);
+//   - asks for refusals as frames (refusal=close, PROTOCOL.md "Refusals"): a refusal that will
+//     not change by itself (4400-4499 but 4408 and 4429: unauthenticated, forbidden, session
+//     not found) stops the client in state "refused"; the others (too many connections,
+//     draining, store unavailable) are retried like outages; retry() starts again;
+//   - keeps an outbox: send() while disconnected queues the message, and every message not
+//     yet confirmed by the server's echo (session mode) is sent again, with the same id, on
+//     the next connection (the server stores and handles an id once); a message the server
+//     (or the welcome's maxMessageSize) refuses is reported as "failed";
 //   - drops duplicate envelopes by id;
 //   - assembles streamed replies: deltas by seq, a resume frame replaces the text, the final
 //     message replaces it again and ends the stream;
@@ -24,7 +34,13 @@
 //     replaces a connection that receives nothing for idleTimeoutMs.
 //
 // Events (CustomEvent; the payload is in event.detail):
-//   state      {state, attempt, delayMs, code, reason}
+//   state      {state, attempt, delayMs, code, reason, refusal}: refusal is set for "refused"
+//              (and for "waiting" after a refusal that is retried)
+//   welcome    {sessionId, connectionId, stored, maxMessageSize, replayed, streams}: the first
+//              frame of every connection
+//   outbox     {size}: messages waiting to be sent or confirmed
+//   failed     {id, code, message, envelope}: a sent message was refused (too large, rate
+//              limited, not stored...); it is no longer in the outbox
 //   message    the envelope: chat messages, tool_call / tool_result (streamIdOf(envelope)
 //              links one to its stream), system notes, typing indicators that are not deltas
 //   stream     {id, role, text, delta, replaced, seq, state: "delta"}: a streamed reply grew
@@ -35,7 +51,8 @@
 //   gap        the REPLAY_GAP envelope: some history could not be replayed
 
 export const DEFAULTS = Object.freeze({
-  sessionId: "",          // "" = a new random id, kept for reconnects (see .sessionId)
+  sessionId: "",          // "" = the server makes one and names it in its welcome frame (see .sessionId)
+  refusals: true,         // ask for refusals as frames + 44xx/45xx close codes (refusal=close)
   lastMessageId: "",      // resume after this id on the first connection
   history: false,         // with no lastMessageId yet, ask for the whole retained history (history=all)
   minBackoffMs: 250,      // the cap of the first wait
@@ -75,12 +92,31 @@ function randomId() {
 
 const FINAL_STATES = new Set(["done", "cancelled", "error"]);
 
+// isRefusalClose reports close codes that carry a refusal: 4000 + an HTTP status 400-599.
+export function isRefusalClose(code) {
+  return Number.isInteger(code) && code >= 4400 && code <= 4599;
+}
+
+// refusalOf describes a refusal. It is permanent (retrying cannot help) for 4400-4499 but
+// 4408 and 4429, as for HTTP 4xx statuses.
+export function refusalOf(closeCode, code, message) {
+  const status = closeCode - 4000;
+  return {
+    code: code || "REFUSED", status, closeCode, message: message || "",
+    permanent: status >= 400 && status < 500 && status !== 408 && status !== 429,
+  };
+}
+
 export class ChatClient extends EventTarget {
   constructor(url, options = {}) {
     super();
     this.opts = { ...DEFAULTS, ...options };
     this.url = url;
-    this.sessionId = this.opts.sessionId || randomId();
+    this.sessionId = this.opts.sessionId || "";
+    this.connectionId = "";
+    this.welcome = null;     // the current connection's welcome metadata
+    this.refusal = null;     // the last refusal: {code, status, closeCode, message, permanent}
+    this.outbox = new Map(); // id -> envelope sent or waiting, not yet confirmed
     this.lastMessageId = this.opts.lastMessageId || "";
     this.state = "idle";
     this.streams = new Map(); // running streams: id -> {id, role, text, seq}
@@ -111,7 +147,9 @@ export class ChatClient extends EventTarget {
     const u = new URL(this.url, base);
     if (u.protocol === "http:") u.protocol = "ws:";
     if (u.protocol === "https:") u.protocol = "wss:";
-    u.searchParams.set("sessionId", this.sessionId);
+    if (this.sessionId) u.searchParams.set("sessionId", this.sessionId);
+    else u.searchParams.delete("sessionId"); // the welcome frame names the one the server makes
+    if (this.opts.refusals) u.searchParams.set("refusal", "close");
     if (this.lastMessageId) u.searchParams.set("lastMessageId", this.lastMessageId);
     else u.searchParams.delete("lastMessageId");
     if (this.opts.history && !this.lastMessageId) u.searchParams.set("history", "all");
@@ -139,11 +177,11 @@ export class ChatClient extends EventTarget {
       return;
     }
     this.ws = ws;
+    this.welcome = null;
     ws.onopen = () => {
       if (this.ws !== ws) return;
       this.openedAt = Date.now();
-      this.touch();
-      this.setState("connected");
+      this.touch(); // "connected" is reported with the welcome frame: the server accepted
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
@@ -171,6 +209,7 @@ export class ChatClient extends EventTarget {
     clearTimeout(this.idleTimer);
     if (ws) ws.onopen = ws.onmessage = ws.onclose = null;
     if (this.closed) return;
+    if (this.onRefusalClose(code, reason)) return;
     if (PERMANENT_CLOSE.has(code)) {
       this.stop(code, reason);
       return;
@@ -183,7 +222,8 @@ export class ChatClient extends EventTarget {
     }
     const delay = backoffDelay(this.attempt, this.opts);
     this.attempt++;
-    this.setState("waiting", { code, reason, delayMs: Math.round(delay) });
+    const refusal = isRefusalClose(code) ? this.refusal : null;
+    this.setState("waiting", { code, reason, delayMs: Math.round(delay), refusal });
     this.timer = setTimeout(() => this.connect(), delay);
   }
 
@@ -207,6 +247,12 @@ export class ChatClient extends EventTarget {
     const meta = msg.metadata && typeof msg.metadata === "object" ? msg.metadata : {};
     const sm = meta.stream && typeof meta.stream.id === "string" && meta.stream.id ? meta.stream : null;
     const id = typeof msg.id === "string" ? msg.id : "";
+    if (msg.type === "system" && meta.code === "WELCOME") {
+      this.onWelcome(meta);
+      return;
+    }
+    if (msg.type === "error" && this.onRefusalEnvelope(msg, meta)) return;
+    if (msg.type === "error" && this.onMessageFailed(msg, meta)) return;
 
     if (msg.type === "typing" && sm && sm.state === "delta") {
       this.onDelta(msg, sm);
@@ -228,6 +274,7 @@ export class ChatClient extends EventTarget {
     }
     this.remember(id);
     if (id) this.lastMessageId = id;
+    this.confirm(id);
     if (msg.type === "message" && sm && FINAL_STATES.has(sm.state)) {
       this.onEnd(msg, sm, meta.code || "");
       return;
@@ -289,10 +336,17 @@ export class ChatClient extends EventTarget {
     return !!this.ws && this.ws.readyState === WebSocket.OPEN;
   }
 
-  // send sends a user message and returns its envelope (the server's echo has the same id),
-  // or null when not connected. Options: type (default "message"), metadata, id.
+  // send sends a user message and returns its envelope (the server's echo has the same id).
+  // While disconnected the message waits in the outbox and goes out on the next connection;
+  // in session mode it stays there until the server's echo confirms it was stored, and is
+  // sent again (same id: stored and handled once) after a reconnect. A message larger than
+  // the server's maxMessageSize (from the welcome frame) is not sent: a "failed" event
+  // reports it. Options: type (default "message"), metadata, id, queue (default true; false
+  // returns null instead of queueing while disconnected). After close() or a refusal it
+  // returns null.
   send(content, options = {}) {
-    if (!this.connected) return null;
+    if (this.closed) return null;
+    if (options.queue === false && !this.connected) return null;
     const msg = {
       id: options.id || randomId(),
       type: options.type || "message",
@@ -301,8 +355,106 @@ export class ChatClient extends EventTarget {
       timestamp: Date.now(),
     };
     if (options.metadata) msg.metadata = options.metadata;
-    this.ws.send(JSON.stringify(msg));
+    this.outbox.set(msg.id, msg);
+    this.emitOutbox();
+    if (this.connected && this.welcome) this.transmit(msg);
     return msg;
+  }
+
+  // transmit writes one outbox message on the open connection, or reports it failed when it
+  // is larger than the server accepts.
+  transmit(msg) {
+    const frame = JSON.stringify(msg);
+    const max = this.welcome && this.welcome.maxMessageSize;
+    if (max > 0 && new TextEncoder().encode(frame).length > max) {
+      this.fail(msg.id, "MESSAGE_TOO_LARGE", "Message exceeds maximum size of " + max + " bytes", null);
+      return;
+    }
+    this.ws.send(frame);
+    if (this.welcome && !this.welcome.stored) this.confirm(msg.id); // nothing is echoed without a store
+  }
+
+  // dismiss forgets an outbox message: it will not be sent (again).
+  dismiss(id) {
+    if (this.outbox.delete(id)) this.emitOutbox();
+  }
+
+  confirm(id) {
+    if (id && this.outbox.delete(id)) this.emitOutbox();
+  }
+
+  fail(id, code, message, envelope) {
+    this.outbox.delete(id);
+    this.emitOutbox();
+    this.emit("failed", { id, code, message, envelope });
+  }
+
+  emitOutbox() {
+    this.emit("outbox", { size: this.outbox.size });
+  }
+
+  // onWelcome handles the first frame of a connection: it names the session (adopted when
+  // none was given), then the outbox is sent.
+  onWelcome(meta) {
+    if (typeof meta.sessionId === "string" && meta.sessionId) this.sessionId = meta.sessionId;
+    this.connectionId = typeof meta.connectionId === "string" ? meta.connectionId : "";
+    this.welcome = {
+      sessionId: this.sessionId,
+      connectionId: this.connectionId,
+      stored: meta.stored === true,
+      maxMessageSize: Number(meta.maxMessageSize) || 0,
+      replayed: Number(meta.replayed) || 0,
+      streams: Array.isArray(meta.streams) ? meta.streams.filter((s) => typeof s === "string") : [],
+    };
+    this.refusal = null;
+    this.emit("welcome", { ...this.welcome });
+    this.setState("connected");
+    for (const msg of [...this.outbox.values()]) {
+      if (!this.connected) break;
+      this.transmit(msg);
+    }
+  }
+
+  // onMessageFailed reports an error envelope that names one of our messages
+  // (metadata.messageId) as that message's failure.
+  onMessageFailed(msg, meta) {
+    const id = typeof meta.messageId === "string" ? meta.messageId : "";
+    if (!id || !this.outbox.has(id)) return false;
+    this.fail(id, meta.code || "", typeof msg.content === "string" ? msg.content : "", msg);
+    return true;
+  }
+
+  // onRefusalEnvelope keeps the error envelope that precedes a refusal close (metadata
+  // {code, status, close}); the close frame then decides.
+  onRefusalEnvelope(msg, meta) {
+    if (!isRefusalClose(meta.close) || meta.close !== 4000 + meta.status) return false;
+    this.refusal = refusalOf(meta.close, meta.code, msg.content);
+    return true;
+  }
+
+  // onRefusalClose handles a connection closed with a refusal code (4400-4599). A refusal
+  // that will not change by itself stops the client in state "refused"; it reports whether
+  // it did.
+  onRefusalClose(code, reason) {
+    if (!isRefusalClose(code)) return false;
+    const text = this.refusal && this.refusal.closeCode === code ? this.refusal.message : "";
+    this.refusal = refusalOf(code, reason || (this.refusal && this.refusal.code) || "", text);
+    if (!this.refusal.permanent) return false;
+    this.closed = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.idleTimer);
+    this.setState("refused", { code, reason: this.refusal.code, refusal: this.refusal });
+    return true;
+  }
+
+  // retry starts connecting again after a refusal (say, once the user signed in) or close().
+  retry() {
+    if (!this.closed) return;
+    this.closed = false;
+    this.attempt = 0;
+    clearTimeout(this.timer);
+    if (typeof window !== "undefined") window.addEventListener("online", this.onOnline);
+    this.connect();
   }
 
   // cancelStream asks the server to stop a streamed reply; it ends with state "cancelled".
