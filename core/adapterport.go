@@ -34,3 +34,14 @@ func (p adapterPort) Prepare(ctx context.Context, info hubport.ConnInfo) (hubpor
 func (p adapterPort) Serve(ctx context.Context, ws hubport.Conn, info hubport.ConnInfo) error {
 	return p.h.serve(ctx, ws, info)
 }
+
+func (p adapterPort) Track() (done func(), ok bool) {
+	h := p.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return nil, false
+	}
+	h.wg.Add(1)
+	return h.wg.Done, true
+}

@@ -54,6 +54,7 @@ var (
 	errSessionID   = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid sessionId", Err: core.ErrInvalidSessionID}
 	errLastMessage = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid lastMessageId"}
 	errHistory     = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid history"}
+	errRefusal     = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid refusal"}
 )
 
 // allowAll as an AllowedOrigins or AllowedHosts entry allows every value.
@@ -64,8 +65,8 @@ const allowAll = "*"
 // Host must be allowed (else 403 "Host not allowed", see HostAllowed), its Origin must be
 // allowed (else 403 "Origin not allowed", see OriginAllowed), its query string must parse
 // (else 400 "Invalid query": a ';' separator or a malformed %-escape), and sessionId,
-// lastMessageId and history must be valid (else 400 "Invalid sessionId", "Invalid
-// lastMessageId", "Invalid history"). It returns the ConnInfo with SessionID,
+// lastMessageId, refusal and history must be valid (else 400 "Invalid sessionId", "Invalid
+// lastMessageId", "Invalid refusal", "Invalid history"). It returns the ConnInfo with SessionID,
 // LastMessageID and ReplayAll set, and the parsed query.
 func CheckHandshake(hs Handshake, policy Policy) (ConnInfo, url.Values, *core.HandshakeError) {
 	if !hs.Upgrade {
@@ -90,6 +91,9 @@ func CheckHandshake(hs Handshake, policy Policy) (ConnInfo, url.Values, *core.Ha
 		return ConnInfo{}, nil, errLastMessage
 	}
 	all := false
+	if r := query.Get(QueryRefusal); r != "" && r != RefusalClose {
+		return ConnInfo{}, nil, errRefusal
+	}
 	switch query.Get(QueryHistory) {
 	case "":
 	case "all":

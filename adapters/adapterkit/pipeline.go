@@ -82,8 +82,10 @@ func New(hub *core.Hub, opts Options) *Pipeline {
 	}
 }
 
-// Serve runs the pipeline on x: it either refuses the request (see Refuse for the format)
-// or upgrades it and has the hub serve the connection. It returns nil in both cases, and
+// Serve runs the pipeline on x: it either refuses the request (see Refuse for the format;
+// a request with ?refusal=close is upgraded and refused with frames instead, see
+// refusalframe.go, except for the upgrade, host and origin checks) or upgrades it and has
+// the hub serve the connection. It returns nil in both cases, and
 // the error of x.Upgrade when the upgrade failed, for the adapter to hand to its
 // framework.
 func (pl *Pipeline) Serve(x Exchange) error {
@@ -94,13 +96,14 @@ func (pl *Pipeline) Serve(x Exchange) error {
 		Upgrade:  IsWebSocketUpgrade(parts.Header.Get("Connection"), parts.Header.Get("Upgrade")),
 		RawQuery: parts.RawQuery,
 	}, pl.policy)
+	frames := WantsRefusalFrames(parts.RawQuery)
 	if herr != nil {
-		return Refuse(x, herr.Status, herr.Body)
+		return pl.refuse(x, parts, frames && frameable(herr), herr.Status, herr.Body, herr)
 	}
 	principal, err := x.Authenticate()
 	if err != nil {
 		status, body := AuthRefusalOf(err)
-		return Refuse(x, status, body)
+		return pl.refuse(x, parts, frames, status, body, err)
 	}
 	info.Principal = principal
 	info.RemoteAddr = parts.RemoteAddr
@@ -114,12 +117,12 @@ func (pl *Pipeline) Serve(x Exchange) error {
 	sub, err := pl.hub.Admit(ctx, &hi, query)
 	if err != nil {
 		status, body := RefusalOf(err)
-		return Refuse(x, status, body)
+		return pl.refuse(x, parts, frames, status, body, err)
 	}
 	pd, err := pl.hub.Prepare(ctx, hi)
 	if err != nil {
 		status, body := RefusalOf(err)
-		return Refuse(x, status, body)
+		return pl.refuse(x, parts, frames, status, body, err)
 	}
 	p := &Pending{p: pd, ctx: context.WithoutCancel(ctx)}
 	if err := x.Upgrade(sub, p); err != nil {
@@ -164,8 +167,9 @@ type ConnInfo struct {
 // misses nothing between the 101 response and its first read. Exactly one of Serve or
 // Abort takes effect; later calls do nothing.
 type Pending struct {
-	p   hubport.Pending
-	ctx context.Context
+	p       hubport.Pending
+	ctx     context.Context
+	refusal *refusalFrame // set when the upgrade only carries a refusal (see Pipeline)
 }
 
 // Prepare is the pipeline's step after admission, for adapters that run their own: it
@@ -183,14 +187,34 @@ func Prepare(ctx context.Context, hub *core.Hub, info ConnInfo) (*Pending, error
 
 // Serve runs the connection on ws, the upgraded connection; the calling goroutine becomes
 // its reader and Serve returns when the connection has ended: nil after a normal close,
-// core.ErrHubClosed when the hub shut down, or the error that ended it.
-func (p *Pending) Serve(ws Conn) error { return p.p.Serve(p.ctx, ws) }
+// core.ErrHubClosed when the hub shut down, or the error that ended it. For an upgrade
+// that only carries a refusal (refusal frames, see Pipeline.Serve) it writes the refusal,
+// waits briefly for the client's close, closes ws and returns ErrRefused.
+func (p *Pending) Serve(ws Conn) error {
+	if r := p.refusal; r != nil {
+		defer r.finish()
+		r.write(ws)
+		return ErrRefused
+	}
+	return p.p.Serve(p.ctx, ws)
+}
 
 // Abort gives up a connection whose upgrade failed.
-func (p *Pending) Abort() { p.p.Abort() }
+func (p *Pending) Abort() {
+	if p.refusal != nil {
+		p.refusal.finish()
+		return
+	}
+	p.p.Abort()
+}
 
 // SessionID returns the connection's session id (a new one when the request named none).
-func (p *Pending) SessionID() string { return p.p.SessionID() }
+func (p *Pending) SessionID() string {
+	if p.refusal != nil {
+		return ""
+	}
+	return p.p.SessionID()
+}
 
 // Serve runs an already upgraded connection on hub until it ends or ctx is cancelled
 // (which closes it with 1001 after the frames already queued); the calling goroutine

@@ -49,6 +49,7 @@ func cases() []testCase {
 	all = append(all, admitCases()...)
 	all = append(all, welcomeCases()...)
 	all = append(all, protocolCases()...)
+	all = append(all, refusalFrameCases()...)
 	all = append(all, refusalCases()...)
 	return all
 }

@@ -75,6 +75,10 @@ type Hub interface {
 	// Serve is Prepare then Pending.Serve on an already upgraded connection, which it
 	// closes with a close frame when Prepare refuses.
 	Serve(ctx context.Context, ws Conn, info ConnInfo) error
+	// Track registers one goroutine of the adapter's (a refusal being written) with the
+	// hub, whose Shutdown then waits for it; done must be called exactly once when it ends.
+	// ok is false once the hub is shutting down: the goroutine must not be started.
+	Track() (done func(), ok bool)
 }
 
 var open func(hub any) Hub
