@@ -202,7 +202,7 @@ var (
 // the machine-readable reason (UNAUTHENTICATED, FORBIDDEN, SESSION_NOT_FOUND,
 // TOO_MANY_CONNECTIONS, SERVER_DRAINING, SESSION_UNAVAILABLE, INVALID_REQUEST).
 type RefusalError struct {
-	Code      string
+	Code      core.ErrorCode
 	Status    int    // the HTTP status equivalent, e.g. 401
 	CloseCode int    // e.g. 4401
 	Message   string // the envelope's text, e.g. "Unauthorized"
@@ -210,7 +210,7 @@ type RefusalError struct {
 
 // Error implements error.
 func (e *RefusalError) Error() string {
-	s := "chatwire: connection refused (" + e.Code + ", " + strconv.Itoa(e.CloseCode) + ")"
+	s := "chatwire: connection refused (" + string(e.Code) + ", " + strconv.Itoa(e.CloseCode) + ")"
 	if e.Message != "" {
 		s += ": " + e.Message
 	}

@@ -92,7 +92,7 @@ func (r *receiver) handle(m core.Message, window int) (ev Event, ok, stored bool
 		return Event{Kind: EventError, Message: m, Err: &ServerError{Code: meta.Code, Message: m.Content}}, true, false
 	case m.Type == core.TypeTyping:
 		return Event{Kind: EventMessage, Message: m}, true, false // not stored, never replayed
-	case m.Type == core.TypeSystem && meta.Code == core.CodeReplayGap:
+	case m.Type == core.TypeSystem && core.ErrorCode(meta.Code) == core.CodeReplayGap:
 		r.remember(m.ID, window)
 		return Event{Kind: EventReplayGap, Message: m}, true, false
 	case m.Type == core.TypeMessage && sm != nil && isFinalState(sm.State):

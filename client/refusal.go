@@ -14,7 +14,7 @@ func refusalOfClose(code int, reason, text string) *RefusalError {
 	if code < 4400 || code > 4599 {
 		return nil
 	}
-	return &RefusalError{Code: reason, Status: code - 4000, CloseCode: code, Message: text}
+	return &RefusalError{Code: core.ErrorCode(reason), Status: code - 4000, CloseCode: code, Message: text}
 }
 
 // refusalOfEnvelope returns the refusal an error envelope sent in place of the welcome frame
@@ -24,9 +24,9 @@ func refusalOfEnvelope(m *core.Message) *RefusalError {
 		return nil
 	}
 	var meta struct {
-		Code   string `json:"code"`
-		Status int    `json:"status"`
-		Close  int    `json:"close"`
+		Code   core.ErrorCode `json:"code"`
+		Status int            `json:"status"`
+		Close  int            `json:"close"`
 	}
 	if json.Unmarshal(m.Metadata, &meta) != nil || meta.Status < 400 || meta.Status > 599 || meta.Close != 4000+meta.Status {
 		return nil

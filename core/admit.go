@@ -71,7 +71,7 @@ type HandshakeError struct {
 	Body string
 	// Code is the machine-readable refusal code (CodeUnauthenticated, ...) that refusal
 	// frames carry; empty means the one RefusalCode derives from Status.
-	Code string
+	Code ErrorCode
 	// Err is the underlying cause, if any (for errors.Is); it is never sent.
 	Err error
 }
@@ -112,16 +112,11 @@ func (h *Hub) admit(ctx context.Context, info *connInfo, query url.Values) (subp
 
 // CloseConn closes the connection with the given id (see ConnEvent.ConnID) with code and
 // reason, after the frames already queued for it. It reports whether the connection was
-// found.
+// found. The look-up is a map access: the cost does not grow with the number of
+// connections.
 func (h *Hub) CloseConn(connID string, code CloseCode, reason string) bool {
 	h.mu.Lock()
-	var target *connection
-	for c := range h.conns {
-		if c.id == connID {
-			target = c
-			break
-		}
-	}
+	target := h.conns[connID]
 	h.mu.Unlock()
 	if target == nil {
 		return false

@@ -2,30 +2,33 @@ package core
 
 import "errors"
 
-// Machine-readable error codes. Error envelopes carry one in their metadata as
-// {"code":"..."}; PROTOCOL.md lists when each is sent.
+// ErrorCode is a machine-readable error code. Error envelopes carry one in their metadata as
+// {"code":"..."}; PROTOCOL.md lists when each is sent. Applications may define their own.
+type ErrorCode string
+
+// Error codes the hub and the stores use.
 const (
 	// CodeMessageTooLarge: an inbound frame exceeded Options.MaxMessageSize.
-	CodeMessageTooLarge = "MESSAGE_TOO_LARGE"
+	CodeMessageTooLarge ErrorCode = "MESSAGE_TOO_LARGE"
 	// CodeInvalidMessage: an inbound frame failed to decode or validate.
-	CodeInvalidMessage = "INVALID_MESSAGE"
+	CodeInvalidMessage ErrorCode = "INVALID_MESSAGE"
 	// CodeInternal: the handler failed or panicked; details are logged, never sent.
-	CodeInternal = "INTERNAL"
+	CodeInternal ErrorCode = "INTERNAL"
 	// CodeStoreUnavailable: the store could not record an inbound message; it was not stored.
-	CodeStoreUnavailable = "STORE_UNAVAILABLE"
+	CodeStoreUnavailable ErrorCode = "STORE_UNAVAILABLE"
 	// CodeRateLimited: the client sent faster than its limit; the frame was dropped.
-	CodeRateLimited = "RATE_LIMITED"
+	CodeRateLimited ErrorCode = "RATE_LIMITED"
 	// CodeSessionNotFound: the requested session does not exist or may not be read.
-	CodeSessionNotFound = "SESSION_NOT_FOUND"
+	CodeSessionNotFound ErrorCode = "SESSION_NOT_FOUND"
 	// CodeStreamLost is carried by the final message of a stream whose producer stopped
 	// renewing its lease (its instance died or lost the store).
-	CodeStreamLost = "STREAM_LOST"
+	CodeStreamLost ErrorCode = "STREAM_LOST"
 	// CodeStreamInterrupted is carried by the final message of a stream cut short by the
 	// server: the hub's shutdown deadline passed, or (without a store) the connection ended.
-	CodeStreamInterrupted = "STREAM_INTERRUPTED"
+	CodeStreamInterrupted ErrorCode = "STREAM_INTERRUPTED"
 	// CodeReplayGap is carried by a system envelope (not an error) that says a replay may
 	// have missed messages because they are no longer retained.
-	CodeReplayGap = "REPLAY_GAP"
+	CodeReplayGap ErrorCode = "REPLAY_GAP"
 )
 
 // Sentinel errors. Compare with errors.Is; implementations wrap them with %w.
@@ -44,30 +47,32 @@ var (
 	ErrConnClosed = errors.New("chatwire: connection closed")
 )
 
-// Error is an error a client may see: Code is machine-readable, Message is the text of the
-// error envelope. Handlers return one (see NewError) to send their own text; any other error
-// is reported to the client as CodeInternal with a generic text.
+// Error is an error a client may see: Code is machine-readable, Text is what the error
+// envelope says (its content). Handlers return one (see NewError) to send their own text;
+// any other error is reported to the client as CodeInternal with a generic text.
 type Error struct {
-	Code    string
-	Message string
-	err     error
+	// Code goes into the error envelope's metadata as {"code":"..."}.
+	Code ErrorCode
+	// Text is the error envelope's content, shown to the user.
+	Text string
+	err  error
 }
 
-// NewError returns a client-visible error with the given code and message.
-func NewError(code, message string) *Error { return &Error{Code: code, Message: message} }
+// NewError returns a client-visible error with the given code and text.
+func NewError(code ErrorCode, text string) *Error { return &Error{Code: code, Text: text} }
 
 // WrapError returns a client-visible error that also wraps cause for errors.Is/As and logs.
 // The cause's text is never sent to the client.
-func WrapError(code, message string, cause error) *Error {
-	return &Error{Code: code, Message: message, err: cause}
+func WrapError(code ErrorCode, text string, cause error) *Error {
+	return &Error{Code: code, Text: text, err: cause}
 }
 
 // Error implements error.
 func (e *Error) Error() string {
 	if e.err != nil {
-		return e.Code + ": " + e.Message + ": " + e.err.Error()
+		return string(e.Code) + ": " + e.Text + ": " + e.err.Error()
 	}
-	return e.Code + ": " + e.Message
+	return string(e.Code) + ": " + e.Text
 }
 
 // Unwrap returns the wrapped cause, if any.

@@ -24,9 +24,19 @@ type Request struct {
 
 // Handler handles inbound messages. ServeChat is called once per inbound message, in the
 // order a connection sent them, never concurrently for one connection (different connections
-// are handled concurrently). ctx is cancelled when the connection ends or the hub shuts down.
+// are handled concurrently).
 //
-// Replies go through w, in order. A returned *Error sends its Message to the client as an
+// When ctx ends depends on the mode:
+//
+//   - Without a Store (stateless), ctx ends when the connection ends or the hub shuts down:
+//     nobody could receive the reply.
+//   - With a Store, ctx is NOT tied to the connection: the reply is stored and delivered to
+//     the session's other connections and to the client when it reconnects, so closing a
+//     tab does not stop the work. ctx ends when a client cancels the stream (a cancel
+//     request, see Stream), or when Hub.Shutdown's deadline passes. A handler that runs a
+//     model must watch ctx; it keeps running (and billing) after the user left otherwise.
+//
+// Replies go through w, in order. A returned *Error sends its Text to the client as an
 // error envelope with its Code; any other error (and a panic) sends a generic
 // "Internal error processing message" envelope with code INTERNAL and is logged.
 type Handler interface {

@@ -21,9 +21,10 @@ type Hub struct {
 
 	mu       sync.Mutex
 	closing  bool
-	conns    map[*connection]struct{}
+	stopped  chan struct{}          // closed when every goroutine has ended after closeAll began
+	conns    map[string]*connection // by connection id
 	sessions map[string]*session
-	wg       sync.WaitGroup // Serve calls and session fetchers
+	wg       sync.WaitGroup // Serve calls, handler runs and session fetchers
 
 	baseCtx    context.Context // ends session-mode handlers and fetchers; see closeAll
 	baseCancel context.CancelFunc
@@ -48,7 +49,7 @@ func NewHub(opts Options) *Hub {
 		store:      o.Store,
 		streams:    streams,
 		running:    make(map[streamKey]*Stream),
-		conns:      make(map[*connection]struct{}),
+		conns:      make(map[string]*connection),
 		sessions:   make(map[string]*session),
 		baseCtx:    ctx,
 		baseCancel: cancel,
@@ -82,14 +83,19 @@ func (h *Hub) serve(ctx context.Context, c wsConn, info connInfo) error {
 // refuses new ones, and waits until every connection and goroutine of the hub has ended.
 // Queued frames are flushed first. In session mode, handlers that are still producing a
 // reply (a stream) may finish it meanwhile: clients that reconnect to another instance see
-// the rest. If ctx ends first, handler contexts are cancelled, the remaining connections
-// are closed abruptly, and Shutdown returns ctx.Err() once everything has stopped.
+// the rest.
+//
+// Shutdown keeps ctx's deadline. When ctx ends first, it cancels every handler's context,
+// closes the remaining sockets at once, logs what is still running and returns ctx.Err()
+// without waiting further. Goroutines still running then (a handler that ignores its
+// context) remain the hub's: it stops them as they return, and a later Shutdown call waits
+// for them again.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	return h.closeAll(ctx, CloseGoingAway, "server shutting down")
 }
 
 // Drain is Shutdown with a chosen close code and reason, for example CloseServiceRestart
-// (1012) during a rolling deploy.
+// (1012) during a rolling deploy. It keeps ctx's deadline as Shutdown does.
 func (h *Hub) Drain(ctx context.Context, code CloseCode, reason string) error {
 	return h.closeAll(ctx, code, reason)
 }
@@ -97,34 +103,45 @@ func (h *Hub) Drain(ctx context.Context, code CloseCode, reason string) error {
 func (h *Hub) closeAll(ctx context.Context, code CloseCode, reason string) error {
 	h.mu.Lock()
 	h.closing = true
+	if h.stopped == nil {
+		h.stopped = make(chan struct{})
+		stopped := h.stopped
+		// Owned by the hub: no goroutine can join h.wg once closing is set without one
+		// already counted, so this ends when the last connection, handler or fetcher has.
+		go func() {
+			h.wg.Wait()
+			h.baseCancel()
+			close(stopped)
+		}()
+	}
+	stopped := h.stopped
 	conns := make([]*connection, 0, len(h.conns))
-	for c := range h.conns {
+	for _, c := range h.conns {
 		conns = append(conns, c)
 	}
 	h.mu.Unlock()
 	for _, c := range conns {
 		c.closeWith(code, reason, true)
 	}
-	done := make(chan struct{})
-	go func() { // owned by closeAll: it always waits for done below
-		h.wg.Wait()
-		close(done)
-	}()
-	var err error
 	select {
-	case <-done:
+	case <-stopped:
+		return nil
 	case <-ctx.Done():
-		err = ctx.Err()
-		h.baseCancel()
-		h.mu.Lock()
-		for c := range h.conns {
-			c.abort()
-		}
-		h.mu.Unlock()
-		<-done
 	}
-	h.baseCancel()
-	return err
+	h.baseCancel() // ends handler contexts and store calls of session mode
+	h.mu.Lock()
+	for _, c := range h.conns {
+		c.abort()
+	}
+	remaining := len(h.conns)
+	h.mu.Unlock()
+	select {
+	case <-stopped:
+	default:
+		h.log.Warn("chatwire: shutdown deadline passed; the hub stops what still runs as it returns",
+			"connections", remaining, "err", ctx.Err())
+	}
+	return ctx.Err()
 }
 
 // registerStream records a stream produced on this hub so cancel requests can reach it.

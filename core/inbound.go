@@ -232,7 +232,7 @@ func cancelRequest(m *Message) (streamID string, ok bool) {
 }
 
 // sendError sends an error envelope for e to this connection only. Only e.Code and
-// e.Message reach the client.
+// e.Text reach the client.
 func (c *connection) sendError(e *Error) { c.sendErrorFor(e, "") }
 
 // sendErrorFor sends e as an error envelope about the inbound message with id messageID:
@@ -242,8 +242,8 @@ func (c *connection) sendErrorFor(e *Error, messageID string) {
 	meta := codeMetadata(e.Code, "")
 	if messageID != "" {
 		v := struct {
-			Code      string `json:"code"`
-			MessageID string `json:"messageId"`
+			Code      ErrorCode `json:"code"`
+			MessageID string    `json:"messageId"`
 		}{e.Code, messageID}
 		meta, _ = json.Marshal(v) // cannot fail for two strings
 	}
@@ -251,7 +251,7 @@ func (c *connection) sendErrorFor(e *Error, messageID string) {
 		ID:        NewID(),
 		Type:      TypeError,
 		Role:      RoleSystem,
-		Content:   e.Message,
+		Content:   e.Text,
 		Metadata:  meta,
 		Timestamp: envelope.NowMillis(),
 	}
@@ -259,10 +259,10 @@ func (c *connection) sendErrorFor(e *Error, messageID string) {
 }
 
 // codeMetadata returns the metadata object {"code":"<code>"} plus "reason" when set.
-func codeMetadata(code, reason string) []byte {
+func codeMetadata(code ErrorCode, reason string) []byte {
 	v := struct {
-		Code   string `json:"code"`
-		Reason string `json:"reason,omitempty"`
+		Code   ErrorCode `json:"code"`
+		Reason string    `json:"reason,omitempty"`
 	}{code, reason}
 	b, _ := json.Marshal(v) // cannot fail for two strings
 	return b

@@ -46,7 +46,7 @@ func (h *Hub) prepare(ctx context.Context, info connInfo) (*pending, error) {
 		h.mu.Unlock()
 		return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Server shutting down", Code: CodeServerDraining, Err: ErrHubClosed})
 	}
-	h.conns[c] = struct{}{}
+	h.conns[c.id] = c
 	h.wg.Add(1)
 	h.mu.Unlock()
 	if err := c.joinDirectory(ctx); err != nil {
@@ -120,6 +120,6 @@ func (c *connection) abandon() {
 
 func (h *Hub) unregister(c *connection) {
 	h.mu.Lock()
-	delete(h.conns, c)
+	delete(h.conns, c.id)
 	h.mu.Unlock()
 }

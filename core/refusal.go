@@ -11,21 +11,21 @@ import (
 const (
 	// CodeInvalidRequest (400): a query parameter breaks the rules (sessionId, lastMessageId,
 	// history, refusal). Permanent.
-	CodeInvalidRequest = "INVALID_REQUEST"
+	CodeInvalidRequest ErrorCode = "INVALID_REQUEST"
 	// CodeUnauthenticated (401): credentials are missing, invalid or expired. Permanent until
 	// the user signs in again.
-	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeUnauthenticated ErrorCode = "UNAUTHENTICATED"
 	// CodeForbidden (403): the credentials are valid but may not connect. Permanent.
-	CodeForbidden = "FORBIDDEN"
+	CodeForbidden ErrorCode = "FORBIDDEN"
 	// CodeTooManyConnections (429): a connection cap is reached. Retry with backoff: it
 	// clears when other connections end.
-	CodeTooManyConnections = "TOO_MANY_CONNECTIONS"
+	CodeTooManyConnections ErrorCode = "TOO_MANY_CONNECTIONS"
 	// CodeServerDraining (503): the instance is shutting down. Retry at once, elsewhere.
-	CodeServerDraining = "SERVER_DRAINING"
+	CodeServerDraining ErrorCode = "SERVER_DRAINING"
 	// CodeSessionUnavailable (503): the session's store cannot be reached. Retry with backoff.
-	CodeSessionUnavailable = "SESSION_UNAVAILABLE"
+	CodeSessionUnavailable ErrorCode = "SESSION_UNAVAILABLE"
 	// CodeRefused: any other refusal status. Permanent for 4xx (but 408), else retried.
-	CodeRefused = "REFUSED"
+	CodeRefused ErrorCode = "REFUSED"
 )
 
 // RefusalCloseCode is the close code of a refusal frame: 4000 + the HTTP status the refusal
@@ -53,7 +53,7 @@ func RefusalPermanent(statusOrCloseCode int) bool {
 // HandshakeError.Code when set, else one derived from status (400 INVALID_REQUEST, 401
 // UNAUTHENTICATED, 403 FORBIDDEN, 404 SESSION_NOT_FOUND, 429 TOO_MANY_CONNECTIONS, 503
 // SERVER_DRAINING when err wraps ErrHubClosed, else SESSION_UNAVAILABLE), else REFUSED.
-func RefusalCode(status int, err error) string {
+func RefusalCode(status int, err error) ErrorCode {
 	var he *HandshakeError
 	if errors.As(err, &he) && he.Code != "" {
 		return he.Code

@@ -121,7 +121,7 @@ func (s *Stream) Close(ctx context.Context) error {
 }
 
 // streamEndState chooses the final state of a stream whose handler returned handlerErr.
-func streamEndState(streamCtx context.Context, handlerErr error) (state, code string) {
+func streamEndState(streamCtx context.Context, handlerErr error) (state string, code ErrorCode) {
 	cause := context.Cause(streamCtx)
 	switch {
 	case errors.Is(cause, ErrStreamCancelled):
@@ -204,7 +204,7 @@ func (s *Stream) renewLease() {
 }
 
 // finish stores (or, without a store, sends) the final message.
-func (s *Stream) finish(ctx context.Context, state, code string) error {
+func (s *Stream) finish(ctx context.Context, state string, code ErrorCode) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
@@ -284,7 +284,7 @@ func streamMetadata(id string, seq uint64, state string) json.RawMessage {
 	return append(b, "}}"...)
 }
 
-func finalStreamMetadata(id string, seq uint64, state, code string) json.RawMessage {
+func finalStreamMetadata(id string, seq uint64, state string, code ErrorCode) json.RawMessage {
 	b := streamMetadata(id, seq, state)
 	if code == "" {
 		return b

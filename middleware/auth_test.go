@@ -224,7 +224,7 @@ func TestSessionAuthorization(t *testing.T) {
 
 			for _, q := range []url.Values{room, {"sessionId": {"room-a"}, "lastMessageId": {first.ID}}} {
 				c, status, body, _ := dialStatus(t, ep, q, bearer("bob-token"))
-				if c != nil || status != http.StatusNotFound || body != core.CodeSessionNotFound {
+				if c != nil || status != http.StatusNotFound || body != string(core.CodeSessionNotFound) {
 					t.Fatalf("bob joined alice's session %v: status %d body %q, want 404 %s", q, status, body, core.CodeSessionNotFound)
 				}
 			}

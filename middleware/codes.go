@@ -9,16 +9,16 @@ import (
 // Codes RejectionCode returns besides the codes of *core.Error.
 const (
 	// CodePolicyViolation: a Guard closed the connection (core.ErrPolicyViolation).
-	CodePolicyViolation = "POLICY_VIOLATION"
+	CodePolicyViolation core.ErrorCode = "POLICY_VIOLATION"
 	// CodeDuplicate: a retried message was already stored (core.ErrDuplicate); not an error.
-	CodeDuplicate = "DUPLICATE"
+	CodeDuplicate core.ErrorCode = "DUPLICATE"
 )
 
 // RejectionCode returns a short, bounded label for the Err of a core.FrameIn with phase
 // core.FrameRejected, for logs and metrics: the Code of a *core.Error (RATE_LIMITED,
 // INVALID_MESSAGE, ...), CodePolicyViolation, CodeDuplicate, core.CodeInternal for anything
 // else, and "" for nil. It never returns an error's text.
-func RejectionCode(err error) string {
+func RejectionCode(err error) core.ErrorCode {
 	var e *core.Error
 	switch {
 	case err == nil:

@@ -41,8 +41,9 @@ type DrainOptions struct {
 	// Default: 0.
 	Delay time.Duration
 	// Timeout bounds the whole drain (Delay included); when it passes, the hub's remaining
-	// connections are cut (see core.Hub.Shutdown). Default: 25s, under Kubernetes' default
-	// 30 s grace period.
+	// connections are cut and Drain returns context.DeadlineExceeded at once, even if a
+	// handler ignores its context (the hub stops it later; see core.Hub.Shutdown).
+	// Default: 25s, under Kubernetes' default 30 s grace period.
 	Timeout time.Duration
 	// Code is the close code sent to every connection. Default: core.CloseServiceRestart
 	// (1012), which tells clients to reconnect at once (to another instance).

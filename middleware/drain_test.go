@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/middleware"
@@ -70,4 +71,33 @@ func TestDrainerSequence(t *testing.T) {
 		t.Fatalf("steps %q, want hub then server", steps)
 	}
 	waitChan(t, "Done", d.Done())
+}
+
+// TestDrainerKeepsItsTimeout drains a real hub whose handler ignores its context: Drain
+// returns at its Timeout with context.DeadlineExceeded instead of waiting for the handler,
+// and the hub stops the handler once it returns (goleak checks it in TestMain).
+func TestDrainerKeepsItsTimeout(t *testing.T) {
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	stubborn := core.HandlerFunc(func(ctx context.Context, req *core.Request, w *core.ReplyWriter) error {
+		started <- struct{}{}
+		<-release // ignores ctx
+		return nil
+	})
+	hub := newHub(t, core.Options{Handler: stubborn})
+	t.Cleanup(func() { close(release) }) // runs before the hub's cleanup Shutdown
+	c, status, body, _ := dialStatus(t, mountHTTP(t, hub), nil, nil)
+	if c == nil {
+		t.Fatalf("refused with %d %q", status, body)
+	}
+	send(t, c, chat("work forever"))
+	waitChan(t, "handler start", started)
+	d := middleware.NewDrainer(hub, middleware.DrainOptions{Timeout: 100 * time.Millisecond})
+	start := time.Now()
+	err := d.Drain(context.Background())
+	if took := time.Since(start); took > time.Second { // generous; the bug blocks forever
+		t.Errorf("Drain with a 100ms timeout took %v", took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Drain = %v, want context.DeadlineExceeded", err)
+	}
 }

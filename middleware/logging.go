@@ -199,7 +199,7 @@ func (l *connLog) frameIn(ev core.FrameIn) {
 	if !l.log.Enabled(ctx, level) {
 		return
 	}
-	attrs := append(l.base(ev.ConnID, ev.SessionID, l.lookup(ev.ConnID)), slog.String("code", code))
+	attrs := append(l.base(ev.ConnID, ev.SessionID, l.lookup(ev.ConnID)), slog.String("code", string(code)))
 	if ev.Message != nil {
 		attrs = append(attrs, slog.String("type", string(ev.Message.Type)))
 	}

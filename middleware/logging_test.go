@@ -76,7 +76,7 @@ func TestLogging(t *testing.T) {
 			send(t, c, chat("top secret content"))
 			readReply(t, c)
 			send(t, c, chat("top secret content"))
-			if code := metaCode(readReply(t, c)); code != core.CodeRateLimited {
+			if code := metaCode(readReply(t, c)); code != string(core.CodeRateLimited) {
 				t.Fatalf("second message got %q, want RATE_LIMITED", code)
 			}
 			if _, status, _, _ := dialStatus(t, ep, q, http.Header{"X-Request-Id": {"req-456"}}); status != http.StatusTooManyRequests {
@@ -90,7 +90,7 @@ func TestLogging(t *testing.T) {
 				attrs map[string]any
 			}{
 				{"chatwire: connected", map[string]any{"request_id": "req-123", "session": "s1", "principal": "alice", "query": "sessionId=s1&token=REDACTED", "replayed": 0.0}},
-				{"chatwire: frame rejected", map[string]any{"request_id": "req-123", "session": "s1", "code": core.CodeRateLimited, "type": "message"}},
+				{"chatwire: frame rejected", map[string]any{"request_id": "req-123", "session": "s1", "code": string(core.CodeRateLimited), "type": "message"}},
 				{"chatwire: upgrade refused", map[string]any{"request_id": "req-456", "session": "s1", "status": 429.0, "query": "sessionId=s1&token=REDACTED"}},
 				{"chatwire: disconnected", map[string]any{"request_id": "req-123", "session": "s1", "code": 1000.0}},
 			}

@@ -56,7 +56,7 @@ func TestRateLimitFlood(t *testing.T) {
 						continue
 					}
 					switch {
-					case m.Type == core.TypeError && metaCode(m) == core.CodeRateLimited:
+					case m.Type == core.TypeError && core.ErrorCode(metaCode(m)) == core.CodeRateLimited:
 						n.limited++
 					case m.Role == core.RoleUser:
 						n.accepted++
@@ -163,7 +163,7 @@ func TestRateLimitClosesPersistentFlooder(t *testing.T) {
 					t.Fatal(err)
 				}
 				switch {
-				case m.Type == core.TypeError && metaCode(m) == core.CodeRateLimited:
+				case m.Type == core.TypeError && core.ErrorCode(metaCode(m)) == core.CodeRateLimited:
 					limited++
 				case m.Type == core.TypeError:
 					t.Fatalf("unexpected error envelope %+v", m)
@@ -199,7 +199,7 @@ func TestRateLimitPerPrincipal(t *testing.T) {
 		m := readReply(t, c)
 		got = append(got, metaCode(m))
 	}
-	want := []string{"", "", "", core.CodeRateLimited, ""}
+	want := []string{"", "", "", string(core.CodeRateLimited), ""}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("outcomes %q, want %q: alice's two connections share one bucket of 3, bob has his own", got, want)
@@ -228,7 +228,7 @@ func TestRateLimitLimiterFailure(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		failClosed bool
-		wantCode   string
+		wantCode   core.ErrorCode
 	}{
 		{"fail open", false, ""},
 		{"fail closed", true, core.CodeInternal},
@@ -238,7 +238,7 @@ func TestRateLimitLimiterFailure(t *testing.T) {
 			ep := mountHTTP(t, newHub(t, mw.Apply(core.Options{Handler: echoBot})))
 			c, _, _, _ := dialStatus(t, ep, nil, nil)
 			send(t, c, chat("hi"))
-			if code := metaCode(readReply(t, c)); code != tc.wantCode {
+			if code := metaCode(readReply(t, c)); core.ErrorCode(code) != tc.wantCode {
 				t.Fatalf("code %q, want %q", code, tc.wantCode)
 			}
 		})

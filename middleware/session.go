@@ -15,7 +15,7 @@ import (
 type SessionAuthorizer func(ctx context.Context, principal any, sessionID string) error
 
 // Refusal of AuthorizeSession.
-const sessionNotFoundBody = core.CodeSessionNotFound
+const sessionNotFoundBody = string(core.CodeSessionNotFound)
 
 // AuthorizeSession returns an AdmitFunc that asks authorize whether the connection may join
 // its session. A refused connection is never upgraded, so it reads nothing of the session:

@@ -66,18 +66,18 @@ func offers(h http.Header, name string) bool {
 type refusalFrame struct {
 	status int
 	body   string
-	code   string
+	code   core.ErrorCode
 	done   func() // gives the hub back the goroutine it tracks
 	once   sync.Once
 }
 
 // RefusalEnvelope returns the error envelope of a refusal frame: content is the HTTP
 // refusal's body (without its newline), metadata {"code":…,"status":…,"close":4000+status}.
-func RefusalEnvelope(status int, body, code string) *envelope.Message {
+func RefusalEnvelope(status int, body string, code core.ErrorCode) *envelope.Message {
 	meta, _ := json.Marshal(struct {
-		Code   string `json:"code"`
-		Status int    `json:"status"`
-		Close  int    `json:"close"`
+		Code   core.ErrorCode `json:"code"`
+		Status int            `json:"status"`
+		Close  int            `json:"close"`
 	}{code, status, core.RefusalCloseCode(status)}) // cannot fail
 	return &envelope.Message{ID: core.NewID(), Type: envelope.TypeError, Role: envelope.RoleSystem, Content: body, Metadata: meta, Timestamp: envelope.NowMillis()}
 }
@@ -93,7 +93,7 @@ func (r *refusalFrame) write(ws Conn) {
 	if ws.WriteMessage(TextMessage, envelope.AppendMessage(nil, RefusalEnvelope(r.status, r.body, r.code))) != nil {
 		return
 	}
-	if ws.WriteControl(CloseMessage, FormatCloseMessage(core.RefusalCloseCode(r.status), r.code), time.Now().Add(refusalWriteTimeout)) != nil {
+	if ws.WriteControl(CloseMessage, FormatCloseMessage(core.RefusalCloseCode(r.status), string(r.code)), time.Now().Add(refusalWriteTimeout)) != nil {
 		return
 	}
 	ws.SetReadLimit(4096)

@@ -141,7 +141,7 @@ func framingCases() []testCase {
 
 // assertError checks an error envelope: type error, role system, fresh id, timestamp,
 // exact content and metadata code.
-func assertError(t *testing.T, m core.Message, code, text string) {
+func assertError(t *testing.T, m core.Message, code core.ErrorCode, text string) {
 	t.Helper()
 	if m.Type != core.TypeError || m.Role != core.RoleSystem {
 		t.Fatalf("got %s/%s %q, want an error envelope %q", m.Type, m.Role, m.Content, text)

@@ -90,7 +90,11 @@ func handlerCases() []testCase {
 			})
 			_, ep := serve(t, mount, core.Options{Handler: h})
 			c := Dial(t, ep, nil, nil)
-			tests := []struct{ in, code, text string }{
+			tests := []struct {
+				in   string
+				code core.ErrorCode
+				text string
+			}{
 				{"typed", "QUOTA", "You are out of credits"},
 				{"wrapped", "BUSY", "Try later"},
 				{"plain", core.CodeInternal, "Internal error processing message"},

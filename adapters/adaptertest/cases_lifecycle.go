@@ -2,6 +2,7 @@ package adaptertest
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,6 +14,42 @@ import (
 
 func lifecycleCases() []testCase {
 	return []testCase{
+		{"ShutdownKeepsItsDeadline", func(t *testing.T, mount Mount) {
+			// A handler that ignores its context must not hold Shutdown past its deadline,
+			// with or without a store; the hub still owns it and stops it once it returns
+			// (goleak, in each adapter's TestMain, checks nothing is left).
+			for _, store := range []core.Store{nil, core.NewMemoryStore(core.MemoryStoreOptions{})} {
+				started, release := make(chan struct{}, 1), make(chan struct{})
+				stubborn := core.HandlerFunc(func(ctx context.Context, req *core.Request, w *core.ReplyWriter) error {
+					started <- struct{}{}
+					<-release // ignores ctx
+					return nil
+				})
+				h := core.NewHub(core.Options{Handler: stubborn, Store: store})
+				ep := mount(t, h, Config{})
+				c := Dial(t, ep, url.Values{"sessionId": {"stubborn"}}, nil)
+				c.Send(msg("work forever"))
+				<-started
+				ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+				start := time.Now()
+				err := h.Shutdown(ctx)
+				took := time.Since(start)
+				cancel()
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("store %v: Shutdown = %v, want context.DeadlineExceeded", store != nil, err)
+				}
+				// Generous against a loaded machine; the bug it guards against blocks forever.
+				if took > time.Second {
+					t.Errorf("store %v: Shutdown with a 100ms deadline took %v", store != nil, took)
+				}
+				close(release)
+				ctx, cancel = context.WithTimeout(context.Background(), waitTimeout)
+				if err := h.Shutdown(ctx); err != nil {
+					t.Errorf("store %v: second Shutdown after the handler returned: %v", store != nil, err)
+				}
+				cancel()
+			}
+		}},
 		{"ShutdownClosesWith1001", func(t *testing.T, mount Mount) {
 			h := core.NewHub(core.Options{Handler: echo, Store: core.NewMemoryStore(core.MemoryStoreOptions{})})
 			ep := mount(t, h, Config{})

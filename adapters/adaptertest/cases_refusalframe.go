@@ -20,7 +20,7 @@ import (
 type refusalFrame struct {
 	envelope envelope.Message
 	meta     struct {
-		Code          string
+		Code          core.ErrorCode
 		Status, Close int
 	}
 	closeCode int
@@ -95,7 +95,7 @@ func refusalFrameCases() []testCase {
 				endpoint string
 				query    url.Values
 				status   int
-				code     string
+				code     core.ErrorCode
 				body     string
 			}{
 				{"Unauthenticated", authFails, nil, 401, core.CodeUnauthenticated, "Unauthorized"},
@@ -111,7 +111,7 @@ func refusalFrameCases() []testCase {
 					if r.envelope.Content != tt.body || r.meta.Code != tt.code || r.meta.Status != tt.status || r.meta.Close != 4000+tt.status || r.envelope.ID == "" || r.envelope.Timestamp == 0 {
 						t.Fatalf("refusal envelope %+v (metadata %s), want %q with code %s, status %d, close %d", r.envelope, r.envelope.Metadata, tt.body, tt.code, tt.status, 4000+tt.status)
 					}
-					if r.closeCode != 4000+tt.status || r.reason != tt.code {
+					if r.closeCode != 4000+tt.status || r.reason != string(tt.code) {
 						t.Fatalf("closed with %d %q, want %d %q", r.closeCode, r.reason, 4000+tt.status, tt.code)
 					}
 				})

@@ -201,7 +201,7 @@ func HTTPURL(endpoint string) string {
 }
 
 // metaCode returns the "code" of an envelope's metadata ("" when absent).
-func metaCode(m core.Message) string {
+func metaCode(m core.Message) core.ErrorCode {
 	i := bytes.Index(m.Metadata, []byte(`"code":"`))
 	if i < 0 {
 		return ""
@@ -211,7 +211,7 @@ func metaCode(m core.Message) string {
 	if j < 0 {
 		return ""
 	}
-	return string(rest[:j])
+	return core.ErrorCode(rest[:j])
 }
 
 // eventually polls cond until it holds or the wait times out.

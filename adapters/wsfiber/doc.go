@@ -6,6 +6,14 @@
 //
 //	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
 //
+// Set fiber.Config's ReadTimeout (and IdleTimeout): Fiber has none by default, so a client
+// that sends its upgrade request a byte a second holds a connection and a goroutine forever
+// (slowloris). fasthttp clears the connection's deadlines before it hands an upgraded
+// connection over, so the timeouts never cut a chat connection; the hub's heartbeats bound
+// those. examples/fiber sets 10 s and 60 s and tests the attack.
+//
+//	app := fiber.New(fiber.Config{ReadTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second})
+//
 // Fiber middleware of the route (authentication, logging, request ids) runs before the
 // handler and so before the upgrade; Authenticate can read what it stored with c.Locals.
 // Before upgrading the handler runs chatwire's one upgrade pipeline (adapterkit.Pipeline),

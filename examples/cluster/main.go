@@ -3,7 +3,7 @@
 // same ?sessionId= and every message shows up on both, whichever instance received it; a
 // page opened later on either port replays the whole history.
 //
-//	go run ./examples/cluster                      # embedded miniredis, ports 8080 and 8081
+//	go run ./examples/cluster                      # embedded miniredis, 127.0.0.1:8080 and :8081
 //	go run ./examples/cluster -redis redis://localhost:6379/0 -stream
 package main
 

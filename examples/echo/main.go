@@ -1,8 +1,8 @@
 // Command echo serves the chatwire echo bot from Echo v4: the chat endpoint at /chat
 // (persistent sessions on the in-memory store, or on Redis with -redis URL) and a browser
-// page at /. It takes the same flags as examples/nethttp.
+// page at /. It takes the shared flags of every example (see README.md), not -auth.
 //
-//	go run ./examples/echo -addr :8080 [-heartbeat 30s] [-max-message-size 65536] [-max-stored 100]
+//	go run ./examples/echo [-addr 127.0.0.1:8080] [-stream] [-redis URL] [-heartbeat 30s] [-max-message-size 65536] [-max-stored 100]
 package main
 
 import (

@@ -1,8 +1,8 @@
 // Command fiber serves the chatwire echo bot from Fiber v2: the chat endpoint at /chat
 // (persistent sessions on the in-memory store, or on Redis with -redis URL) and a browser
-// page at /. It takes the same flags as examples/nethttp.
+// page at /. It takes the shared flags of every example (see README.md), not -auth.
 //
-//	go run ./examples/fiber -addr :8080 [-heartbeat 30s] [-max-message-size 65536] [-max-stored 100]
+//	go run ./examples/fiber [-addr 127.0.0.1:8080] [-stream] [-redis URL] [-heartbeat 30s] [-max-message-size 65536] [-max-stored 100]
 package main
 
 import (
@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"time"
 
 	"github.com/chatwire/chatwire/adapters/wsfiber"
 	"github.com/chatwire/chatwire/core"
@@ -33,7 +34,7 @@ func main() {
 	defer closeStore()
 	hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger()))
 
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app := fiber.New(serverConfig(10*time.Second, 60*time.Second))
 	// On SIGTERM/SIGINT: readiness turns 503, every chat connection is closed with 1012 so
 	// clients resume on another instance, then the app stops.
 	drainer := middleware.NewDrainer(hub, middleware.DrainOptions{
@@ -61,5 +62,19 @@ func main() {
 	}
 	if err != nil {
 		log.Print(err)
+	}
+}
+
+// serverConfig is the Fiber configuration a chat server needs. readTimeout bounds how long a
+// client may take to send a request, the upgrade request included: without it (Fiber's
+// default) a client that sends its upgrade a byte a second holds a connection and a
+// goroutine forever (slowloris). fasthttp clears the deadline before it hands an upgraded
+// connection over, so chat connections are not cut by it; chatwire's heartbeats bound them
+// instead. idleTimeout bounds keep-alive connections between requests.
+func serverConfig(readTimeout, idleTimeout time.Duration) fiber.Config {
+	return fiber.Config{
+		DisableStartupMessage: true,
+		ReadTimeout:           readTimeout,
+		IdleTimeout:           idleTimeout,
 	}
 }

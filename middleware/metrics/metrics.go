@@ -156,7 +156,7 @@ func (m *Metrics) frameIn(ev core.FrameIn) {
 			m.handlerTime.WithLabelValues("ok").Observe(ev.Duration.Seconds())
 		}
 	case core.FrameRejected:
-		m.rejected.WithLabelValues(middleware.RejectionCode(ev.Err)).Inc()
+		m.rejected.WithLabelValues(string(middleware.RejectionCode(ev.Err))).Inc()
 		if ev.Duration > 0 { // the handler ran and failed
 			m.handlerTime.WithLabelValues("error").Observe(ev.Duration.Seconds())
 		}

@@ -193,8 +193,8 @@ func TestMetricsReflectTraffic(t *testing.T) {
 		{"chatwire_disconnections_total", map[string]string{"code": "1006"}, 1},
 		{"chatwire_connection_duration_seconds", nil, 2},
 		{"chatwire_frames_in_total", map[string]string{"type": "message"}, 2},
-		{"chatwire_frames_rejected_total", map[string]string{"code": core.CodeRateLimited}, 1},
-		{"chatwire_frames_rejected_total", map[string]string{"code": core.CodeInvalidMessage}, 1},
+		{"chatwire_frames_rejected_total", map[string]string{"code": string(core.CodeRateLimited)}, 1},
+		{"chatwire_frames_rejected_total", map[string]string{"code": string(core.CodeInvalidMessage)}, 1},
 		{"chatwire_frames_out_total", map[string]string{"type": "message"}, 3}, // stored hi, echo, replayed echo
 		{"chatwire_frames_out_total", map[string]string{"type": "error"}, 2},
 		{"chatwire_replays_total", nil, 1},
@@ -235,8 +235,8 @@ func TestSendFailuresAndHandlerErrors(t *testing.T) {
 	}{
 		{"x_send_failures_total", nil, 1},
 		{"x_handler_duration_seconds", map[string]string{"outcome": "error"}, 1},
-		{"x_frames_rejected_total", map[string]string{"code": core.CodeInternal}, 1},
-		{"x_frames_rejected_total", map[string]string{"code": middleware.CodeDuplicate}, 1},
+		{"x_frames_rejected_total", map[string]string{"code": string(core.CodeInternal)}, 1},
+		{"x_frames_rejected_total", map[string]string{"code": string(middleware.CodeDuplicate)}, 1},
 		{"x_connections_open", nil, 0}, // a connection that never joined is not subtracted
 	} {
 		if got := value(t, reg, tc.name, tc.labels); got != tc.want {

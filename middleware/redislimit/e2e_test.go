@@ -127,7 +127,7 @@ func TestAcrossInstances(t *testing.T) {
 			waitRelease(t, released) // a refusal releases what the Admit chain had taken
 			bob, _ := dial(t, eps[1], "bob-token")
 			got := []string{roundTrip(t, alice, "1"), roundTrip(t, alice, "2"), roundTrip(t, alice, "3"), roundTrip(t, bob, "1")}
-			if got[0] != "" || got[1] != "" || got[2] != core.CodeRateLimited || got[3] != "" {
+			if got[0] != "" || got[1] != "" || got[2] != string(core.CodeRateLimited) || got[3] != "" {
 				t.Fatalf("outcomes %q: want alice limited after 2, bob not", got)
 			}
 			_ = alice.Close()
