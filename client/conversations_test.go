@@ -380,7 +380,7 @@ func TestConversationDeleteDuringStream(t *testing.T) {
 		}
 		ev, _ := w1.wait("the refusal", n, func(ev client.Event) bool { return ev.Kind == client.EventError })
 		var se *client.ServerError
-		if !errors.As(ev.Err, &se) || se.Code != core.CodeSessionNotFound {
+		if !errors.As(ev.Err, &se) || se.Code != string(core.CodeSessionNotFound) {
 			t.Fatalf("sending to a deleted conversation: %v", ev.Err)
 		}
 	})
@@ -500,7 +500,7 @@ func TestConversationCallsAreRateLimited(t *testing.T) {
 	}
 	_, err := w.c.NewConversation(ctxT(t), "x")
 	var se *client.ServerError
-	if !errors.As(err, &se) || se.Code != core.CodeRateLimited {
+	if !errors.As(err, &se) || se.Code != string(core.CodeRateLimited) {
 		t.Fatalf("third call: %v, want RATE_LIMITED", err)
 	}
 	page, _ := w.c.Conversations(ctxT(t), "")

@@ -43,9 +43,9 @@ func (c *connection) joinDirectory(ctx context.Context) error {
 	conv, _, err := d.store.CreateConversation(sctx, c.owner, Conversation{ID: c.info.SessionID, Created: envelope.NowMillis()}, d.opts.MaxPerOwner)
 	switch {
 	case errors.Is(err, ErrConversationNotFound):
-		return &HandshakeError{Status: http.StatusNotFound, Body: CodeSessionNotFound, Code: CodeSessionNotFound, Err: err}
+		return &HandshakeError{Status: http.StatusNotFound, Body: string(CodeSessionNotFound), Code: CodeSessionNotFound, Err: err}
 	case errors.Is(err, ErrDirectoryFull):
-		return &HandshakeError{Status: http.StatusConflict, Body: CodeConversationLimit, Code: CodeConversationLimit, Err: err}
+		return &HandshakeError{Status: http.StatusConflict, Body: string(CodeConversationLimit), Code: CodeConversationLimit, Err: err}
 	case err != nil:
 		return unavailable(err)
 	}
@@ -176,19 +176,19 @@ func (c *connection) guardCall(m *Message, call conversationCall, ref string) bo
 			h.log.Error("chatwire: guard failed", "session", c.info.SessionID, "conn", c.id, "err", err)
 			e = WrapError(CodeInternal, textInternal, err)
 		}
-		c.sendConversationError(e.Code, e.Message, call, ref)
+		c.sendConversationError(e.Code, e.Text, call, ref)
 		return false
 	}
 	return true
 }
 
 // runCall executes a call; it returns the code and text of a refusal, or "" when done.
-func (c *connection) runCall(call conversationCall, ref string) (code, text string) {
+func (c *connection) runCall(call conversationCall, ref string) (code ErrorCode, text string) {
 	h := c.hub
 	d := h.dir
 	ctx, cancel := h.storeCtx(c.ctx)
 	defer cancel()
-	fail := func(err error) (string, string) {
+	fail := func(err error) (ErrorCode, string) {
 		switch {
 		case errors.Is(err, ErrConversationNotFound):
 			return CodeSessionNotFound, textConversationNotFound

@@ -103,9 +103,9 @@ func doneMessage(conv Conversation, action, ref string) *Message {
 
 // sendConversationError answers a refused call: an error envelope with metadata
 // {"code":…,"conversation":{"action":…,"ref":…}}.
-func (c *connection) sendConversationError(code, text string, call conversationCall, ref string) {
+func (c *connection) sendConversationError(code ErrorCode, text string, call conversationCall, ref string) {
 	b, _ := json.Marshal(struct {
-		Code         string `json:"code"`
+		Code         ErrorCode `json:"code"`
 		Conversation struct {
 			Action string `json:"action"`
 			Ref    string `json:"ref,omitempty"`

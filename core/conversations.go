@@ -48,12 +48,12 @@ const (
 // exist or is not the caller's use CodeSessionNotFound.
 const (
 	// CodeInvalidTitle: a title breaks the rules of ValidTitle.
-	CodeInvalidTitle = "INVALID_TITLE"
+	CodeInvalidTitle ErrorCode = "INVALID_TITLE"
 	// CodeConversationLimit: the owner has Conversations.MaxPerOwner conversations.
-	CodeConversationLimit = "CONVERSATION_LIMIT"
+	CodeConversationLimit ErrorCode = "CONVERSATION_LIMIT"
 	// CodeConversationsUnavailable: the connection has no directory (no owner, or the hub
 	// has none).
-	CodeConversationsUnavailable = "CONVERSATIONS_UNAVAILABLE"
+	CodeConversationsUnavailable ErrorCode = "CONVERSATIONS_UNAVAILABLE"
 )
 
 // DefaultOwner is ConversationOptions.Owner's default: the principal itself when it is a
