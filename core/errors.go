@@ -41,7 +41,9 @@ var (
 	// ErrInvalidSessionID is returned when a session id is empty, too long or uses
 	// characters outside the documented set (see ValidSessionID).
 	ErrInvalidSessionID = errors.New("chatwire: invalid session id")
-	// ErrHubClosed is returned by Hub.Serve after Shutdown has begun.
+	// ErrHubClosed is why a connection is refused once Shutdown has begun (503 "Server
+	// shutting down"), and the cause of a session-mode handler's context cancelled at
+	// Shutdown's deadline (context.Cause).
 	ErrHubClosed = errors.New("chatwire: hub closed")
 	// ErrConnClosed is returned by writes to a connection that has ended.
 	ErrConnClosed = errors.New("chatwire: connection closed")

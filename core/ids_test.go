@@ -40,3 +40,19 @@ func TestOptionsDefaultsDoNotMutate(t *testing.T) {
 		t.Fatal("a negative HeartbeatInterval must stay negative (disabled)")
 	}
 }
+
+func TestCloseCodeString(t *testing.T) {
+	for code, want := range map[CloseCode]string{
+		CloseNormal:          "1000 normal closure",
+		CloseGoingAway:       "1001 going away",
+		CloseAbnormal:        "1006 abnormal closure",
+		ClosePolicyViolation: "1008 policy violation",
+		CloseServiceRestart:  "1012 service restart",
+		CloseTryAgainLater:   "1013 try again later",
+		4000:                 "4000",
+	} {
+		if got := code.String(); got != want {
+			t.Errorf("CloseCode(%d).String() = %q, want %q", int(code), got, want)
+		}
+	}
+}

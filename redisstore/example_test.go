@@ -13,7 +13,7 @@ import (
 
 // Two Stores on one Redis stand for two hub instances: a record appended through one is
 // delivered to the other's subscriber, and either can replay the history.
-func Example() {
+func ExampleNew() {
 	mr, err := miniredis.Run() // in production: the address of your Redis
 	if err != nil {
 		panic(err)

@@ -9,11 +9,11 @@ import (
 
 // WebSocket frame types (RFC 6455), the values gorilla/websocket and fasthttp/websocket use.
 const (
-	TextMessage   = hubport.TextMessage
-	BinaryMessage = hubport.BinaryMessage
-	CloseMessage  = hubport.CloseMessage
-	PingMessage   = hubport.PingMessage
-	PongMessage   = hubport.PongMessage
+	TextMessage   = 1
+	BinaryMessage = 2
+	CloseMessage  = 8
+	PingMessage   = 9
+	PongMessage   = 10
 )
 
 // Conn is the part of an upgraded WebSocket connection the hub uses. Both
@@ -36,7 +36,7 @@ type Conn interface {
 }
 
 // MaxCloseReason is the longest close reason a close frame can carry, in bytes.
-const MaxCloseReason = hubport.MaxCloseReason
+const MaxCloseReason = 123
 
 // FormatCloseMessage returns the payload of a close frame with the given code and reason.
 // A reason longer than MaxCloseReason bytes is cut at the last whole UTF-8 character that
@@ -44,3 +44,17 @@ const MaxCloseReason = hubport.MaxCloseReason
 func FormatCloseMessage(code int, reason string) []byte {
 	return hubport.FormatCloseMessage(code, reason)
 }
+
+// ClosingSocket returns ws with a Close that closes sock, the network connection under it,
+// at once. Use it when the framework hands over an upgraded connection whose own Close is
+// deferred (fasthttp's hijacked net.Conn ignores Close until the hijack handler returns):
+// the hub closes connections from other goroutines (Shutdown, Drain, a slow consumer) and
+// needs a blocked read or write to return.
+func ClosingSocket(ws Conn, sock io.Closer) Conn { return closingSocket{ws, sock} }
+
+type closingSocket struct {
+	Conn
+	sock io.Closer
+}
+
+func (c closingSocket) Close() error { return c.sock.Close() }

@@ -126,9 +126,7 @@ func (x *exchange) Authenticate() (any, error) {
 		return nil, nil
 	}
 	p, err := x.h.opts.Authenticate(x.c)
-	var ee *echo.HTTPError
-	var he *core.HandshakeError
-	if !errors.As(err, &he) && errors.As(err, &ee) {
+	if ee := (*echo.HTTPError)(nil); errors.As(err, &ee) && !errors.As(err, new(*core.HandshakeError)) {
 		msg, _ := ee.Message.(string)
 		return nil, adapterkit.StatusError(ee.Code, msg, err)
 	}
@@ -147,11 +145,9 @@ func (x *exchange) Respond(status int, header http.Header, body []byte) error {
 }
 
 func (x *exchange) Upgrade(subprotocol string, p *adapterkit.Pending) error {
-	up := &x.h.upgrader
+	up := x.h.upgrader // a copy: the subprotocol is the request's
 	if subprotocol != "" {
-		custom := x.h.upgrader
-		custom.Subprotocols = []string{subprotocol}
-		up = &custom
+		up.Subprotocols = []string{subprotocol}
 	}
 	resp := x.c.Response()
 	ws, err := up.Upgrade(resp, x.r, nil)

@@ -125,9 +125,7 @@ func (x *exchange) Authenticate() (any, error) {
 		return nil, nil
 	}
 	p, err := x.h.opts.Authenticate(x.c)
-	var fe *fiber.Error
-	var he *core.HandshakeError
-	if !errors.As(err, &he) && errors.As(err, &fe) {
+	if fe := (*fiber.Error)(nil); errors.As(err, &fe) && !errors.As(err, new(*core.HandshakeError)) {
 		return nil, adapterkit.StatusError(fe.Code, fe.Message, err)
 	}
 	if s, ok := p.(string); ok {
@@ -137,23 +135,18 @@ func (x *exchange) Authenticate() (any, error) {
 }
 
 func (x *exchange) Respond(status int, header http.Header, body []byte) error {
-	x.fctx.Response.Reset()
-	x.fctx.SetStatusCode(status)
-	for k, v := range header {
-		for _, s := range v {
-			x.fctx.Response.Header.Add(k, s)
-		}
+	x.fctx.SetStatusCode(status) // headers set by Fiber middleware (a request id) stay
+	for k := range header {
+		x.fctx.Response.Header.Set(k, header.Get(k)) // refusal headers have one value each
 	}
 	x.fctx.SetBody(body)
 	return nil
 }
 
 func (x *exchange) Upgrade(subprotocol string, p *adapterkit.Pending) error {
-	up := &x.h.upgrader
+	up := x.h.upgrader // a copy: the subprotocol is the request's
 	if subprotocol != "" {
-		custom := x.h.upgrader
-		custom.Subprotocols = []string{subprotocol}
-		up = &custom
+		up.Subprotocols = []string{subprotocol}
 	}
 	fctx := x.fctx
 	var head []byte // the 101 response, written by the hijack handler
@@ -186,31 +179,21 @@ func (x *exchange) Upgrade(subprotocol string, p *adapterkit.Pending) error {
 	return nil
 }
 
-// conn is the upgraded connection handed to the hub. Its Close closes the socket itself:
-// the net.Conn fasthttp hands to a hijack handler ignores Close (fasthttp closes the socket
-// only after the handler has returned), which would leave the hub's reader blocked when the
-// hub closes a connection from another goroutine (Shutdown, Drain, a slow consumer).
-type conn struct {
-	*websocket.Conn
-	sock net.Conn
-}
-
-var _ adapterkit.Conn = (*conn)(nil)
-
 // unsafeConner is implemented by fasthttp's hijacked connection: UnsafeConn returns the
 // socket under it.
 type unsafeConner interface{ UnsafeConn() net.Conn }
 
-func newConn(ws *websocket.Conn) *conn {
+// newConn returns the upgraded connection handed to the hub. Its Close closes the socket
+// itself: the net.Conn fasthttp hands to a hijack handler ignores Close (fasthttp closes
+// the socket only after the handler has returned), which would leave the hub's reader
+// blocked when the hub closes a connection from another goroutine.
+func newConn(ws *websocket.Conn) adapterkit.Conn {
 	sock := ws.NetConn()
 	if u, ok := sock.(unsafeConner); ok {
 		sock = u.UnsafeConn()
 	}
-	return &conn{Conn: ws, sock: sock}
+	return adapterkit.ClosingSocket(ws, sock)
 }
-
-// Close closes the socket at once, from any goroutine; a blocked read or write returns.
-func (c *conn) Close() error { return c.sock.Close() }
 
 var hostKey = []byte(fiber.HeaderHost)
 

@@ -124,11 +124,9 @@ func (x *exchange) Respond(status int, header http.Header, body []byte) error {
 }
 
 func (x *exchange) Upgrade(subprotocol string, p *adapterkit.Pending) error {
-	up := &x.h.upgrader
+	up := x.h.upgrader // a copy: the subprotocol is the request's
 	if subprotocol != "" {
-		custom := x.h.upgrader
-		custom.Subprotocols = []string{subprotocol}
-		up = &custom
+		up.Subprotocols = []string{subprotocol}
 	}
 	ws, err := up.Upgrade(x.w, x.r, nil)
 	if err != nil {
