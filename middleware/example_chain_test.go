@@ -49,6 +49,10 @@ func ExampleChain() {
 		log.Fatal(err)
 	}
 	defer ws.Close()
+	var welcome core.Message // the server's first frame names the session (PROTOCOL.md)
+	if err := ws.ReadJSON(&welcome); err != nil {
+		log.Fatal(err)
+	}
 	for range 2 {
 		_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","content":"hi"}`))
 		var reply core.Message

@@ -39,6 +39,10 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	defer ws.Close()
+	var welcome core.Message // the server's first frame names the session (PROTOCOL.md)
+	if err := ws.ReadJSON(&welcome); err != nil {
+		log.Fatal(err)
+	}
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","content":"hi"}`)); err != nil {
 		log.Fatal(err)
 	}
