@@ -511,3 +511,23 @@ func TestConversationCallsAreRateLimited(t *testing.T) {
 		t.Fatalf("the guard saw %d calls, want 4", calls)
 	}
 }
+
+// A conversation marked running whose producer died before saying the reply ended is
+// corrected when listed: running false, and every window is told.
+func TestConversationStaleRunningFlagIsCorrected(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, sa, sb core.Store) {
+		a := startInstance(t, core.Options{Store: sa})
+		w := openWindow(t, a, "alice", "")
+		sid := w.c.SessionID()
+		on := true
+		if _, err := sa.(core.DirectoryStore).UpdateConversation(ctxT(t), "alice", sid, core.ConversationUpdate{Running: &on, Event: core.ConversationStarted}); err != nil {
+			t.Fatal(err)
+		}
+		w.wait("the running flag", 0, func(ev client.Event) bool { return isConv("started", sid)(ev) && ev.Conversation.Entry.Running })
+		page, err := w.c.Conversations(ctxT(t), "")
+		if err != nil || len(page.Conversations) != 1 || page.Conversations[0].Running {
+			t.Fatalf("list = %+v, %v; want the stale flag corrected", page, err)
+		}
+		w.wait("the correction", 0, func(ev client.Event) bool { return isConv("ended", sid)(ev) && !ev.Conversation.Entry.Running })
+	})
+}

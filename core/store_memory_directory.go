@@ -8,14 +8,16 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // memDirectory is the MemoryStore's conversation directory (DirectoryStore). Its zero value
 // is ready to use. Its lock is never held while a session's lock is taken.
 type memDirectory struct {
-	mu     sync.Mutex
-	owners map[string]*memOwner
-	claims map[string]string // session id -> owner
+	mu        sync.Mutex
+	owners    map[string]*memOwner
+	claims    map[string]string // session id -> owner
+	lastSweep time.Time         // see sweepLocked
 }
 
 type memOwner struct {
@@ -72,6 +74,26 @@ func (s *MemoryStore) ownerLocked(owner string, create bool) *memOwner {
 	return o
 }
 
+// sweepDirLocked drops the expired entries of every owner (and owners left with none and
+// no subscriber), at most once per half TTL, so owners who never come back do not hold
+// memory. The directory's lock must be held.
+func (s *MemoryStore) sweepDirLocked() {
+	if s.ttl <= 0 {
+		return
+	}
+	now := s.now()
+	if now.Sub(s.dir.lastSweep) < s.ttl/2 {
+		return
+	}
+	s.dir.lastSweep = now
+	for owner, o := range s.dir.owners {
+		s.ownerLocked(owner, false)
+		if len(o.convs) == 0 && len(o.subs) == 0 {
+			delete(s.dir.owners, owner)
+		}
+	}
+}
+
 // CreateConversation implements DirectoryStore.
 func (s *MemoryStore) CreateConversation(ctx context.Context, owner string, conv Conversation, max int) (Conversation, bool, error) {
 	if err := memDirCheck(ctx, "create conversation", owner, conv.ID); err != nil {
@@ -85,6 +107,7 @@ func (s *MemoryStore) CreateConversation(ctx context.Context, owner string, conv
 	}
 	s.dir.mu.Lock()
 	defer s.dir.mu.Unlock()
+	s.sweepDirLocked()
 	o := s.ownerLocked(owner, true)
 	if c := o.convs[conv.ID]; c != nil {
 		return *c, false, nil
