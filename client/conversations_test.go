@@ -531,3 +531,40 @@ func TestConversationStaleRunningFlagIsCorrected(t *testing.T) {
 		w.wait("the correction", 0, func(ev client.Event) bool { return isConv("ended", sid)(ev) && !ev.Conversation.Entry.Running })
 	})
 }
+
+// A reply keeps running after its window switched to another conversation; a window on
+// another instance can still stop it.
+func TestConversationCancelAfterProducerSwitchedAway(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, sa, sb core.Store) {
+		g := newGated()
+		a := startInstance(t, core.Options{Store: sa, Handler: g})
+		b := startInstance(t, core.Options{Store: sb})
+		w1 := openWindow(t, a, "alice", "")
+		x := w1.c.SessionID()
+		w2 := openWindow(t, b, "alice", x)
+		if _, err := w1.c.SendText(ctxT(t), "long story"); err != nil {
+			t.Fatal(err)
+		}
+		g.feed(t, "once ")
+		ev, _ := w2.wait("the stream on B", 0, func(ev client.Event) bool { return ev.Kind == client.EventStream && ev.Stream.Text == "once " })
+		if _, err := w1.c.NewConversation(ctxT(t), "elsewhere"); err != nil {
+			t.Fatal(err)
+		}
+		g.feed(t, "upon ")
+		w2.wait("the stream going on", 0, func(ev client.Event) bool { return ev.Kind == client.EventStream && ev.Stream.Text == "once upon " })
+		if err := w2.c.CancelStream(ctxT(t), ev.Stream.ID); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case cause := <-g.cancelled:
+			if !errors.Is(cause, core.ErrStreamCancelled) {
+				t.Fatalf("ended with %v", cause)
+			}
+		case <-time.After(waitTimeout):
+			t.Fatal("the cancel from B did not reach the producer on A after its window switched away")
+		}
+		w2.wait("the cancelled end", 0, func(ev client.Event) bool {
+			return ev.Kind == client.EventStreamEnd && ev.Stream.State == core.StreamStateCancelled
+		})
+	})
+}

@@ -32,6 +32,7 @@ type Hub struct {
 
 	runningMu sync.Mutex
 	running   map[streamKey]*Stream // streams produced on this hub, for cancel requests
+	holds     map[streamKey]*session // sessions kept subscribed while their streams run (stream_hold.go)
 
 	dir *directoryHub // conversation directory; nil when disabled (conversations.go)
 }
@@ -149,12 +150,14 @@ func (h *Hub) registerStream(sessionID string, s *Stream) {
 	h.runningMu.Lock()
 	h.running[streamKey{sessionID, s.id}] = s
 	h.runningMu.Unlock()
+	h.holdSession(streamKey{sessionID, s.id})
 }
 
 func (h *Hub) unregisterStream(sessionID string, s *Stream) {
 	h.runningMu.Lock()
 	delete(h.running, streamKey{sessionID, s.id})
 	h.runningMu.Unlock()
+	h.unholdSession(streamKey{sessionID, s.id})
 }
 
 // cancelLocalStream cancels the stream if this hub produces it, reporting whether it did.
