@@ -161,7 +161,8 @@ func (c *Client) ClearConversation(ctx context.Context, id string) error {
 }
 
 // DeleteConversation deletes a conversation of the owner (a running reply is cancelled).
-// A connection showing it must open another one before sending.
+// A connection showing it must open another one: messages to it are refused, and a
+// reconnect to it is refused for good (its id is never used again).
 func (c *Client) DeleteConversation(ctx context.Context, id string) error {
 	_, err := c.call(ctx, "delete", map[string]any{"id": id})
 	return err

@@ -69,7 +69,9 @@ var (
 // and the storetest conformance suite tests it when the store under test does.
 //
 // A session belongs to at most one owner: CreateConversation claims it, and no other owner
-// can claim it while the claim lives. Owners are opaque non-empty strings (see
+// can claim it while the claim lives. A deleted conversation's id is never claimed again
+// (until the store's session TTL has passed since the deletion), so a client that
+// reconnects to it is refused instead of bringing it back. Owners are opaque non-empty strings (see
 // ValidOwner). Entries expire with their sessions: an entry without activity for the
 // store's session TTL is gone. Implementations must be safe for concurrent use.
 type DirectoryStore interface {
@@ -101,9 +103,10 @@ type DirectoryStore interface {
 	// has no such entry.
 	ClearConversation(ctx context.Context, owner, id string, now int64) (Conversation, error)
 
-	// DeleteConversation removes owner's entry, the claim, and the session's history and
-	// streams, and publishes ConversationDeleted. ErrConversationNotFound (nothing changes)
-	// when owner has no such entry.
+	// DeleteConversation removes owner's entry and the session's history and streams,
+	// turns the claim into a tombstone that refuses every later claim of the id, and
+	// publishes ConversationDeleted. ErrConversationNotFound (nothing changes) when owner has
+	// no such entry.
 	DeleteConversation(ctx context.Context, owner, id string) error
 
 	// SubscribeDirectory calls fn for each event of owner's directory from now on (on any
@@ -165,5 +168,16 @@ func ValidTitle(t string) bool {
 // ValidTitle.
 func NormalizeTitle(t string) string { return strings.TrimSpace(t) }
 
-// ValidOwner reports whether owner may key a directory: 1 to MaxOwnerLength bytes.
-func ValidOwner(owner string) bool { return owner != "" && len(owner) <= MaxOwnerLength }
+// ValidOwner reports whether owner may key a directory: 1 to MaxOwnerLength bytes, none of
+// them an ASCII control character.
+func ValidOwner(owner string) bool {
+	if owner == "" || len(owner) > MaxOwnerLength {
+		return false
+	}
+	for i := 0; i < len(owner); i++ {
+		if owner[i] < 0x20 || owner[i] == 0x7f {
+			return false
+		}
+	}
+	return true
+}

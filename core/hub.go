@@ -31,7 +31,7 @@ type Hub struct {
 	pingFrame  []byte
 
 	runningMu sync.Mutex
-	running   map[streamKey]*Stream // streams produced on this hub, for cancel requests
+	running   map[streamKey]*Stream  // streams produced on this hub, for cancel requests
 	holds     map[streamKey]*session // sessions kept subscribed while their streams run (stream_hold.go)
 
 	dir *directoryHub // conversation directory; nil when disabled (conversations.go)

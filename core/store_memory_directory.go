@@ -16,8 +16,9 @@ import (
 type memDirectory struct {
 	mu        sync.Mutex
 	owners    map[string]*memOwner
-	claims    map[string]string // session id -> owner
-	lastSweep time.Time         // see sweepLocked
+	claims    map[string]string    // session id -> owner
+	tombs     map[string]time.Time // deleted session id -> when: never claimed again (TTL)
+	lastSweep time.Time            // see sweepDirLocked
 }
 
 type memOwner struct {
@@ -86,12 +87,29 @@ func (s *MemoryStore) sweepDirLocked() {
 		return
 	}
 	s.dir.lastSweep = now
+	for id := range s.dir.tombs {
+		s.tombstonedLocked(id) // drops expired tombstones
+	}
 	for owner, o := range s.dir.owners {
 		s.ownerLocked(owner, false)
 		if len(o.convs) == 0 && len(o.subs) == 0 {
 			delete(s.dir.owners, owner)
 		}
 	}
+}
+
+// tombstonedLocked reports whether id was deleted less than a TTL ago (forever without a
+// TTL), forgetting an expired tombstone. The directory's lock must be held.
+func (s *MemoryStore) tombstonedLocked(id string) bool {
+	at, ok := s.dir.tombs[id]
+	if !ok {
+		return false
+	}
+	if s.ttl > 0 && s.now().Sub(at) >= s.ttl {
+		delete(s.dir.tombs, id)
+		return false
+	}
+	return true
 }
 
 // CreateConversation implements DirectoryStore.
@@ -112,7 +130,7 @@ func (s *MemoryStore) CreateConversation(ctx context.Context, owner string, conv
 	if c := o.convs[conv.ID]; c != nil {
 		return *c, false, nil
 	}
-	if other, ok := s.dir.claims[conv.ID]; ok && other != owner {
+	if other, ok := s.dir.claims[conv.ID]; (ok && other != owner) || s.tombstonedLocked(conv.ID) {
 		return Conversation{}, false, fmt.Errorf("memory store: create conversation: %w", ErrConversationNotFound)
 	}
 	if max > 0 && len(o.convs) >= max {
@@ -279,6 +297,10 @@ func (s *MemoryStore) DeleteConversation(ctx context.Context, owner, id string) 
 	}
 	delete(o.convs, id)
 	delete(s.dir.claims, id)
+	if s.dir.tombs == nil {
+		s.dir.tombs = make(map[string]time.Time)
+	}
+	s.dir.tombs[id] = s.now()
 	o.publishLocked(DirectoryEvent{Kind: ConversationDeleted, Conversation: Conversation{ID: id}})
 	s.dir.mu.Unlock()
 	s.clearSession(id)

@@ -57,4 +57,15 @@ func TestMemoryDirectoryExpires(t *testing.T) {
 	if _, isNew, err := s.CreateConversation(ctx, "dave", core.Conversation{ID: "gone", Created: ms()}, 0); err != nil || !isNew {
 		t.Fatalf("an expired claim of an owner who left still holds: new=%v %v", isNew, err)
 	}
+	// A deleted id stays refused for a TTL, then the tombstone goes too.
+	if err := s.DeleteConversation(ctx, "dave", "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateConversation(ctx, "dave", core.Conversation{ID: "gone", Created: ms()}, 0); !errors.Is(err, core.ErrConversationNotFound) {
+		t.Fatalf("claiming a just deleted id: %v", err)
+	}
+	advance(2 * time.Hour)
+	if _, isNew, err := s.CreateConversation(ctx, "dave", core.Conversation{ID: "gone", Created: ms()}, 0); err != nil || !isNew {
+		t.Fatalf("the tombstone outlived the TTL: new=%v %v", isNew, err)
+	}
 }

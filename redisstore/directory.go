@@ -264,7 +264,8 @@ func (s *Store) ClearConversation(ctx context.Context, owner, id string, now int
 }
 
 // DeleteConversation implements core.DirectoryStore: the entry is removed (owner's slot),
-// then the session's history, streams and claim (session's slot).
+// then the session's history and streams, and the claim becomes a tombstone (session's
+// slot) for the session TTL.
 func (s *Store) DeleteConversation(ctx context.Context, owner, id string) error {
 	const op = "delete conversation"
 	if err := dirCheck(ctx, op, owner, id); err != nil {
@@ -281,7 +282,7 @@ func (s *Store) DeleteConversation(ctx context.Context, owner, id string) error 
 	if err := s.clearSession(ctx, op, id); err != nil {
 		return err
 	}
-	if err := unclaimScript.Run(ctx, s.client, []string{s.opts.claimKey(id)}, owner).Err(); err != nil {
+	if err := buryScript.Run(ctx, s.client, []string{s.opts.claimKey(id)}, owner, tombstone, s.opts.ttlMillis()).Err(); err != nil {
 		return fail(ctx, op, id, err)
 	}
 	return nil

@@ -135,7 +135,8 @@ return out
 
 // claimScript claims a session for an owner.
 // KEYS: 1 the session's owner key. ARGV: 1 owner, 2 TTL ms (0: none). Returns 0 (claimed
-// by another owner), 1 (already this owner's) or 2 (claimed now).
+// by another owner, or deleted: the tombstone never equals an owner), 1 (already this
+// owner's) or 2 (claimed now).
 var claimScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then return 0 end
@@ -151,6 +152,23 @@ return 2
 // unclaimScript removes a claim if it is the owner's. KEYS: 1 owner key. ARGV: 1 owner.
 var unclaimScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`)
+
+// tombstone is the value of a deleted session's owner key (owners have no control
+// characters, so it never equals one).
+const tombstone = "\x00deleted"
+
+// buryScript turns an owner's claim into the tombstone, for the session TTL.
+// KEYS: 1 owner key. ARGV: 1 owner, 2 tombstone, 3 TTL ms (0: none).
+var buryScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then return 0 end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+end
 return 1
 `)
 

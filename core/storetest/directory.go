@@ -273,9 +273,12 @@ func testDirDelete(t *testing.T, h *harness) {
 	if err := d.DeleteConversation(ctx, own, id); !errors.Is(err, core.ErrConversationNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	// The claim is gone with the entry.
-	if _, isNew, err := d.CreateConversation(ctx, other, core.Conversation{ID: id, Created: now}, 0); err != nil || !isNew {
-		t.Fatalf("claiming a deleted id: new=%v %v", isNew, err)
+	// A deleted id is never claimed again, by anyone: a client reconnecting to it is
+	// refused instead of bringing it back.
+	for _, o := range []string{own, other} {
+		if _, _, err := p.CreateConversation(ctx, o, core.Conversation{ID: id, Created: now}, 0); !errors.Is(err, core.ErrConversationNotFound) {
+			t.Fatalf("claiming a deleted id as %s: %v, want ErrConversationNotFound", o, err)
+		}
 	}
 }
 
@@ -377,8 +380,10 @@ func testDirInvalid(t *testing.T, h *harness) {
 	if _, _, err := d.CreateConversation(ctx, owner(), core.Conversation{ID: "bad id!", Created: now}, 0); !errors.Is(err, core.ErrInvalidSessionID) {
 		t.Errorf("invalid id: %v, want ErrInvalidSessionID", err)
 	}
-	if _, _, err := d.CreateConversation(ctx, "", core.Conversation{ID: session(), Created: now}, 0); err == nil {
-		t.Error("an empty owner was accepted")
+	for _, bad := range []string{"", "tab\towner", string(make([]byte, core.MaxOwnerLength+1))} {
+		if _, _, err := d.CreateConversation(ctx, bad, core.Conversation{ID: session(), Created: now}, 0); err == nil {
+			t.Errorf("owner %q was accepted", bad)
+		}
 	}
 	long := make([]byte, core.MaxTitleLength+1)
 	for i := range long {
