@@ -383,6 +383,12 @@ func TestConversationDeleteDuringStream(t *testing.T) {
 		if !errors.As(ev.Err, &se) || se.Code != string(core.CodeSessionNotFound) {
 			t.Fatalf("sending to a deleted conversation: %v", ev.Err)
 		}
+		// A reconnect to the deleted id does not bring it back.
+		_, err = client.Dial(ctxT(t), b.url, client.Options{Header: http.Header{"X-User": {"alice"}}, SessionID: sid})
+		var he *client.HandshakeError
+		if !errors.As(err, &he) || he.StatusCode != http.StatusNotFound {
+			t.Fatalf("connecting to a deleted conversation: %v, want 404", err)
+		}
 	})
 }
 
