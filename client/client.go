@@ -43,6 +43,7 @@ type Client struct {
 	conn      *conn         // the open connection; nil while disconnected
 	ready     chan struct{} // closed when conn is set; replaced when it is cleared
 	lastID    string
+	epoch     string // of lastID's history, from the last HISTORY_RESET (sent as ?epoch=)
 	sessionID string // "" until the first welcome frame when none was asked for
 	connID    string // the current connection's id, from its welcome frame
 	err       error
@@ -97,6 +98,10 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 	if last == "" {
 		last = q.Get("lastMessageId")
 	}
+	epoch := ""
+	if last != "" {
+		epoch = q.Get("epoch") // the epoch lastMessageId belongs to, when the URL names one
+	}
 	c := &Client{
 		opts:      o,
 		base:      u,
@@ -113,6 +118,7 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 		recv:   newReceiver(o.DedupeWindow),
 		ready:  make(chan struct{}),
 		lastID: last,
+		epoch:  epoch,
 	}
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
 	cn, err := c.dial(c.ctx)
@@ -155,6 +161,15 @@ func (c *Client) LastMessageID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lastID
+}
+
+// Epoch returns the history epoch the client's LastMessageID belongs to, as the last
+// HISTORY_RESET the server sent named it ("" before any): the next connection sends it with
+// lastMessageId, so that a server whose history was reset again tells the client so.
+func (c *Client) Epoch() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
 }
 
 // Send sends m and returns once it was written to a connection. While the client is
@@ -371,8 +386,12 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		q.Del("sessionId") // the server makes one and names it in the welcome frame
 	}
 	q.Del("history")
-	if last := c.LastMessageID(); last != "" {
+	q.Del("epoch")
+	if last, epoch := c.LastMessageID(), c.Epoch(); last != "" {
 		q.Set("lastMessageId", last)
+		if epoch != "" {
+			q.Set("epoch", epoch)
+		}
 	} else {
 		q.Del("lastMessageId")
 		if c.opts.History {
@@ -553,9 +572,14 @@ func (c *Client) read(cn *conn) result {
 			continue
 		}
 		ev, ok, stored := c.recv.handle(m, c.opts.DedupeWindow)
-		if stored {
+		switch {
+		case stored:
 			c.mu.Lock()
 			c.lastID = m.ID
+			c.mu.Unlock()
+		case ok && ev.Kind == EventHistoryReset:
+			c.mu.Lock()
+			c.lastID, c.epoch = "", parseMeta(m.Metadata).Epoch
 			c.mu.Unlock()
 		}
 		if ok && !c.emit(ev) {

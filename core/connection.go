@@ -44,9 +44,12 @@ type connection struct {
 	expiry      *time.Timer // closes the connection when its credentials expire
 	cursor      uint64      // last session sequence queued for this connection
 	replaying   bool
-	pending     []pendingFrame
-	streamSeq   map[string]uint64 // last delta queued per running stream
-	replayed    int               // records replayed by join, for ConnEvent
+	// resetDuringJoin: the session's history was reset while the replay was being read
+	// (session_epoch.go); join decides what the client is told.
+	resetDuringJoin bool
+	pending         []pendingFrame
+	streamSeq       map[string]uint64 // last delta queued per running stream
+	replayed        int               // records replayed by join, for ConnEvent
 
 	// Conversation directory (conversation_actions.go): the owner ("" for none), its
 	// watch, and whether the conversation shown was deleted (guarded by mu).

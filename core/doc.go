@@ -26,7 +26,12 @@
 //   - With a Store, inbound messages and replies are appended to the session's history and
 //     delivered to every connection of the session on every hub sharing the store; a client
 //     that reconnects with lastMessageId first receives what it missed, without gap or
-//     duplicate, then live messages.
+//     duplicate, then live messages. When the store lost a session's history (a new epoch,
+//     see Record), every connection is sent HISTORY_RESET and the new history.
+//
+// MemoryStore, the in-process Store, is bounded by default (MemoryStoreOptions: sessions,
+// messages per session, bytes, idle TTL), locks per session, and expires lazily on every
+// call, so it needs no goroutine and no Close.
 //
 // An idle connection costs one goroutine (the reader) and no buffers: the writer and
 // handler goroutines exist only while they have work.

@@ -315,9 +315,7 @@ func (s *MemoryStore) clearSession(id string) {
 		return
 	}
 	defer sess.mu.Unlock()
-	clear(sess.records)
-	sess.records = nil
-	sess.ids = make(map[string]uint64)
+	s.clearHistoryLocked(sess)
 	sess.streams = nil
 }
 

@@ -36,8 +36,8 @@ const DefaultRequestIDHeader = "X-Request-Id"
 //
 // Its Admit copies the request id and redacted query of an admitted upgrade for the lines
 // about the connection; its OnRefuse logs refusals (both need the hooks installed through
-// Chain and the chain's Admit passed to the adapter; without them lines carry no request id
-// or query, and refusals are not logged).
+// Chain and the chain's Apply, which puts the Admit on the hub; without them lines carry no
+// request id or query, and refusals are not logged).
 func Logging(logger *slog.Logger, opts LogOptions) Hooks {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

@@ -18,6 +18,11 @@ import (
 
 var _ core.DirectoryStore = (*Store)(nil)
 
+// dirEventPrefix is the payload of an ephemeral message with empty content: the scripts
+// publish it followed by the event's text, which subscribers read as the message's content
+// (see directoryEvent).
+var dirEventPrefix = ephemeralPayload(core.Message{})
+
 // dirKeys are the Redis names of one owner's directory (see directory_script.go).
 type dirKeys struct {
 	z, h, channel string
@@ -100,7 +105,7 @@ func (s *Store) CreateConversation(ctx context.Context, owner string, conv core.
 	}
 	k := s.opts.dirKeysFor(owner)
 	res, err := dirCreateScript.Run(ctx, s.client, []string{k.z, k.h}, conv.ID, conv.Title,
-		conv.Created, max, s.opts.ttlMillis(), k.channel, s.opts.cutoff()).Slice()
+		conv.Created, max, s.opts.ttlMillis(), k.channel, s.opts.cutoff(), dirEventPrefix).Slice()
 	if err != nil {
 		return core.Conversation{}, false, fail(ctx, op, conv.ID, err)
 	}
@@ -220,7 +225,7 @@ func (s *Store) update(ctx context.Context, op, owner, id string, u core.Convers
 	k := s.opts.dirKeysFor(owner)
 	keys := []string{k.z, k.h}
 	args := []any{id, setTitle, title, u.Active, u.AddMessages, running, string(kind), k.channel,
-		s.opts.ttlMillis(), s.opts.cutoff(), resetArg}
+		s.opts.ttlMillis(), s.opts.cutoff(), resetArg, dirEventPrefix}
 	var res *redis.Cmd
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		res = dirUpdateScript.EvalSha(ctx, p, keys, args...)
@@ -272,7 +277,7 @@ func (s *Store) DeleteConversation(ctx context.Context, owner, id string) error 
 		return err
 	}
 	k := s.opts.dirKeysFor(owner)
-	n, err := dirDeleteScript.Run(ctx, s.client, []string{k.z, k.h}, id, k.channel, s.opts.cutoff()).Int()
+	n, err := dirDeleteScript.Run(ctx, s.client, []string{k.z, k.h}, id, k.channel, s.opts.cutoff(), dirEventPrefix).Int()
 	if err != nil {
 		return fail(ctx, op, id, err)
 	}
@@ -290,7 +295,7 @@ func (s *Store) DeleteConversation(ctx context.Context, owner, id string) error 
 
 func (s *Store) clearSession(ctx context.Context, op, id string) error {
 	k := s.opts.keysFor(id)
-	if err := clearSessionScript.Run(ctx, s.client, []string{k.stream, k.ids, k.streams}, k.base).Err(); err != nil {
+	if err := clearSessionScript.Run(ctx, s.client, []string{k.stream, k.meta, k.streams}, k.base).Err(); err != nil {
 		return fail(ctx, op, id, err)
 	}
 	return nil

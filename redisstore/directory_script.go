@@ -45,14 +45,17 @@ local function touch(z, h, ttl)
   end
 end
 
-local function publish(channel, kind, id, entry)
-  redis.call('PUBLISH', channel, 'e0:0:' .. lp('') .. lp('') .. lp('') .. lp('') .. kind .. '|' .. id .. '|' .. entry)
+-- prefix is an ephemeral payload with empty content, made by the Store (dirEventPrefix),
+-- so the event's text is the content of an ephemeral message whatever the payload format.
+local function publish(channel, prefix, kind, id, entry)
+  redis.call('PUBLISH', channel, prefix .. kind .. '|' .. id .. '|' .. entry)
 end
 `
 
 // dirCreateScript adds an entry unless it exists or the directory is full.
 // KEYS: 1 sorted set, 2 hash. ARGV: 1 id, 2 title, 3 created, 4 max (0: none), 5 TTL ms,
-// 6 channel, 7 cutoff. Returns {1, entry} (new), {0, entry} (existing) or {-1} (full).
+// 6 channel, 7 cutoff, 8 event payload prefix. Returns {1, entry} (new), {0, entry}
+// (existing) or {-1} (full).
 var dirCreateScript = redis.NewScript(dirLua + `
 prune(KEYS[1], KEYS[2], ARGV[7])
 local cur = redis.call('HGET', KEYS[2], ARGV[1])
@@ -63,14 +66,15 @@ local entry = enc({tonumber(ARGV[3]), tonumber(ARGV[3]), 0, '0', ARGV[2]})
 redis.call('HSET', KEYS[2], ARGV[1], entry)
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 touch(KEYS[1], KEYS[2], ARGV[5])
-publish(ARGV[6], 'created', ARGV[1], entry)
+publish(ARGV[6], ARGV[8], 'created', ARGV[1], entry)
 return {1, entry}
 `)
 
 // dirUpdateScript changes an entry and publishes the result.
 // KEYS: 1 sorted set, 2 hash. ARGV: 1 id, 2 "1" to set the title, 3 title, 4 active (ms,
 // 0: unchanged), 5 messages to add, 6 running ("", "0" or "1"), 7 event kind, 8 channel,
-// 9 TTL ms, 10 cutoff, 11 "1" to reset the message count and running flag (clear).
+// 9 TTL ms, 10 cutoff, 11 "1" to reset the message count and running flag (clear), 12 event
+// payload prefix.
 // Returns the new entry, or false when there is none.
 var dirUpdateScript = redis.NewScript(dirLua + `
 prune(KEYS[1], KEYS[2], ARGV[10])
@@ -88,18 +92,18 @@ local entry = enc(e)
 redis.call('HSET', KEYS[2], ARGV[1], entry)
 redis.call('ZADD', KEYS[1], e[2], ARGV[1])
 touch(KEYS[1], KEYS[2], ARGV[9])
-publish(ARGV[8], ARGV[7], ARGV[1], entry)
+publish(ARGV[8], ARGV[12], ARGV[7], ARGV[1], entry)
 return entry
 `)
 
 // dirDeleteScript removes an entry and publishes its deletion.
-// KEYS: 1 sorted set, 2 hash. ARGV: 1 id, 2 channel, 3 cutoff. Returns 1, or 0 when there
-// was no entry.
+// KEYS: 1 sorted set, 2 hash. ARGV: 1 id, 2 channel, 3 cutoff, 4 event payload prefix.
+// Returns 1, or 0 when there was no entry.
 var dirDeleteScript = redis.NewScript(dirLua + `
 prune(KEYS[1], KEYS[2], ARGV[3])
 if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
-publish(ARGV[2], 'deleted', ARGV[1], '0|0|0|0|')
+publish(ARGV[2], ARGV[4], 'deleted', ARGV[1], '0|0|0|0|')
 return 1
 `)
 
@@ -173,12 +177,27 @@ return 1
 `)
 
 // clearSessionScript removes a session's history, id index and running streams, keeping
-// its sequence counter (so sequence numbers go on). KEYS: 1 history stream, 2 id index, 3
-// set of running stream ids. ARGV: 1 the session's key base.
+// its head sequence and epoch (so sequence numbers go on in the same epoch): the meta hash
+// is rewritten with ~first and ~low after the head (see script.go), its TTL kept.
+// KEYS: 1 history stream, 2 meta hash, 3 set of running stream ids. ARGV: 1 the session's
+// key base.
 var clearSessionScript = redis.NewScript(`
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   redis.call('DEL', ARGV[1] .. 'st:' .. id, ARGV[1] .. 'text:' .. id)
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[3])
+local h = redis.call('HMGET', KEYS[2], '~seq', '~epoch', '~touch')
+if not h[2] then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+local ttl = redis.call('PTTL', KEYS[2])
+redis.call('DEL', KEYS[2])
+local head = tonumber(h[1] or '0')
+local next = string.format('%d', head + 1)
+redis.call('HSET', KEYS[2], '~seq', h[1] or '0', '~epoch', h[2], '~first', next, '~low', next, '~touch', h[3] or '0')
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
 return 1
 `)

@@ -213,6 +213,13 @@ func (s *slowReadStore) Read(ctx context.Context, sid string, after uint64) (cor
 	return p, err
 }
 
+// Join is the read a joining connection makes (its replay), slowed like Read.
+func (s *slowReadStore) Join(ctx context.Context, sid string, req core.JoinRequest) (core.Joined, error) {
+	j, err := s.MemoryStore.Join(ctx, sid, req)
+	time.Sleep(s.delay)
+	return j, err
+}
+
 // flakyStore fails Append with ErrStoreUnavailable while down.
 type flakyStore struct {
 	*core.MemoryStore

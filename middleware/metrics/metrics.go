@@ -110,7 +110,7 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 }
 
 // Hooks returns the hooks that feed the collectors: install them with middleware.Chain and
-// pass the chain's Admit to the adapter (it counts refused upgrades).
+// the chain's Apply on the hub's Options (its Admit counts refused upgrades).
 func (m *Metrics) Hooks() middleware.Hooks {
 	return middleware.Hooks{
 		OnRefuse:     m.refusedUpgrade,
