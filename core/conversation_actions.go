@@ -316,6 +316,7 @@ func (c *connection) switchTo(ctx context.Context, conv Conversation, action, re
 	c.info.SessionID = conv.ID
 	c.info.LastMessageID = last
 	c.info.ReplayAll = last == ""
+	c.info.Epoch = "" // the client's epoch was the old session's
 	c.gone = false
 	c.streamSeq = nil
 	c.enqueueLocked(frameOf(openedMessage(conv, action, ref)), true)

@@ -539,6 +539,7 @@ export class ChatClient extends EventTarget {
   beforeWelcome(meta) {
     if (this.welcome && this.ws && typeof meta.sessionId === "string" && meta.sessionId !== this.sessionId) {
       this.lastMessageId = "";
+      this.epoch = "";
       this.seen = new Set();
       this.seenOrder = [];
       this.streams = new Map();
