@@ -574,3 +574,69 @@ func TestConversationCancelAfterProducerSwitchedAway(t *testing.T) {
 		})
 	})
 }
+
+// Clearing a conversation while its reply streams cancels the reply, empties the history,
+// keeps the conversation (count 0, not running) and tells every window.
+func TestConversationClearDuringStream(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, sa, sb core.Store) {
+		g := newGated()
+		a := startInstance(t, core.Options{Store: sa, Handler: g})
+		b := startInstance(t, core.Options{Store: sb})
+		w1 := openWindow(t, a, "alice", "")
+		sid := w1.c.SessionID()
+		w2 := openWindow(t, b, "alice", sid)
+		if _, err := w1.c.SendText(ctxT(t), "go on and on"); err != nil {
+			t.Fatal(err)
+		}
+		g.feed(t, "and ")
+		w2.wait("the stream on B", 0, func(ev client.Event) bool { return ev.Kind == client.EventStream && ev.Stream.Text == "and " })
+		if err := w2.c.ClearConversation(ctxT(t), sid); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case cause := <-g.cancelled:
+			if !errors.Is(cause, core.ErrStreamCancelled) {
+				t.Fatalf("ended with %v", cause)
+			}
+		case <-time.After(waitTimeout):
+			t.Fatal("the reply was not cancelled")
+		}
+		for _, w := range []*window{w1, w2} {
+			w.wait("the clear", 0, isConv("cleared", sid))
+		}
+		page, err := w1.c.Conversations(ctxT(t), "")
+		if err != nil || len(page.Conversations) != 1 {
+			t.Fatalf("list = %+v, %v", page, err)
+		}
+		if c := page.Conversations[0]; c.ID != sid || c.Messages != 0 || c.Running {
+			t.Fatalf("entry after clear: %+v", c)
+		}
+		// The conversation goes on: a new message is stored and delivered after the clear.
+		m, err := w1.c.SendText(ctxT(t), "again")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w2.wait("the new message on B", 0, func(ev client.Event) bool { return ev.Message.ID == m.ID })
+		close(g.gate) // the handler answering it streams nothing and ends
+	})
+}
+
+// After the store's notifications may have been lost (Redis restarted), every connection
+// of the owner gets the list again.
+func TestConversationListAfterRedisRestart(t *testing.T) {
+	mr := miniredis.RunT(t)
+	sa, _ := redisPair(t, &redis.Options{Addr: mr.Addr()}, "cw:")
+	a := startInstance(t, core.Options{Store: sa})
+	w := openWindow(t, a, "alice", "")
+	_, first := w.wait("the list on connect", 0, isConv("list", ""))
+	mr.Close()
+	if err := mr.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := w.wait("the list after the restart", first+1, func(ev client.Event) bool {
+		return isConv("list", "")(ev) && ev.Conversation.Ref == ""
+	})
+	if len(ev.Conversation.List) != 1 || ev.Conversation.List[0].ID != w.c.SessionID() {
+		t.Fatalf("list after the restart: %+v", ev.Conversation.List)
+	}
+}
