@@ -6,7 +6,10 @@
 #   - the examples/e2e Go module (its own go.mod, so `go test ./...` in the root needs no
 #     browser): headless Chromium, driven by chromedp, loads the page of
 #     examples/nethttp -stream served in process, watches a streamed reply survive a server
-#     restart exactly once, and stops another.
+#     restart exactly once, and stops another; and, on examples/nethttp -auth, shows "sign in"
+#     and "not allowed" (refusal frames) without retrying them, the outbox while offline, a
+#     too-large message failed with its reason and dismissed, and a new session named by the
+#     server's welcome frame.
 # Screenshots go to test-artifacts/browser/ (gitignored; or $ARTIFACTS_DIR) and the test
 # prints their paths. About a minute, most of it building with -race.
 set -euo pipefail

@@ -25,7 +25,7 @@ server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 port=""
 for _ in $(seq 1 100); do
-  port=$(sed -n 's|.*open http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/server.out")
+  port=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$tmp/server.out" | head -1)
   [ -n "$port" ] && break
   sleep 0.1
 done

@@ -104,7 +104,7 @@ func dialOnce(url string) (*websocket.Conn, error) {
 		return nil, fmt.Errorf("dial %s: read the welcome: %w", url, err)
 	}
 	var m core.Message
-	if err := core.Decode(first, &m); err != nil || m.Type != core.TypeSystem {
+	if err := envelope.Decode(first, &m); err != nil || m.Type != core.TypeSystem {
 		_ = c.Close()
 		return nil, fmt.Errorf("dial %s: first frame %q is not the welcome", url, first)
 	}

@@ -430,6 +430,7 @@ func (c *Client) welcome(ctx context.Context, cn *conn) error {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
+	defer cn.ws.SetReadDeadline(time.Time{}) // the reader sets its own (IdleTimeout)
 	for {
 		_ = cn.ws.SetReadDeadline(deadline)
 		_, data, err := cn.ws.ReadMessage()

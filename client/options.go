@@ -62,8 +62,10 @@ type Options struct {
 	// up (Err then returns an error wrapping ErrGaveUp). Default: 0, no limit.
 	MaxAttempts int
 
-	// HandshakeTimeout bounds each connection attempt (TCP, TLS and the upgrade).
-	// Default: 10s.
+	// HandshakeTimeout bounds each connection attempt (TCP, TLS, the upgrade and the
+	// server's first frame, which a chatwire server sends at once: the welcome frame, or a
+	// refusal). A server that sends nothing first (not a chatwire server) fails the attempt
+	// after it. Default: 10s.
 	HandshakeTimeout time.Duration
 
 	// WriteTimeout bounds each frame write; a connection that does not take a frame in

@@ -24,6 +24,9 @@ const (
 	CodeServerDraining ErrorCode = "SERVER_DRAINING"
 	// CodeSessionUnavailable (503): the session's store cannot be reached. Retry with backoff.
 	CodeSessionUnavailable ErrorCode = "SESSION_UNAVAILABLE"
+	// CodeUnavailable (503): another service the admission needs is down (an identity
+	// provider, a shared connection counter). Retry with backoff.
+	CodeUnavailable ErrorCode = "UNAVAILABLE"
 	// CodeRefused: any other refusal status. Permanent for 4xx (but 408), else retried.
 	CodeRefused ErrorCode = "REFUSED"
 )
@@ -52,7 +55,8 @@ func RefusalPermanent(statusOrCloseCode int) bool {
 // RefusalCode returns the machine-readable code of a refusal answered with status: err's
 // HandshakeError.Code when set, else one derived from status (400 INVALID_REQUEST, 401
 // UNAUTHENTICATED, 403 FORBIDDEN, 404 SESSION_NOT_FOUND, 429 TOO_MANY_CONNECTIONS, 503
-// SERVER_DRAINING when err wraps ErrHubClosed, else SESSION_UNAVAILABLE), else REFUSED.
+// SERVER_DRAINING when err wraps ErrHubClosed, SESSION_UNAVAILABLE when it wraps
+// ErrStoreUnavailable, else UNAVAILABLE), else REFUSED.
 func RefusalCode(status int, err error) ErrorCode {
 	var he *HandshakeError
 	if errors.As(err, &he) && he.Code != "" {
@@ -70,10 +74,13 @@ func RefusalCode(status int, err error) ErrorCode {
 	case http.StatusTooManyRequests:
 		return CodeTooManyConnections
 	case http.StatusServiceUnavailable:
-		if errors.Is(err, ErrHubClosed) {
+		switch {
+		case errors.Is(err, ErrHubClosed):
 			return CodeServerDraining
+		case errors.Is(err, ErrStoreUnavailable):
+			return CodeSessionUnavailable
 		}
-		return CodeSessionUnavailable
+		return CodeUnavailable
 	}
 	return CodeRefused
 }

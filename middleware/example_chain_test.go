@@ -49,10 +49,11 @@ func ExampleChain() {
 		log.Fatal(err)
 	}
 	defer ws.Close()
-	var welcome core.Message // the server's first frame names the session (PROTOCOL.md)
+	var welcome core.Message // the first frame: the welcome, naming the session
 	if err := ws.ReadJSON(&welcome); err != nil {
 		log.Fatal(err)
 	}
+	fmt.Printf("%s: %s\n", welcome.Type, welcome.Content)
 	for range 2 {
 		_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","content":"hi"}`))
 		var reply core.Message
@@ -63,6 +64,7 @@ func ExampleChain() {
 	}
 	// Output:
 	// wrong token: 401 true
+	// system: connected
 	// message: hello alice
 	// error: Rate limit exceeded; message dropped
 }

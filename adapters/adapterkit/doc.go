@@ -22,6 +22,12 @@
 // the status, Content-Type "text/plain; charset=utf-8", X-Content-Type-Options "nosniff",
 // and the one-line text followed by "\n". The texts are listed in PROTOCOL.md.
 //
+// A client that asks with ?refusal=close (browsers cannot read a failed upgrade's status)
+// is refused over the WebSocket instead: the pipeline upgrades it (Exchange.Upgrade with a
+// Pending that only carries the refusal), sends one error envelope with the refusal's code
+// and closes with 4000 + the status (see RefusalEnvelope and core.RefusalCode). The
+// upgrade, host and origin checks, and refusals while the hub shuts down, stay HTTP.
+//
 // # Lower-level pieces
 //
 // CheckHandshake, OriginAllowed, HostAllowed and IsWebSocketUpgrade are the checks;

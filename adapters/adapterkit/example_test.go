@@ -88,10 +88,11 @@ func ExamplePipeline() {
 		log.Fatal(err)
 	}
 	defer ws.Close()
-	var welcome core.Message // the server's first frame names the session (PROTOCOL.md)
+	var welcome core.Message // the first frame: the welcome, naming the session
 	if err := ws.ReadJSON(&welcome); err != nil {
 		log.Fatal(err)
 	}
+	fmt.Println(welcome.Type, welcome.Content)
 	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","content":"hi"}`))
 	var reply core.Message
 	if err := ws.ReadJSON(&reply); err != nil {
@@ -100,5 +101,6 @@ func ExamplePipeline() {
 	fmt.Println(reply.Role, reply.Content)
 	// Output:
 	// 426 "Expected WebSocket upgrade\n"
+	// system connected
 	// assistant Echo: hi
 }

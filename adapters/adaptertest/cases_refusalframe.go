@@ -144,6 +144,17 @@ func refusalFrameCases() []testCase {
 				t.Fatalf("admitted client got %+v", m)
 			}
 		}},
+		{"RefusalWhileShuttingDownStaysHTTP", func(t *testing.T, mount Mount) {
+			h, ep := serve(t, mount, core.Options{Handler: echo})
+			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+			defer cancel()
+			if err := h.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := upgradeRequest(t, ep, "refusal=close", "", nil); got.status != http.StatusServiceUnavailable || got.body != "Server shutting down\n" {
+				t.Fatalf("after Shutdown with refusal=close: %+v, want the HTTP 503", got)
+			}
+		}},
 		{"RefusalFrameWhileStoreIsDown", func(t *testing.T, mount Mount) {
 			_, ep := serve(t, mount, core.Options{Handler: echo, Store: downStore{core.NewMemoryStore(core.MemoryStoreOptions{})}})
 			r := dialRefused(t, ep, url.Values{"sessionId": {"s"}}, nil)

@@ -63,6 +63,37 @@ func welcomeCases() []testCase {
 				}
 			}
 		}},
+		{"WelcomeAnnouncesTheCatchUp", func(t *testing.T, mount Mount) {
+			// The welcome says how many stored messages the replay holds and which streams
+			// run, so a client knows when the catch-up is over (and that nothing runs).
+			g := newGated()
+			_, ep := serve(t, mount, core.Options{Handler: g, Store: core.NewMemoryStore(core.MemoryStoreOptions{})})
+			q := url.Values{"sessionId": {"catch-up"}}
+			idle := Dial(t, ep, url.Values{"sessionId": {"catch-up"}, "history": {"all"}}, nil)
+			if idle.Welcome.Replayed != 0 || idle.Welcome.Streams == nil || len(idle.Welcome.Streams) != 0 {
+				t.Fatalf("empty session: welcome %+v, want replayed 0 and streams []", idle.Welcome)
+			}
+			a := DialJoined(t, ep, q, nil)
+			a.Send(msg("start"))
+			a.Read() // the stored user message
+			g.feed("so far")
+			asm := newAssembler(t)
+			var id string
+			for id == "" {
+				id = asm.apply(a.Read())
+			}
+			b := Dial(t, ep, url.Values{"sessionId": {"catch-up"}, "history": {"all"}}, nil)
+			if b.Welcome.Replayed != 1 || len(b.Welcome.Streams) != 1 || b.Welcome.Streams[0] != id {
+				t.Fatalf("welcome %+v, want replayed 1 and streams [%s]", b.Welcome, id)
+			}
+			if m := b.Read(); m.Content != "start" {
+				t.Fatalf("replay after the welcome: %+v", m)
+			}
+			if m := b.Read(); m.Type != core.TypeTyping {
+				t.Fatalf("after the replay: %+v, want the running stream's resume frame", m)
+			}
+			close(g.gate)
+		}},
 		{"WelcomeInStatelessMode", func(t *testing.T, mount Mount) {
 			_, ep := serve(t, mount, core.Options{Handler: echo})
 			c := Dial(t, ep, url.Values{"sessionId": {"tab-1"}}, nil)

@@ -39,10 +39,11 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	defer ws.Close()
-	var welcome core.Message // the server's first frame names the session (PROTOCOL.md)
+	var welcome core.Message // the first frame: the welcome, naming the session
 	if err := ws.ReadJSON(&welcome); err != nil {
 		log.Fatal(err)
 	}
+	fmt.Println(welcome.Type, welcome.Content)
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","content":"hi"}`)); err != nil {
 		log.Fatal(err)
 	}
@@ -52,5 +53,6 @@ func ExampleNew() {
 	}
 	fmt.Println(reply.Role, reply.Content)
 	// Output:
+	// system connected
 	// assistant Echo: hi
 }

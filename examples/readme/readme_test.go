@@ -55,7 +55,7 @@ func TestSnippetsCompile(t *testing.T) {
 	}
 }
 
-var flagCall = regexp.MustCompile(`flag\.(?:String|Bool|Int|Duration|Int64|Uint|Float64)\("([a-z0-9-]+)"`)
+var flagCall = regexp.MustCompile(`flag\.(?:String|Bool|Int|Duration|Int64|Uint|Float64)(?:Var)?\((?:&[^,]+,\s*)?"([a-z0-9-]+)"`)
 
 // TestExampleTable: the README's table of examples lists every example with every flag it
 // defines, and the shared flags paragraph lists every shared flag with its default.

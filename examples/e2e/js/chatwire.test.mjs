@@ -109,6 +109,8 @@ test("the outbox: sent on connect, resent until the echo confirms it, failures r
 
   const big = chat.send("x".repeat(70000));
   assert.equal(s3.sent.length, 1, "a message above maxMessageSize is not sent");
+  assert.ok(!events.some((e) => e.type === "failed"), "the failure is reported after send() returned");
+  await tick();
   let failed = events.findLast((e) => e.type === "failed");
   assert.equal(failed.id, big.id);
   assert.equal(failed.code, "MESSAGE_TOO_LARGE");

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,31 @@ func TestStaticServesTheIcon(t *testing.T) {
 	_ = resp.Body.Close()
 	if !strings.Contains(string(page), `<link rel="icon" href="favicon.svg"`) {
 		t.Fatal("the page does not name its icon")
+	}
+}
+
+func TestLoginRedirectsOnlyToLocalPaths(t *testing.T) {
+	a := NewAuth(time.Hour)
+	tests := []struct{ next, want string }{
+		{"", "/"},
+		{"/?sessionId=room", "/?sessionId=room"},
+		{"//evil.example/", "/"},
+		{"https://evil.example/", "/"},
+		{`/\evil.example`, "/"},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		a.Login(rec, httptest.NewRequest(http.MethodGet, LoginPath+"?name=alice&next="+url.QueryEscape(tt.next), nil))
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != tt.want {
+			t.Errorf("next=%q: %d to %q, want %q", tt.next, rec.Code, rec.Header().Get("Location"), tt.want)
+		}
+		if c := rec.Result().Cookies(); len(c) != 1 || !c[0].HttpOnly {
+			t.Errorf("next=%q: cookies %v", tt.next, c)
+		}
+	}
+	rec := httptest.NewRecorder()
+	a.Login(rec, httptest.NewRequest(http.MethodGet, LoginPath+"?name=no%20spaces", nil))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("an invalid name got %d", rec.Code)
 	}
 }

@@ -397,7 +397,9 @@ export class ChatClient extends EventTarget {
     const frame = JSON.stringify(msg);
     const max = this.welcome && this.welcome.maxMessageSize;
     if (max > 0 && new TextEncoder().encode(frame).length > max) {
-      this.fail(msg.id, "MESSAGE_TOO_LARGE", "Message exceeds maximum size of " + max + " bytes", null);
+      this.outbox.delete(msg.id);
+      // Reported after send() has returned, so its caller has shown the message first.
+      queueMicrotask(() => this.fail(msg.id, "MESSAGE_TOO_LARGE", "Message exceeds maximum size of " + max + " bytes", null));
       return;
     }
     this.ws.send(frame);
@@ -426,7 +428,12 @@ export class ChatClient extends EventTarget {
   // onWelcome handles the first frame of a connection: it names the session (adopted when
   // none was given), then the outbox is sent.
   onWelcome(meta) {
-    if (typeof meta.sessionId === "string" && meta.sessionId) this.sessionId = meta.sessionId;
+    if (typeof meta.sessionId === "string" && meta.sessionId) {
+      // Another session than the one asked for (the server switched this connection): its
+      // history starts over, so the old resume point means nothing there.
+      if (this.sessionId && meta.sessionId !== this.sessionId) this.lastMessageId = "";
+      this.sessionId = meta.sessionId;
+    }
     this.connectionId = typeof meta.connectionId === "string" ? meta.connectionId : "";
     this.welcome = {
       sessionId: this.sessionId,
