@@ -77,8 +77,9 @@ type MemoryStoreStats struct {
 
 // MemoryStore is an in-process Store: histories live in memory and vanish with the process.
 // It suits tests, development and single-process deployments; several hubs in one process
-// may share one MemoryStore to simulate a multi-instance deployment. It is bounded (see
-// MemoryStoreOptions) and needs no Close: expiry runs lazily on every call.
+// may share one MemoryStore to simulate a multi-instance deployment. Create it with
+// NewMemoryStore (the zero value is not usable). It is bounded (see MemoryStoreOptions) and
+// needs no Close: expiry runs lazily on every call.
 //
 // A MemoryStore is safe for concurrent use; sessions are independent (a lock per session,
 // and a lock per shard of sessions held only to find a session). Subscribers are notified

@@ -354,3 +354,42 @@ func TestHubRedisRestoredFromOlderSnapshot(t *testing.T) {
 		srv.start()
 	})
 }
+
+// TestHubNoticesResetOnJoin: FLUSHALL while nothing is sent: no notification tells the hub.
+// The next connection to join reads the session's new (empty) epoch, and the hub resets the
+// session: the connected client is told, and the next message reaches both.
+func TestHubNoticesResetOnJoin(t *testing.T) {
+	srv := startRedis(t, "--appendonly", "no")
+	client := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	t.Cleanup(func() { _ = client.Close() })
+	st := newStore(t, client, redisstore.Options{Prefix: uniquePrefix(t, client)})
+	u := mountWS(t, newTestHub(t, st), adaptertest.Config{})
+	q := url.Values{"sessionId": {"quiet"}}
+	a := adaptertest.DialJoined(t, u, q, nil)
+	for _, id := range []string{"q-1", "q-2"} {
+		a.Send(core.Message{ID: id, Type: core.TypeMessage, Content: id})
+		if m := a.Read(); m.ID != id {
+			t.Fatalf("got %+v, want %s", m, id)
+		}
+	}
+	if err := client.FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b := adaptertest.DialJoined(t, u, q, nil)
+	if m := a.Read(); m.Type != core.TypeSystem || core.ErrorCode(metaField(m, "code")) != core.CodeHistoryReset {
+		t.Fatalf("connected client got %+v (%s), want HISTORY_RESET", m, m.Metadata)
+	}
+	b.Send(core.Message{ID: "q-3", Type: core.TypeMessage, Content: "after"})
+	for name, c := range map[string]*adaptertest.Client{"a": a, "b": b} {
+		for {
+			m := c.Read()
+			if m.Type == core.TypeSystem {
+				continue // b may be told of the reset too
+			}
+			if m.ID != "q-3" {
+				t.Fatalf("%s got %+v, want q-3", name, m)
+			}
+			break
+		}
+	}
+}

@@ -154,6 +154,11 @@ func goClient(ctx context.Context) {
 			fmt.Print(ev.Stream.Delta) // redraw ev.Stream.Text when ev.Stream.Replaced
 		case client.EventStreamEnd:
 			fmt.Println(" —", ev.Stream.State) // done, cancelled, error
+		case client.EventHistoryReset:
+			clearScreen() // the server lost the history; the new one follows
 		}
 	}
 }
+
+// clearScreen stands for whatever a program does to forget the messages it showed.
+func clearScreen() {}
