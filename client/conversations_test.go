@@ -476,7 +476,11 @@ func TestConversationAuthorization(t *testing.T) {
 				t.Fatalf("mallory has %d conversations, over the limit of 3", len(p.Conversations))
 			}
 		}
-		// A connection without an owner has no directory.
+		// A connection without an owner has no directory, and may not join an owned session.
+		_, err = client.Dial(ctxT(t), a.url, client.Options{SessionID: sid})
+		if !errors.As(err, &he) || he.StatusCode != http.StatusNotFound {
+			t.Fatalf("an anonymous connection to alice's session: %v, want 404", err)
+		}
 		anon := openWindow(t, a, "", "")
 		if _, err := anon.c.Conversations(ctxT(t), ""); refusal("anonymous list", err) != "CONVERSATIONS_UNAVAILABLE: Conversations are not available on this connection" {
 			t.Fatal("an anonymous connection listed conversations")

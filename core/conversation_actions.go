@@ -30,16 +30,23 @@ func (c *connection) joinDirectory(ctx context.Context) error {
 		return nil
 	}
 	c.owner = d.opts.Owner(c.info.Principal, c.info.Header)
-	if c.owner == "" {
-		return nil
-	}
-	if !ValidOwner(c.owner) {
-		c.hub.log.Warn("chatwire: conversation owner too long; connection has no directory")
+	if c.owner != "" && !ValidOwner(c.owner) {
+		c.hub.log.Warn("chatwire: invalid conversation owner; connection has no directory")
 		c.owner = ""
-		return nil
 	}
 	sctx, cancel := c.hub.storeCtx(ctx)
 	defer cancel()
+	if c.owner == "" {
+		// No directory: the connection may join only sessions no owner has claimed.
+		claimed, err := d.store.SessionClaimed(sctx, c.info.SessionID)
+		switch {
+		case err != nil:
+			return unavailable(err)
+		case claimed:
+			return &HandshakeError{Status: http.StatusNotFound, Body: string(CodeSessionNotFound), Code: CodeSessionNotFound, Err: ErrConversationNotFound}
+		}
+		return nil
+	}
 	conv, _, err := d.store.CreateConversation(sctx, c.owner, Conversation{ID: c.info.SessionID, Created: envelope.NowMillis()}, d.opts.MaxPerOwner)
 	switch {
 	case errors.Is(err, ErrConversationNotFound):

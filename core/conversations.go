@@ -16,7 +16,8 @@ type ConversationOptions struct {
 	Enabled bool
 
 	// Owner returns the owner of a connection's directory from its principal and upgrade
-	// headers. "" means the connection has no directory: it works as a plain session and
+	// headers. "" means the connection has no directory: it works as a plain session (of a
+	// session no owner has claimed; an owned one is refused with 404 SESSION_NOT_FOUND) and
 	// conversation calls are answered with CONVERSATIONS_UNAVAILABLE. Applications without
 	// authentication choose their fallback here, for example an anonymous device cookie
 	// (whoever presents the cookie then owns those conversations). Default: DefaultOwner,

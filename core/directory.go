@@ -83,6 +83,10 @@ type DirectoryStore interface {
 	// ErrDirectoryFull.
 	CreateConversation(ctx context.Context, owner string, conv Conversation, max int) (c Conversation, created bool, err error)
 
+	// SessionClaimed reports whether the session belongs to an owner's directory or was
+	// deleted from one (and may therefore not be joined without being its owner).
+	SessionClaimed(ctx context.Context, sessionID string) (bool, error)
+
 	// GetConversation returns owner's entry id, or ErrConversationNotFound.
 	GetConversation(ctx context.Context, owner, id string) (Conversation, error)
 

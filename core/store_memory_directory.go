@@ -151,6 +151,22 @@ func (o *memOwner) publishLocked(ev DirectoryEvent) {
 	}
 }
 
+// SessionClaimed implements DirectoryStore.
+func (s *MemoryStore) SessionClaimed(ctx context.Context, sessionID string) (bool, error) {
+	if err := memCheckCall(ctx, "session claimed", sessionID); err != nil {
+		return false, err
+	}
+	s.dir.mu.Lock()
+	defer s.dir.mu.Unlock()
+	if owner, ok := s.dir.claims[sessionID]; ok {
+		s.ownerLocked(owner, false) // drops the claim if its entry expired
+		if _, ok := s.dir.claims[sessionID]; ok {
+			return true, nil
+		}
+	}
+	return s.tombstonedLocked(sessionID), nil
+}
+
 // GetConversation implements DirectoryStore.
 func (s *MemoryStore) GetConversation(ctx context.Context, owner, id string) (Conversation, error) {
 	if err := memDirCheck(ctx, "get conversation", owner, id); err != nil {

@@ -127,6 +127,20 @@ func (s *Store) CreateConversation(ctx context.Context, owner string, conv core.
 	return c, fresh == 1, nil
 }
 
+// SessionClaimed implements core.DirectoryStore: the session's owner key exists (a claim or
+// a deletion's tombstone).
+func (s *Store) SessionClaimed(ctx context.Context, sessionID string) (bool, error) {
+	const op = "session claimed"
+	if err := check(ctx, op, sessionID); err != nil {
+		return false, err
+	}
+	n, err := s.client.Exists(ctx, s.opts.claimKey(sessionID)).Result()
+	if err != nil {
+		return false, fail(ctx, op, sessionID, err)
+	}
+	return n == 1, nil
+}
+
 // GetConversation implements core.DirectoryStore.
 func (s *Store) GetConversation(ctx context.Context, owner, id string) (core.Conversation, error) {
 	const op = "get conversation"

@@ -163,6 +163,21 @@ func testDirClaimExclusive(t *testing.T, h *harness) {
 	if page, _ := p.ListConversations(ctx, mallory, "", 10); len(page.Conversations) != 0 {
 		t.Fatalf("the other owner lists %v", ids(page.Conversations))
 	}
+	// The claim is visible without knowing the owner; deletion leaves the session claimed.
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{{id, true}, {session(), false}} {
+		if got, err := p.SessionClaimed(ctx, tc.id); err != nil || got != tc.want {
+			t.Fatalf("SessionClaimed(%s) = %v, %v; want %v", tc.id, got, err, tc.want)
+		}
+	}
+	if err := d.DeleteConversation(ctx, alice, id); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := p.SessionClaimed(ctx, id); err != nil || !got {
+		t.Fatalf("a deleted conversation's session: claimed = %v, %v; want true (tombstone)", got, err)
+	}
 }
 
 func second[T any](_ T, err error) error { return err }
