@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -121,4 +122,45 @@ func TestBrowserSidebarTwoWindowsTwoInstances(t *testing.T) {
 	if conv, err := store.GetConversation(context.Background(), owner, first); err != nil || conv.Title != "Lisbon" || conv.Running {
 		t.Fatalf("the remaining conversation in the store: %+v, %v", conv, err)
 	}
+}
+
+// A user with more conversations than one page sees the newest page, and the rest with
+// "Older chats…".
+func TestBrowserSidebarLoadsOlderPages(t *testing.T) {
+	ctx := browser(t)
+	store := core.NewMemoryStore(core.MemoryStoreOptions{})
+	a := serve(t, "127.0.0.1:0", store)
+	defer func() {
+		if err := a.stop()(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	device := core.NewID()
+	owner := "device:" + device
+	const older = core.DefaultConversationPage + 7
+	base := time.Now().Add(-time.Hour).UnixMilli()
+	for i := 0; i < older; i++ {
+		conv := core.Conversation{ID: fmt.Sprintf("old-%03d", i), Title: fmt.Sprintf("chat %03d", i), Created: base + int64(i)}
+		if _, _, err := store.CreateConversation(context.Background(), owner, conv, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &page{t: t, ctx: ctx, dir: artifacts(t)}
+	p.do("open the page as the device that owns them",
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: demo.DeviceCookie, Value: device, URL: "http://" + a.addr + "/"})
+			return err
+		}),
+		chromedp.Navigate("http://"+a.addr+"/"))
+	p.until("the first page", fmt.Sprintf(`document.querySelectorAll("#conversations li").length === %d`, core.DefaultConversationPage))
+	if eval[bool](p, `document.querySelector("#more-chats").hidden`) {
+		t.Fatal("no way to load older chats")
+	}
+	p.do("load older chats", chromedp.Click(chromedp.CSS("#more-chats")))
+	p.until("every conversation", fmt.Sprintf(`document.querySelectorAll("#conversations li").length === %d`, older+1))
+	p.until("the button to go", `document.querySelector("#more-chats").hidden`)
+	if got := eval[string](p, `[...document.querySelectorAll("#conversations li .title")].at(-1).textContent`); got != "chat 000" {
+		t.Fatalf("the oldest listed is %q, want chat 000 (newest first)", got)
+	}
+	p.shot("sidebar-06-older-pages")
 }
