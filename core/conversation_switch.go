@@ -53,10 +53,6 @@ func (c *connection) touch(sessionID string, u ConversationUpdate) {
 	}
 }
 
-// ErrNoDirectory is returned by ReplyWriter.Conversation and SetTitle when the connection
-// has no conversation directory (conversations disabled, or no owner).
-var ErrNoDirectory = errors.New("chatwire: no conversation directory for this connection")
-
 // Conversation returns the directory entry of the conversation the replies go to.
 func (w *ReplyWriter) Conversation(ctx context.Context) (Conversation, error) {
 	c := w.c

@@ -45,18 +45,6 @@ const (
 	DefaultConversationPage = 50
 )
 
-// Codes of conversation errors (see PROTOCOL.md); refusals of a conversation that does not
-// exist or is not the caller's use CodeSessionNotFound.
-const (
-	// CodeInvalidTitle: a title breaks the rules of ValidTitle.
-	CodeInvalidTitle ErrorCode = "INVALID_TITLE"
-	// CodeConversationLimit: the owner has Conversations.MaxPerOwner conversations.
-	CodeConversationLimit ErrorCode = "CONVERSATION_LIMIT"
-	// CodeConversationsUnavailable: the connection has no directory (no owner, or the hub
-	// has none).
-	CodeConversationsUnavailable ErrorCode = "CONVERSATIONS_UNAVAILABLE"
-)
-
 // DefaultOwner is ConversationOptions.Owner's default: the principal itself when it is a
 // string, its String method's result when it is a fmt.Stringer, else "" (no directory).
 func DefaultOwner(principal any, _ http.Header) string {

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -50,18 +49,6 @@ type ConversationUpdate struct {
 	// ConversationActivity.
 	Event DirectoryEventKind
 }
-
-// Errors of DirectoryStore. Clients see one code for both "not found" and "not yours"
-// (SESSION_NOT_FOUND), so they cannot probe which ids exist.
-var (
-	// ErrConversationNotFound: the owner has no conversation with that id (it never
-	// existed, expired, was deleted, or belongs to another owner).
-	ErrConversationNotFound = errors.New("chatwire: conversation not found")
-	// ErrDirectoryFull: the owner already has the maximum number of conversations.
-	ErrDirectoryFull = errors.New("chatwire: too many conversations")
-	// ErrInvalidTitle: a title breaks the rules of ValidTitle.
-	ErrInvalidTitle = errors.New("chatwire: invalid conversation title")
-)
 
 // DirectoryStore keeps, per owner, the directory of its conversations. A Store that
 // implements it can back Options.Conversations; a Store without it still serves sessions
