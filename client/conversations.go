@@ -142,6 +142,11 @@ func (c *Client) NewConversation(ctx context.Context, title string) (core.Conver
 // reconnecting: the events that follow belong to it, starting with its retained history
 // and the running reply's text so far. A conversation that does not exist or is not the
 // owner's is refused with the same *ServerError (code SESSION_NOT_FOUND) either way.
+//
+// It returns when the server has answered; SessionID and LastMessageID change when the new
+// conversation's welcome frame, which follows the answer, has been read (before any of its
+// events is delivered). Messages sent after OpenConversation returned go to the new
+// conversation.
 func (c *Client) OpenConversation(ctx context.Context, id string) (core.Conversation, error) {
 	m, err := c.call(ctx, "open", map[string]any{"id": id})
 	return m.Conversation, err
