@@ -21,11 +21,16 @@
 //   - One goroutine reads. A frame above Options.MaxMessageSize is discarded while it is
 //     read and answered with an error envelope; undecodable frames get the seed's exact
 //     error texts; heartbeats ({"type":"ping"}/{"type":"pong"}) are accepted.
-//   - One writer goroutine, started on demand, performs every write, heartbeats included.
-//     Its queue is bounded (Options.SendQueueSize); a client that does not keep up is
-//     closed with 1008.
+//   - One writer at a time performs every write, heartbeats included: frames already queued
+//     go out together in one write call. Its queue is bounded in frames and bytes
+//     (Options.SendQueueSize, SendQueueBytes; a reconnect's replay is not counted); a
+//     member that sends faster than the session's connections read is slowed before its
+//     next message is handled, and a client that still does not keep up is closed with
+//     1008 "slow consumer", its close frame ahead of the queued frames.
 //   - The Handler runs on a per-connection goroutine, one message at a time. Replies go
-//     through a ReplyWriter. See Handler for when its context ends.
+//     through a ReplyWriter. See Handler for when its context ends. The writer and the
+//     handler's goroutines end after a second without work, so an idle connection has
+//     only its reader.
 //   - With a Store, inbound messages and replies are appended to the session's history and
 //     delivered to every connection of the session on every hub sharing the store; a client
 //     that reconnects with lastMessageId first receives what it missed, without gap or

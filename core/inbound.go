@@ -44,22 +44,62 @@ func (c *connection) enqueueInbound(m Message, sid string) error {
 		return nil
 	}
 	c.inbox = append(c.inbox, inboundMsg{m: m, sid: sid})
-	if !c.handling {
-		c.handling = true
-		c.hub.wg.Add(1) // the hub owns handler runs: in session mode they may outlive the connection
-		go c.handleLoop()
+	if c.handling {
+		select {
+		case c.hwake <- struct{}{}:
+		default:
+		}
+		return nil
 	}
+	c.handling = true
+	if c.hwake == nil {
+		c.hwake = make(chan struct{}, 1)
+	}
+	c.hub.wg.Add(1) // the hub owns handler runs: in session mode they may outlive the connection
+	go c.handleLoop()
 	return nil
 }
 
-// handleLoop processes the inbox in order and exits when it is empty.
+// handleLoop processes the inbox in order. It ends when the connection ends, or after
+// writerLinger with an empty inbox, so a connection that talks steadily starts no goroutine
+// per message and an idle one keeps none.
 func (c *connection) handleLoop() {
 	defer c.hub.wg.Done()
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
 	for {
 		c.mu.Lock()
-		if len(c.inbox) == 0 || c.ctx.Err() != nil {
+		if c.ctx.Err() != nil {
 			c.handling = false
 			c.inbox = nil
+			c.mu.Unlock()
+			c.releaseRequestBase()
+			return
+		}
+		if len(c.inbox) == 0 {
+			c.mu.Unlock()
+			if linger == nil {
+				linger = time.NewTimer(writerLinger)
+			} else {
+				linger.Reset(writerLinger)
+			}
+			select {
+			case <-c.hwake:
+				continue
+			case <-c.ctx.Done():
+				continue
+			case <-linger.C:
+			}
+			c.mu.Lock()
+			if len(c.inbox) > 0 || c.ctx.Err() != nil {
+				c.mu.Unlock()
+				continue
+			}
+			c.handling = false
 			c.mu.Unlock()
 			return
 		}
@@ -68,7 +108,12 @@ func (c *connection) handleLoop() {
 		c.inbox = c.inbox[1:]
 		c.mu.Unlock()
 		<-c.slots
+		// A member that sends faster than the session's readers read waits for them here
+		// (bounded; see pressure), and meanwhile its reads wait for room in the inbox.
+		c.waitForReaders()
+		c.beginHold()
 		c.process(in.m, in.sid)
+		c.endHold()
 	}
 }
 
@@ -145,7 +190,7 @@ func (c *connection) guard(m *Message) bool {
 		}
 		if errors.Is(err, ErrPolicyViolation) {
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Message: m, Err: err})
-			c.closeWith(ClosePolicyViolation, "policy violation", false)
+			c.closeWith(ClosePolicyViolation, "policy violation", true) // after the error envelopes already queued
 			return false
 		}
 		var e *Error
@@ -186,16 +231,37 @@ func (c *connection) callHandler(ctx context.Context, req *Request, w *ReplyWrit
 // connection. With a store, replies belong to the session (they are stored and replayed),
 // so it outlives the connection: it ends when a client cancels the request's stream or the
 // hub's shutdown deadline passes. It keeps the values of the connection's context.
+//
+// In session mode every request context of a connection derives from one base context,
+// made at the first request, so a request costs one cancelable context and nothing is
+// registered with the hub's context per message.
 func (c *connection) requestContext() (context.Context, context.CancelCauseFunc) {
 	if c.hub.store == nil {
 		return context.WithCancelCause(c.ctx)
 	}
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(c.ctx))
-	stop := context.AfterFunc(c.hub.baseCtx, func() { cancel(ErrHubClosed) })
-	return ctx, func(cause error) {
-		stop()
-		cancel(cause)
+	c.mu.Lock()
+	if c.reqBase == nil {
+		base, cancel := context.WithCancelCause(context.WithoutCancel(c.ctx))
+		c.reqBase, c.reqCancel = base, cancel
+		c.reqStop = context.AfterFunc(c.hub.baseCtx, func() { cancel(ErrHubClosed) })
 	}
+	base := c.reqBase
+	c.mu.Unlock()
+	return context.WithCancelCause(base)
+}
+
+// releaseRequestBase unregisters the request base context from the hub's context once
+// the connection has ended and no handler of it runs.
+func (c *connection) releaseRequestBase() {
+	c.mu.Lock()
+	if c.handling || c.reqStop == nil || c.ctx.Err() == nil {
+		c.mu.Unlock()
+		return
+	}
+	stop := c.reqStop
+	c.reqStop = nil
+	c.mu.Unlock()
+	stop()
 }
 
 // cancelStream handles a client's cancel request: the stream stops on whichever instance

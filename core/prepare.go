@@ -107,7 +107,8 @@ func (p *pending) SessionID() string { return p.c.info.SessionID }
 func (c *connection) abandon() {
 	c.mu.Lock()
 	c.closing, c.done = true, true
-	c.queue, c.pending = nil, nil
+	c.dropQueueLocked()
+	c.pending = nil
 	c.mu.Unlock()
 	c.leaveDirectory()
 	if c.sess != nil {

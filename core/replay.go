@@ -69,7 +69,6 @@ func (c *connection) attach(ctx context.Context, s *session) (int, error) {
 		page.Records, page.Trimmed, found, anchor = nil, false, true, 0
 		replay, epoch = false, s.epoch
 	}
-	c.resetDuringJoin = false
 	var ids []string
 	for _, st := range running {
 		if !st.Expired {
@@ -81,6 +80,7 @@ func (c *connection) attach(ctx context.Context, s *session) (int, error) {
 		c.enqueueLocked(frameOf(resetMessage(epoch)), true)
 		c.cursor = 0
 	}
+	c.resetDuringJoin = false
 	for i := range page.Records {
 		m := page.Records[i].Message
 		c.enqueueLocked(frameOf(&m), true)

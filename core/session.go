@@ -38,6 +38,8 @@ type session struct {
 	closed      bool
 	streams     map[string]*streamWatch
 	watch       *time.Timer
+
+	press pressure // raised while a member's queue is above its high-water mark (fairness.go)
 }
 
 // acquireSession returns the running session id, starting it (subscribe, read the head)

@@ -57,8 +57,8 @@ var (
 	errSessionID   = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid sessionId", Err: core.ErrInvalidSessionID}
 	errLastMessage = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid lastMessageId"}
 	errHistory     = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid history"}
-	errRefusal     = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid refusal"}
 	errEpoch       = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid epoch"}
+	errRefusal     = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid refusal"}
 )
 
 // allowAll as an AllowedOrigins or AllowedHosts entry allows every value.

@@ -51,6 +51,7 @@ func cases() []testCase {
 	all = append(all, protocolCases()...)
 	all = append(all, refusalFrameCases()...)
 	all = append(all, refusalCases()...)
+	all = append(all, fairnessCases()...)
 	return all
 }
 
