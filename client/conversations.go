@@ -180,10 +180,9 @@ func (c *Client) midWelcome(w core.Welcome) {
 	if c.sessionID != w.SessionID {
 		c.sessionID = w.SessionID
 		c.lastID = ""
-		c.epoch = ""
 		c.recv = newReceiver(c.opts.DedupeWindow)
 	}
-	c.connID = w.ConnectionID
+	c.connID, c.epoch = w.ConnectionID, w.Epoch
 	c.mu.Unlock()
 }
 

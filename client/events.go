@@ -1,6 +1,7 @@
 package client
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -138,6 +139,19 @@ type Stream struct {
 	// Started is when the stream started (server time, milliseconds since the epoch); 0
 	// when the client met the stream only through its final message.
 	Started int64
+	// Parts are the reply's parts so far (PROTOCOL.md, "Parts of a streamed reply"): the
+	// chunks applied in order, replaced on a resume frame; after the end, the stored parts.
+	// A new slice per event: an event's Parts never change.
+	Parts []core.Part
+	// Chunks are the chunks this event applied (on a resume frame, the compacted chunks of
+	// every part so far; nil at the end).
+	Chunks []core.Chunk
+	// MessageMetadata is the reply's merged message metadata (nil when none).
+	MessageMetadata json.RawMessage
+	// ReplyTo is the id of the message the stream answers ("" when unknown).
+	ReplyTo string
+	// FinishReason is why the model stopped, when the handler said (at the end only).
+	FinishReason core.FinishReason
 }
 
 // Running reports whether the stream had not ended at this event.

@@ -44,6 +44,17 @@
 // An idle connection costs one goroutine (the reader) and no buffers: the writer and
 // handler goroutines exist only while they have work.
 //
+// # Streams and parts
+//
+// ReplyWriter.Stream starts a streamed reply. Besides text deltas (Stream.Delta) a stream
+// carries typed parts, as an AI SDK UIMessage does: reasoning and text (TextPart), tool
+// calls whose input streams in and whose output arrives later (ToolCall), sources, files,
+// data parts, step boundaries, message metadata and a finish reason. Each change is a
+// Chunk (the AI SDK's UI message chunk); clients fold chunks into Parts with a
+// PartsBuilder, a resuming client gets them compacted, and the final message stores the
+// parts in its metadata. Hub.RunningStreams and Hub.CancelStream serve transports that
+// resume or stop replies by request (package aisdk).
+//
 // # Conversations
 //
 // With Options.Conversations and a Store that implements DirectoryStore (MemoryStore and
@@ -59,6 +70,7 @@
 //
 // # Concurrency
 //
+// Stream, TextPart and ToolCall methods are safe for concurrent use; a PartsBuilder is not.
 // Hub, MemoryStore and the package functions are safe for concurrent use. A ReplyWriter is
 // valid only during the ServeChat call it was passed to. Message values may be shared for
 // reading. Hub.Shutdown closes every connection with 1001 and waits for every goroutine

@@ -120,13 +120,27 @@ func (c *connection) handleLoop() {
 // process stores (in session mode) and handles one inbound message sent to session sid.
 func (c *connection) process(m Message, sid string) {
 	h := c.hub
+	var handled *HandledEvent
+	c.mu.Lock()
+	notifier, ok := c.ws.(HandledNotifier)
+	regen, _ := c.ws.(Regenerator)
+	c.mu.Unlock()
+	if ok {
+		handled = &HandledEvent{MessageID: m.ID}
+		defer func() { notifier.Handled(*handled) }()
+	}
 	if h.store != nil && m.Type != TypeTyping {
 		ctx, cancel := h.storeCtx(c.ctx)
-		_, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
+		rec, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
 		cancel()
 		switch {
+		case errors.Is(err, ErrDuplicate) && regen != nil && regen.Regenerate() && rec.Message.Role == RoleUser:
+			m = rec.Message // a new reply to the stored message, as stored
 		case errors.Is(err, ErrDuplicate):
 			// A retry of a message already stored (and handled): nothing more to do.
+			if handled != nil {
+				handled.Duplicate = true
+			}
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: err})
 			return
 		case err != nil:
@@ -135,6 +149,9 @@ func (c *connection) process(m Message, sid string) {
 			}
 			h.log.Warn("chatwire: store append failed", "session", sid, "conn", c.id, "err", err)
 			e := WrapError(CodeStoreUnavailable, textStoreUnavailable, err)
+			if handled != nil {
+				handled.Err = e
+			}
 			c.sendErrorFor(e, m.ID)
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: e})
 			return
@@ -155,7 +172,7 @@ func (c *connection) process(m Message, sid string) {
 	req := &Request{Message: m, SessionID: sid, ConnID: c.id, Principal: c.info.Principal, Header: c.info.Header}
 	ctx, cancel := c.requestContext()
 	defer cancel(nil)
-	w := &ReplyWriter{c: c, sid: sid, ctx: ctx, cancel: cancel}
+	w := &ReplyWriter{c: c, sid: sid, ctx: ctx, cancel: cancel, replyTo: m.ID, handled: handled}
 	start := time.Now()
 	err := c.callHandler(ctx, req, w)
 	w.endOpen(err)
@@ -174,6 +191,9 @@ func (c *connection) process(m Message, sid string) {
 	if !errors.As(err, &e) {
 		h.log.Error("chatwire: handler failed", "session", sid, "conn", c.id, "err", err)
 		e = WrapError(CodeInternal, textInternal, err)
+	}
+	if handled != nil {
+		handled.Err = e
 	}
 	c.sendErrorFor(e, req.Message.ID)
 	h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &req.Message, Err: e, Duration: d})

@@ -18,6 +18,8 @@ type ReplyWriter struct {
 	ctx     context.Context // the request context; streams cancel it
 	cancel  context.CancelCauseFunc
 	streams []*Stream // streams started by this request, ended when the handler returns
+	replyTo string    // the id of the message being handled
+	handled *HandledEvent
 }
 
 // Send completes m and sends it: an empty ID gets a new one, an empty Type becomes
@@ -48,6 +50,9 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 		return errors.New("chatwire: reply metadata is not a JSON object")
 	}
 	c := w.c
+	if w.handled != nil && m.Type != TypeTyping {
+		w.handled.Replies = append(w.handled.Replies, m)
+	}
 	if c.hub.store == nil {
 		if !c.send(&m) {
 			return ErrConnClosed

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -41,11 +40,15 @@ type Stream struct {
 	cancel  context.CancelCauseFunc
 	ctx     context.Context
 
-	mu      sync.Mutex
-	seq     uint64
-	content strings.Builder
-	ended   bool
-	renew   *time.Timer
+	mu           sync.Mutex
+	seq          uint64
+	parts        PartsBuilder // everything written so far, folded
+	textPart     *TextPart    // the text part Delta appends to; nil starts a new one
+	nextPart     int
+	finishReason FinishReason
+	log          []byte // scratch buffer for encoding chunks
+	ended        bool
+	renew        *time.Timer
 }
 
 // Stream starts a streamed assistant reply. Every connection of the session is told at once
@@ -54,11 +57,14 @@ func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
 	s := &Stream{w: w, id: NewID(), started: envelope.NowMillis(), ctx: w.ctx, cancel: w.cancel}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.appendLocked(ctx, ""); err != nil {
+	if err := s.appendLocked(ctx); err != nil {
 		return nil, err
 	}
 	w.c.hub.registerStream(w.sid, s)
 	w.streams = append(w.streams, s)
+	if w.handled != nil {
+		w.handled.Streams = append(w.handled.Streams, s.id)
+	}
 	if w.c.hub.store != nil {
 		s.armRenewLocked()
 		on := true
@@ -75,22 +81,26 @@ func (s *Stream) ID() string { return s.id }
 // call made with either stops on cancel.
 func (s *Stream) Context() context.Context { return s.ctx }
 
-// Delta appends text to the reply and delivers it. It returns context.Cause of the stream's
-// context once the stream was cancelled, ErrStreamEnded after the end, and an *Error with
-// code STORE_UNAVAILABLE when the store could not take the delta.
+// Delta appends text to the reply's current text part and delivers it; the first Delta,
+// and the first after another part was written, starts a new text part. It returns
+// context.Cause of the stream's context once the stream was cancelled, ErrStreamEnded after
+// the end, and an *Error with code STORE_UNAVAILABLE when the store could not take the
+// delta.
 func (s *Stream) Delta(ctx context.Context, text string) error {
 	if text == "" {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ended {
-		return ErrStreamEnded
+	if p := s.textPart; p != nil && s.parts.open(false, p.id) {
+		return s.writeLocked(ctx, Chunk{Type: ChunkTextDelta, ID: p.id, Delta: text})
 	}
-	if err := s.ctx.Err(); err != nil {
-		return context.Cause(s.ctx)
+	p := &TextPart{s: s, id: s.newPartIDLocked("t")}
+	if err := s.writeLocked(ctx, Chunk{Type: ChunkTextStart, ID: p.id}, Chunk{Type: ChunkTextDelta, ID: p.id, Delta: text}); err != nil {
+		return err
 	}
-	return s.appendLocked(ctx, text)
+	s.textPart = p
+	return nil
 }
 
 // Write implements io.Writer by appending p as one delta.
@@ -152,13 +162,20 @@ func (s *Stream) Fail(ctx context.Context, err error) error {
 	return s.finish(ctx, StreamStateError, code)
 }
 
-// appendLocked delivers one delta (seq+1). s.mu must be held.
-func (s *Stream) appendLocked(ctx context.Context, text string) error {
+// appendLocked delivers chunks as one delta (seq+1); no chunks starts the stream. s.mu must
+// be held.
+func (s *Stream) appendLocked(ctx context.Context, chunks ...Chunk) error {
 	c := s.w.c
 	h := c.hub
 	seq := s.seq + 1
+	s.log = s.log[:0]
+	if seq == 1 && s.w.replyTo != "" {
+		s.log = appendStreamHead(s.log, s.w.replyTo)
+	}
+	s.log = appendChunkLog(s.log, chunks)
+	text := string(s.log)
 	if h.store == nil {
-		c.deliverDelta(s.id, seq, s.started, text)
+		c.deliverDelta(s.id, seq, s.started, text, s.w.replyTo, nil)
 	} else {
 		sctx, cancel := h.storeCtx(ctx)
 		err := h.streams.StreamAppend(sctx, s.w.sid, s.id, seq, text, s.started, h.opts.StreamLease)
@@ -173,7 +190,9 @@ func (s *Stream) appendLocked(ctx context.Context, text string) error {
 		}
 	}
 	s.seq = seq
-	s.content.WriteString(text)
+	for i := range chunks {
+		s.parts.Apply(&chunks[i])
+	}
 	return nil
 }
 
@@ -217,14 +236,7 @@ func (s *Stream) finish(ctx context.Context, state string, code ErrorCode) error
 	c := s.w.c
 	h := c.hub
 	defer h.unregisterStream(s.w.sid, s)
-	final := Message{
-		ID:        s.id,
-		Type:      TypeMessage,
-		Role:      RoleAssistant,
-		Content:   s.content.String(),
-		Metadata:  finalStreamMetadata(s.id, s.seq, state, code),
-		Timestamp: envelope.NowMillis(),
-	}
+	final := finalStreamMessage(s.id, s.seq, state, code, s.w.replyTo, s.finishReason, &s.parts)
 	if h.store == nil {
 		c.endStream(s.id)
 		if !c.send(&final) {
@@ -282,16 +294,4 @@ func streamMetadata(id string, seq uint64, state string) json.RawMessage {
 		b = append(b, '"')
 	}
 	return append(b, "}}"...)
-}
-
-func finalStreamMetadata(id string, seq uint64, state string, code ErrorCode) json.RawMessage {
-	b := streamMetadata(id, seq, state)
-	if code == "" {
-		return b
-	}
-	cm := codeMetadata(code, "") // {"code":"..."}
-	out := make([]byte, 0, len(b)+len(cm))
-	out = append(out, b[:len(b)-1]...) // drop the closing brace of the outer object
-	out = append(out, ',')
-	return append(out, cm[1:]...)
 }

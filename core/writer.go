@@ -314,7 +314,7 @@ func (c *connection) takeBatchLocked() []outFrame {
 		}
 		if f.delta != nil {
 			// Under c.mu: the part may be merged into until it is popped.
-			f = frameOf(deltaMessage(f.delta))
+			f = f.delta.frame()
 		} else if f.dir != nil {
 			f = frameOf(eventMessage(f.dir.ev)) // likewise replaced until popped
 		}

@@ -56,7 +56,7 @@ func (c *epochClient) readLoop() {
 		}
 		c.mu.Lock()
 		switch {
-		case m.Type == core.TypeSystem && metaField(m, "code") == string(core.CodeHistoryReset):
+		case m.Type == core.TypeSystem && core.ErrorCode(metaField(m, "code")) == core.CodeHistoryReset:
 			c.resets++
 			c.epochs = append(c.epochs, metaField(m, "epoch"))
 		case m.Type == core.TypeMessage:
@@ -323,7 +323,7 @@ func TestHubExpiryThenRecreation(t *testing.T) {
 	q.Set("epoch", oldEpoch)
 	back := adaptertest.Dial(t, u, q, nil)
 	got := back.ReadN(2)
-	if got[0].Type != core.TypeSystem || metaField(got[0], "code") != string(core.CodeHistoryReset) || metaField(got[0], "epoch") == oldEpoch {
+	if got[0].Type != core.TypeSystem || core.ErrorCode(metaField(got[0], "code")) != core.CodeHistoryReset || metaField(got[0], "epoch") == oldEpoch {
 		t.Fatalf("first frame %+v (%s), want HISTORY_RESET with the new epoch", got[0], got[0].Metadata)
 	}
 	if got[1].ID != "new-1" {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/adapters/wshttp"
+	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
 	"github.com/chatwire/chatwire/middleware"
@@ -46,6 +47,11 @@ func main() {
 	hub := core.NewHub(mw.Apply(flags.HubOptions(flags.Bot(), store, logger)))
 
 	mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
+	// The AI SDK's useChat (DefaultChatTransport) over SSE: POST /api/chat, resume with
+	// GET /api/chat/{id}/stream, stop with POST /api/chat/{id}/stop.
+	sse := aisdk.New(hub, aisdk.Options{Logger: logger})
+	mux.Handle("/api/chat", sse)
+	mux.Handle("/api/chat/", sse)
 	mux.Handle("/", demo.Static())
 	if err := demo.Serve(flags.Addr, mux, hub, flags.ServeOptions()); err != nil {
 		log.Print(err)

@@ -155,7 +155,7 @@ func goClient(ctx context.Context) {
 		case client.EventStreamEnd:
 			fmt.Println(" —", ev.Stream.State) // done, cancelled, error
 		case client.EventHistoryReset:
-			clearScreen() // the server lost the history; the new one follows
+			fmt.Println("— history reset —") // the server lost it; clear, the new history follows
 		}
 	}
 }
