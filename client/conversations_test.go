@@ -644,3 +644,33 @@ func TestConversationListAfterRedisRestart(t *testing.T) {
 		t.Fatalf("list after the restart: %+v", ev.Conversation.List)
 	}
 }
+
+// An unknown conversation action is refused with INVALID_MESSAGE and is neither stored nor
+// handled.
+func TestConversationUnknownAction(t *testing.T) {
+	store := core.NewMemoryStore(core.MemoryStoreOptions{})
+	handled := make(chan struct{}, 1)
+	in := startInstance(t, core.Options{Store: store, Handler: core.HandlerFunc(func(context.Context, *core.Request, *core.ReplyWriter) error {
+		handled <- struct{}{}
+		return nil
+	})})
+	w := openWindow(t, in, "alice", "")
+	bogus := core.Message{ID: core.NewID(), Type: core.TypeSystem, Content: "x", Metadata: []byte(`{"conversation":{"action":"explode"}}`)}
+	if err := w.c.Send(ctxT(t), bogus); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := w.wait("the refusal", 0, func(ev client.Event) bool { return ev.Kind == client.EventError })
+	var se *client.ServerError
+	if !errors.As(ev.Err, &se) || se.Code != string(core.CodeInvalidMessage) || se.Message != "Unknown conversation action" {
+		t.Fatalf("refusal: %v", ev.Err)
+	}
+	page, err := store.Read(ctxT(t), w.c.SessionID(), 0)
+	if err != nil || len(page.Records) != 0 {
+		t.Fatalf("the call was stored: %d records, %v", len(page.Records), err)
+	}
+	select {
+	case <-handled:
+		t.Fatal("the call reached the handler")
+	default:
+	}
+}

@@ -209,6 +209,11 @@ func (c *connection) runCall(call conversationCall, ref string) (code ErrorCode,
 		h.log.Warn("chatwire: conversation call failed", "action", call.Action, "conn", c.id, "err", err)
 		return CodeStoreUnavailable, textConversationFailed
 	}
+	switch call.Action {
+	case actionList, actionCreate, actionOpen, actionRename, actionClear, actionDelete:
+	default:
+		return CodeInvalidMessage, textUnknownAction
+	}
 	// Every call but list and create names a conversation of the owner. An id that is
 	// invalid, unknown or someone else's gets the same answer.
 	var conv Conversation
@@ -282,8 +287,6 @@ func (c *connection) runCall(call conversationCall, ref string) (code ErrorCode,
 			return fail(err)
 		}
 		c.send(doneMessage(Conversation{ID: conv.ID}, call.Action, ref))
-	default:
-		return CodeInvalidMessage, textUnknownAction
 	}
 	return "", ""
 }
