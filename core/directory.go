@@ -41,7 +41,9 @@ type ConversationUpdate struct {
 	Title *string
 	// Active, when > 0, moves LastActive forward to it (never backwards).
 	Active int64
-	// AddMessages is added to the message count.
+	// AddMessages is added to the message count, unless Active is before the conversation
+	// was last cleared (a message stored before the clear, say by a reply that was still
+	// finishing, does not count after it).
 	AddMessages int64
 	// Running, when set, sets the running flag.
 	Running *bool

@@ -22,8 +22,9 @@ type memDirectory struct {
 }
 
 type memOwner struct {
-	convs map[string]*Conversation
-	subs  map[*memDirSub]struct{}
+	convs   map[string]*Conversation
+	cleared map[string]int64 // conversation id -> when it was last cleared (ms)
+	subs    map[*memDirSub]struct{}
 }
 
 type memDirSub struct {
@@ -66,6 +67,7 @@ func (s *MemoryStore) ownerLocked(owner string, create bool) *memOwner {
 		for id, c := range o.convs {
 			if c.LastActive <= cutoff {
 				delete(o.convs, id)
+				delete(o.cleared, id)
 				if d.claims[id] == owner {
 					delete(d.claims, id)
 				}
@@ -255,6 +257,9 @@ func (s *MemoryStore) UpdateConversation(ctx context.Context, owner, id string, 
 		return Conversation{}, fmt.Errorf("memory store: update conversation: %w", ErrConversationNotFound)
 	}
 	c := o.convs[id]
+	if u.AddMessages != 0 && u.Active < o.cleared[id] {
+		u.AddMessages = 0 // stored before the last clear
+	}
 	applyUpdate(c, u)
 	kind := u.Event
 	if kind == "" {
@@ -296,6 +301,10 @@ func (s *MemoryStore) ClearConversation(ctx context.Context, owner, id string, n
 	c := o.convs[id]
 	c.Messages, c.Running = 0, false
 	c.LastActive = max(c.LastActive, now)
+	if o.cleared == nil {
+		o.cleared = make(map[string]int64)
+	}
+	o.cleared[id] = now
 	o.publishLocked(DirectoryEvent{Kind: ConversationCleared, Conversation: *c})
 	return *c, nil
 }
@@ -312,6 +321,7 @@ func (s *MemoryStore) DeleteConversation(ctx context.Context, owner, id string) 
 		return fmt.Errorf("memory store: delete conversation: %w", ErrConversationNotFound)
 	}
 	delete(o.convs, id)
+	delete(o.cleared, id)
 	delete(s.dir.claims, id)
 	if s.dir.tombs == nil {
 		s.dir.tombs = make(map[string]time.Time)

@@ -67,13 +67,13 @@ func notFound(op string) error {
 	return fmt.Errorf("redisstore: %s: %w", op, core.ErrConversationNotFound)
 }
 
-// parseEntry decodes an entry "<created>|<lastActive>|<messages>|<running>|<title>".
+// parseDirEntry decodes an entry "<created>|<lastActive>|<messages>|<running>|<cleared>|<title>".
 func parseDirEntry(id, s string) (core.Conversation, error) {
-	parts := strings.SplitN(s, "|", 5)
-	if len(parts) != 5 {
+	parts := strings.SplitN(s, "|", 6)
+	if len(parts) != 6 {
 		return core.Conversation{}, fmt.Errorf("%w: directory entry", errBadReply)
 	}
-	c := core.Conversation{ID: id, Title: parts[4], Running: parts[3] == "1"}
+	c := core.Conversation{ID: id, Title: parts[5], Running: parts[3] == "1"}
 	var err1, err2, err3 error
 	c.Created, err1 = strconv.ParseInt(parts[0], 10, 64)
 	c.LastActive, err2 = strconv.ParseInt(parts[1], 10, 64)

@@ -6,7 +6,9 @@ import "github.com/redis/go-redis/v9"
 // {<owner hash>}, so one script may use them together on a cluster:
 //
 //	<prefix>dir:{<h>}:z     sorted set: conversation id, scored by last activity (ms)
-//	<prefix>dir:{<h>}:e     hash: conversation id -> entry "<created>|<lastActive>|<messages>|<running 0/1>|<title>"
+//	<prefix>dir:{<h>}:e     hash: conversation id -> entry
+//	                        "<created>|<lastActive>|<messages>|<running 0/1>|<cleared>|<title>"
+//	                        (cleared: when it was last cleared, ms; 0 for never)
 //	<prefix>dir:{<h>}:live  channel of the owner's directory events
 //
 // The claim of a session is the string <prefix>{<session id>}:owner (the owner), in the
@@ -19,13 +21,13 @@ const dirLua = `
 local function lp(s) return #s .. ':' .. s end
 
 local function dec(s)
-  local c, la, n, r, t = string.match(s, '^(%-?%d+)|(%-?%d+)|(%d+)|([01])|(.*)$')
+  local c, la, n, r, cl, t = string.match(s, '^(%-?%d+)|(%-?%d+)|(%d+)|([01])|(%-?%d+)|(.*)$')
   if not c then return nil end
-  return {tonumber(c), tonumber(la), tonumber(n), r, t}
+  return {tonumber(c), tonumber(la), tonumber(n), r, t, tonumber(cl)}
 end
 
 local function enc(e)
-  return string.format('%d|%d|%d|%s|', e[1], e[2], e[3], e[4]) .. e[5]
+  return string.format('%d|%d|%d|%s|%d|', e[1], e[2], e[3], e[4], e[6]) .. e[5]
 end
 
 local function prune(z, h, cutoff)
@@ -62,7 +64,7 @@ local cur = redis.call('HGET', KEYS[2], ARGV[1])
 if cur then return {0, cur} end
 local max = tonumber(ARGV[4])
 if max > 0 and redis.call('ZCARD', KEYS[1]) >= max then return {-1} end
-local entry = enc({tonumber(ARGV[3]), tonumber(ARGV[3]), 0, '0', ARGV[2]})
+local entry = enc({tonumber(ARGV[3]), tonumber(ARGV[3]), 0, '0', ARGV[2], 0})
 redis.call('HSET', KEYS[2], ARGV[1], entry)
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 touch(KEYS[1], KEYS[2], ARGV[5])
@@ -85,9 +87,9 @@ if not e then return false end
 if ARGV[2] == '1' then e[5] = ARGV[3] end
 local active = tonumber(ARGV[4])
 if active > e[2] then e[2] = active end
-e[3] = e[3] + tonumber(ARGV[5])
+if active >= e[6] then e[3] = e[3] + tonumber(ARGV[5]) end
 if ARGV[6] ~= '' then e[4] = ARGV[6] end
-if ARGV[11] == '1' then e[3] = 0; e[4] = '0' end
+if ARGV[11] == '1' then e[3] = 0; e[4] = '0'; e[6] = active end
 local entry = enc(e)
 redis.call('HSET', KEYS[2], ARGV[1], entry)
 redis.call('ZADD', KEYS[1], e[2], ARGV[1])
@@ -103,7 +105,7 @@ var dirDeleteScript = redis.NewScript(dirLua + `
 prune(KEYS[1], KEYS[2], ARGV[3])
 if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
-publish(ARGV[2], ARGV[4], 'deleted', ARGV[1], '0|0|0|0|')
+publish(ARGV[2], ARGV[4], 'deleted', ARGV[1], '0|0|0|0|0|')
 return 1
 `)
 

@@ -255,6 +255,14 @@ func testDirClear(t *testing.T, h *harness) {
 	if got, _ := d.GetConversation(ctx, own, id); got != want {
 		t.Fatalf("entry after clear %+v, want %+v", got, want)
 	}
+	// A message stored before the clear (a reply finishing meanwhile) does not count after
+	// it; one stored after it does.
+	if got, err := p.UpdateConversation(ctx, own, id, core.ConversationUpdate{Active: now - 1, AddMessages: 1}); err != nil || got.Messages != 0 {
+		t.Fatalf("a message from before the clear: %+v, %v; want 0 messages", got, err)
+	}
+	if got, err := p.UpdateConversation(ctx, own, id, core.ConversationUpdate{Active: now + 1, AddMessages: 1}); err != nil || got.Messages != 1 {
+		t.Fatalf("a message from after the clear: %+v, %v; want 1 message", got, err)
+	}
 }
 
 func testDirDelete(t *testing.T, h *harness) {
