@@ -70,7 +70,7 @@ func (s *Stream) awaitPending(ctx context.Context, req PendingRequest, timeout t
 	if err != nil {
 		return PendingRequest{}, err
 	}
-	sid := c.info.SessionID
+	sid := s.w.sid
 	sess, err := h.acquireSession(ctx, sid)
 	if err != nil {
 		return PendingRequest{}, WrapError(CodeStoreUnavailable, "Session could not be joined", err)
@@ -152,8 +152,8 @@ func (s *Stream) withdraw(ps PendingStore, id string) {
 	h := s.w.c.hub
 	ctx, cancel := h.storeCtx(h.baseCtx)
 	defer cancel()
-	if err := ps.PendingDelete(ctx, s.w.c.info.SessionID, id); err != nil {
-		h.log.Warn("chatwire: withdrawing a pending request failed", "session", s.w.c.info.SessionID, "request", id, "err", err)
+	if err := ps.PendingDelete(ctx, s.w.sid, id); err != nil {
+		h.log.Warn("chatwire: withdrawing a pending request failed", "session", s.w.sid, "request", id, "err", err)
 	}
 }
 

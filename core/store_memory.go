@@ -100,6 +100,8 @@ type MemoryStore struct {
 	seed        maphash.Seed
 	shards      []memShard
 	pending     memPendingTable // pending requests (store_memory_pending.go)
+
+	dir memDirectory // conversation directories (store_memory_directory.go)
 }
 
 var _ Store = (*MemoryStore)(nil)

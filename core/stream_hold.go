@@ -1,32 +1,36 @@
 package core
 
-import "context"
-
-// A reply keeps its session subscribed on the instance that produces it for as long as it
-// runs, even when every client of the session on that instance has left (a reload, a move
-// to another instance): requests that reach the producer only through the store (a cancel,
-// a steered message, the answer to an approval or a question given on another instance)
-// must still find it.
-
-// holdSession takes a reference on the stream's session. s.mu is held; the session is
-// already running (the connection holds it), so this only counts a reference.
-func (s *Stream) holdSession(ctx context.Context) {
-	h := s.w.c.hub
-	sess, err := h.acquireSession(ctx, s.w.c.info.SessionID)
-	if err != nil {
-		h.log.Warn("chatwire: the reply could not keep its session subscribed", "session", s.w.c.info.SessionID, "stream", s.id, "err", err)
+// holdSession keeps the session of a stream produced on this hub subscribed while the stream
+// runs, even when no local connection shows it any more (its connection switched to another
+// conversation or went away): cancel requests from other instances then still reach the
+// producer. Without a store, or when the store cannot be reached, nothing is held (the
+// stream still ends on its own; only remote cancels would be missed).
+func (h *Hub) holdSession(k streamKey) {
+	if h.store == nil {
 		return
 	}
-	s.held = sess
+	ctx, cancel := h.storeCtx(h.baseCtx)
+	s, err := h.acquireSession(ctx, k.session)
+	cancel()
+	if err != nil {
+		h.log.Warn("chatwire: stream session not held; remote cancels may be missed", "session", k.session, "err", err)
+		return
+	}
+	h.runningMu.Lock()
+	if h.holds == nil {
+		h.holds = make(map[streamKey]*session)
+	}
+	h.holds[k] = s
+	h.runningMu.Unlock()
 }
 
-// releaseSession drops the reference holdSession took. Called once the handler returned.
-func (s *Stream) releaseSession() {
-	s.mu.Lock()
-	held := s.held
-	s.held = nil
-	s.mu.Unlock()
-	if held != nil {
-		s.w.c.hub.releaseSession(held)
+// unholdSession releases what holdSession held.
+func (h *Hub) unholdSession(k streamKey) {
+	h.runningMu.Lock()
+	s := h.holds[k]
+	delete(h.holds, k)
+	h.runningMu.Unlock()
+	if s != nil {
+		h.releaseSession(s)
 	}
 }
