@@ -43,7 +43,7 @@ type Client struct {
 	conn      *conn         // the open connection; nil while disconnected
 	ready     chan struct{} // closed when conn is set; replaced when it is cleared
 	lastID    string
-	epoch     string // of lastID's history, from the last HISTORY_RESET (sent as ?epoch=)
+	epoch     string // of lastID's history, from the welcome or a HISTORY_RESET (sent as ?epoch=)
 	sessionID string // "" until the first welcome frame when none was asked for
 	connID    string // the current connection's id, from its welcome frame
 	err       error
@@ -162,9 +162,9 @@ func (c *Client) LastMessageID() string {
 	return c.lastID
 }
 
-// Epoch returns the history epoch the client's LastMessageID belongs to, as the last
-// HISTORY_RESET the server sent named it ("" before any): the next connection sends it with
-// lastMessageId, so that a server whose history was reset again tells the client so.
+// Epoch returns the history epoch the client's LastMessageID belongs to, as the last welcome
+// frame or HISTORY_RESET named it ("" before any): the next connection sends it with
+// lastMessageId, so that a server whose history was lost meanwhile tells the client so.
 func (c *Client) Epoch() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -453,6 +453,9 @@ func (c *Client) welcome(ctx context.Context, cn *conn) error {
 					c.sessionID = w.SessionID // the server's word is what it serves
 				}
 				c.connID = w.ConnectionID
+				if w.Epoch != "" {
+					c.epoch = w.Epoch // the history that follows (a HISTORY_RESET may say more)
+				}
 				c.mu.Unlock()
 				return nil
 			}
@@ -568,7 +571,7 @@ func (c *Client) read(cn *conn) result {
 			if w.SessionID != c.sessionID {
 				c.sessionID, c.lastID = w.SessionID, ""
 			}
-			c.connID = w.ConnectionID
+			c.connID, c.epoch = w.ConnectionID, w.Epoch
 			c.mu.Unlock()
 			continue
 		}

@@ -38,7 +38,7 @@ func (h *Hub) prepare(ctx context.Context, info connInfo) (*pending, error) {
 	c := newConnection(h, nil, info)
 	if h.store == nil {
 		c.mu.Lock()
-		c.queueWelcomeLocked(0, nil) // with a store, join queues it before the replay
+		c.queueWelcomeLocked(0, nil, "") // with a store, join queues it before the replay
 		c.mu.Unlock()
 	}
 	h.mu.Lock()

@@ -63,18 +63,18 @@ func (c *connection) join(ctx context.Context) (int, error) {
 		page.Records, page.Trimmed, found, anchor = nil, false, true, 0
 		replay, epoch = false, s.epoch
 	}
+	c.resetDuringJoin = false
 	var ids []string
 	for _, st := range running {
 		if !st.Expired {
 			ids = append(ids, st.ID)
 		}
 	}
-	c.queueWelcomeLocked(len(page.Records), ids) // the first frame, naming what follows
+	c.queueWelcomeLocked(len(page.Records), ids, epoch) // the first frame, naming what follows
 	if reset {
 		c.enqueueLocked(frameOf(resetMessage(epoch)), true)
 		c.cursor = 0
 	}
-	c.resetDuringJoin = false
 	for i := range page.Records {
 		m := page.Records[i].Message
 		c.enqueueLocked(frameOf(&m), true)

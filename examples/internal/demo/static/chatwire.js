@@ -440,6 +440,8 @@ export class ChatClient extends EventTarget {
       this.sessionId = meta.sessionId;
     }
     this.connectionId = typeof meta.connectionId === "string" ? meta.connectionId : "";
+    // The history's epoch, sent back with lastMessageId (a HISTORY_RESET may follow).
+    if (typeof meta.epoch === "string" && meta.epoch) this.epoch = meta.epoch;
     this.welcome = {
       sessionId: this.sessionId,
       connectionId: this.connectionId,
