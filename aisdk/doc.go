@@ -22,11 +22,15 @@
 // # Security
 //
 // The POST runs a model, so it must not be triggerable cross-site: requests need
-// Content-Type application/json, pass the same Origin policy as the WebSocket upgrade
-// (core.OriginAllowed with Options.AllowedOrigins) and the same core.AdmitFunc (auth,
-// caps, rate limits, session authorization: a refusal with 404 hides a chat the caller may
-// not read). Bodies are bounded (413). Only the newest user message's text is taken from the
-// body: earlier history and tool inputs stay in the store.
+// Content-Type application/json, pass the same host and origin policy as the WebSocket
+// upgrade (adapterkit.HostAllowed and adapterkit.OriginAllowed with Options.AllowedHosts
+// and Options.AllowedOrigins) and the hub's own core.Options.Admit (auth, caps, rate
+// limits, session authorization: a refusal with 404 hides a chat the caller may not read).
+// Bodies are bounded (413). Only the newest user message's text is taken from the body:
+// earlier history and tool inputs stay in the store.
+//
+// The SSE body must reach the client unbuffered: do not wrap the endpoint in middleware
+// that compresses or buffers responses (it needs http.Flusher / http.ResponseController).
 //
 // # Concurrency
 //

@@ -88,9 +88,12 @@ type Call struct {
 // Streaming reports true, the SSE stream written by Stream. Exactly one of Stream or Close
 // must be called for a streaming Response; Close is harmless on any Response.
 type Response struct {
+	// Status is the HTTP status to answer.
 	Status int
+	// Header holds the response's header fields.
 	Header http.Header
-	Body   []byte
+	// Body is the whole body of a response that does not stream.
+	Body []byte
 
 	stream func(ctx context.Context, w io.Writer, flush func() error) error
 	close  func()

@@ -17,6 +17,7 @@ import (
 // hub's queue merges stream deltas exactly as for a slow WebSocket client.
 type pipeConn struct {
 	inbound []byte // the frame the hub reads first; nil for none
+	regen   bool   // the frame asks for a new reply to a stored message (core.Regenerator)
 	frames  chan []byte
 	closed  chan struct{}
 	handled chan core.HandledEvent // the hub's report on the inbound frame
@@ -31,6 +32,7 @@ type pipeConn struct {
 var (
 	_ hubport.Conn         = (*pipeConn)(nil)
 	_ core.HandledNotifier = (*pipeConn)(nil)
+	_ core.Regenerator     = (*pipeConn)(nil)
 )
 
 var errPipeClosed = errors.New("aisdk: request ended")
@@ -40,6 +42,9 @@ var heartbeat = []byte(`{"type":"ping"}`)
 func newPipe(inbound []byte) *pipeConn {
 	return &pipeConn{inbound: inbound, frames: make(chan []byte), closed: make(chan struct{}), handled: make(chan core.HandledEvent, 1)}
 }
+
+// Regenerate implements core.Regenerator.
+func (p *pipeConn) Regenerate() bool { return p.regen }
 
 // Handled implements core.HandledNotifier: the hub reports that the request's message was
 // handled. There is one inbound message, so one report; it never blocks.

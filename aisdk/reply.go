@@ -50,12 +50,11 @@ type reply struct {
 	target  string // resume: the stream's id
 	handled <-chan core.HandledEvent
 
-	started   bool
-	messageID string
-	streams   map[string]*progress
-	event     *core.HandledEvent
-	errText   string
-	finished  bool
+	started  bool
+	streams  map[string]*progress
+	event    *core.HandledEvent
+	errText  string
+	finished bool
 }
 
 // errorText is what the client is told when the reply failed: the code only, never
@@ -73,7 +72,6 @@ func (r *reply) start(id string) {
 		return
 	}
 	r.started = true
-	r.messageID = id
 	r.sse.chunk(&core.Chunk{Type: core.ChunkStart, MessageID: id})
 }
 

@@ -30,18 +30,15 @@ func refused(err error) *Response {
 	return (&problem{status: http.StatusServiceUnavailable, code: CodeRefused, message: "Unavailable"}).response()
 }
 
-// serve runs pending on pipe on a goroutine the returned response owns, and makes the
-// response stream r.
+// serve runs pending on pipe and makes the response stream r. The goroutine serving the
+// in-memory connection is the hub's, as for an upgraded WebSocket: it ends when the pipe is
+// closed and the handler it runs has returned (a reply outlives its request), and
+// Hub.Shutdown waits for it. The response closes the pipe when it ends.
 func (e *Endpoint) serve(ctx context.Context, pending hubport.Pending, pipe *pipeConn, r *reply) *Response {
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
+	go func() { // owned by the hub (Shutdown waits for its Serve calls)
 		_ = pending.Serve(context.WithoutCancel(ctx), pipe)
 	}()
-	end := func() {
-		_ = pipe.Close()
-		<-served
-	}
+	end := func() { _ = pipe.Close() }
 	resp := &Response{Status: http.StatusOK, Header: sseHeaders(), close: end}
 	resp.stream = func(sctx context.Context, w io.Writer, flush func() error) error {
 		defer end()
@@ -57,12 +54,10 @@ func (e *Endpoint) chat(ctx context.Context, info hubport.ConnInfo, turn userTur
 	if id == "" {
 		id = core.NewID()
 	}
-	if turn.trigger == TriggerRegenerate {
-		// The user message is already stored: submitting it again under its own id would be
-		// dropped as a retry, so the regenerated turn is a new message with the same text.
-		id = core.NewID()
-	}
 	pipe := newPipe(inboundFrame(id, turn.text))
+	// Regenerate: the user message is stored already; the hub answers the stored one again
+	// (its id, its text) instead of dropping the request as a retry.
+	pipe.regen = turn.trigger == TriggerRegenerate
 	pending, err := e.port.Prepare(ctx, info)
 	if err != nil {
 		return refused(err)

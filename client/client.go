@@ -43,6 +43,7 @@ type Client struct {
 	conn      *conn         // the open connection; nil while disconnected
 	ready     chan struct{} // closed when conn is set; replaced when it is cleared
 	lastID    string
+	epoch     string // of lastID's history, from the welcome or a HISTORY_RESET (sent as ?epoch=)
 	sessionID string // "" until the first welcome frame when none was asked for
 	connID    string // the current connection's id, from its welcome frame
 	err       error
@@ -96,6 +97,10 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 	if last == "" {
 		last = q.Get("lastMessageId")
 	}
+	epoch := ""
+	if last != "" {
+		epoch = q.Get("epoch") // the epoch lastMessageId belongs to, when the URL names one
+	}
 	c := &Client{
 		opts:      o,
 		base:      u,
@@ -112,6 +117,7 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 		recv:   newReceiver(o.DedupeWindow),
 		ready:  make(chan struct{}),
 		lastID: last,
+		epoch:  epoch,
 	}
 	c.ctx, c.cancel = context.WithCancelCause(ctx)
 	cn, err := c.dial(c.ctx)
@@ -154,6 +160,15 @@ func (c *Client) LastMessageID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lastID
+}
+
+// Epoch returns the history epoch the client's LastMessageID belongs to, as the last welcome
+// frame or HISTORY_RESET named it ("" before any): the next connection sends it with
+// lastMessageId, so that a server whose history was lost meanwhile tells the client so.
+func (c *Client) Epoch() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
 }
 
 // Send sends m and returns once it was written to a connection. While the client is
@@ -370,8 +385,12 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		q.Del("sessionId") // the server makes one and names it in the welcome frame
 	}
 	q.Del("history")
-	if last := c.LastMessageID(); last != "" {
+	q.Del("epoch")
+	if last, epoch := c.LastMessageID(), c.Epoch(); last != "" {
 		q.Set("lastMessageId", last)
+		if epoch != "" {
+			q.Set("epoch", epoch)
+		}
 	} else {
 		q.Del("lastMessageId")
 		if c.opts.History {
@@ -434,6 +453,9 @@ func (c *Client) welcome(ctx context.Context, cn *conn) error {
 					c.sessionID = w.SessionID // the server's word is what it serves
 				}
 				c.connID = w.ConnectionID
+				if w.Epoch != "" {
+					c.epoch = w.Epoch // the history that follows (a HISTORY_RESET may say more)
+				}
 				c.mu.Unlock()
 				return nil
 			}
@@ -549,14 +571,19 @@ func (c *Client) read(cn *conn) result {
 			if w.SessionID != c.sessionID {
 				c.sessionID, c.lastID = w.SessionID, ""
 			}
-			c.connID = w.ConnectionID
+			c.connID, c.epoch = w.ConnectionID, w.Epoch
 			c.mu.Unlock()
 			continue
 		}
 		ev, ok, stored := c.recv.handle(m, c.opts.DedupeWindow)
-		if stored {
+		switch {
+		case stored:
 			c.mu.Lock()
 			c.lastID = m.ID
+			c.mu.Unlock()
+		case ok && ev.Kind == EventHistoryReset:
+			c.mu.Lock()
+			c.lastID, c.epoch = "", parseMeta(m.Metadata).Epoch
 			c.mu.Unlock()
 		}
 		if ok && !c.emit(ev) {

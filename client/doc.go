@@ -35,6 +35,11 @@
 //     sends lastMessageId: the id of the last stored message
 //     received (never a typing, error or REPLAY_GAP envelope). The server replays what was
 //     missed, then running streams in compacted form.
+//   - Handles a lost history: on HISTORY_RESET (the server's store lost the session, see
+//     PROTOCOL.md) it forgets the ids it saw and its last message id and emits
+//     EventHistoryReset; the application clears what it shows, and the events that follow
+//     are the new history. The next connection sends the new epoch (Client.Epoch) with
+//     lastMessageId.
 //   - Drops duplicates by envelope id (the last Options.DedupeWindow ids).
 //   - Assembles streamed replies: deltas are applied in sequence order (a delta already
 //     applied is dropped), a resume frame replaces the text, and the final stored message

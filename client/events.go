@@ -36,9 +36,15 @@ const (
 	// EventState: the connection state changed; see Event.State, Attempt, Delay,
 	// CloseCode and Err.
 	EventState
+	// EventHistoryReset: the server lost the session's history and started a new one
+	// (metadata code HISTORY_RESET, see PROTOCOL.md). Drop every message shown so far: the
+	// events that follow are the whole retained new history, then live ones. The client
+	// has already forgotten its LastMessageID and remembers the new epoch (Client.Epoch).
+	// Event.Message holds the system envelope.
+	EventHistoryReset
 )
 
-var kindNames = [...]string{"", "message", "stream", "stream_end", "error", "replay_gap", "state"}
+var kindNames = [...]string{"", "message", "stream", "stream_end", "error", "replay_gap", "state", "history_reset"}
 
 // String returns the kind's name, e.g. "stream_end".
 func (k EventKind) String() string {

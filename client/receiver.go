@@ -10,6 +10,7 @@ import (
 // envelopeMeta is the part of an envelope's metadata the client interprets.
 type envelopeMeta struct {
 	Code            string          `json:"code"`
+	Epoch           string          `json:"epoch"`
 	Stream          *streamMeta     `json:"stream"`
 	Parts           []core.Part     `json:"parts"`
 	MessageMetadata json.RawMessage `json:"messageMetadata"`
@@ -99,6 +100,14 @@ func (r *receiver) handle(m core.Message, window int) (ev Event, ok, stored bool
 		return Event{Kind: EventError, Message: m, Err: &ServerError{Code: meta.Code, Message: m.Content}}, true, false
 	case m.Type == core.TypeTyping:
 		return Event{Kind: EventMessage, Message: m}, true, false // not stored, never replayed
+	case m.Type == core.TypeSystem && core.ErrorCode(meta.Code) == core.CodeHistoryReset:
+		// Everything seen belongs to a history that is gone: what follows is new, even
+		// where its ids repeat, and running streams are announced again.
+		clear(r.seen)
+		r.ring, r.next = r.ring[:0], 0
+		clear(r.streams)
+		r.remember(m.ID, window)
+		return Event{Kind: EventHistoryReset, Message: m}, true, false
 	case m.Type == core.TypeSystem && core.ErrorCode(meta.Code) == core.CodeReplayGap:
 		r.remember(m.ID, window)
 		return Event{Kind: EventReplayGap, Message: m}, true, false

@@ -51,6 +51,12 @@ func TestReceiver(t *testing.T) {
 			{frame: `{"id":"g","type":"system","role":"system","content":"gap","metadata":{"code":"REPLAY_GAP","reason":"unknown_id"},"timestamp":1}`},
 			{frame: `{"id":"n","type":"system","role":"system","content":"note","timestamp":1}`, kind: EventMessage, stored: true, text: "note"},
 		}},
+		{"HistoryResetForgetsSeenIDs", 100, []step{
+			{frame: `{"id":"a","type":"message","role":"user","content":"hi","timestamp":1}`, kind: EventMessage, stored: true, text: "hi"},
+			{frame: `{"id":"r","type":"system","role":"system","content":"reset","metadata":{"code":"HISTORY_RESET","epoch":"e2"},"timestamp":1}`, kind: EventHistoryReset, text: "reset"},
+			{frame: `{"id":"a","type":"message","role":"user","content":"hi","timestamp":1}`, kind: EventMessage, stored: true, text: "hi"}, // the new history may repeat an id
+			{frame: `{"id":"a","type":"message","role":"user","content":"hi","timestamp":1}`},
+		}},
 		{"StreamAssembly", 100, []step{
 			{frame: delta("1", ""), kind: EventStream, text: "", state: core.StreamStateDelta},
 			{frame: delta("2", "a "), kind: EventStream, text: "a ", delta: "a "},

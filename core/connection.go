@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatwire/chatwire/envelope"
@@ -16,7 +18,8 @@ const inboxSize = 64
 
 // connection is one served WebSocket. The goroutine in run is its only reader; writeLoop,
 // started on demand, is its only writer; handleLoop, started on demand, runs the handler.
-// An idle connection therefore has one goroutine (the reader) and no buffers.
+// Both end after writerLinger without work, so an idle connection has one goroutine (the
+// reader) and no buffers, and a busy one starts no goroutine per message.
 type connection struct {
 	hub   *Hub
 	ws    wsConn
@@ -44,9 +47,35 @@ type connection struct {
 	expiry      *time.Timer // closes the connection when its credentials expire
 	cursor      uint64      // last session sequence queued for this connection
 	replaying   bool
-	pending     []pendingFrame
-	streamSeq   map[string]uint64 // last delta queued per running stream
-	replayed    int               // records replayed by join, for ConnEvent
+	// resetDuringJoin: the session's history was reset while the replay was being read
+	// (session_epoch.go); join decides what the client is told.
+	resetDuringJoin bool
+	pending         []pendingFrame
+	streamSeq       map[string]uint64 // last delta queued per running stream
+	replayed        int               // records replayed by join, for ConnEvent
+
+	// Writer (writer.go) and queue accounting (fairness.go).
+	raw        net.Conn      // the socket under ws, when frames can be written to it directly
+	wwake      chan struct{} // wakes an idle writer
+	wtimer     *time.Timer   // the idle writer's linger
+	batch      []outFrame    // the frames being written; kept while the writer runs
+	qFrames    int           // counted (non-replay) frames queued
+	qBytes     int           // their cost (frameCost)
+	pressed    bool          // this connection raised pressOn
+	pressGen   uint64
+	pressOn    *pressure
+	drained    chan struct{} // closed when the queue drops to its low-water mark (waitForReaders)
+	holding    bool          // the handler is storing and answering one of this connection's messages
+	held       bool          // the writer's wake-up waits for the handler (holdLocked)
+	holdTimer  *time.Timer   // ends a hold after holdMax
+	graceTimer *time.Timer   // closes the socket closeGrace after the close frame
+	stopping   atomic.Bool   // a close was requested: the reader discards what arrives
+
+	// Handler worker (inbound.go).
+	hwake     chan struct{}           // wakes an idle handler worker
+	reqBase   context.Context         // parent of session-mode request contexts (see requestContext)
+	reqCancel context.CancelCauseFunc // cancels reqBase when the hub's shutdown deadline passes
+	reqStop   func() bool             // unregisters reqBase from the hub's context
 }
 
 // pendingFrame is a live record (or, with delta set, a stream delta) that arrived while the
@@ -80,6 +109,9 @@ func (c *connection) run(parent context.Context, ws wsConn) error {
 	defer cancel()
 	c.mu.Lock()
 	c.ws = ws
+	if nc, ok := ws.(netConner); ok {
+		c.raw = nc.NetConn()
+	}
 	if len(c.queue) > 0 || c.closing {
 		c.startWriterLocked() // frames queued during the upgrade, or a close requested meanwhile
 	}
@@ -111,18 +143,40 @@ func (c *connection) run(parent context.Context, ws wsConn) error {
 	}
 	c.mu.Unlock()
 	if h.opts.OnConnect != nil {
-		h.safeCall("OnConnect", func() { h.opts.OnConnect(ev) })
+		// On a goroutine of its own, waited for: a hook that logs or does other deep work
+		// would grow the reader's stack, which an idle connection then keeps (a stack
+		// shrinks only when a collection finds it mostly unused, and the reader's parked
+		// depth is too large for that once it has doubled to 8 KiB).
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h.safeCall("OnConnect", func() { h.opts.OnConnect(ev) })
+		}()
+		<-done
 	}
 	h.log.Debug("chatwire: connected", "session", c.info.SessionID, "conn", c.id, "remote", c.info.RemoteAddr)
 
 	var err error
+	var deadline time.Time // the read deadline last set: refreshed per burst, not per frame
 	for {
-		if heartbeat {
-			_ = c.ws.SetReadDeadline(time.Now().Add(idle))
+		if heartbeat && !c.stopping.Load() {
+			// A deadline between idle-1s and idle from now is as good as a fresh one.
+			if now := time.Now(); now.Add(idle - time.Second).After(deadline) {
+				deadline = now.Add(idle)
+				_ = c.ws.SetReadDeadline(deadline)
+			}
 		}
 		var r io.Reader
 		if _, r, err = c.ws.NextReader(); err != nil {
 			break
+		}
+		if c.stopping.Load() {
+			// Closing: what arrives now is read (so that closing the socket does not reset
+			// it) and dropped, until the peer's close frame ends the loop.
+			if _, err = io.Copy(io.Discard, r); err != nil {
+				break
+			}
+			continue
 		}
 		if err = c.readFrame(r); err != nil {
 			break
@@ -144,11 +198,22 @@ func (c *connection) finish(cancel context.CancelFunc) {
 		c.closing = true // the reader ended first: the peer is gone, send no close frame
 	}
 	c.flush = false
+	c.stopping.Store(true)
 	if c.hbTimer != nil {
 		c.hbTimer.Stop()
 	}
 	if c.expiry != nil {
 		c.expiry.Stop()
+	}
+	if c.holdTimer != nil {
+		c.holdTimer.Stop()
+	}
+	c.held, c.holding = false, false
+	if c.writing {
+		select { // an idle writer ends now instead of after its linger
+		case c.wwake <- struct{}{}:
+		default:
+		}
 	}
 	c.mu.Unlock()
 	if peerGone {
@@ -163,8 +228,13 @@ func (c *connection) finish(cancel context.CancelFunc) {
 	_ = c.ws.Close()
 	c.mu.Lock()
 	c.done = true
-	c.queue, c.inbox, c.pending = nil, nil, nil
+	c.dropQueueLocked()
+	c.inbox, c.pending = nil, nil
+	if c.graceTimer != nil {
+		c.graceTimer.Stop()
+	}
 	c.mu.Unlock()
+	c.releaseRequestBase()
 }
 
 func (c *connection) sentCodeOrZero() CloseCode {

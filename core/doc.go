@@ -21,21 +21,43 @@
 //   - One goroutine reads. A frame above Options.MaxMessageSize is discarded while it is
 //     read and answered with an error envelope; undecodable frames get the seed's exact
 //     error texts; heartbeats ({"type":"ping"}/{"type":"pong"}) are accepted.
-//   - One writer goroutine, started on demand, performs every write, heartbeats included.
-//     Its queue is bounded (Options.SendQueueSize); a client that does not keep up is
-//     closed with 1008.
+//   - One writer at a time performs every write, heartbeats included: frames already queued
+//     go out together in one write call. Its queue is bounded in frames and bytes
+//     (Options.SendQueueSize, SendQueueBytes; a reconnect's replay is not counted); a
+//     member that sends faster than the session's connections read is slowed before its
+//     next message is handled, and a client that still does not keep up is closed with
+//     1008 "slow consumer", its close frame ahead of the queued frames.
 //   - The Handler runs on a per-connection goroutine, one message at a time. Replies go
-//     through a ReplyWriter. See Handler for when its context ends.
+//     through a ReplyWriter. See Handler for when its context ends. The writer and the
+//     handler's goroutines end after a second without work, so an idle connection has
+//     only its reader.
 //   - With a Store, inbound messages and replies are appended to the session's history and
 //     delivered to every connection of the session on every hub sharing the store; a client
 //     that reconnects with lastMessageId first receives what it missed, without gap or
-//     duplicate, then live messages.
+//     duplicate, then live messages. When the store lost a session's history (a new epoch,
+//     see Record), every connection is sent HISTORY_RESET and the new history.
+//
+// MemoryStore, the in-process Store, is bounded by default (MemoryStoreOptions: sessions,
+// messages per session, bytes, idle TTL), locks per session, and expires lazily on every
+// call, so it needs no goroutine and no Close.
 //
 // An idle connection costs one goroutine (the reader) and no buffers: the writer and
 // handler goroutines exist only while they have work.
 //
+// # Streams and parts
+//
+// ReplyWriter.Stream starts a streamed reply. Besides text deltas (Stream.Delta) a stream
+// carries typed parts, as an AI SDK UIMessage does: reasoning and text (TextPart), tool
+// calls whose input streams in and whose output arrives later (ToolCall), sources, files,
+// data parts, step boundaries, message metadata and a finish reason. Each change is a
+// Chunk (the AI SDK's UI message chunk); clients fold chunks into Parts with a
+// PartsBuilder, a resuming client gets them compacted, and the final message stores the
+// parts in its metadata. Hub.RunningStreams and Hub.CancelStream serve transports that
+// resume or stop replies by request (package aisdk).
+//
 // # Concurrency
 //
+// Stream, TextPart and ToolCall methods are safe for concurrent use; a PartsBuilder is not.
 // Hub, MemoryStore and the package functions are safe for concurrent use. A ReplyWriter is
 // valid only during the ServeChat call it was passed to. Message values may be shared for
 // reading. Hub.Shutdown closes every connection with 1001 and waits for every goroutine

@@ -29,6 +29,11 @@ const (
 	// CodeReplayGap is carried by a system envelope (not an error) that says a replay may
 	// have missed messages because they are no longer retained.
 	CodeReplayGap ErrorCode = "REPLAY_GAP"
+	// CodeHistoryReset is carried by a system envelope (not an error) that says the
+	// session's history was lost and restarted (a new epoch, see Record): the client drops
+	// the messages it shows and keeps the ones that follow, which are the whole retained
+	// new history. Its metadata is {"code":"HISTORY_RESET","epoch":"<new epoch>"}.
+	CodeHistoryReset ErrorCode = "HISTORY_RESET"
 )
 
 // Sentinel errors. Compare with errors.Is; implementations wrap them with %w.

@@ -29,6 +29,7 @@ type Hub struct {
 	baseCtx    context.Context // ends session-mode handlers and fetchers; see closeAll
 	baseCancel context.CancelFunc
 	pingFrame  []byte
+	storeLocal bool // the store is a *MemoryStore: its calls never block on I/O
 
 	runningMu sync.Mutex
 	running   map[streamKey]*Stream // streams produced on this hub, for cancel requests
@@ -41,7 +42,9 @@ func NewHub(opts Options) *Hub {
 	o := opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	var streams StreamStore = o.Store // nil without a store
+	_, local := o.Store.(*MemoryStore)
 	return &Hub{
+		storeLocal: local,
 		opts:       o,
 		log:        o.Logger,
 		store:      o.Store,
@@ -173,7 +176,14 @@ func (h *Hub) ConnCount() int {
 	return len(h.conns)
 }
 
-// storeCtx returns a context for one store call.
+// storeCtx returns a context for one store call: parent bounded by StoreTimeout, or parent
+// itself when the store never blocks on I/O (the MemoryStore), which saves a timer and a
+// context per call.
 func (h *Hub) storeCtx(parent context.Context) (context.Context, context.CancelFunc) {
+	if h.storeLocal {
+		return parent, noCancel
+	}
 	return context.WithTimeout(parent, h.opts.StoreTimeout)
 }
+
+func noCancel() {}

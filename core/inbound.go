@@ -37,22 +37,62 @@ func (c *connection) enqueueInbound(m Message) error {
 		return nil
 	}
 	c.inbox = append(c.inbox, m)
-	if !c.handling {
-		c.handling = true
-		c.hub.wg.Add(1) // the hub owns handler runs: in session mode they may outlive the connection
-		go c.handleLoop()
+	if c.handling {
+		select {
+		case c.hwake <- struct{}{}:
+		default:
+		}
+		return nil
 	}
+	c.handling = true
+	if c.hwake == nil {
+		c.hwake = make(chan struct{}, 1)
+	}
+	c.hub.wg.Add(1) // the hub owns handler runs: in session mode they may outlive the connection
+	go c.handleLoop()
 	return nil
 }
 
-// handleLoop processes the inbox in order and exits when it is empty.
+// handleLoop processes the inbox in order. It ends when the connection ends, or after
+// writerLinger with an empty inbox, so a connection that talks steadily starts no goroutine
+// per message and an idle one keeps none.
 func (c *connection) handleLoop() {
 	defer c.hub.wg.Done()
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
 	for {
 		c.mu.Lock()
-		if len(c.inbox) == 0 || c.ctx.Err() != nil {
+		if c.ctx.Err() != nil {
 			c.handling = false
 			c.inbox = nil
+			c.mu.Unlock()
+			c.releaseRequestBase()
+			return
+		}
+		if len(c.inbox) == 0 {
+			c.mu.Unlock()
+			if linger == nil {
+				linger = time.NewTimer(writerLinger)
+			} else {
+				linger.Reset(writerLinger)
+			}
+			select {
+			case <-c.hwake:
+				continue
+			case <-c.ctx.Done():
+				continue
+			case <-linger.C:
+			}
+			c.mu.Lock()
+			if len(c.inbox) > 0 || c.ctx.Err() != nil {
+				c.mu.Unlock()
+				continue
+			}
+			c.handling = false
 			c.mu.Unlock()
 			return
 		}
@@ -61,7 +101,12 @@ func (c *connection) handleLoop() {
 		c.inbox = c.inbox[1:]
 		c.mu.Unlock()
 		<-c.slots
+		// A member that sends faster than the session's readers read waits for them here
+		// (bounded; see pressure), and meanwhile its reads wait for room in the inbox.
+		c.waitForReaders()
+		c.beginHold()
 		c.process(m)
+		c.endHold()
 	}
 }
 
@@ -72,6 +117,7 @@ func (c *connection) process(m Message) {
 	var handled *HandledEvent
 	c.mu.Lock()
 	notifier, ok := c.ws.(HandledNotifier)
+	regen, _ := c.ws.(Regenerator)
 	c.mu.Unlock()
 	if ok {
 		handled = &HandledEvent{MessageID: m.ID}
@@ -79,9 +125,11 @@ func (c *connection) process(m Message) {
 	}
 	if c.sess != nil && m.Type != TypeTyping {
 		ctx, cancel := h.storeCtx(c.ctx)
-		_, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
+		rec, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
 		cancel()
 		switch {
+		case errors.Is(err, ErrDuplicate) && regen != nil && regen.Regenerate() && rec.Message.Role == RoleUser:
+			m = rec.Message // a new reply to the stored message, as stored
 		case errors.Is(err, ErrDuplicate):
 			// A retry of a message already stored (and handled): nothing more to do.
 			if handled != nil {
@@ -152,7 +200,7 @@ func (c *connection) guard(m *Message) bool {
 		}
 		if errors.Is(err, ErrPolicyViolation) {
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Message: m, Err: err})
-			c.closeWith(ClosePolicyViolation, "policy violation", false)
+			c.closeWith(ClosePolicyViolation, "policy violation", true) // after the error envelopes already queued
 			return false
 		}
 		var e *Error
@@ -193,16 +241,37 @@ func (c *connection) callHandler(ctx context.Context, req *Request, w *ReplyWrit
 // connection. With a store, replies belong to the session (they are stored and replayed),
 // so it outlives the connection: it ends when a client cancels the request's stream or the
 // hub's shutdown deadline passes. It keeps the values of the connection's context.
+//
+// In session mode every request context of a connection derives from one base context,
+// made at the first request, so a request costs one cancelable context and nothing is
+// registered with the hub's context per message.
 func (c *connection) requestContext() (context.Context, context.CancelCauseFunc) {
 	if c.sess == nil {
 		return context.WithCancelCause(c.ctx)
 	}
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(c.ctx))
-	stop := context.AfterFunc(c.hub.baseCtx, func() { cancel(ErrHubClosed) })
-	return ctx, func(cause error) {
-		stop()
-		cancel(cause)
+	c.mu.Lock()
+	if c.reqBase == nil {
+		base, cancel := context.WithCancelCause(context.WithoutCancel(c.ctx))
+		c.reqBase, c.reqCancel = base, cancel
+		c.reqStop = context.AfterFunc(c.hub.baseCtx, func() { cancel(ErrHubClosed) })
 	}
+	base := c.reqBase
+	c.mu.Unlock()
+	return context.WithCancelCause(base)
+}
+
+// releaseRequestBase unregisters the request base context from the hub's context once
+// the connection has ended and no handler of it runs.
+func (c *connection) releaseRequestBase() {
+	c.mu.Lock()
+	if c.handling || c.reqStop == nil || c.ctx.Err() == nil {
+		c.mu.Unlock()
+		return
+	}
+	stop := c.reqStop
+	c.reqStop = nil
+	c.mu.Unlock()
+	stop()
 }
 
 // cancelStream handles a client's cancel request: the stream stops on whichever instance

@@ -46,9 +46,19 @@ type Options struct {
 	MaxStoredMessages int
 
 	// SendQueueSize caps the frames waiting to be written to one connection. A connection
-	// whose queue is full is closed with 1008 (policy violation) rather than buffering
-	// without bound. Frames of a reconnect replay do not count against it. Default: 256.
+	// whose queue is full is closed with 1008 (policy violation, reason "slow consumer")
+	// rather than buffering without bound; its close frame goes out ahead of the queued
+	// frames. Frames of a reconnect replay do not count against it. A member of a session
+	// (or a stateless client) that sends faster than the connections it feeds read is slowed
+	// instead: before its next message is handled it waits, at most 250ms, for every one of
+	// them to drain below half of its limits, so only a reader that does not keep up for
+	// that long can reach its limit. Default: 256.
 	SendQueueSize int
+
+	// SendQueueBytes caps the bytes waiting to be written to one connection, like
+	// SendQueueSize caps frames (one frame larger than it is still sent when nothing else
+	// waits). Frames of a reconnect replay do not count against it. Default: 4 MiB.
+	SendQueueBytes int
 
 	// StoreTimeout bounds each Store call the hub makes. Default: 5s.
 	StoreTimeout time.Duration
@@ -100,6 +110,7 @@ const (
 	DefaultMaxMessageSize    = 65536
 	DefaultMaxStoredMessages = 100
 	DefaultSendQueueSize     = 256
+	DefaultSendQueueBytes    = 4 << 20
 	DefaultStoreTimeout      = 5 * time.Second
 	DefaultStreamLease       = 10 * time.Second
 )
@@ -129,6 +140,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SendQueueSize <= 0 {
 		o.SendQueueSize = DefaultSendQueueSize
+	}
+	if o.SendQueueBytes <= 0 {
+		o.SendQueueBytes = DefaultSendQueueBytes
 	}
 	if o.StoreTimeout <= 0 {
 		o.StoreTimeout = DefaultStoreTimeout

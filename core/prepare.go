@@ -38,7 +38,7 @@ func (h *Hub) prepare(ctx context.Context, info connInfo) (*pending, error) {
 	c := newConnection(h, nil, info)
 	if h.store == nil {
 		c.mu.Lock()
-		c.queueWelcomeLocked(0, nil) // with a store, join queues it before the replay
+		c.queueWelcomeLocked(0, nil, "") // with a store, join queues it before the replay
 		c.mu.Unlock()
 	}
 	h.mu.Lock()
@@ -97,7 +97,8 @@ func (p *pending) SessionID() string { return p.c.info.SessionID }
 func (c *connection) abandon() {
 	c.mu.Lock()
 	c.closing, c.done = true, true
-	c.queue, c.pending = nil, nil
+	c.dropQueueLocked()
+	c.pending = nil
 	c.mu.Unlock()
 	if c.sess != nil {
 		c.sess.leave(c)

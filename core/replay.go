@@ -29,38 +29,52 @@ func (c *connection) join(ctx context.Context) (int, error) {
 
 	sctx, cancel := h.storeCtx(ctx)
 	defer cancel()
-	var page Page
-	var anchor uint64
-	found := true
 	replay := last != "" || c.info.ReplayAll
-	if last != "" {
-		if anchor, found, err = h.store.Lookup(sctx, s.id, last); err != nil {
-			return 0, err
-		}
-	}
-	if replay {
-		if page, err = h.store.Read(sctx, s.id, anchor); err != nil {
-			return 0, err
-		}
-	}
-	// Running streams are read after the history: a stream that ended in between is in
-	// the page or arrives live; one still running is sent compacted.
-	running, err := h.streams.StreamSnapshot(sctx, s.id)
+	// One store call (one round trip on a networked store): epoch, head, the anchor, the
+	// records after it and the running streams, consistent with each other. Records
+	// appended meanwhile arrive live (held in pending) and are de-duplicated by sequence.
+	j, err := h.store.Join(sctx, s.id, JoinRequest{LastMessageID: last, Epoch: c.info.Epoch, Replay: replay})
 	if err != nil {
 		return 0, err
 	}
+	page, anchor, found, running := j.Page, j.Anchor, j.Found, j.Streams
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	switch {
+	case !s.initialized:
+		s.initLocked(page)
+		c.cursor = page.Head
+	case page.Epoch != s.epoch && !(s.cursor == 0 && page.Head == 0):
+		// This read saw another epoch than the session's: the fetcher checks which is
+		// current and resets every connection if the history was reset.
+		s.needFetch = true
+		s.startFetchLocked()
+	}
+	// The client is told of a reset when it knows an epoch that is no longer current, or
+	// when the session reset while its replay was being read.
+	reset := (c.info.Epoch != "" && c.info.Epoch != page.Epoch) || c.resetDuringJoin
+	epoch := page.Epoch
+	if c.resetDuringJoin && page.Epoch != s.epoch {
+		// What was read belongs to an epoch the session has left: the fetcher delivers the
+		// current history to this connection with every other.
+		page.Records, page.Trimmed, found, anchor = nil, false, true, 0
+		replay, epoch = false, s.epoch
+	}
+	c.resetDuringJoin = false
 	var ids []string
 	for _, st := range running {
 		if !st.Expired {
 			ids = append(ids, st.ID)
 		}
 	}
-	c.queueWelcomeLocked(len(page.Records), ids) // the first frame, naming what follows
+	c.queueWelcomeLocked(len(page.Records), ids, epoch) // the first frame, naming what follows
+	if reset {
+		c.enqueueLocked(frameOf(resetMessage(epoch)), true)
+		c.cursor = 0
+	}
 	for i := range page.Records {
 		m := page.Records[i].Message
 		c.enqueueLocked(frameOf(&m), true)
@@ -68,10 +82,10 @@ func (c *connection) join(ctx context.Context) (int, error) {
 	if replay {
 		c.cursor = max(c.cursor, page.Head, anchor)
 	}
-	if last != "" {
-		if !found || page.Trimmed {
+	if last != "" || reset {
+		if page.Trimmed || (!found && !reset) {
 			reason := "trimmed"
-			if !found {
+			if !found && !reset {
 				reason = "unknown_id"
 			}
 			g := gapMessage(reason)
@@ -108,7 +122,11 @@ func (c *connection) join(ctx context.Context) (int, error) {
 
 // deliver queues a live session record unless it was already queued (by sequence).
 // While the connection's replay is being read, records are held in pending.
-func (c *connection) deliver(seq uint64, f outFrame) {
+//
+// With replay set, the frame is part of a catch-up after a history reset (the whole new
+// history, re-sent to every connection) and, like a join's replay, does not count against
+// the send queue's limit.
+func (c *connection) deliver(seq uint64, f outFrame, replay bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.replaying {
@@ -123,5 +141,5 @@ func (c *connection) deliver(seq uint64, f outFrame) {
 		return
 	}
 	c.cursor = seq
-	c.enqueueLocked(f, false)
+	c.enqueueLocked(f, replay)
 }

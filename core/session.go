@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"math"
 	"sync"
 	"time"
 
@@ -27,14 +26,20 @@ type session struct {
 
 	mu          sync.Mutex
 	conns       map[*connection]struct{}
+	epoch       string // the history epoch cursor belongs to (session_epoch.go)
 	cursor      uint64
-	initialized bool
+	lastID      string // message id of the record at cursor, when delivered here
+	resetUntil  uint64 // after a reset: records up to this head are re-sent as a replay
+	resetAt     bool   // a reset happened; the next read sets resetUntil
+	initialized bool   // epoch and cursor were read from the store (by the first join)
 	fetching    bool
 	needFetch   bool
 	needStreams bool // the running streams must be read again (see syncStreams)
 	closed      bool
 	streams     map[string]*streamWatch
 	watch       *time.Timer
+
+	press pressure // raised while a member's queue is above its high-water mark (fairness.go)
 }
 
 // acquireSession returns the running session id, starting it (subscribe, read the head)
@@ -94,6 +99,8 @@ func (h *Hub) releaseSession(s *session) {
 	}
 }
 
+// start subscribes to the session. The epoch and cursor come from the first join's read
+// (initLocked), which follows the subscription, so no record falls between the two.
 func (s *session) start(ctx context.Context) error {
 	h := s.hub
 	sctx, cancel := h.storeCtx(ctx)
@@ -103,20 +110,17 @@ func (s *session) start(ctx context.Context) error {
 		return err
 	}
 	s.cancelSub = unsub
-	page, err := h.store.Read(sctx, s.id, math.MaxUint64)
-	if err != nil {
-		unsub()
-		s.cancelSub = nil
-		return err
-	}
-	s.mu.Lock()
-	s.cursor = page.Head
+	return nil
+}
+
+// initLocked sets the session's position from the first page a join read after the
+// subscription. s.mu must be held.
+func (s *session) initLocked(page Page) {
+	s.epoch, s.cursor = page.Epoch, page.Head
 	s.initialized = true
 	if s.needFetch {
 		s.startFetchLocked()
 	}
-	s.mu.Unlock()
-	return nil
 }
 
 // notify is the store subscription callback. It never blocks on I/O.
@@ -136,7 +140,9 @@ func (s *session) notify(n Notification) {
 			return
 		}
 	}
-	if n.Resync || !s.initialized || s.fetching || n.Record.Seq > s.cursor+1 {
+	if n.Resync || !s.initialized || s.fetching || n.Record.Seq > s.cursor+1 ||
+		(n.Epoch != s.epoch && !(s.cursor == 0 && n.Record.Seq == 1)) {
+		// A gap, or another epoch: the fetcher reads the history and finds out which.
 		s.needFetch = true
 		if n.Resync {
 			s.needStreams = true // stream deltas and ends may have been lost too
@@ -149,7 +155,8 @@ func (s *session) notify(n Notification) {
 	if n.Record.Seq <= s.cursor {
 		return // already delivered
 	}
-	s.deliverLocked(n.Record)
+	s.epoch = n.Epoch // the same, or the first record of the first epoch seen
+	s.deliverLocked(n.Record, false)
 }
 
 func (s *session) startFetchLocked() {
@@ -177,13 +184,22 @@ func (s *session) fetchLoop() {
 		fetchRecords, fetchStreams := s.needFetch, s.needStreams
 		s.needFetch, s.needStreams = false, false
 		from := s.cursor
+		// Read from the record at the cursor too, to check it is still the one delivered:
+		// a store that went back in time keeping its epoch (a failover to a replica that
+		// lagged, a restart from an older snapshot) shows there (session_epoch.go).
+		lastID, epoch := s.lastID, s.epoch
+		verify := from > 0 && lastID != ""
+		readFrom := from
+		if verify {
+			readFrom = from - 1
+		}
 		s.mu.Unlock()
 
 		var page Page
 		var err error
 		if fetchRecords {
 			ctx, cancel := h.storeCtx(h.baseCtx)
-			page, err = h.store.Read(ctx, s.id, from)
+			page, err = h.store.Read(ctx, s.id, readFrom)
 			cancel()
 		}
 		if err == nil && fetchStreams {
@@ -208,31 +224,51 @@ func (s *session) fetchLoop() {
 		}
 		backoff = 50 * time.Millisecond
 		s.mu.Lock()
+		if fetchRecords && !s.closed && !s.adoptEpochLocked(page.Epoch) {
+			s.mu.Unlock()
+			continue // reset: read the new epoch from its start
+		}
+		if fetchRecords && verify && !s.closed && page.Epoch == epoch && s.cursor == from {
+			if wentBack(page, from, lastID) {
+				s.resetLocked(page.Epoch)
+				s.mu.Unlock()
+				continue
+			}
+			// Trimmed as if read from the cursor.
+			page.Trimmed = (len(page.Records) == 0 && page.Head > from) ||
+				(len(page.Records) > 0 && page.Records[0].Seq > from+1)
+		}
+		if s.cursor == 0 && s.resetAt {
+			// The first read after a reset: the new history up to its head goes to every
+			// connection like a replay.
+			s.resetAt, s.resetUntil = false, page.Head
+		}
 		if page.Trimmed && !s.closed {
 			s.gapLocked("trimmed")
 		}
 		for _, rec := range page.Records {
 			if rec.Seq > s.cursor {
-				s.deliverLocked(rec)
+				s.deliverLocked(rec, rec.Seq <= s.resetUntil)
 			}
 		}
 		if page.Head > s.cursor && len(page.Records) == 0 {
-			s.cursor = page.Head
+			s.cursor, s.lastID = page.Head, ""
 		}
 		s.mu.Unlock()
 	}
 }
 
 // deliverLocked queues rec, encoded once, for every connection. s.mu must be held.
-func (s *session) deliverLocked(rec Record) {
+func (s *session) deliverLocked(rec Record, replay bool) {
 	s.cursor = rec.Seq
+	s.lastID = rec.Message.ID
 	if len(s.conns) == 0 {
 		return
 	}
 	m := rec.Message
 	f := frameOf(&m)
 	for c := range s.conns {
-		c.deliver(rec.Seq, f)
+		c.deliver(rec.Seq, f, replay)
 	}
 }
 

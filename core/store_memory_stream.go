@@ -31,7 +31,6 @@ func (s *MemoryStore) StreamAppend(ctx context.Context, sessionID, streamID stri
 	sess := s.lock(sessionID, true)
 	defer sess.mu.Unlock()
 	now := s.now()
-	sess.lastUsed = now
 	st := sess.streams[streamID]
 	switch {
 	case st == nil && seq == 1:
@@ -70,12 +69,16 @@ func (s *MemoryStore) StreamSnapshot(ctx context.Context, sessionID string) ([]S
 		return nil, nil
 	}
 	defer sess.mu.Unlock()
-	now := s.now()
+	return sess.snapshotLocked(s.now()), nil
+}
+
+// snapshotLocked returns the running streams of sess (locked by the caller).
+func (sess *memSession) snapshotLocked(now time.Time) []StreamState {
 	var out []StreamState
 	for id, st := range sess.streams {
 		out = append(out, StreamState{ID: id, Seq: st.seq, Content: string(st.content), Started: st.started, Expired: !now.Before(st.expires)})
 	}
-	return out, nil
+	return out
 }
 
 // StreamFinish implements StreamStore.
@@ -85,7 +88,6 @@ func (s *MemoryStore) StreamFinish(ctx context.Context, sessionID, streamID stri
 	}
 	sess := s.lock(sessionID, true)
 	defer sess.mu.Unlock()
-	sess.lastUsed = s.now()
 	if sess.streams[streamID] == nil {
 		return Record{}, fmt.Errorf("memory store: stream %q: %w", streamID, ErrStreamNotFound)
 	}

@@ -95,7 +95,8 @@ func TestMemoryStoreTTL(t *testing.T) {
 	}
 }
 
-// TestMemoryStoreSweep checks that Append frees expired sessions without a goroutine.
+// TestMemoryStoreSweep checks that calls of any kind free expired sessions, without a
+// goroutine and without an Append.
 func TestMemoryStoreSweep(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Unix(1700000000, 0)}
@@ -111,15 +112,17 @@ func TestMemoryStoreSweep(t *testing.T) {
 	}
 	defer cancel()
 	clock.Advance(2 * time.Minute)
-	if _, err := s.Append(ctx, "fresh", memMsg("m"), 0); err != nil {
-		t.Fatal(err)
+	calls := 0
+	for ; calls < 1000 && s.Stats().Sessions > 1; calls++ {
+		if _, err := s.Read(ctx, "nobody", 0); err != nil {
+			t.Fatal(err)
+		}
 	}
-	s.mu.Lock()
-	n := len(s.sessions)
-	_, watched := s.sessions["watched"]
-	s.mu.Unlock()
-	if n != 2 || !watched {
-		t.Fatalf("after the sweep %d sessions are held (watched kept: %v); want 2: fresh and watched", n, watched)
+	if st := s.Stats(); st.Sessions != 1 || st.Messages != 0 || st.Bytes != 0 {
+		t.Fatalf("after %d reads: %+v; want only the watched session, empty", calls, st)
+	}
+	if _, err := s.Append(ctx, "watched", memMsg("m"), 0); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -134,8 +137,8 @@ func TestMemoryStoreTrimReleasesMemory(t *testing.T) {
 	}
 	sess := s.lock("s", false)
 	defer sess.mu.Unlock()
-	if len(sess.records) != 10 || cap(sess.records) > 64 || len(sess.ids) != 10 {
-		t.Fatalf("records len %d cap %d, ids %d; want 10, small, 10", len(sess.records), cap(sess.records), len(sess.ids))
+	if len(sess.records) != 10 || cap(sess.records) > 64 || len(sess.hashes) != 10 || cap(sess.hashes) > 64 {
+		t.Fatalf("records len %d cap %d, hashes len %d cap %d; want 10, small", len(sess.records), cap(sess.records), len(sess.hashes), cap(sess.hashes))
 	}
 }
 

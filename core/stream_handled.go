@@ -25,3 +25,12 @@ type HandledEvent struct {
 	// nor handled again.
 	Duplicate bool
 }
+
+// Regenerator is implemented by connections whose inbound message may ask for a new reply
+// to a message already stored (the AI SDK's "regenerate"): when Regenerate reports true and
+// the store already holds a user message with the inbound message's id, the hub hands the
+// stored message (not the inbound one) to the handler again instead of dropping the
+// inbound message as a retry. Nothing new is stored for it.
+type Regenerator interface {
+	Regenerate() bool
+}

@@ -37,6 +37,10 @@ type Welcome struct {
 	// compacted resume frame per stream follows the replay. A client that finds none here
 	// knows at once that nothing is running.
 	Streams []string `json:"streams"`
+	// Epoch is the epoch of the session's history (see Record; absent while the session has
+	// none): send it back as ?epoch= with lastMessageId, so that a server whose history was
+	// lost meanwhile answers HISTORY_RESET instead of a replay.
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // WelcomeOf returns the welcome carried by m and true when m is a welcome envelope (a
@@ -53,11 +57,11 @@ func WelcomeOf(m *Message) (Welcome, bool) {
 }
 
 // welcomeMessage is the first envelope queued for c, before any replay: never stored.
-func welcomeMessage(c *connection, replayed int, streams []string) *Message {
+func welcomeMessage(c *connection, replayed int, streams []string, epoch string) *Message {
 	if streams == nil {
 		streams = []string{}
 	}
-	w := Welcome{Code: CodeWelcome, SessionID: c.info.SessionID, ConnectionID: c.id, Stored: c.hub.store != nil, MaxMessageSize: c.hub.opts.MaxMessageSize, Replayed: replayed, Streams: streams}
+	w := Welcome{Code: CodeWelcome, SessionID: c.info.SessionID, ConnectionID: c.id, Stored: c.hub.store != nil, MaxMessageSize: c.hub.opts.MaxMessageSize, Replayed: replayed, Streams: streams, Epoch: epoch}
 	meta, _ := json.Marshal(w) // strings and ints only: cannot fail
 	return &Message{
 		ID:        NewID(),
@@ -71,6 +75,6 @@ func welcomeMessage(c *connection, replayed int, streams []string) *Message {
 
 // queueWelcomeLocked queues the welcome envelope; it must be c's first frame. c.mu must be
 // held.
-func (c *connection) queueWelcomeLocked(replayed int, streams []string) {
-	c.enqueueLocked(frameOf(welcomeMessage(c, replayed, streams)), true)
+func (c *connection) queueWelcomeLocked(replayed int, streams []string, epoch string) {
+	c.enqueueLocked(frameOf(welcomeMessage(c, replayed, streams, epoch)), true)
 }

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"net"
+	"sync"
 	"time"
 
 	"github.com/chatwire/chatwire/envelope"
@@ -15,7 +17,26 @@ type outFrame struct {
 	// delta, when set, is a stream delta encoded only when written, so deltas that wait
 	// in the queue can merge (data and msg are then unset).
 	delta *deltaPart
+	free  bool // a replay frame: counted against no queue limit
+	cost  int  // what the frame counts against SendQueueBytes (see frameCost)
 }
+
+// Writer tuning.
+const (
+	// writerLinger is how long an idle writer (and handler worker) waits for more work
+	// before its goroutine ends, so a connection that talks steadily reuses one goroutine
+	// and an idle one has none.
+	writerLinger = time.Second
+	// maxBatch bounds the bytes written by one write call, so that a close frame never
+	// waits long behind a batch.
+	maxBatch = 64 << 10
+	// holdMax bounds how long frames for a connection wait while its own handler is storing
+	// and answering its message, so the echo and the reply go out in one write.
+	holdMax = 2 * time.Millisecond
+	// closeGrace is how long the socket stays open after the close frame, for the peer's
+	// close frame (see writeClose).
+	closeGrace = time.Second
+)
 
 // frameOf encodes m into a new buffer sized so that it never grows when nothing in m needs
 // escaping (96 bytes cover the keys, quotes and a 13-digit timestamp), and returns the frame.
@@ -35,16 +56,22 @@ func (c *connection) send(m *Message) bool {
 	return c.enqueueLocked(f, false)
 }
 
-// enqueueLocked queues f and makes sure the writer runs. Unless force is set, a full queue
-// closes the connection with 1008 instead of growing. c.mu must be held.
-func (c *connection) enqueueLocked(f outFrame, force bool) bool {
+// enqueueLocked queues f and makes sure the writer runs. A free frame (a replay) counts
+// against no limit; any other frame that would pass SendQueueSize or SendQueueBytes closes
+// the connection with 1008 instead. c.mu must be held.
+func (c *connection) enqueueLocked(f outFrame, free bool) bool {
 	if c.closing || c.done {
 		return false
 	}
-	if !force && len(c.queue) >= c.hub.opts.SendQueueSize {
-		c.hub.log.Warn("chatwire: slow consumer closed", "session", c.info.SessionID, "conn", c.id, "queued", len(c.queue))
-		c.requestCloseLocked(ClosePolicyViolation, "slow consumer", false)
-		return false
+	f.free = free
+	if !free {
+		f.cost = frameCost(&f)
+		if c.overLimitLocked(f.cost) {
+			c.hub.log.Warn("chatwire: slow consumer closed", "session", c.info.SessionID, "conn", c.id, "queued", c.qFrames, "bytes", c.qBytes)
+			c.requestCloseLocked(ClosePolicyViolation, "slow consumer", false)
+			return false
+		}
+		c.countLocked(f.cost)
 	}
 	c.queue = append(c.queue, f)
 	c.startWriterLocked()
@@ -52,7 +79,8 @@ func (c *connection) enqueueLocked(f outFrame, force bool) bool {
 }
 
 // closeWith asks the writer to send a close frame with code and reason and then close the
-// socket; with flush, frames already queued are written first.
+// socket; with flush, frames already queued are written first, else the close frame goes
+// out ahead of them.
 func (c *connection) closeWith(code CloseCode, reason string, flush bool) {
 	c.mu.Lock()
 	c.requestCloseLocked(code, reason, flush)
@@ -64,6 +92,7 @@ func (c *connection) requestCloseLocked(code CloseCode, reason string, flush boo
 		return
 	}
 	c.closing = true
+	c.stopping.Store(true)
 	c.flush = flush
 	c.closeCode = code
 	c.closeReason = reason
@@ -86,81 +115,328 @@ func (c *connection) abort() {
 	}
 }
 
+// startWriterLocked makes sure the writer will write what is queued: it starts the writer
+// or wakes it, unless the connection's own handler is busy with its message, in which case
+// the wake-up is held for at most holdMax (see holdLocked).
 func (c *connection) startWriterLocked() {
-	if c.writing || c.done || c.ws == nil {
+	if c.done || c.ws == nil {
 		return // before the upgrade, frames wait for run to start the writer
 	}
+	if c.holding && !c.closing {
+		c.holdLocked()
+		return
+	}
+	c.kickWriterLocked()
+}
+
+func (c *connection) kickWriterLocked() {
+	if c.done || c.ws == nil {
+		return
+	}
+	if c.writing {
+		select {
+		case c.wwake <- struct{}{}:
+		default:
+		}
+		return
+	}
 	c.writing = true
+	if c.wwake == nil {
+		c.wwake = make(chan struct{}, 1)
+	}
 	c.workers.Add(1)
 	go c.writeLoop()
 }
 
-// writeLoop is the connection's only writer. It drains the queue and exits when it is
-// empty; after a close request it writes the close frame and closes the socket.
-func (c *connection) writeLoop() {
+// writeLoop is the connection's writer goroutine.
+func (c *connection) writeLoop() { c.writeFrames(false) }
+
+// holdLocked holds the writer's wake-up while the connection's handler stores and answers
+// its message: the echo of the message and the reply are then written together. The
+// handler releases the hold when it is done (endHold); a timer releases it after holdMax.
+func (c *connection) holdLocked() {
+	if c.held {
+		return
+	}
+	c.held = true
+	if c.holdTimer == nil {
+		c.holdTimer = time.AfterFunc(holdMax, c.releaseHold)
+	} else {
+		c.holdTimer.Reset(holdMax)
+	}
+}
+
+func (c *connection) releaseHold() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held {
+		c.held = false
+		c.kickWriterLocked()
+	}
+}
+
+// beginHold marks the connection's handler busy with one of its messages.
+func (c *connection) beginHold() {
+	c.mu.Lock()
+	c.holding = true
+	c.mu.Unlock()
+}
+
+// endHold ends beginHold and writes what was held. When no writer runs, the handler's
+// goroutine writes it itself (a round trip's reply then costs no goroutine switch); a writer
+// is started only for what is queued while that write is in progress.
+func (c *connection) endHold() {
+	c.mu.Lock()
+	c.holding = false
+	if !c.held {
+		c.mu.Unlock()
+		return
+	}
+	c.held = false
+	c.holdTimer.Stop()
+	if c.writing || c.closing || c.done || c.ws == nil {
+		c.kickWriterLocked()
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
+	if c.wwake == nil {
+		c.wwake = make(chan struct{}, 1)
+	}
+	c.workers.Add(1) // before finish can wait: it sets closing first, under c.mu
+	c.mu.Unlock()
+	c.writeFrames(true)
+}
+
+// writeFrames is the connection's only writer (c.writing marks who runs it). It writes
+// what is queued in batches, one write call each, and ends after writerLinger without work,
+// or at once with an empty queue when it runs inline on a handler's goroutine; after a close
+// request it writes the close frame.
+func (c *connection) writeFrames(inline bool) {
 	defer c.workers.Done()
-	timeout := c.hub.opts.WriteTimeout
 	for {
 		c.mu.Lock()
 		if c.closing && (!c.flush || len(c.queue) == 0) {
+			c.dropQueueLocked()
 			code, reason := c.closeCode, c.closeReason
-			c.queue = nil
 			c.mu.Unlock()
-			if code != 0 {
-				deadline := time.Now().Add(timeout)
-				_ = c.ws.SetWriteDeadline(deadline)
-				_ = c.ws.WriteControl(closeMessage, formatCloseMessage(int(code), reason), deadline)
-			}
-			_ = c.ws.Close()
+			c.writeClose(code, reason)
 			c.mu.Lock()
-			c.done = true
 			c.writing = false
+			c.batch = nil
 			c.mu.Unlock()
 			return
 		}
-		if len(c.queue) == 0 {
-			c.writing = false
-			c.mu.Unlock()
-			return
+		if len(c.queue) == 0 || (c.held && !c.closing) {
+			if inline {
+				c.writing = false
+				if cap(c.batch) > 8 {
+					c.batch = nil
+				}
+				c.mu.Unlock()
+				return
+			}
+			if !c.idleLocked() {
+				return
+			}
+			continue
 		}
-		f := c.queue[0]
-		c.queue[0] = outFrame{}
-		c.queue = c.queue[1:]
-		if f.delta != nil {
-			// Under c.mu: the part may be merged into until it is popped.
-			f = f.delta.frame()
-		}
+		batch := c.takeBatchLocked()
 		c.mu.Unlock()
 
-		if err := c.write(f, timeout); err != nil {
-			if f.msg != nil {
-				c.hub.frameOut(FrameOut{Phase: FrameSendFailed, ConnID: c.id, SessionID: c.info.SessionID, Message: f.msg, Err: err})
+		if err := c.writeBatch(batch); err != nil {
+			for i := range batch {
+				if batch[i].msg != nil {
+					c.hub.frameOut(FrameOut{Phase: FrameSendFailed, ConnID: c.id, SessionID: c.info.SessionID, Message: batch[i].msg, Err: err})
+				}
 			}
 			_ = c.ws.Close() // the reader sees the error and ends the connection
 			c.mu.Lock()
 			c.done = true
 			c.writing = false
-			c.queue = nil
+			c.dropQueueLocked()
+			c.batch = nil
 			c.mu.Unlock()
 			return
 		}
-		if f.msg != nil {
-			c.hub.frameOut(FrameOut{Phase: FrameSent, ConnID: c.id, SessionID: c.info.SessionID, Message: f.msg, Bytes: len(f.data)})
+		for i := range batch {
+			if batch[i].msg != nil {
+				c.hub.frameOut(FrameOut{Phase: FrameSent, ConnID: c.id, SessionID: c.info.SessionID, Message: batch[i].msg, Bytes: len(batch[i].data)})
+			}
+			batch[i] = outFrame{}
 		}
 	}
 }
 
-func (c *connection) write(f outFrame, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+// idleLocked waits, with c.mu held on entry and released meanwhile, for more frames or a
+// close request. It reports false, with c.mu released and the writer marked stopped, when
+// none came within writerLinger.
+func (c *connection) idleLocked() bool {
+	if c.wtimer == nil {
+		c.wtimer = time.NewTimer(writerLinger)
+	} else {
+		c.wtimer.Reset(writerLinger)
+	}
+	c.mu.Unlock()
+	select {
+	case <-c.wwake:
+		return true
+	case <-c.wtimer.C:
+	}
+	c.mu.Lock()
+	if c.closing || (len(c.queue) > 0 && !c.held) {
+		c.mu.Unlock()
+		return true
+	}
+	c.writing = false
+	c.wtimer = nil
+	c.batch = nil
+	c.mu.Unlock()
+	return false
+}
+
+// takeBatchLocked pops the frames the next write carries: everything queued, up to maxBatch
+// bytes (at least one frame). Deltas are encoded now, so they merge while they wait.
+func (c *connection) takeBatchLocked() []outFrame {
+	b := c.batch[:0]
+	size, frames, cost := 0, 0, 0
+	for len(c.queue) > 0 && (len(b) == 0 || size < maxBatch) {
+		f := c.queue[0]
+		c.queue[0] = outFrame{}
+		c.queue = c.queue[1:]
+		if !f.free {
+			frames++
+			cost += f.cost
+		}
+		if f.delta != nil {
+			// Under c.mu: the part may be merged into until it is popped.
+			f = f.delta.frame()
+		}
+		size += len(f.data)
+		b = append(b, f)
+	}
+	c.uncountLocked(frames, cost)
+	c.batch = b
+	return b
+}
+
+// netConner is implemented by the connections of gorilla/websocket and fasthttp/websocket:
+// NetConn returns the socket under the WebSocket connection.
+type netConner interface{ NetConn() net.Conn }
+
+// writeBatch writes b with one deadline. When the socket under the connection is known,
+// the frames go out in one write call (server frames are unmasked, so the framing is a
+// few header bytes); otherwise each frame is written through the Conn.
+func (c *connection) writeBatch(b []outFrame) error {
+	deadline := time.Now().Add(c.hub.opts.WriteTimeout)
+	if c.raw != nil {
+		if err := c.raw.SetWriteDeadline(deadline); err != nil {
+			return err
+		}
+		wb := getWriteBuf()
+		bufs := appendFrames(wb.bufs[:0], &wb.data, b)
+		wb.bufs = bufs
+		_, err := bufs.WriteTo(c.raw)
+		putWriteBuf(wb)
+		return err
+	}
 	if err := c.ws.SetWriteDeadline(deadline); err != nil {
 		return err
 	}
-	if f.ping {
-		if err := c.ws.WriteControl(pingMessage, nil, deadline); err != nil {
+	for i := range b {
+		if b[i].ping {
+			if err := c.ws.WriteControl(pingMessage, nil, deadline); err != nil {
+				return err
+			}
+		}
+		if err := c.ws.WriteMessage(textMessage, b[i].data); err != nil {
 			return err
 		}
 	}
-	return c.ws.WriteMessage(textMessage, f.data)
+	return nil
+}
+
+// bigFrame is the payload size from which a frame's data is written from where it is
+// instead of being copied into the batch buffer.
+const bigFrame = 16 << 10
+
+// appendFrames appends the wire bytes of b to bufs: small frames are copied, with their
+// headers, into *data; large payloads are referenced.
+func appendFrames(bufs net.Buffers, data *[]byte, b []outFrame) net.Buffers {
+	d := (*data)[:0]
+	start := 0
+	for i := range b {
+		if b[i].ping {
+			d = append(d, 0x80|pingMessage, 0)
+		}
+		d = appendFrameHeader(d, textMessage, len(b[i].data))
+		if len(b[i].data) >= bigFrame {
+			bufs = append(bufs, d[start:len(d):len(d)], b[i].data)
+			start = len(d)
+			continue
+		}
+		d = append(d, b[i].data...)
+	}
+	if len(d) > start {
+		bufs = append(bufs, d[start:])
+	}
+	*data = d
+	return bufs
+}
+
+// appendFrameHeader appends the header of a final, unmasked frame (as a server sends it)
+// with the given opcode and payload length (RFC 6455 section 5.2).
+func appendFrameHeader(b []byte, op byte, n int) []byte {
+	b = append(b, 0x80|op)
+	switch {
+	case n < 126:
+		return append(b, byte(n))
+	case n <= 0xffff:
+		return append(b, 126, byte(n>>8), byte(n))
+	default:
+		return append(b, 127, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+}
+
+// writeBuf is a batch's write buffer, pooled: an idle connection holds none.
+type writeBuf struct {
+	data []byte
+	bufs net.Buffers
+}
+
+var writeBufPool = sync.Pool{New: func() any { return &writeBuf{data: make([]byte, 0, 4096)} }}
+
+func getWriteBuf() *writeBuf { return writeBufPool.Get().(*writeBuf) }
+
+func putWriteBuf(w *writeBuf) {
+	if cap(w.data) > 2*maxBatch {
+		return
+	}
+	clear(w.bufs[:cap(w.bufs)])
+	w.bufs = w.bufs[:0]
+	writeBufPool.Put(w)
+}
+
+// writeClose sends the close frame (unless code is 0) and closes the socket: at once when
+// no close frame was sent, else once the peer answers with its own close frame (the reader
+// then ends) or after closeGrace. Closing a socket with unread input makes the kernel reset
+// the connection, and a peer that has not read everything yet would lose the close frame
+// and the frames before it; meanwhile the reader discards what arrives.
+func (c *connection) writeClose(code CloseCode, reason string) {
+	if code == 0 {
+		_ = c.ws.Close()
+		return
+	}
+	deadline := time.Now().Add(c.hub.opts.WriteTimeout)
+	if err := c.ws.WriteControl(closeMessage, formatCloseMessage(int(code), reason), deadline); err != nil {
+		_ = c.ws.Close()
+		return
+	}
+	c.mu.Lock()
+	if !c.done {
+		c.graceTimer = time.AfterFunc(closeGrace, func() { _ = c.ws.Close() })
+	}
+	c.mu.Unlock()
 }
 
 // heartbeat runs on the heartbeat timer: it queues a ping and re-arms the timer.

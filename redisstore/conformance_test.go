@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"os"
 	"sync"
 	"testing"
 
@@ -37,15 +38,22 @@ func (p *peers) peer(t *testing.T, s core.Store) core.Store {
 
 // runConformance runs the storetest suite; newClient returns a client to the Redis under
 // test for one case (it may return the same Redis every time: each case has its own prefix).
+// Its Lose deletes the session's keys, as a Redis restarted without persistence, a flush
+// or an expiry would.
 func runConformance(t *testing.T, newClient func(t *testing.T) (a, b redis.UniversalClient)) {
 	var p peers
+	var losers sync.Map // core.Store -> func(t, sessionID)
 	storetest.RunWithOptions(t, func(t *testing.T) core.Store {
 		a, b := newClient(t)
 		opts := redisstore.Options{Prefix: uniquePrefix(t, a)}
 		s := newStore(t, a, opts)
 		p.add(s, func(t *testing.T) core.Store { return newStore(t, b, opts) })
+		losers.Store(core.Store(s), func(sid string) { deleteKeys(t, a, opts.Prefix+"{"+sid+"}") })
 		return s
-	}, storetest.Options{Peer: p.peer})
+	}, storetest.Options{Peer: p.peer, Lose: func(s core.Store, sid string) {
+		lose, _ := losers.Load(s)
+		lose.(func(string))(sid)
+	}})
 }
 
 func TestConformanceMiniredis(t *testing.T) {
@@ -57,9 +65,18 @@ func TestConformanceMiniredis(t *testing.T) {
 	})
 }
 
-// TestConformanceRedis runs the suite against the Redis at REDIS_URL.
+// TestConformanceRedis runs the suite against the Redis at REDIS_URL, else against a
+// redis-server the test starts.
 func TestConformanceRedis(t *testing.T) {
-	a := realRedis(t)
-	b := realRedis(t)
+	var a, b redis.UniversalClient
+	if os.Getenv("REDIS_URL") != "" {
+		a, b = realRedis(t), realRedis(t)
+	} else {
+		srv := startRedis(t, "--appendonly", "no")
+		ca := redis.NewClient(&redis.Options{Addr: srv.addr()})
+		cb := redis.NewClient(&redis.Options{Addr: srv.addr()})
+		t.Cleanup(func() { _ = ca.Close(); _ = cb.Close() })
+		a, b = ca, cb
+	}
 	runConformance(t, func(t *testing.T) (redis.UniversalClient, redis.UniversalClient) { return a, b })
 }

@@ -25,12 +25,14 @@ type Options struct {
 	// which would break the hash tags that keep a session's keys in one cluster slot.
 	Prefix string
 
-	// SessionTTL is how long a session's keys (history, sequence counter and id index) live
-	// after its last Append. Every Append sets it again, and so does Subscribe; while a
-	// Store has a local subscriber for a session it refreshes the keys every SessionTTL/3.
-	// Read and Lookup do not refresh it. When the keys expire the session's history is gone
-	// and its sequence numbers start again at 1. Default DefaultSessionTTL (24h); a negative
-	// value means the keys never expire.
+	// SessionTTL is how long a session's keys (history and its state) live at least after
+	// its last Append. Appends refresh the expiry (to 1.25×SessionTTL) at most every
+	// SessionTTL/4, so the keys live between SessionTTL and 1.25×SessionTTL after the last
+	// append; Join (a connection joining the session) refreshes it too, and while a Store
+	// has a local subscriber for a session it refreshes the keys every SessionTTL/3. Read
+	// and Lookup do not refresh it. When the keys expire the session's history is gone: the
+	// next append starts a new epoch at sequence 1. Default DefaultSessionTTL (24h); a
+	// negative value means the keys never expire.
 	SessionTTL time.Duration
 
 	// PingInterval is how long the pub/sub connection may stay silent before the Store pings
@@ -71,7 +73,9 @@ func resolve(o Options) (resolved, error) {
 // keys are the Redis names of one session. The session id sits in a hash tag, so all of
 // them map to one cluster slot and one script may use them together.
 type keys struct {
-	stream, seq, ids, channel string
+	// stream is the history, meta its state and id index (see script.go), channel the
+	// pub/sub channel.
+	stream, meta, channel string
 	// base is "<prefix>{<sessionID>}:", the start of every name above; streams is the set
 	// of running stream ids, whose state keys are streamKeys' (see stream.go).
 	base, streams string
@@ -79,7 +83,7 @@ type keys struct {
 
 func (r *resolved) keysFor(sessionID string) keys {
 	base := r.prefix + "{" + sessionID + "}:"
-	return keys{stream: base + "stream", seq: base + "seq", ids: base + "ids", channel: base + "live",
+	return keys{stream: base + "stream", meta: base + "meta", channel: base + "live",
 		base: base, streams: base + "streams"}
 }
 

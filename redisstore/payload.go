@@ -12,7 +12,7 @@ import (
 // letter naming it. "<lp:x>" is x length-prefixed ("<len>:<bytes>"), so any bytes may occur;
 // the last part runs to the end of the payload.
 //
-//	record      <seq>:<ts>:<lp:id><lp:type><lp:role><lp:meta><content>
+//	record      <seq>:<ts>:<lp:epoch><lp:id><lp:type><lp:role><lp:meta><content>
 //	stream end  f<lp:stream id><record payload of the final message>
 //	delta       d<seq>:<started>:<lp:stream id><delta text>
 //	cancel      c<stream id>
@@ -75,16 +75,15 @@ func (r *payloadReader) int() int64 {
 	return v
 }
 
-// decodePayload parses a record payload built by appendLua:
-// "<seq>:<ts>:" then length-prefixed id, type, role and metadata, then the content up to
-// the end.
-func decodePayload(p string) (core.Record, error) {
+// decodePayload parses a record payload built by appendLua: "<seq>:<ts>:" then
+// length-prefixed epoch, id, type, role and metadata, then the content up to the end.
+func decodePayload(p string) (core.Record, string, error) {
 	r := payloadReader{p: p, ok: true}
 	seq := r.uint()
 	ts := r.int()
-	id, typ, role, meta := r.field(), r.field(), r.field(), r.field()
+	epoch, id, typ, role, meta := r.field(), r.field(), r.field(), r.field(), r.field()
 	if !r.ok {
-		return core.Record{}, fmt.Errorf("%w: malformed pub/sub payload", errBadReply)
+		return core.Record{}, "", fmt.Errorf("%w: malformed pub/sub payload", errBadReply)
 	}
 	rec := core.Record{Seq: seq, Message: core.Message{
 		ID: id, Type: core.Type(typ), Role: core.Role(role), Content: r.p, Timestamp: ts,
@@ -92,7 +91,7 @@ func decodePayload(p string) (core.Record, error) {
 	if meta != "" {
 		rec.Message.Metadata = []byte(meta)
 	}
-	return rec, nil
+	return rec, epoch, nil
 }
 
 // appendLP appends s length-prefixed.
@@ -102,12 +101,14 @@ func appendLP(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// encodePayload builds the record payload of msg with sequence seq, as appendLua does.
-func encodePayload(b []byte, seq uint64, msg core.Message) []byte {
+// encodePayload builds the record payload of msg with sequence seq of epoch, as appendLua
+// does.
+func encodePayload(b []byte, seq uint64, epoch string, msg core.Message) []byte {
 	b = strconv.AppendUint(b, seq, 10)
 	b = append(b, ':')
 	b = strconv.AppendInt(b, msg.Timestamp, 10)
 	b = append(b, ':')
+	b = appendLP(b, epoch)
 	b = appendLP(b, msg.ID)
 	b = appendLP(b, string(msg.Type))
 	b = appendLP(b, string(msg.Role))
@@ -118,7 +119,7 @@ func encodePayload(b []byte, seq uint64, msg core.Message) []byte {
 // ephemeralPayload is the payload Publish sends for msg.
 func ephemeralPayload(msg core.Message) string {
 	b := make([]byte, 0, 48+len(msg.ID)+len(msg.Type)+len(msg.Role)+len(msg.Metadata)+len(msg.Content))
-	return string(encodePayload(append(b, 'e'), 0, msg))
+	return string(encodePayload(append(b, 'e'), 0, "", msg))
 }
 
 // decodeNotification parses any pub/sub payload of a session channel.
@@ -147,7 +148,7 @@ func decodeNotification(p string) (core.Notification, error) {
 		}
 		return core.Notification{Stream: &core.StreamEvent{Kind: core.StreamCancelled, StreamID: p[1:]}}, nil
 	case 'e':
-		rec, err := decodePayload(p[1:])
+		rec, _, err := decodePayload(p[1:])
 		if err != nil || rec.Seq != 0 {
 			return bad()
 		}
@@ -158,15 +159,15 @@ func decodeNotification(p string) (core.Notification, error) {
 		if !r.ok || id == "" {
 			return bad()
 		}
-		rec, err := decodePayload(r.p)
+		rec, epoch, err := decodePayload(r.p)
 		if err != nil || rec.Seq == 0 {
 			return bad()
 		}
-		return core.Notification{Record: rec, Stream: &core.StreamEvent{Kind: core.StreamEnded, StreamID: id}}, nil
+		return core.Notification{Record: rec, Epoch: epoch, Stream: &core.StreamEvent{Kind: core.StreamEnded, StreamID: id}}, nil
 	}
-	rec, err := decodePayload(p)
+	rec, epoch, err := decodePayload(p)
 	if err != nil {
 		return core.Notification{}, err
 	}
-	return core.Notification{Record: rec}, nil
+	return core.Notification{Record: rec, Epoch: epoch}, nil
 }

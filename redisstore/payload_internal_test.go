@@ -9,18 +9,22 @@ import (
 
 func TestDecodePayload(t *testing.T) {
 	good := []struct {
-		in   string
-		want core.Record
+		in    string
+		want  core.Record
+		epoch string
 	}{
-		{"7:1700000000123:2:m13:msg4:user0:hello", core.Record{Seq: 7, Message: core.Message{
-			ID: "m1", Type: "msg", Role: "user", Content: "hello", Timestamp: 1700000000123}}},
-		{"1:-5:0:0:0:7:{\"a\":1}", core.Record{Seq: 1, Message: core.Message{
-			Metadata: []byte(`{"a":1}`), Timestamp: -5}}},
-		{"2:0:3:a:b1:x1:y0:c:o:n:t:e:n:t", core.Record{Seq: 2, Message: core.Message{
-			ID: "a:b", Type: "x", Role: "y", Content: "c:o:n:t:e:n:t"}}},
+		{"7:1700000000123:3:e:12:m13:msg4:user0:hello", core.Record{Seq: 7, Message: core.Message{
+			ID: "m1", Type: "msg", Role: "user", Content: "hello", Timestamp: 1700000000123}}, "e:1"},
+		{"1:-5:0:0:0:0:7:{\"a\":1}", core.Record{Seq: 1, Message: core.Message{
+			Metadata: []byte(`{"a":1}`), Timestamp: -5}}, ""},
+		{"2:0:1:E3:a:b1:x1:y0:c:o:n:t:e:n:t", core.Record{Seq: 2, Message: core.Message{
+			ID: "a:b", Type: "x", Role: "y", Content: "c:o:n:t:e:n:t"}}, "E"},
 	}
 	for _, tc := range good {
-		got, err := decodePayload(tc.in)
+		got, epoch, err := decodePayload(tc.in)
+		if err == nil && epoch != tc.epoch {
+			t.Errorf("decodePayload(%q) epoch %q, want %q", tc.in, epoch, tc.epoch)
+		}
 		if err != nil {
 			t.Errorf("decodePayload(%q): %v", tc.in, err)
 			continue
@@ -33,20 +37,20 @@ func TestDecodePayload(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{
-		"", "7", "7:", "x:1:0:0:0:0:", "7:1:", "7:1:5:ab", "7:1:-1:a0:0:0:", "7:1:0:0:0:", "7:t:0:0:0:0:",
-		"18446744073709551616:1:0:0:0:0:",
+		"", "7", "7:", "x:1:0:0:0:0:0:", "7:1:", "7:1:5:ab", "7:1:0:-1:a0:0:0:", "7:1:0:0:0:0:", "7:t:0:0:0:0:0:",
+		"18446744073709551616:1:0:0:0:0:0:",
 	} {
-		if rec, err := decodePayload(bad); err == nil {
+		if rec, _, err := decodePayload(bad); err == nil {
 			t.Errorf("decodePayload(%q) = %+v, want an error", bad, rec)
 		}
 	}
 }
 
 func FuzzDecodePayload(f *testing.F) {
-	f.Add("7:1700000000123:2:m13:msg4:user0:hello")
-	f.Add("1:-5:0:0:0:7:{\"a\":1}")
+	f.Add("7:1700000000123:1:E2:m13:msg4:user0:hello")
+	f.Add("1:-5:0:0:0:0:7:{\"a\":1}")
 	f.Fuzz(func(t *testing.T, p string) {
-		rec, err := decodePayload(p)
+		rec, _, err := decodePayload(p)
 		if err != nil {
 			return
 		}
@@ -64,9 +68,9 @@ func TestEncodePayloadRoundTrip(t *testing.T) {
 		{ID: "a:b", Type: "typing", Role: "user", Content: "1:2:3", Metadata: []byte(`{"k":"v:w"}`), Timestamp: -1},
 		{ID: "ü", Content: strings.Repeat("x", 70000), Timestamp: 1700000000123},
 	} {
-		p := string(encodePayload(nil, 42, m))
-		got, err := decodePayload(p)
-		if err != nil || got.Seq != 42 || !sameMsg(got.Message, m) {
+		p := string(encodePayload(nil, 42, "ep:1", m))
+		got, epoch, err := decodePayload(p)
+		if err != nil || got.Seq != 42 || epoch != "ep:1" || !sameMsg(got.Message, m) {
 			t.Errorf("decodePayload(encodePayload(%+v)) = %+v, %v", m, got, err)
 		}
 	}
@@ -79,14 +83,15 @@ func sameMsg(a, b core.Message) bool {
 }
 
 func TestDecodeNotification(t *testing.T) {
-	rec := "3:1700000000123:2:s13:msg9:assistant0:Hi there"
+	rec := "3:1700000000123:2:E12:s13:msg9:assistant0:Hi there"
 	good := []struct {
 		in   string
 		want core.Notification
 	}{
-		{rec, core.Notification{Record: core.Record{Seq: 3, Message: core.Message{
+		{rec, core.Notification{Epoch: "E1", Record: core.Record{Seq: 3, Message: core.Message{
 			ID: "s1", Type: "msg", Role: "assistant", Content: "Hi there", Timestamp: 1700000000123}}}},
 		{"f2:s1" + rec, core.Notification{
+			Epoch: "E1",
 			Record: core.Record{Seq: 3, Message: core.Message{
 				ID: "s1", Type: "msg", Role: "assistant", Content: "Hi there", Timestamp: 1700000000123}},
 			Stream: &core.StreamEvent{Kind: core.StreamEnded, StreamID: "s1"}}},
@@ -94,7 +99,7 @@ func TestDecodeNotification(t *testing.T) {
 			Kind: core.StreamDelta, StreamID: "s1", Seq: 7, Delta: "a:b:c", Started: 1700000000000}}},
 		{"d1:5:2:s1", core.Notification{Stream: &core.StreamEvent{Kind: core.StreamDelta, StreamID: "s1", Seq: 1, Started: 5}}},
 		{"cs-1", core.Notification{Stream: &core.StreamEvent{Kind: core.StreamCancelled, StreamID: "s-1"}}},
-		{"e0:9:1:t6:typing4:user7:{\"a\":1}", core.Notification{Ephemeral: &core.Message{
+		{"e0:9:0:1:t6:typing4:user7:{\"a\":1}", core.Notification{Ephemeral: &core.Message{
 			ID: "t", Type: "typing", Role: "user", Metadata: []byte(`{"a":1}`), Timestamp: 9}}},
 		{ephemeralPayload(core.Message{Content: "x"}), core.Notification{Ephemeral: &core.Message{Content: "x"}}},
 	}
@@ -105,8 +110,8 @@ func TestDecodeNotification(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{
-		"", "d", "d1:2:", "d0:2:2:s1x", "d1:x:2:s1", "d1:2:0:", "d1:2:9:s1", "c", "e", "e1:9:0:0:0:0:",
-		"f", "f2:s1", "f0:" + rec, "f2:s10:9:0:0:0:0:", "x1:2:0:0:0:0:",
+		"", "d", "d1:2:", "d0:2:2:s1x", "d1:x:2:s1", "d1:2:0:", "d1:2:9:s1", "c", "e", "e1:9:0:0:0:0:0:",
+		"f", "f2:s1", "f0:" + rec, "f2:s10:9:0:0:0:0:0:", "x1:2:0:0:0:0:0:",
 	} {
 		if n, err := decodeNotification(bad); err == nil {
 			t.Errorf("decodeNotification(%q) = %+v, want an error", bad, n)
@@ -115,7 +120,7 @@ func TestDecodeNotification(t *testing.T) {
 }
 
 func sameNotification(a, b core.Notification) bool {
-	if a.Resync != b.Resync || a.Record.Seq != b.Record.Seq || !sameMsg(a.Record.Message, b.Record.Message) ||
+	if a.Resync != b.Resync || a.Epoch != b.Epoch || a.Record.Seq != b.Record.Seq || !sameMsg(a.Record.Message, b.Record.Message) ||
 		(a.Stream == nil) != (b.Stream == nil) || (a.Ephemeral == nil) != (b.Ephemeral == nil) {
 		return false
 	}

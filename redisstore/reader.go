@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/chatwire/chatwire/core"
 )
 
 // Bounds of the wait between attempts to re-establish the pub/sub connection.
@@ -28,6 +26,7 @@ const healthToken = "chatwire-health"
 // stalls, is not used).
 func (s *Store) readLoop() {
 	defer s.wg.Done()
+	defer s.stopWorkers()
 	pingSent := false
 	backoff := minBackoff
 	var batch []*subscriber
@@ -72,27 +71,17 @@ func (s *Store) readLoop() {
 			// From this confirmation on nothing published to the channel is missed; a
 			// repeated one means a new connection: its subscribers read what they missed.
 			batch = s.resubscribed(batch[:0], m.Channel)
-			for _, sub := range batch {
-				sub.deliver(core.Notification{Resync: true})
+			if len(batch) > 0 {
+				s.dispatch(delivery{channel: m.Channel, resync: true})
 			}
+			clear(batch) // keep no canceled subscriber reachable
 		case *redis.Message:
-			batch = s.subscribers(batch[:0], m.Channel)
-			if len(batch) == 0 {
-				continue
-			}
-			n, err := decodeNotification(m.Payload)
-			if err != nil {
-				n = core.Notification{Resync: true} // an undecodable payload: read it instead
-			}
-			for _, sub := range batch {
-				sub.deliver(n)
-			}
+			s.dispatch(delivery{channel: m.Channel, payload: m.Payload})
 		case *redis.Pong:
 			if m.Payload != healthToken {
 				s.endPings(m.Payload, nil)
 			}
 		}
-		clear(batch) // keep no canceled subscriber reachable
 	}
 }
 
@@ -157,9 +146,9 @@ func (s *Store) replacePubSub() {
 // running streams are refreshed by their producer's StreamAppend calls instead.
 func (s *Store) touchKeys(ctx context.Context, p redis.Pipeliner, k keys) {
 	if ttl := time.Duration(s.opts.ttlMillis()) * time.Millisecond; ttl > 0 {
+		ttl += ttl / 4 // as the scripts do
 		p.PExpire(ctx, k.stream, ttl)
-		p.PExpire(ctx, k.seq, ttl)
-		p.PExpire(ctx, k.ids, ttl)
+		p.PExpire(ctx, k.meta, ttl)
 		p.PExpire(ctx, k.streams, ttl)
 	}
 }

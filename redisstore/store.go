@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,6 +26,11 @@ type Store struct {
 	wg   sync.WaitGroup // the pub/sub reader, the command worker and the TTL keeper
 
 	wake chan struct{} // tells the command worker that queue is not empty
+
+	fan fanout // delivery workers (fanout.go)
+
+	epochPrefix string        // random, so that epochs of different Stores never collide
+	epochSeq    atomic.Uint64 // makes this Store's epochs unique
 
 	mu      sync.Mutex // guards the fields below; never held during I/O
 	closed  bool
@@ -60,7 +65,10 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 		ps:     client.Subscribe(ctx), // no channels yet: no I/O
 		topics: make(map[string]*topic),
 		pings:  make(map[string]chan error),
+		// The random part of epochs: never equal to another Store's, even after a restart.
+		epochPrefix: core.NewID()[:8] + core.NewID()[24:] + ".",
 	}
+	s.startWorkers()
 	s.wg.Add(2)
 	go s.readLoop()
 	go s.commandLoop()
@@ -126,97 +134,121 @@ func fail(ctx context.Context, op, sessionID string, err error) error {
 
 // Append implements core.Store. The record is stored, trimmed to maxLen (maxLen <= 0 keeps
 // everything), the TTL refreshed and the record published to every Store subscribed to the
-// session, in one Lua script. A message with an empty ID is never a duplicate. If ctx ends
-// while the script is in flight, the message may or may not have been stored; appending it
-// again is safe, as a retained id is reported as core.ErrDuplicate.
+// session, in one Lua script of four Redis commands (plus trimming and TTL refreshes
+// amortised over many appends). A message with an empty ID is never a duplicate. If ctx
+// ends while the script is in flight, the message may or may not have been stored;
+// appending it again is safe, as a retained id is reported as core.ErrDuplicate.
 func (s *Store) Append(ctx context.Context, sessionID string, msg core.Message, maxLen int) (core.Record, error) {
 	if err := check(ctx, "append", sessionID); err != nil {
 		return core.Record{}, err
 	}
 	k := s.opts.keysFor(sessionID)
-	res, err := appendScript.Run(ctx, s.client, []string{k.stream, k.seq, k.ids},
+	res, err := appendScript.Run(ctx, s.client, []string{k.stream, k.meta},
 		s.appendArgs(k, msg, maxLen)...).Slice()
 	if err != nil {
 		return core.Record{}, fail(ctx, "append", sessionID, err)
 	}
-	return appendReply(ctx, "append", sessionID, msg, res)
+	rec, _, err := appendReply(ctx, "append", sessionID, msg, res)
+	return rec, err
 }
 
 // appendArgs returns the ARGV of appendScript (the first arguments of streamFinishScript).
 func (s *Store) appendArgs(k keys, msg core.Message, maxLen int) []any {
-	return []any{k.channel, max(maxLen, 0), s.opts.ttlMillis(), msg.ID, string(msg.Type),
-		string(msg.Role), msg.Content, []byte(msg.Metadata), strconv.FormatInt(msg.Timestamp, 10)}
+	return []any{k.channel, max(maxLen, 0), s.opts.ttlMillis(), time.Now().UnixMilli(), s.newEpoch(),
+		msg.ID, string(msg.Type), string(msg.Role), msg.Content, []byte(msg.Metadata),
+		strconv.FormatInt(msg.Timestamp, 10)}
+}
+
+// newEpoch returns an epoch no other call of any Store returns: the Store's random prefix
+// and a counter. An append uses it only when the session has no history.
+func (s *Store) newEpoch() string {
+	return s.epochPrefix + strconv.FormatUint(s.epochSeq.Add(1), 36)
 }
 
 // appendReply interprets append_record's reply (see appendLua) for msg: the new record, or
-// the retained one with core.ErrDuplicate.
-func appendReply(ctx context.Context, op, sessionID string, msg core.Message, res []any) (core.Record, error) {
-	if len(res) < 2 {
-		return core.Record{}, fail(ctx, op, sessionID, errBadReply)
+// the retained one with core.ErrDuplicate, and the history's epoch.
+func appendReply(ctx context.Context, op, sessionID string, msg core.Message, res []any) (core.Record, string, error) {
+	if len(res) < 3 {
+		return core.Record{}, "", fail(ctx, op, sessionID, errBadReply)
 	}
 	seq, err := parseUint(res[1])
 	if err != nil {
-		return core.Record{}, fail(ctx, op, sessionID, err)
+		return core.Record{}, "", fail(ctx, op, sessionID, err)
 	}
 	if fresh, _ := res[0].(int64); fresh == 1 {
+		epoch, _ := res[2].(string)
 		if len(msg.Metadata) == 0 {
 			msg.Metadata = nil // stored as "": read back as nil
 		}
-		return core.Record{Seq: seq, Message: msg}, nil
+		return core.Record{Seq: seq, Message: msg}, epoch, nil
 	}
-	if len(res) != 3 {
-		return core.Record{}, fail(ctx, op, sessionID, errBadReply)
+	if len(res) != 4 {
+		return core.Record{}, "", fail(ctx, op, sessionID, errBadReply)
 	}
 	existing, err := parseFields(res[2])
 	if err != nil {
-		return core.Record{}, fail(ctx, op, sessionID, err)
+		return core.Record{}, "", fail(ctx, op, sessionID, err)
 	}
-	return core.Record{Seq: seq, Message: existing},
+	epoch, _ := res[3].(string)
+	return core.Record{Seq: seq, Message: existing}, epoch,
 		fmt.Errorf("redisstore: %s %q to %q: %w", op, msg.ID, sessionID, core.ErrDuplicate)
 }
 
-// Read implements core.Store with one script call, so Head and the records are consistent.
+// Read implements core.Store with one script call, so the page is consistent.
 func (s *Store) Read(ctx context.Context, sessionID string, afterSeq uint64) (core.Page, error) {
 	if err := check(ctx, "read", sessionID); err != nil {
 		return core.Page{}, err
 	}
 	k := s.opts.keysFor(sessionID)
-	start := strconv.FormatUint(afterSeq+1, 10) + "-0"
-	if afterSeq == math.MaxUint64 {
-		start = strconv.FormatUint(afterSeq, 10) + "-1" // after every "<seq>-0" entry
-	}
-	res, err := readScript.Run(ctx, s.client, []string{k.stream, k.seq}, start).Slice()
+	res, err := readScript.Run(ctx, s.client, []string{k.stream, k.meta}, formatAfter(afterSeq)).Slice()
 	if err != nil {
 		return core.Page{}, fail(ctx, "read", sessionID, err)
 	}
-	if len(res) != 2 {
+	if len(res) != 4 {
 		return core.Page{}, fail(ctx, "read", sessionID, errBadReply)
 	}
-	head, err := parseUint(res[0])
+	page, err := parsePage(res[0], res[1], res[2], res[3], afterSeq)
 	if err != nil {
 		return core.Page{}, fail(ctx, "read", sessionID, err)
 	}
-	entries, _ := res[1].([]any)
-	page := core.Page{Head: head}
+	return page, nil
+}
+
+// formatAfter is a sequence argument of readScript and joinScript; Lua's numbers are
+// doubles, so the largest sequences are capped (no history reaches them).
+func formatAfter(seq uint64) string {
+	return strconv.FormatUint(min(seq, 1<<53), 10)
+}
+
+// parsePage builds the page of records after afterSeq from a script's head, epoch, first
+// retained sequence and entries.
+func parsePage(headV, epochV, firstV, entriesV any, afterSeq uint64) (core.Page, error) {
+	head, err := parseUint(headV)
+	if err != nil {
+		return core.Page{}, err
+	}
+	first, err := parseUint(firstV)
+	if err != nil {
+		return core.Page{}, err
+	}
+	epoch, _ := epochV.(string)
+	entries, _ := entriesV.([]any)
+	page := core.Page{Head: head, Epoch: epoch}
 	if len(entries) > 0 {
 		page.Records = make([]core.Record, 0, len(entries))
 	}
 	for _, e := range entries {
 		rec, err := parseEntry(e)
 		if err != nil {
-			return core.Page{}, fail(ctx, "read", sessionID, err)
+			return core.Page{}, err
 		}
 		page.Records = append(page.Records, rec)
 	}
-	// Trimming is exact and sequences are contiguous, so records after afterSeq are missing
-	// exactly when the first one returned is not afterSeq+1 (or none is, below the head).
-	if afterSeq < head {
-		page.Trimmed = len(page.Records) == 0 || page.Records[0].Seq > afterSeq+1
-	}
+	page.Trimmed = afterSeq < head && afterSeq+1 < first
 	return page, nil
 }
 
-// Lookup implements core.Store with one HGET on the session's id index.
+// Lookup implements core.Store with one script call (one HMGET of the meta hash).
 func (s *Store) Lookup(ctx context.Context, sessionID, messageID string) (uint64, bool, error) {
 	if err := check(ctx, "lookup", sessionID); err != nil {
 		return 0, false, err
@@ -224,7 +256,7 @@ func (s *Store) Lookup(ctx context.Context, sessionID, messageID string) (uint64
 	if messageID == "" {
 		return 0, false, nil
 	}
-	v, err := s.client.HGet(ctx, s.opts.keysFor(sessionID).ids, messageID).Result()
+	v, err := lookupScript.Run(ctx, s.client, []string{s.opts.keysFor(sessionID).meta}, messageID).Text()
 	if errors.Is(err, redis.Nil) {
 		return 0, false, nil
 	}

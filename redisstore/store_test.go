@@ -47,7 +47,7 @@ func TestKeyLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := mr.Keys()
-	want := []string{"app:{room:1.a_b-c}:ids", "app:{room:1.a_b-c}:seq", "app:{room:1.a_b-c}:stream"}
+	want := []string{"app:{room:1.a_b-c}:meta", "app:{room:1.a_b-c}:stream"}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("keys = %v, want %v", keys, want)
 	}
@@ -60,8 +60,13 @@ func TestKeyLayout(t *testing.T) {
 	if len(entries) != 1 || entries[0].ID != "1-0" || !mapsEqual(entries[0].Values, wantFields) {
 		t.Fatalf("stream entries = %+v, want one entry 1-0 with %v", entries, wantFields)
 	}
-	if got := mr.HGet("app:{room:1.a_b-c}:ids", "m1"); got != "1" {
-		t.Fatalf("id index m1 = %q, want 1", got)
+	for field, want := range map[string]string{"m:m1": "1", "~seq": "1", "~first": "1", "~low": "1"} {
+		if got := mr.HGet("app:{room:1.a_b-c}:meta", field); got != want {
+			t.Fatalf("meta field %s = %q, want %q", field, got, want)
+		}
+	}
+	if mr.HGet("app:{room:1.a_b-c}:meta", "~epoch") == "" {
+		t.Fatal("meta has no epoch")
 	}
 	cancel()
 	eventually(t, "the channel to be unsubscribed after the last cancel", func() bool {
@@ -81,16 +86,16 @@ func mapsEqual(a, b map[string]any) bool {
 	return true
 }
 
-// TestSessionTTL checks the TTL set by Append and Subscribe, on miniredis (where time can be
-// moved to see keys expire) and on a real Redis when REDIS_URL is set.
+// TestSessionTTL checks the TTL set by Append (1.25 x SessionTTL, refreshed at most every
+// SessionTTL/4), on miniredis and on a real Redis.
 func TestSessionTTL(t *testing.T) {
 	cases := []struct {
 		name string
 		ttl  time.Duration
 		want time.Duration // 0: no expiry
 	}{
-		{"default", 0, redisstore.DefaultSessionTTL},
-		{"custom", 90 * time.Second, 90 * time.Second},
+		{"default", 0, redisstore.DefaultSessionTTL * 5 / 4},
+		{"custom", 90 * time.Second, 90 * time.Second * 5 / 4},
 		{"never", -1, 0},
 	}
 	backends := map[string]func(t *testing.T) redis.UniversalClient{
@@ -107,7 +112,7 @@ func TestSessionTTL(t *testing.T) {
 				if _, err := s.Append(ctx, "s1", testMsg("a"), 0); err != nil {
 					t.Fatal(err)
 				}
-				for _, suffix := range []string{"stream", "seq", "ids"} {
+				for _, suffix := range []string{"stream", "meta"} {
 					key := prefix + "{s1}:" + suffix
 					pttl, err := client.PTTL(ctx, key).Result()
 					if err != nil {
@@ -125,36 +130,43 @@ func TestSessionTTL(t *testing.T) {
 	}
 }
 
-// TestSessionExpires moves miniredis's clock: an idle session disappears and restarts at 1,
-// while Subscribe refreshes the TTL.
+// TestSessionExpires moves miniredis's clock: an idle session disappears and restarts at 1
+// in a new epoch, while a Join (a connection joining) refreshes the TTL.
 func TestSessionExpires(t *testing.T) {
 	ctx := context.Background()
 	mr, client := newMiniredis(t)
 	s := newStore(t, client, redisstore.Options{SessionTTL: time.Hour})
+	epochs := map[string]string{}
 	for _, sid := range []string{"idle", "watched"} {
 		if _, err := s.Append(ctx, sid, testMsg("a"), 0); err != nil {
 			t.Fatal(err)
 		}
+		page, err := s.Read(ctx, sid, 0)
+		if err != nil || page.Epoch == "" {
+			t.Fatalf("Read = %+v, %v; want an epoch", page, err)
+		}
+		epochs[sid] = page.Epoch
 	}
-	mr.FastForward(50 * time.Minute)
-	cancel, err := s.Subscribe(ctx, "watched", func(core.Notification) {})
-	if err != nil {
+	mr.FastForward(70 * time.Minute)
+	if _, err := s.Join(ctx, "watched", core.JoinRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	defer cancel()
-	mr.FastForward(20 * time.Minute)
+	mr.FastForward(10 * time.Minute) // 80 minutes: past 1.25 x SessionTTL since the append
 	for sid, wantHead := range map[string]uint64{"idle": 0, "watched": 1} {
 		page, err := s.Read(ctx, sid, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if page.Head != wantHead {
-			t.Errorf("session %s after 70 min: head %d, want %d", sid, page.Head, wantHead)
+			t.Errorf("session %s after 80 min: head %d, want %d", sid, page.Head, wantHead)
 		}
 	}
 	rec, err := s.Append(ctx, "idle", testMsg("a"), 0)
 	if err != nil || rec.Seq != 1 {
 		t.Fatalf("Append to an expired session = seq %d, %v; want seq 1, nil", rec.Seq, err)
+	}
+	if page, err := s.Read(ctx, "idle", 0); err != nil || page.Epoch == "" || page.Epoch == epochs["idle"] {
+		t.Fatalf("after re-creation: epoch %q (was %q), %v; want a new epoch", page.Epoch, epochs["idle"], err)
 	}
 }
 
@@ -172,7 +184,7 @@ func TestKeepAliveRefreshesWatchedSessions(t *testing.T) {
 	}
 	defer cancel()
 	mr.FastForward(2 * time.Second) // 1s left
-	eventually(t, "the keeper to refresh the TTL", func() bool { return mr.TTL("chatwire:{w}:seq") > 2*time.Second })
+	eventually(t, "the keeper to refresh the TTL", func() bool { return mr.TTL("chatwire:{w}:meta") > 2*time.Second })
 }
 
 func TestCloseEndsSubscriptions(t *testing.T) {
@@ -213,7 +225,7 @@ func TestLargeSequenceNumbers(t *testing.T) {
 	_, client := newMiniredis(t)
 	s := newStore(t, client, redisstore.Options{})
 	const start = 1<<53 - 10
-	if err := client.Set(ctx, "chatwire:{big}:seq", start, 0).Err(); err != nil {
+	if err := client.HSet(ctx, "chatwire:{big}:meta", "~seq", start, "~epoch", "e", "~first", start+1, "~low", start+1).Err(); err != nil {
 		t.Fatal(err)
 	}
 	n := newNotes()

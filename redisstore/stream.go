@@ -45,7 +45,7 @@ func (s *Store) StreamAppend(ctx context.Context, sessionID, streamID string, se
 	k := s.opts.keysFor(sessionID)
 	state, text := k.streamKeys(streamID)
 	res, err := streamAppendScript.Run(ctx, s.client,
-		[]string{k.streams, state, text, k.stream, k.seq, k.ids},
+		[]string{k.streams, state, text, k.stream, k.meta, k.meta},
 		k.channel, streamID, strconv.FormatUint(seq, 10), delta, strconv.FormatInt(started, 10),
 		leaseMillis(lease), s.opts.ttlMillis()).Slice()
 	if err != nil {
@@ -160,7 +160,7 @@ func (s *Store) StreamFinish(ctx context.Context, sessionID, streamID string, fi
 	k := s.opts.keysFor(sessionID)
 	state, text := k.streamKeys(streamID)
 	res, err := streamFinishScript.Run(ctx, s.client,
-		[]string{k.stream, k.seq, k.ids, k.streams, state, text},
+		[]string{k.stream, k.meta, k.streams, state, text},
 		append(s.appendArgs(k, final, maxLen), streamID)...).Slice()
 	if err != nil {
 		return core.Record{}, fail(ctx, op, sessionID, err)
@@ -170,7 +170,8 @@ func (s *Store) StreamFinish(ctx context.Context, sessionID, streamID string, fi
 			return core.Record{}, notRunning(op, sessionID, streamID)
 		}
 	}
-	return appendReply(ctx, op, sessionID, final, res)
+	rec, _, err := appendReply(ctx, op, sessionID, final, res)
+	return rec, err
 }
 
 // StreamCancel implements core.StreamStore with one PUBLISH (from a script, see
@@ -185,7 +186,7 @@ func (s *Store) StreamCancel(ctx context.Context, sessionID, streamID string) er
 		return nil
 	}
 	k := s.opts.keysFor(sessionID)
-	if err := publishScript.Run(ctx, s.client, []string{k.seq}, k.channel, "c"+streamID).Err(); err != nil {
+	if err := publishScript.Run(ctx, s.client, []string{k.meta}, k.channel, "c"+streamID).Err(); err != nil {
 		return fail(ctx, op, sessionID, err)
 	}
 	return nil
@@ -199,7 +200,7 @@ func (s *Store) Publish(ctx context.Context, sessionID string, msg core.Message)
 		return err
 	}
 	k := s.opts.keysFor(sessionID)
-	if err := publishScript.Run(ctx, s.client, []string{k.seq}, k.channel, ephemeralPayload(msg)).Err(); err != nil {
+	if err := publishScript.Run(ctx, s.client, []string{k.meta}, k.channel, ephemeralPayload(msg)).Err(); err != nil {
 		return fail(ctx, op, sessionID, err)
 	}
 	return nil

@@ -11,7 +11,7 @@ import "github.com/redis/go-redis/v9"
 // producer's lease and the session's TTL, and publishes the delta, atomically.
 //
 // KEYS: 1 set of running stream ids, 2 stream state hash {seq, started, deadline}, 3 stream
-// text, 4 history stream, 5 seq counter, 6 id index (the last three only for their TTL).
+// text, 4 history stream, 5 and 6 the meta hash (the last three only for their TTL).
 // ARGV: 1 channel, 2 stream id, 3 seq (decimal), 4 delta, 5 started (ms, decimal), 6 lease
 // in ms, 7 TTL in ms (0: none).
 // Returns {1} for a published delta, {2} for a lease refresh only (empty delta with the
@@ -90,24 +90,24 @@ return out
 // message with append_record (appendLua), publishing it tagged as the stream's end — all
 // atomically, so no delta can follow the end and no snapshot can show the stream after it.
 //
-// KEYS: 1 history stream, 2 seq counter, 3 id index, 4 set of running stream ids, 5 stream
-// state hash, 6 stream text.
-// ARGV: 1-9 as appendScript's, 10 stream id.
+// KEYS: 1 history stream, 2 meta hash, 3 set of running stream ids, 4 stream state hash,
+// 5 stream text.
+// ARGV: 1-11 as appendScript's, 12 stream id.
 // Returns {-1} when the stream is not running (nothing is appended), else append_record's
 // reply.
 var streamFinishScript = redis.NewScript(appendLua + `
-local running = redis.call('EXISTS', KEYS[5]) == 1
-redis.call('SREM', KEYS[4], ARGV[10])
-redis.call('DEL', KEYS[5], KEYS[6])
+local running = redis.call('EXISTS', KEYS[4]) == 1
+redis.call('SREM', KEYS[3], ARGV[12])
+redis.call('DEL', KEYS[4], KEYS[5])
 if not running then
   return {-1}
 end
-return append_record(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5],
-  ARGV[6], ARGV[7], ARGV[8], ARGV[9], 'f' .. lp(ARGV[10]))
+return append_record(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
+  ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], 'f' .. lp(ARGV[12]))
 `)
 
 // publishScript publishes ARGV[2] on channel ARGV[1] (StreamCancel and Publish). It is a
-// script only for KEYS[1], the session's seq key, which is never touched: a cluster client
+// script only for KEYS[1], the session's meta key, which is never touched: a cluster client
 // sends a plain PUBLISH to any node but a script to its keys' node, the one that publishes
 // everything else of the session, so subscribers see every kind in the order it happened.
 var publishScript = redis.NewScript(`return redis.call('PUBLISH', ARGV[1], ARGV[2])`)

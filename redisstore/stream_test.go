@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,19 +71,22 @@ func TestStreamKeyLayout(t *testing.T) {
 	for i, want := range []string{
 		"d1:1700000000123:3:s-1", "d2:1700000000123:3:s-1he", "d3:1700000000123:3:s-1llo",
 		"cs-1",
-		"e0:5:1:t6:typing4:user0:",
-		"f3:s-11:7:3:s-17:message9:assistant7:{\"k\":1}hello",
+		"e0:5:0:1:t6:typing4:user0:",
+		"f3:s-11:7:<epoch>3:s-17:message9:assistant7:{\"k\":1}hello",
 	} {
 		m, err := raw.ReceiveMessage(ctx)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if epoch := mr.HGet(base+"meta", "~epoch"); epoch != "" {
+			want = strings.Replace(want, "<epoch>", fmt.Sprintf("%d:%s", len(epoch), epoch), 1)
 		}
 		if m.Payload != want {
 			t.Errorf("payload %d = %q, want %q", i, m.Payload, want)
 		}
 	}
 	keys = mr.Keys()
-	if want := []string{base + "ids", base + "seq", base + "stream"}; !slices.Equal(keys, want) {
+	if want := []string{base + "meta", base + "stream"}; !slices.Equal(keys, want) {
 		t.Fatalf("keys after StreamFinish = %v, want only the history's %v", keys, want)
 	}
 }

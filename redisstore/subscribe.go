@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/chatwire/chatwire/core"
 )
 
@@ -37,16 +35,11 @@ type subscriber struct {
 	mu       sync.Mutex
 	fn       func(core.Notification)
 	canceled bool
-	// minSeq drops records appended before Subscribe was called: on a cluster, PUBLISH
-	// reaches other nodes through the cluster bus after the appending script has returned,
-	// so such a record can arrive after the subscription. Zero once anything was delivered.
-	minSeq uint64
 }
 
 func (sub *subscriber) deliver(n core.Notification) {
 	sub.mu.Lock()
-	if !sub.canceled && (n.Resync || n.Record.Seq == 0 || n.Record.Seq >= sub.minSeq) {
-		sub.minSeq = 0
+	if !sub.canceled {
 		sub.fn(n)
 	}
 	sub.mu.Unlock()
@@ -62,28 +55,25 @@ type command struct {
 
 // Subscribe implements core.Store. The first local subscriber of a session adds the session's
 // channel to the Store's one pub/sub connection (plain SUBSCRIBE, also on a cluster).
-// Subscribe returns once Redis has processed that SUBSCRIBE, so every record appended
-// afterwards is delivered unless the connection is lost, which is reported with a Resync
-// notification. Records appended before Subscribe was called are never delivered (even on a
-// cluster, where PUBLISH reaches other nodes late); records appended while it runs may be.
-// It also refreshes the session's TTL.
+// Subscribe returns once Redis has processed that SUBSCRIBE — one round trip on the pub/sub
+// connection and no other command — so every record appended afterwards is delivered unless
+// the connection is lost, which is reported with a Resync notification. On a cluster,
+// records appended shortly before Subscribe may be delivered too (PUBLISH reaches other
+// nodes over the cluster bus); subscribers skip sequences they have.
 //
-// fn is called from the Store's reader goroutine, one notification at a time for the whole
-// Store, so it must return quickly. After the pub/sub connection is re-established following
-// a failure, every subscriber gets core.Notification{Resync: true}. cancel is idempotent,
-// waits for a running fn and never waits for Redis; it unsubscribes the channel (in the
-// background) when the last local subscriber of the session leaves. It must not be called
-// from inside fn.
+// fn is called from one of the Store's delivery workers: the notifications of one session
+// always from the same worker, in order, and those of different sessions in parallel. fn
+// must return quickly. After the pub/sub connection is re-established following a failure,
+// every subscriber gets core.Notification{Resync: true}. cancel is idempotent, waits for a
+// running fn and never waits for Redis; it unsubscribes the channel (in the background)
+// when the last local subscriber of the session leaves. It must not be called from inside
+// fn.
 func (s *Store) Subscribe(ctx context.Context, sessionID string, fn func(core.Notification)) (func(), error) {
 	if err := check(ctx, "subscribe", sessionID); err != nil {
 		return nil, err
 	}
 	k := s.opts.keysFor(sessionID)
-	head, err := s.prepare(ctx, sessionID)
-	if err != nil {
-		return nil, fail(ctx, "subscribe", sessionID, err)
-	}
-	sub := &subscriber{fn: fn, minSeq: head + 1}
+	sub := &subscriber{fn: fn}
 	if err := s.addSubscriber(ctx, k.channel, sessionID, sub); err != nil {
 		s.removeSubscriber(k.channel, sub)
 		return nil, err
@@ -233,23 +223,4 @@ func (s *Store) commandLoop() {
 			s.endPings(cmd.token, err)
 		}
 	}
-}
-
-// prepare refreshes the session's TTL and returns its head sequence, in one round trip.
-func (s *Store) prepare(ctx context.Context, sessionID string) (uint64, error) {
-	k := s.opts.keysFor(sessionID)
-	var get *redis.StringCmd
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		s.touchKeys(ctx, p, k)
-		get = p.Get(ctx, k.seq)
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return 0, err
-	}
-	head, err := get.Uint64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
-	return head, err
 }

@@ -16,6 +16,9 @@ const (
 	// QueryHistory = "all" asks for every retained message of the session when the client
 	// has no lastMessageId yet (a page that was just loaded).
 	QueryHistory = "history"
+	// QueryEpoch is the history epoch lastMessageId belongs to (see ConnInfo.Epoch), as
+	// the last HISTORY_RESET envelope named it.
+	QueryEpoch = "epoch"
 )
 
 // MaxLastMessageIDLen is the longest lastMessageId accepted, in bytes.
@@ -54,6 +57,7 @@ var (
 	errSessionID   = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid sessionId", Err: core.ErrInvalidSessionID}
 	errLastMessage = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid lastMessageId"}
 	errHistory     = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid history"}
+	errEpoch       = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid epoch"}
 	errRefusal     = &core.HandshakeError{Status: http.StatusBadRequest, Body: "Invalid refusal"}
 )
 
@@ -65,9 +69,10 @@ const allowAll = "*"
 // Host must be allowed (else 403 "Host not allowed", see HostAllowed), its Origin must be
 // allowed (else 403 "Origin not allowed", see OriginAllowed), its query string must parse
 // (else 400 "Invalid query": a ';' separator or a malformed %-escape), and sessionId,
-// lastMessageId, refusal and history must be valid (else 400 "Invalid sessionId", "Invalid
-// lastMessageId", "Invalid refusal", "Invalid history"). It returns the ConnInfo with SessionID,
-// LastMessageID and ReplayAll set, and the parsed query.
+// lastMessageId, refusal, history and epoch must be valid (else 400 "Invalid sessionId",
+// "Invalid lastMessageId", "Invalid refusal", "Invalid history", "Invalid epoch": longer
+// than MaxLastMessageIDLen). It returns the ConnInfo with SessionID, LastMessageID,
+// ReplayAll and Epoch set, and the parsed query.
 func CheckHandshake(hs Handshake, policy Policy) (ConnInfo, url.Values, *core.HandshakeError) {
 	if !hs.Upgrade {
 		return ConnInfo{}, nil, errNotUpgrade
@@ -101,7 +106,11 @@ func CheckHandshake(hs Handshake, policy Policy) (ConnInfo, url.Values, *core.Ha
 	default:
 		return ConnInfo{}, nil, errHistory
 	}
-	return ConnInfo{SessionID: sid, LastMessageID: last, ReplayAll: all}, query, nil
+	epoch := query.Get(QueryEpoch)
+	if len(epoch) > MaxLastMessageIDLen {
+		return ConnInfo{}, nil, errEpoch
+	}
+	return ConnInfo{SessionID: sid, LastMessageID: last, ReplayAll: all, Epoch: epoch}, query, nil
 }
 
 // OriginAllowed is the Origin policy of every adapter. A request without an Origin header

@@ -147,6 +147,11 @@ type ConnInfo struct {
 	// client that has no LastMessageID yet (query history=all). LastMessageID takes
 	// precedence.
 	ReplayAll bool
+	// Epoch is the history epoch LastMessageID belongs to, when the client knows it (query
+	// epoch, from the last HISTORY_RESET envelope it received). When it is not the
+	// session's current epoch, the client is sent HISTORY_RESET and every retained message
+	// instead of a replay after LastMessageID.
+	Epoch string
 	// Header is a copy of the upgrade request's headers, passed to handlers.
 	Header http.Header
 	// Principal is the authenticated identity, passed to handlers; nil without auth.

@@ -179,3 +179,7 @@ func (downStore) Read(context.Context, string, uint64) (core.Page, error) {
 func (downStore) StreamSnapshot(context.Context, string) ([]core.StreamState, error) {
 	return nil, core.ErrStoreUnavailable
 }
+
+func (downStore) Join(context.Context, string, core.JoinRequest) (core.Joined, error) {
+	return core.Joined{}, core.ErrStoreUnavailable
+}

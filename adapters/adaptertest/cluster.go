@@ -226,6 +226,13 @@ func (k *killableStore) Lookup(ctx context.Context, sid, id string) (uint64, boo
 	return k.inner.Lookup(ctx, sid, id)
 }
 
+func (k *killableStore) Join(ctx context.Context, sid string, req core.JoinRequest) (core.Joined, error) {
+	if err := k.check(); err != nil {
+		return core.Joined{}, err
+	}
+	return k.inner.Join(ctx, sid, req)
+}
+
 func (k *killableStore) Subscribe(ctx context.Context, sid string, fn func(core.Notification)) (func(), error) {
 	if err := k.check(); err != nil {
 		return nil, err

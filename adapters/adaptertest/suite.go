@@ -52,6 +52,7 @@ func cases() []testCase {
 	all = append(all, protocolCases()...)
 	all = append(all, refusalFrameCases()...)
 	all = append(all, refusalCases()...)
+	all = append(all, fairnessCases()...)
 	return all
 }
 

@@ -42,8 +42,9 @@ type Options struct {
 	// Next receives skipped requests. Default: nil, which returns echo.ErrNotFound (404).
 	Next echo.HandlerFunc
 
-	// ReadBufferSize is the I/O read buffer size in bytes. Default: 0, which reuses the
-	// buffer net/http allocated for the request (4096 bytes).
+	// ReadBufferSize is the I/O read buffer size in bytes; every connection holds it for
+	// its lifetime, idle or not. Frames larger than it are read in several calls. Default:
+	// 1024 (chat frames are small; net/http's 4096-byte request buffer is then not kept).
 	ReadBufferSize int
 
 	// WriteBufferSize is the I/O write buffer size in bytes. Write buffers are taken from a
@@ -68,6 +69,9 @@ type handler struct {
 	upgrader websocket.Upgrader
 }
 
+// DefaultReadBufferSize is Options.ReadBufferSize's default.
+const DefaultReadBufferSize = 1024
+
 // New returns an echo.HandlerFunc that upgrades requests and serves them on hub until the
 // connection ends. Mount it on a GET route, e.g. e.GET("/chat", wsecho.New(hub, opts)).
 func New(hub *core.Hub, opts Options) echo.HandlerFunc {
@@ -75,13 +79,17 @@ func New(hub *core.Hub, opts Options) echo.HandlerFunc {
 	if wb <= 0 {
 		wb = 4096
 	}
+	rb := opts.ReadBufferSize
+	if rb <= 0 {
+		rb = DefaultReadBufferSize
+	}
 	h := &handler{
 		opts: opts,
 		pipeline: adapterkit.New(hub, adapterkit.Options{
 			AllowedOrigins: opts.AllowedOrigins, AllowedHosts: opts.AllowedHosts, CloseCode: CloseCode,
 		}),
 		upgrader: websocket.Upgrader{
-			ReadBufferSize:  opts.ReadBufferSize,
+			ReadBufferSize:  rb,
 			WriteBufferSize: wb,
 			WriteBufferPool: &sync.Pool{},
 			// The origin was checked by the pipeline before Upgrade is called.

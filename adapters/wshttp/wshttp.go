@@ -30,8 +30,9 @@ type Options struct {
 	// Next receives skipped requests. Default: nil, which answers 404.
 	Next http.Handler
 
-	// ReadBufferSize is the I/O read buffer size in bytes. Default: 0, which reuses the
-	// buffer net/http allocated for the request (4096 bytes).
+	// ReadBufferSize is the I/O read buffer size in bytes; every connection holds it for
+	// its lifetime, idle or not. Frames larger than it are read in several calls. Default:
+	// 1024 (chat frames are small; net/http's 4096-byte request buffer is then not kept).
 	ReadBufferSize int
 
 	// WriteBufferSize is the I/O write buffer size in bytes. Write buffers are taken from a
@@ -58,11 +59,18 @@ var (
 	_ adapterkit.Conn = (*websocket.Conn)(nil)
 )
 
+// DefaultReadBufferSize is Options.ReadBufferSize's default.
+const DefaultReadBufferSize = 1024
+
 // New returns an http.Handler that upgrades requests and serves them on hub.
 func New(hub *core.Hub, opts Options) *Handler {
 	wb := opts.WriteBufferSize
 	if wb <= 0 {
 		wb = 4096
+	}
+	rb := opts.ReadBufferSize
+	if rb <= 0 {
+		rb = DefaultReadBufferSize
 	}
 	return &Handler{
 		opts: opts,
@@ -70,7 +78,7 @@ func New(hub *core.Hub, opts Options) *Handler {
 			AllowedOrigins: opts.AllowedOrigins, AllowedHosts: opts.AllowedHosts, CloseCode: CloseCode,
 		}),
 		upgrader: websocket.Upgrader{
-			ReadBufferSize:  opts.ReadBufferSize,
+			ReadBufferSize:  rb,
 			WriteBufferSize: wb,
 			WriteBufferPool: &sync.Pool{},
 			// The origin was checked by the pipeline before Upgrade is called.

@@ -41,5 +41,10 @@ func TestMemoryStoreFakeClock(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		*clocks[s] = clocks[s].Add(d)
+	}, Lose: func(s core.Store, _ string) {
+		// Idle past the session TTL: the history expires.
+		mu.Lock()
+		defer mu.Unlock()
+		*clocks[s] = clocks[s].Add(core.DefaultSessionTTL + time.Second)
 	}})
 }

@@ -29,6 +29,11 @@ type Options struct {
 	// then advance it instead of waiting for short real leases to run out. Nil means the
 	// store uses real time.
 	Advance func(store core.Store, d time.Duration)
+	// Lose, when set, makes the backend lose the session's history as a restart without
+	// persistence, a flush or an expiry would (for example by deleting its keys, or by
+	// moving a fake clock past the session TTL). The epoch cases then check that the
+	// epoch changes and the sequence restarts. Nil skips those checks.
+	Lose func(store core.Store, sessionID string)
 }
 
 // tcase is one case of the suite.
@@ -76,6 +81,7 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) core.Store, opts O
 			{"DuplicateDoesNotNotify", testDuplicateDoesNotNotify},
 			{"ConcurrentAppends", testConcurrentAppends},
 		},
+		epochCases(),
 		streamCases(),
 	} {
 		cases = append(cases, group...)
@@ -90,6 +96,9 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) core.Store, opts O
 			if opts.Advance != nil {
 				h.advance = func(d time.Duration) { opts.Advance(store, d) }
 			}
+			if opts.Lose != nil {
+				h.lose = func(sid string) { opts.Lose(store, sid) }
+			}
 			tc.run(t, h)
 		})
 	}
@@ -102,6 +111,8 @@ type harness struct {
 	wait  time.Duration
 	// advance moves the store's lease clock (Options.Advance); nil for real time.
 	advance func(d time.Duration)
+	// lose makes the backend lose a session's history (Options.Lose); nil when it cannot.
+	lose func(sessionID string)
 }
 
 // session returns a fresh, valid, random session id.

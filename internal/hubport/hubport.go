@@ -46,6 +46,7 @@ type ConnInfo struct {
 	LastMessageID string
 	RemoteAddr    string
 	ReplayAll     bool
+	Epoch         string
 	Header        http.Header
 	Principal     any
 	CloseCode     func(err error) (code int, ok bool)

@@ -201,7 +201,7 @@ func TestMetricsReflectTraffic(t *testing.T) {
 		{"chatwire_replayed_messages", nil, 1},
 		{"chatwire_handler_duration_seconds", map[string]string{"outcome": "ok"}, 1},
 		{"chatwire_store_duration_seconds", map[string]string{"op": "append", "result": "ok"}, 2},
-		{"chatwire_store_duration_seconds", map[string]string{"op": "lookup", "result": "ok"}, 1},
+		{"chatwire_store_duration_seconds", map[string]string{"op": "join", "result": "ok"}, 2}, // one per connection: head, lookup, replay and streams in one call
 		{"chatwire_send_failures_total", nil, 0},
 	}
 	for _, tc := range cases {

@@ -52,6 +52,13 @@ func (s *store) Lookup(ctx context.Context, sessionID, messageID string) (uint64
 	return seq, ok, err
 }
 
+func (s *store) Join(ctx context.Context, sessionID string, req core.JoinRequest) (core.Joined, error) {
+	start := time.Now()
+	j, err := s.inner.Join(ctx, sessionID, req)
+	s.m.observeStore("join", start, err)
+	return j, err
+}
+
 func (s *store) Subscribe(ctx context.Context, sessionID string, fn func(core.Notification)) (func(), error) {
 	start := time.Now()
 	cancel, err := s.inner.Subscribe(ctx, sessionID, fn)

@@ -49,11 +49,16 @@
 //              "cancelled" or "error" (code says why, e.g. STREAM_LOST)
 //   error      {code, message, envelope}: an error envelope; the connection stays open
 //   gap        the REPLAY_GAP envelope: some history could not be replayed
+//   reset      the HISTORY_RESET envelope: the server lost the session's history and started
+//              a new one (PROTOCOL.md). Drop every message shown; what follows is the whole
+//              retained new history, then live messages. The client already forgot its
+//              lastMessageId and sends the new epoch with the next one.
 
 export const DEFAULTS = Object.freeze({
   sessionId: "",          // "" = the server makes one and names it in its welcome frame (see .sessionId)
   refusals: true,         // ask for refusals as frames + 44xx/45xx close codes (refusal=close)
   lastMessageId: "",      // resume after this id on the first connection
+  epoch: "",              // the history epoch lastMessageId belongs to (from a HISTORY_RESET)
   history: false,         // with no lastMessageId yet, ask for the whole retained history (history=all)
   minBackoffMs: 250,      // the cap of the first wait
   maxBackoffMs: 30000,    // the largest cap
@@ -118,6 +123,7 @@ export class ChatClient extends EventTarget {
     this.refusal = null;     // the last refusal: {code, status, closeCode, message, permanent}
     this.outbox = new Map(); // id -> envelope sent or waiting, not yet confirmed
     this.lastMessageId = this.opts.lastMessageId || "";
+    this.epoch = this.opts.epoch || "";
     this.state = "idle";
     this.streams = new Map(); // running streams: id -> {id, role, text, seq}
     this.attempt = 0;
@@ -152,6 +158,8 @@ export class ChatClient extends EventTarget {
     if (this.opts.refusals) u.searchParams.set("refusal", "close");
     if (this.lastMessageId) u.searchParams.set("lastMessageId", this.lastMessageId);
     else u.searchParams.delete("lastMessageId");
+    if (this.lastMessageId && this.epoch) u.searchParams.set("epoch", this.epoch);
+    else u.searchParams.delete("epoch");
     if (this.opts.history && !this.lastMessageId) u.searchParams.set("history", "all");
     else u.searchParams.delete("history");
     return u.toString();
@@ -265,6 +273,18 @@ export class ChatClient extends EventTarget {
     }
     if (msg.type === "typing") {
       this.emit("message", msg);
+      return;
+    }
+    if (msg.type === "system" && meta.code === "HISTORY_RESET") {
+      // Everything seen belongs to a history that is gone: forget it (what follows may
+      // repeat ids) and resume in the new epoch.
+      this.seen.clear();
+      this.seenOrder = [];
+      this.streams.clear();
+      this.lastMessageId = "";
+      this.epoch = typeof meta.epoch === "string" ? meta.epoch : "";
+      this.remember(id);
+      this.emit("reset", msg);
       return;
     }
     if (msg.type === "system" && meta.code === "REPLAY_GAP") {
@@ -405,6 +425,8 @@ export class ChatClient extends EventTarget {
       this.sessionId = meta.sessionId;
     }
     this.connectionId = typeof meta.connectionId === "string" ? meta.connectionId : "";
+    // The history's epoch, sent back with lastMessageId (a HISTORY_RESET may follow).
+    if (typeof meta.epoch === "string" && meta.epoch) this.epoch = meta.epoch;
     this.welcome = {
       sessionId: this.sessionId,
       connectionId: this.connectionId,

@@ -1,6 +1,6 @@
 package readme_test
 
-// The README's Go snippets about parts and the AI SDK endpoint, verbatim.
+// The README's "Replies as parts" and "Use with the AI SDK" snippets, verbatim.
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-var _ = []any{replyParts, aisdkEndpoint}
+var _ = []any{replyParts, useWithAISDK}
 
 func replyParts(ctx context.Context, s *core.Stream) {
 	r, _ := s.StartReasoning(ctx) // reasoning: never in content
@@ -30,13 +30,13 @@ func replyParts(ctx context.Context, s *core.Stream) {
 	s.SetFinishReason(core.FinishStop)
 }
 
-func aisdkEndpoint(hub *core.Hub, mux *http.ServeMux, e *echo.Echo, app *fiber.App) {
+func useWithAISDK(hub *core.Hub, mux *http.ServeMux, e *echo.Echo, app *fiber.App) {
 	sse := aisdk.New(hub, aisdk.Options{}) // AllowedOrigins/AllowedHosts: same lists as the adapter
 	mux.Handle("/api/chat", sse)           // net/http
 	mux.Handle("/api/chat/", sse)
-	e.Any("/api/chat", echo.WrapHandler(sse))
-	e.Any("/api/chat/*", echo.WrapHandler(sse)) // Echo
-	h := wsfiber.AISDK(sse)
+	e.Any("/api/chat", echo.WrapHandler(sse)) // Echo
+	e.Any("/api/chat/*", echo.WrapHandler(sse))
+	h := wsfiber.AISDK(sse) // Fiber, natively
 	app.All("/api/chat", h)
-	app.All("/api/chat/*", h) // Fiber
+	app.All("/api/chat/*", h)
 }
