@@ -109,7 +109,6 @@ func (r *fakeReply) run(ctx context.Context, question string, n int) error {
 	if err := thought.End(ctx); err != nil {
 		return err
 	}
-	// (Human in the loop: an approval of the call, or a question to the user, goes here.)
 	roll, err := r.rollDie(ctx, question)
 	if err != nil {
 		return err
@@ -152,6 +151,8 @@ func (r *fakeReply) rollDie(ctx context.Context, question string) (int, error) {
 	if err := call.Input(ctx, json.RawMessage(`{"sides":6}`)); err != nil {
 		return 0, err
 	}
+	// Human in the loop: an approval of this call (or a question to the user) goes here,
+	// between the input being available and the tool running.
 	if err := r.wait(); err != nil { // the tool runs
 		return 0, err
 	}
