@@ -274,9 +274,10 @@ export function suite(ai, label, WebSocket) {
     const chatId = randomUUID();
     const ta = new ChatwireTransport({ url: wsURL(cluster.a) });
     try {
-      await ta.sendMessages({
+      const stream = await ta.sendMessages({
         chatId, messages: [userMessage("resume, then stop")], trigger: "submit-message", messageId: undefined, abortSignal: undefined,
       });
+      await stream.getReader().read(); // the reply started
     } finally {
       ta.close(); // a reload: the reply goes on
     }
