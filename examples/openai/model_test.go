@@ -422,3 +422,24 @@ func TestStepTimeout(t *testing.T) {
 		t.Fatal("the model request was not cancelled")
 	}
 }
+
+// A tool call without an id gets one, and the result goes back to the model under it.
+func TestToolCallWithoutID(t *testing.T) {
+	e := startExample(t)
+	_, end := e.ask("", "noid", nil)
+	parts := demotest.FinalOf(t, end.Message).Parts
+	var id string
+	for _, p := range parts {
+		if p.IsTool() {
+			id = p.ToolCallID
+		}
+	}
+	if !strings.HasPrefix(id, "call_") || end.Message.Content != "The answer is 9." {
+		t.Fatalf("tool call id %q, content %q", id, end.Message.Content)
+	}
+	reqs := e.llm.calls()
+	last := reqs[len(reqs)-1].Messages
+	if a, tool := last[len(last)-2], last[len(last)-1]; len(a.ToolCalls) != 1 || a.ToolCalls[0].ID != id || tool.ToolCallID != id {
+		t.Fatalf("sent back %+v / %+v, want both under %s", a, tool, id)
+	}
+}

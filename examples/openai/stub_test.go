@@ -22,6 +22,7 @@ import (
 //   - it contains "busy": HTTP 429 (rate limited);
 //   - it contains "midstream": a few text deltas, then an error event in the stream;
 //   - it contains "whole": one tool call sent in a single chunk (as Ollama does);
+//   - it contains "noid": one whole tool call without an id (some servers send none);
 //   - it contains "parallel": a little text, then two calls (index 0 and 1) whose fragments
 //     interleave, as parallel tool calls do;
 //   - it contains "slow": one text delta, then nothing until the request is cancelled
@@ -142,6 +143,9 @@ func (s *stubLLM) serve(w http.ResponseWriter, r *http.Request) {
 		c.delta(`{"content":"answer"}`, "")
 		c.raw(fmt.Sprintf(`{"error":{"message":%q,"type":"server_error"}}`, secretDetail))
 		return // the API ends such a stream without [DONE]
+	case strings.Contains(user, "noid"):
+		c.delta(`{"tool_calls":[{"index":0,"type":"function","function":{"name":"calculate","arguments":"{\"expression\":\"3*3\"}"}}]}`, "")
+		c.delta(`{}`, "tool_calls")
 	case strings.Contains(user, "parallel"):
 		c.delta(`{"content":"Two sums."}`, "")
 		c.delta(`{"tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"calculate","arguments":""}}]}`, "")
