@@ -63,7 +63,7 @@ func approvalTurn(raw json.RawMessage) (messageID string, answers []approvalAnsw
 	return msg.ID, answers, nil
 }
 
-// answerStatus maps an answer's error onto the HTTP status and code of the JSON error body.
+// answerProblem maps an answer's error onto the HTTP status and code of the JSON error body.
 func answerProblem(err error) *problem {
 	var e *core.Error
 	if !errors.As(err, &e) {

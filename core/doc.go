@@ -55,6 +55,16 @@
 // parts in its metadata. Hub.RunningStreams and Hub.CancelStream serve transports that
 // resume or stop replies by request (package aisdk).
 //
+// # Human in the loop
+//
+// A handler may wait for a person: ToolCall.RequestApproval (approve or deny a tool call) and
+// Stream.Ask (a question with an optional form, MCP elicitation's shape). The request is held
+// by the store (PendingStore, implemented by MemoryStore and redisstore) and shown as a part
+// of the running reply, so any connection on any instance sees it and may answer it
+// (Hub.Answer, or a client's answer frame); exactly one answer wins and wakes the waiting
+// handler through the store's notifications. Options.WhileReplying chooses what a message
+// sent while a reply runs does (queue, steer, interrupt, reject), wherever the reply runs.
+//
 // # Conversations
 //
 // With Options.Conversations and a Store that implements DirectoryStore (MemoryStore and
