@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { useChat } from "@ai-sdk/react";
+import { lastAssistantMessageIsCompleteWithApprovalResponses } from "ai";
 import { Part } from "./Parts.jsx";
 
 // stopURL is where the SSE side stops a reply: useChat's stop() only aborts the fetch, which the
@@ -15,13 +16,17 @@ function otherMode(mode) {
 }
 
 export function App({ chatId, mode, transport, initialMessages, api, loadError }) {
-  const { messages, setMessages, sendMessage, status, stop, error, resumeStream } = useChat({
+  const { messages, setMessages, sendMessage, status, stop, error, resumeStream, addToolApprovalResponse } = useChat({
     id: chatId,
     transport,
     messages: initialMessages,
     resume: true, // after a reload: pick up a reply that is still running (on any instance)
     experimental_throttle: 30,
+    // Tool approvals (ai 6): once every request of the reply is answered, the answers go to
+    // the server, which continues the same message (on whichever instance runs it).
+    sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
   });
+  const onApproval = (id, approved) => addToolApprovalResponse({ id, approved });
   const [input, setInput] = useState("");
   const [stopped, setStopped] = useState(() => new Set()); // ids of replies this tab stopped
   const logRef = useRef(null);
@@ -81,7 +86,7 @@ export function App({ chatId, mode, transport, initialMessages, api, loadError }
       <main id="log" ref={logRef}>
         {loadError && <div className="note error">history not loaded: {loadError}</div>}
         {messages.map((m) => (
-          <Message key={m.id} message={m} stopped={stopped.has(m.id)} live={busy && m === messages[messages.length - 1] && m.role === "assistant"} />
+          <Message key={m.id} message={m} stopped={stopped.has(m.id)} live={busy && m === messages[messages.length - 1] && m.role === "assistant"} onApproval={onApproval} />
         ))}
         {error && <div className="note error" id="error">{String(error.message || error)}</div>}
       </main>
@@ -102,12 +107,12 @@ function replyState(message, stopped) {
   return stopped ? "cancelled" : "";
 }
 
-function Message({ message, stopped, live }) {
+function Message({ message, stopped, live, onApproval }) {
   const state = replyState(message, stopped);
   return (
     <div className={"msg " + message.role} data-id={message.id} data-role={message.role} data-live={live ? "1" : undefined} data-state={state || undefined}>
       {message.parts.map((p, i) => (
-        <Part key={i} part={p} index={i} parts={message.parts} />
+        <Part key={i} part={p} index={i} parts={message.parts} onApproval={onApproval} />
       ))}
       {state && <div className="badge">{state}</div>}
     </div>

@@ -14,7 +14,24 @@ function json(v) {
   }
 }
 
-function Tool({ part }) {
+// Approval shows Approve / Deny while a tool call waits for a person (ai 6 tool approvals),
+// then the answer.
+function Approval({ part, onApproval }) {
+  const a = part.approval;
+  if (!a) return null;
+  if (part.state === "approval-requested") {
+    return (
+      <span className="approval">
+        <button type="button" className="approve" onClick={() => onApproval && onApproval(a.id, true)}>Approve</button>
+        <button type="button" className="deny" onClick={() => onApproval && onApproval(a.id, false)}>Deny</button>
+      </span>
+    );
+  }
+  if (typeof a.approved !== "boolean") return null;
+  return <span className="approval-answer"> · {a.approved ? "approved" : "denied"}{a.reason ? " (" + a.reason + ")" : ""}</span>;
+}
+
+function Tool({ part, onApproval }) {
   const name = toolName(part);
   const done = part.state === "output-available";
   return (
@@ -24,6 +41,7 @@ function Tool({ part }) {
       {done && <span className="tool-output"> → {json(part.output)}</span>}
       {part.state === "output-error" && <span className="tool-error"> ✗ {part.errorText}</span>}
       {part.state === "output-denied" && <span className="tool-error"> denied</span>}
+      <Approval part={part} onApproval={onApproval} />
     </div>
   );
 }
@@ -38,7 +56,7 @@ function Reasoning({ part }) {
   );
 }
 
-export function Part({ part, index, parts }) {
+export function Part({ part, index, parts, onApproval }) {
   switch (part.type) {
     case "text":
       return <div className="part text" data-part="text">{part.text}</div>;
@@ -61,7 +79,7 @@ export function Part({ part, index, parts }) {
       // A boundary between the model's steps; the first one opens the reply and shows nothing.
       return index > 0 && parts.slice(0, index).some((p) => p.type !== "step-start") ? <hr className="part step" data-part="step-start" /> : null;
     default:
-      if (part.type === "dynamic-tool" || part.type.startsWith("tool-")) return <Tool part={part} />;
+      if (part.type === "dynamic-tool" || part.type.startsWith("tool-")) return <Tool part={part} onApproval={onApproval} />;
       if (part.type.startsWith("data-")) {
         return <pre className="part data" data-part={part.type}>{part.type.slice(5)}: {json(part.data)}</pre>;
       }

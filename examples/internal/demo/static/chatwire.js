@@ -1382,6 +1382,15 @@ export async function loadUIMessages({ url, chatId, signal, client } = {}) {
   chat.catchUp = new CatchUp(chat);
   try {
     await caughtUp(chat, signal);
+    // A reply that waits for a person's approval is not streaming (reconnectToStream skips
+    // it) and not stored yet: it is part of the conversation as it stands, so the page can
+    // show the request and answer it (ai 6: addToolApprovalResponse) after a reload.
+    for (const st of chat.streams.values()) {
+      const { parts, messageMetadata } = streamExtras(st);
+      if (index.has(st.id) || !waitsForApproval(parts, null)) continue;
+      index.set(st.id, out.length);
+      out.push({ id: st.id, role: "assistant", parts, ...(messageMetadata !== undefined ? { metadata: messageMetadata } : {}) });
+    }
   } finally {
     chat.close();
   }
