@@ -47,6 +47,7 @@ type Client struct {
 	sessionID string // "" until the first welcome frame when none was asked for
 	connID    string // the current connection's id, from its welcome frame
 	err       error
+	calls     map[string]chan callResult // conversation calls waiting for their answer, by ref
 }
 
 // conn is one WebSocket connection. Writes are serialised by wmu; the reader is the
@@ -564,15 +565,14 @@ func (c *Client) read(cn *conn) result {
 			}
 			continue
 		}
-		if w, isWelcome := core.WelcomeOf(&m); isWelcome {
-			// A welcome on an open connection: the server moved it to another session. Resume
-			// that one from its start; the welcome itself is never a resume point.
-			c.mu.Lock()
-			if w.SessionID != c.sessionID {
-				c.sessionID, c.lastID = w.SessionID, ""
+		if w, ok := core.WelcomeOf(&m); ok {
+			c.midWelcome(w) // a conversation switch: what follows is the new session's
+			continue
+		}
+		if cm, ok := conversationOf(&m); ok {
+			if ev, ok := c.conversationEvent(m, cm); ok && !c.emit(ev) {
+				return result{err: context.Cause(c.ctx)}
 			}
-			c.connID, c.epoch = w.ConnectionID, w.Epoch
-			c.mu.Unlock()
 			continue
 		}
 		ev, ok, stored := c.recv.handle(m, c.opts.DedupeWindow)

@@ -42,9 +42,12 @@ const (
 	// has already forgotten its LastMessageID and remembers the new epoch (Client.Epoch).
 	// Event.Message holds the system envelope.
 	EventHistoryReset
+	// EventConversation: the owner's conversation directory changed, or a conversation
+	// call was answered; Event.Conversation says what (PROTOCOL.md, "Conversations").
+	EventConversation
 )
 
-var kindNames = [...]string{"", "message", "stream", "stream_end", "error", "replay_gap", "state", "history_reset"}
+var kindNames = [...]string{"", "message", "stream", "stream_end", "error", "replay_gap", "state", "history_reset", "conversation"}
 
 // String returns the kind's name, e.g. "stream_end".
 func (k EventKind) String() string {
@@ -105,6 +108,8 @@ type Event struct {
 	Attempt   int
 	Delay     time.Duration
 	CloseCode int
+	// Conversation is set for EventConversation events.
+	Conversation Conversation
 }
 
 // Stream is a streamed reply as the client has assembled it, following PROTOCOL.md: deltas

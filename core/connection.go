@@ -36,7 +36,7 @@ type connection struct {
 	queue       []outFrame
 	writing     bool
 	handling    bool
-	inbox       []Message
+	inbox       []inboundMsg
 	closing     bool      // a close was requested or the reader ended
 	flush       bool      // write queued frames before the close frame
 	closeCode   CloseCode // close code to send; 0 = send no close frame
@@ -76,6 +76,13 @@ type connection struct {
 	reqBase   context.Context         // parent of session-mode request contexts (see requestContext)
 	reqCancel context.CancelCauseFunc // cancels reqBase when the hub's shutdown deadline passes
 	reqStop   func() bool             // unregisters reqBase from the hub's context
+
+	// Conversation directory (conversation_actions.go): the owner ("" for none), its
+	// watch, and whether the conversation shown was deleted (guarded by mu).
+	owner string
+	dirw  *ownerWatch
+	conv  Conversation // the entry of the conversation at connect, for queueDirectory
+	gone  bool
 }
 
 // pendingFrame is a live record (or, with delta set, a stream delta) that arrived while the
@@ -220,6 +227,7 @@ func (c *connection) finish(cancel context.CancelFunc) {
 		_ = c.ws.Close() // unblocks a writer stuck on a dead peer at once
 	}
 	cancel()
+	c.leaveDirectory()
 	if c.sess != nil {
 		c.sess.leave(c)
 		c.hub.releaseSession(c.sess)
@@ -333,10 +341,13 @@ func (c *connection) readFrame(r io.Reader) error {
 	m.Role = RoleUser
 	m.Timestamp = envelope.NowMillis()
 	h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
+	if c.conversationFrame(&m) {
+		return nil
+	}
 	if len(h.opts.Guards) > 0 && !c.guard(&m) {
 		return nil
 	}
-	return c.enqueueInbound(m)
+	return c.enqueueInbound(m, c.info.SessionID)
 }
 
 // readAtMost appends from r to buf until EOF or until buf holds limit bytes.

@@ -55,6 +55,19 @@
 // parts in its metadata. Hub.RunningStreams and Hub.CancelStream serve transports that
 // resume or stop replies by request (package aisdk).
 //
+// # Conversations
+//
+// With Options.Conversations and a Store that implements DirectoryStore (MemoryStore and
+// redisstore do), each owner (by default the authenticated principal) has a directory of
+// its conversations (sessions): every connection of the owner, on every hub, gets the list
+// and its changes (created, renamed, cleared, deleted, activity, a reply starting and
+// ending), and may create, open, rename, clear or delete conversations with system
+// envelopes (PROTOCOL.md, "Conversations"). Opening one switches the connection to it
+// without reconnecting: it leaves the old session's fan-out and joins the new one with a
+// replay and the running streams' resume. A connection shows one conversation at a time;
+// the directory's running flag serves a sidebar. Handlers name conversations with
+// ReplyWriter.SetTitle. Another owner's conversation is refused exactly like an unknown one.
+//
 // # Concurrency
 //
 // Stream, TextPart and ToolCall methods are safe for concurrent use; a PartsBuilder is not.

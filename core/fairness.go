@@ -101,6 +101,9 @@ func frameCost(f *outFrame) int {
 	if f.delta != nil {
 		return 128 + len(f.delta.text)
 	}
+	if f.dir != nil {
+		return 256 + len(f.dir.ev.Conversation.Title) // a directory event, encoded when written
+	}
 	return len(f.data)
 }
 

@@ -22,9 +22,16 @@ func messageTooLargeText(max int) string {
 	return "Message exceeds maximum size of " + strconv.Itoa(max) + " bytes"
 }
 
+// inboundMsg is a decoded message waiting for the handler, with the session it was sent to
+// (a conversation switch may change the connection's session before it is processed).
+type inboundMsg struct {
+	m   Message
+	sid string
+}
+
 // enqueueInbound hands a decoded message to the handler worker, waiting for room in the
 // bounded inbox (backpressure) or for the connection to end.
-func (c *connection) enqueueInbound(m Message) error {
+func (c *connection) enqueueInbound(m Message, sid string) error {
 	select {
 	case c.slots <- struct{}{}:
 	case <-c.ctx.Done():
@@ -36,7 +43,7 @@ func (c *connection) enqueueInbound(m Message) error {
 		<-c.slots
 		return nil
 	}
-	c.inbox = append(c.inbox, m)
+	c.inbox = append(c.inbox, inboundMsg{m: m, sid: sid})
 	if c.handling {
 		select {
 		case c.hwake <- struct{}{}:
@@ -96,8 +103,8 @@ func (c *connection) handleLoop() {
 			c.mu.Unlock()
 			return
 		}
-		m := c.inbox[0]
-		c.inbox[0] = Message{}
+		in := c.inbox[0]
+		c.inbox[0] = inboundMsg{}
 		c.inbox = c.inbox[1:]
 		c.mu.Unlock()
 		<-c.slots
@@ -105,15 +112,14 @@ func (c *connection) handleLoop() {
 		// (bounded; see pressure), and meanwhile its reads wait for room in the inbox.
 		c.waitForReaders()
 		c.beginHold()
-		c.process(m)
+		c.process(in.m, in.sid)
 		c.endHold()
 	}
 }
 
-// process stores (in session mode) and handles one inbound message.
-func (c *connection) process(m Message) {
+// process stores (in session mode) and handles one inbound message sent to session sid.
+func (c *connection) process(m Message, sid string) {
 	h := c.hub
-	sid := c.info.SessionID
 	var handled *HandledEvent
 	c.mu.Lock()
 	notifier, ok := c.ws.(HandledNotifier)
@@ -123,7 +129,7 @@ func (c *connection) process(m Message) {
 		handled = &HandledEvent{MessageID: m.ID}
 		defer func() { notifier.Handled(*handled) }()
 	}
-	if c.sess != nil && m.Type != TypeTyping {
+	if h.store != nil && m.Type != TypeTyping {
 		ctx, cancel := h.storeCtx(c.ctx)
 		rec, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
 		cancel()
@@ -150,7 +156,8 @@ func (c *connection) process(m Message) {
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: e})
 			return
 		}
-	} else if c.sess != nil {
+		c.touch(sid, ConversationUpdate{Active: m.Timestamp, AddMessages: 1})
+	} else if h.store != nil {
 		ctx, cancel := h.storeCtx(c.ctx)
 		err := h.streams.Publish(ctx, sid, m)
 		cancel()
@@ -165,7 +172,7 @@ func (c *connection) process(m Message) {
 	req := &Request{Message: m, SessionID: sid, ConnID: c.id, Principal: c.info.Principal, Header: c.info.Header}
 	ctx, cancel := c.requestContext()
 	defer cancel(nil)
-	w := &ReplyWriter{c: c, ctx: ctx, cancel: cancel, replyTo: m.ID, handled: handled}
+	w := &ReplyWriter{c: c, sid: sid, ctx: ctx, cancel: cancel, replyTo: m.ID, handled: handled}
 	start := time.Now()
 	err := c.callHandler(ctx, req, w)
 	w.endOpen(err)
@@ -176,6 +183,9 @@ func (c *connection) process(m Message) {
 	}
 	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, context.Cause(ctx))) {
 		return // the connection ended, the hub shut down or a client cancelled the stream
+	}
+	if errors.Is(err, ErrStreamNotFound) {
+		return // the stream was ended elsewhere (its conversation cleared or deleted, or a watcher declared it lost): its viewers were told
 	}
 	var e *Error
 	if !errors.As(err, &e) {
@@ -246,7 +256,7 @@ func (c *connection) callHandler(ctx context.Context, req *Request, w *ReplyWrit
 // made at the first request, so a request costs one cancelable context and nothing is
 // registered with the hub's context per message.
 func (c *connection) requestContext() (context.Context, context.CancelCauseFunc) {
-	if c.sess == nil {
+	if c.hub.store == nil {
 		return context.WithCancelCause(c.ctx)
 	}
 	c.mu.Lock()
@@ -278,7 +288,7 @@ func (c *connection) releaseRequestBase() {
 // produces it.
 func (c *connection) cancelStream(streamID string) {
 	h := c.hub
-	if h.cancelLocalStream(c.info.SessionID, streamID) || c.sess == nil {
+	if h.cancelLocalStream(c.info.SessionID, streamID) || h.store == nil {
 		return
 	}
 	ctx, cancel := h.storeCtx(c.ctx)

@@ -71,6 +71,11 @@ type Options struct {
 	// Default: 10s.
 	StreamLease time.Duration
 
+	// Conversations turns on the conversation directory: a live list of each owner's
+	// conversations and calls to create, open, rename, clear and delete them over the
+	// connection (see ConversationOptions). Default: disabled.
+	Conversations ConversationOptions
+
 	// Admit decides before the upgrade whether a connection may be made (authentication,
 	// session authorization, connection caps, subprotocol choice, credential expiry); see
 	// AdmitFunc. Every adapter runs it, so one function serves them all; middleware.Hooks'

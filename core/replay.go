@@ -16,7 +16,15 @@ func (c *connection) join(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	c.mu.Lock() // directory events may already be queued for c (joinDirectory)
 	c.sess = s
+	c.mu.Unlock()
+	return c.attach(ctx, s)
+}
+
+// attach is join after the session was acquired; a conversation switch uses it too.
+func (c *connection) attach(ctx context.Context, s *session) (int, error) {
+	h := c.hub
 	last := c.info.LastMessageID
 
 	s.mu.Lock()

@@ -14,6 +14,7 @@ import (
 // ServeChat call it was passed to, and is not safe for concurrent use.
 type ReplyWriter struct {
 	c       *connection
+	sid     string          // the session of the request (the connection may switch meanwhile)
 	ctx     context.Context // the request context; streams cancel it
 	cancel  context.CancelCauseFunc
 	streams []*Stream // streams started by this request, ended when the handler returns
@@ -52,7 +53,7 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 	if w.handled != nil && m.Type != TypeTyping {
 		w.handled.Replies = append(w.handled.Replies, m)
 	}
-	if c.sess == nil {
+	if c.hub.store == nil {
 		if !c.send(&m) {
 			return ErrConnClosed
 		}
@@ -62,14 +63,14 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 	if m.Type == TypeTyping {
 		sctx, cancel := h.storeCtx(ctx)
 		defer cancel()
-		if err := h.streams.Publish(sctx, c.info.SessionID, m); err != nil {
+		if err := h.streams.Publish(sctx, w.sid, m); err != nil {
 			return WrapError(CodeStoreUnavailable, "Typing indicator could not be published", err)
 		}
 		return nil
 	}
 	sctx, cancel := h.storeCtx(ctx)
 	defer cancel()
-	if _, err := h.store.Append(sctx, c.info.SessionID, m, h.opts.MaxStoredMessages); err != nil {
+	if _, err := h.store.Append(sctx, w.sid, m, h.opts.MaxStoredMessages); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return err
 		}
@@ -78,11 +79,12 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 		}
 		return WrapError(CodeStoreUnavailable, "Reply could not be stored", err)
 	}
+	c.touch(w.sid, ConversationUpdate{Active: m.Timestamp, AddMessages: 1})
 	return nil
 }
 
 // SessionID returns the session the replies go to.
-func (w *ReplyWriter) SessionID() string { return w.c.info.SessionID }
+func (w *ReplyWriter) SessionID() string { return w.sid }
 
 func isJSONObject(b []byte) bool {
 	for _, c := range b {

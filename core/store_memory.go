@@ -99,6 +99,8 @@ type MemoryStore struct {
 	now         func() time.Time
 	seed        maphash.Seed
 	shards      []memShard
+
+	dir memDirectory // conversation directories (store_memory_directory.go)
 }
 
 var _ Store = (*MemoryStore)(nil)

@@ -60,13 +60,15 @@ func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
 	if err := s.appendLocked(ctx); err != nil {
 		return nil, err
 	}
-	w.c.hub.registerStream(w.c.info.SessionID, s)
+	w.c.hub.registerStream(w.sid, s)
 	w.streams = append(w.streams, s)
 	if w.handled != nil {
 		w.handled.Streams = append(w.handled.Streams, s.id)
 	}
-	if w.c.sess != nil {
+	if w.c.hub.store != nil {
 		s.armRenewLocked()
+		on := true
+		w.c.touch(w.sid, ConversationUpdate{Active: s.started, Running: &on, Event: ConversationStarted})
 	}
 	return s, nil
 }
@@ -155,7 +157,7 @@ func (s *Stream) Fail(ctx context.Context, err error) error {
 		code = e.Code
 	}
 	if err != nil {
-		s.w.c.hub.log.Warn("chatwire: stream failed", "session", s.w.c.info.SessionID, "stream", s.id, "err", err)
+		s.w.c.hub.log.Warn("chatwire: stream failed", "session", s.w.sid, "stream", s.id, "err", err)
 	}
 	return s.finish(ctx, StreamStateError, code)
 }
@@ -172,11 +174,11 @@ func (s *Stream) appendLocked(ctx context.Context, chunks ...Chunk) error {
 	}
 	s.log = appendChunkLog(s.log, chunks)
 	text := string(s.log)
-	if c.sess == nil {
+	if h.store == nil {
 		c.deliverDelta(s.id, seq, s.started, text, s.w.replyTo, nil)
 	} else {
 		sctx, cancel := h.storeCtx(ctx)
-		err := h.streams.StreamAppend(sctx, c.info.SessionID, s.id, seq, text, s.started, h.opts.StreamLease)
+		err := h.streams.StreamAppend(sctx, s.w.sid, s.id, seq, text, s.started, h.opts.StreamLease)
 		cancel()
 		if err != nil {
 			if errors.Is(err, ErrStreamNotFound) {
@@ -210,7 +212,7 @@ func (s *Stream) renewLease() {
 	}
 	h := s.w.c.hub
 	ctx, cancel := h.storeCtx(h.baseCtx)
-	err := h.streams.StreamAppend(ctx, s.w.c.info.SessionID, s.id, s.seq, "", s.started, h.opts.StreamLease)
+	err := h.streams.StreamAppend(ctx, s.w.sid, s.id, s.seq, "", s.started, h.opts.StreamLease)
 	cancel()
 	if errors.Is(err, ErrStreamNotFound) {
 		s.ended = true
@@ -233,9 +235,9 @@ func (s *Stream) finish(ctx context.Context, state string, code ErrorCode) error
 	}
 	c := s.w.c
 	h := c.hub
-	defer h.unregisterStream(c.info.SessionID, s)
+	defer h.unregisterStream(s.w.sid, s)
 	final := finalStreamMessage(s.id, s.seq, state, code, s.w.replyTo, s.finishReason, &s.parts)
-	if c.sess == nil {
+	if h.store == nil {
 		c.endStream(s.id)
 		if !c.send(&final) {
 			return ErrConnClosed
@@ -245,7 +247,13 @@ func (s *Stream) finish(ctx context.Context, state string, code ErrorCode) error
 	// The final message is stored even when the stream's own context was cancelled.
 	sctx, cancel := h.storeCtx(context.WithoutCancel(ctx))
 	defer cancel()
-	if _, err := h.streams.StreamFinish(sctx, c.info.SessionID, s.id, final, h.opts.MaxStoredMessages); err != nil {
+	_, err := h.streams.StreamFinish(sctx, s.w.sid, s.id, final, h.opts.MaxStoredMessages)
+	off, added := false, int64(0)
+	if err == nil {
+		added = 1
+	}
+	c.touch(s.w.sid, ConversationUpdate{Active: final.Timestamp, AddMessages: added, Running: &off, Event: ConversationEnded})
+	if err != nil {
 		if errors.Is(err, ErrStreamNotFound) {
 			return err
 		}

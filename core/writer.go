@@ -17,8 +17,11 @@ type outFrame struct {
 	// delta, when set, is a stream delta encoded only when written, so deltas that wait
 	// in the queue can merge (data and msg are then unset).
 	delta *deltaPart
-	free  bool // a replay frame: counted against no queue limit
-	cost  int  // what the frame counts against SendQueueBytes (see frameCost)
+	// dir, when set, is a directory event encoded only when written, so a later event of
+	// the same conversation can replace it (conversation_frames.go).
+	dir  *dirPart
+	free bool // a replay frame: counted against no queue limit
+	cost int  // what the frame counts against SendQueueBytes (see frameCost)
 }
 
 // Writer tuning.
@@ -242,12 +245,13 @@ func (c *connection) writeFrames(inline bool) {
 			continue
 		}
 		batch := c.takeBatchLocked()
+		sid := c.info.SessionID // a conversation switch changes it under c.mu
 		c.mu.Unlock()
 
 		if err := c.writeBatch(batch); err != nil {
 			for i := range batch {
 				if batch[i].msg != nil {
-					c.hub.frameOut(FrameOut{Phase: FrameSendFailed, ConnID: c.id, SessionID: c.info.SessionID, Message: batch[i].msg, Err: err})
+					c.hub.frameOut(FrameOut{Phase: FrameSendFailed, ConnID: c.id, SessionID: sid, Message: batch[i].msg, Err: err})
 				}
 			}
 			_ = c.ws.Close() // the reader sees the error and ends the connection
@@ -261,7 +265,7 @@ func (c *connection) writeFrames(inline bool) {
 		}
 		for i := range batch {
 			if batch[i].msg != nil {
-				c.hub.frameOut(FrameOut{Phase: FrameSent, ConnID: c.id, SessionID: c.info.SessionID, Message: batch[i].msg, Bytes: len(batch[i].data)})
+				c.hub.frameOut(FrameOut{Phase: FrameSent, ConnID: c.id, SessionID: sid, Message: batch[i].msg, Bytes: len(batch[i].data)})
 			}
 			batch[i] = outFrame{}
 		}
@@ -311,6 +315,8 @@ func (c *connection) takeBatchLocked() []outFrame {
 		if f.delta != nil {
 			// Under c.mu: the part may be merged into until it is popped.
 			f = f.delta.frame()
+		} else if f.dir != nil {
+			f = frameOf(eventMessage(f.dir.ev)) // likewise replaced until popped
 		}
 		size += len(f.data)
 		b = append(b, f)

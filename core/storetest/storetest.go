@@ -83,6 +83,7 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) core.Store, opts O
 		},
 		epochCases(),
 		streamCases(),
+		directoryCases(),
 	} {
 		cases = append(cases, group...)
 	}

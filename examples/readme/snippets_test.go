@@ -159,3 +159,6 @@ func goClient(ctx context.Context) {
 		}
 	}
 }
+
+// clearScreen stands for whatever a program does to forget the messages it showed.
+func clearScreen() {}

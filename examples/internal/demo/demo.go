@@ -79,7 +79,10 @@ func (f *Flags) HubOptions(handler core.Handler, store core.Store, logger *slog.
 	if hb == 0 {
 		hb = -1 // the flag's 0 means "disabled"; the option's 0 means "default"
 	}
-	return core.Options{
+	if store != nil {
+		handler = Titled(handler)
+	}
+	opts := core.Options{
 		Handler:           handler,
 		Store:             store,
 		HeartbeatInterval: hb,
@@ -87,6 +90,10 @@ func (f *Flags) HubOptions(handler core.Handler, store core.Store, logger *slog.
 		MaxStoredMessages: f.MaxStored,
 		Logger:            logger,
 	}
+	if _, ok := store.(core.DirectoryStore); ok {
+		opts.Conversations = Conversations() // the page's sidebar
+	}
+	return opts
 }
 
 // Bot returns the handler the flags ask for: the streaming FakeModel with -stream, else

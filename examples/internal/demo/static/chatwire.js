@@ -53,6 +53,12 @@
 //              a new one (PROTOCOL.md). Drop every message shown; what follows is the whole
 //              retained new history, then live messages. The client already forgot its
 //              lastMessageId and sends the new epoch with the next one.
+//   conversation  {event, entry, list, next, action, ref}: the owner's conversation directory
+//              changed ("created", "renamed", "cleared", "deleted", "activity", "started",
+//              "ended"), a page of it arrived ("list"), the connection now shows another
+//              conversation ("opened"), or a call succeeded ("done"). See "Conversations" below.
+//   conversations  {list}: the directory as this client knows it, newest first (after every
+//              conversation event)
 
 export const DEFAULTS = Object.freeze({
   sessionId: "",          // "" = the server makes one and names it in its welcome frame (see .sessionId)
@@ -134,6 +140,7 @@ export class ChatClient extends EventTarget {
     this.openedAt = 0;
     this.seen = new Set();
     this.seenOrder = [];
+    this.initConversations();
     this.onOnline = () => {
       // The network is back: do not sit out the rest of a long wait.
       if (this.state === "waiting") {
@@ -256,9 +263,11 @@ export class ChatClient extends EventTarget {
     const sm = meta.stream && typeof meta.stream.id === "string" && meta.stream.id ? meta.stream : null;
     const id = typeof msg.id === "string" ? msg.id : "";
     if (msg.type === "system" && meta.code === "WELCOME") {
+      this.beforeWelcome(meta);
       this.onWelcome(meta);
       return;
     }
+    if (meta.conversation && typeof meta.conversation === "object" && this.onConversationFrame(msg, meta)) return;
     if (msg.type === "error" && this.onRefusalEnvelope(msg, meta)) return;
     if (msg.type === "error" && this.onMessageFailed(msg, meta)) return;
 
@@ -377,7 +386,8 @@ export class ChatClient extends EventTarget {
     if (options.metadata) msg.metadata = options.metadata;
     this.outbox.set(msg.id, msg);
     this.emitOutbox();
-    if (this.connected && this.welcome) this.transmit(msg);
+    if (this.switching) this.held.add(msg.id); // sent to the conversation being opened, after its welcome
+    else if (this.connected && this.welcome) this.transmit(msg);
     return msg;
   }
 
@@ -505,4 +515,135 @@ export class ChatClient extends EventTarget {
     }
     this.stop(1000, "closed");
   }
+
+  // ---- Conversations (PROTOCOL.md "Conversations"; the server needs Options.Conversations) ----
+  //
+  //   chat.addEventListener("conversations", (e) => sidebar(e.detail.list));
+  //   const conv = await chat.newConversation("Trip");   // created and shown on this connection
+  //   await chat.openConversation(id);                   // switch without reconnecting
+  //   await chat.renameConversation(id, "Lisbon"); await chat.clearConversation(id);
+  //   await chat.deleteConversation(id);                 // a running reply is cancelled
+  //
+  // One connection shows one conversation. When it switches, a new welcome frame names the
+  // new session: what follows is its history, then live traffic; the client forgets the old
+  // session's resume point, streams and seen ids, and messages still unconfirmed in the old
+  // conversation leave the outbox (the server stores them there, in order). Messages sent
+  // while a switch is under way wait and go to the new conversation.
+
+  initConversations() {
+    this.conversations = new Map(); // id -> entry, as the server last described it
+    this.calls = new Map();         // call id -> {resolve, reject, timer}
+    this.switching = false;
+    this.held = new Set();          // outbox ids sent while switching
+    this.callTimeoutMs = 15000;
+  }
+
+  // conversationList returns the known conversations, newest activity first.
+  conversationList() {
+    return [...this.conversations.values()].sort((a, b) => (b.lastActive - a.lastActive) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  // beforeWelcome notices a welcome that names another session on an open connection: a
+  // conversation switch.
+  beforeWelcome(meta) {
+    if (this.welcome && this.ws && typeof meta.sessionId === "string" && meta.sessionId !== this.sessionId) {
+      this.lastMessageId = "";
+      this.epoch = "";
+      this.seen = new Set();
+      this.seenOrder = [];
+      this.streams = new Map();
+      for (const id of [...this.outbox.keys()]) if (!this.held.has(id)) this.outbox.delete(id);
+      this.emitOutbox();
+    }
+    this.switching = false;
+    this.held.clear();
+  }
+
+  // onConversationFrame handles directory frames and refusals of conversation calls; it
+  // reports whether msg was one.
+  onConversationFrame(msg, meta) {
+    const c = meta.conversation;
+    const ref = typeof c.ref === "string" ? c.ref : "";
+    if (msg.type === "error") {
+      const call = ref && this.calls.get(ref);
+      if (!call) return false;
+      this.settle(ref);
+      if (c.action === "open" || c.action === "create") this.endSwitch();
+      const err = new Error(msg.content);
+      err.code = meta.code || "";
+      call.reject(err);
+      this.emit("error", { code: meta.code || "", message: msg.content, envelope: msg });
+      return true;
+    }
+    if (msg.type !== "system" || typeof c.event !== "string") return false;
+    const entry = typeof c.id === "string" ? { id: c.id, title: c.title || "", created: c.created || 0, lastActive: c.lastActive || 0, messages: c.messages || 0, running: !!c.running } : null;
+    const detail = { event: c.event, entry, list: null, next: c.next || "", action: c.action || "", ref };
+    if (c.event === "list") {
+      detail.list = Array.isArray(c.list) ? c.list : [];
+      if (!ref) this.conversations.clear(); // the first page on connect (or after a resync) replaces what we knew
+      for (const e of detail.list) this.conversations.set(e.id, e);
+    } else if (c.event === "deleted") {
+      if (entry) this.conversations.delete(entry.id);
+    } else if (entry && (c.event !== "done" || c.action !== "delete")) {
+      this.conversations.set(entry.id, entry);
+    }
+    const call = ref && this.calls.get(ref);
+    if (call) {
+      this.settle(ref);
+      call.resolve(c.event === "list" ? { conversations: detail.list, next: detail.next } : entry);
+    }
+    this.emit("conversation", detail);
+    this.emit("conversations", { list: this.conversationList() });
+    return true;
+  }
+
+  settle(ref) {
+    const call = this.calls.get(ref);
+    if (call) clearTimeout(call.timer);
+    this.calls.delete(ref);
+  }
+
+  // endSwitch sends the messages held during a switch that did not happen.
+  endSwitch() {
+    this.switching = false;
+    const held = [...this.held];
+    this.held.clear();
+    for (const id of held) {
+      const m = this.outbox.get(id);
+      if (m && this.connected && this.welcome) this.transmit(m);
+    }
+  }
+
+  // call sends a conversation call and resolves with its answer; it rejects with an Error
+  // whose .code is the server's (SESSION_NOT_FOUND for an unknown or foreign id, INVALID_TITLE,
+  // CONVERSATION_LIMIT, CONVERSATIONS_UNAVAILABLE, RATE_LIMITED...), or "NOT_CONNECTED" /
+  // "TIMEOUT".
+  call(action, fields = {}) {
+    return new Promise((resolve, reject) => {
+      if (!this.connected || !this.welcome) {
+        const err = new Error("not connected");
+        err.code = "NOT_CONNECTED";
+        reject(err);
+        return;
+      }
+      const id = randomId();
+      const timer = setTimeout(() => {
+        this.calls.delete(id);
+        if (action === "open" || action === "create") this.endSwitch();
+        const err = new Error("no answer");
+        err.code = "TIMEOUT";
+        reject(err);
+      }, this.callTimeoutMs);
+      this.calls.set(id, { resolve, reject, timer });
+      if (action === "open" || action === "create") this.switching = true;
+      this.ws.send(JSON.stringify({ id, type: "system", content: action, metadata: { conversation: { action, ...fields } } }));
+    });
+  }
+
+  listConversations(cursor = "") { return this.call("list", cursor ? { cursor } : {}); }
+  newConversation(title = "") { return this.call("create", { title }); }
+  openConversation(id, lastMessageId = "") { return this.call("open", lastMessageId ? { id, lastMessageId } : { id }); }
+  renameConversation(id, title) { return this.call("rename", { id, title }); }
+  clearConversation(id) { return this.call("clear", { id }); }
+  deleteConversation(id) { return this.call("delete", { id }); }
 }
