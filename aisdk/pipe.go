@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/internal/hubport"
 )
 
@@ -17,10 +17,10 @@ import (
 // hub's queue merges stream deltas exactly as for a slow WebSocket client.
 type pipeConn struct {
 	inbound []byte // the frame the hub reads first; nil for none
-	regen   bool   // the frame asks for a new reply to a stored message (core.Regenerator)
+	regen   bool   // the frame asks for a new reply to a stored message (adapterkit.Regenerator)
 	frames  chan []byte
 	closed  chan struct{}
-	handled chan core.HandledEvent // the hub's report on the inbound frame
+	handled chan adapterkit.HandledEvent // the hub's report on the inbound frame
 
 	mu        sync.Mutex
 	read      bool
@@ -30,9 +30,9 @@ type pipeConn struct {
 }
 
 var (
-	_ hubport.Conn         = (*pipeConn)(nil)
-	_ core.HandledNotifier = (*pipeConn)(nil)
-	_ core.Regenerator     = (*pipeConn)(nil)
+	_ hubport.Conn               = (*pipeConn)(nil)
+	_ adapterkit.HandledNotifier = (*pipeConn)(nil)
+	_ adapterkit.Regenerator     = (*pipeConn)(nil)
 )
 
 var errPipeClosed = errors.New("aisdk: request ended")
@@ -40,15 +40,15 @@ var errPipeClosed = errors.New("aisdk: request ended")
 var heartbeat = []byte(`{"type":"ping"}`)
 
 func newPipe(inbound []byte) *pipeConn {
-	return &pipeConn{inbound: inbound, frames: make(chan []byte), closed: make(chan struct{}), handled: make(chan core.HandledEvent, 1)}
+	return &pipeConn{inbound: inbound, frames: make(chan []byte), closed: make(chan struct{}), handled: make(chan adapterkit.HandledEvent, 1)}
 }
 
-// Regenerate implements core.Regenerator.
+// Regenerate implements adapterkit.Regenerator.
 func (p *pipeConn) Regenerate() bool { return p.regen }
 
-// Handled implements core.HandledNotifier: the hub reports that the request's message was
+// Handled implements adapterkit.HandledNotifier: the hub reports that the request's message was
 // handled. There is one inbound message, so one report; it never blocks.
-func (p *pipeConn) Handled(ev core.HandledEvent) {
+func (p *pipeConn) Handled(ev adapterkit.HandledEvent) {
 	select {
 	case p.handled <- ev:
 	default:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
 )
 
@@ -48,11 +49,11 @@ type reply struct {
 	sse     *sseWriter
 	replyTo string // POST: the user message's id
 	target  string // resume: the stream's id
-	handled <-chan core.HandledEvent
+	handled <-chan adapterkit.HandledEvent
 
 	started  bool
 	streams  map[string]*progress
-	event    *core.HandledEvent
+	event    *adapterkit.HandledEvent
 	errText  string
 	finished bool
 }
@@ -174,7 +175,7 @@ func (r *reply) emit(p *progress, chunks []core.Chunk, apply bool) {
 
 // onHandled records the end of the handler's work for the request's message; plain
 // assistant messages it sent become text parts of the reply.
-func (r *reply) onHandled(ev core.HandledEvent) {
+func (r *reply) onHandled(ev adapterkit.HandledEvent) {
 	r.event = &ev
 	for _, m := range ev.Replies {
 		if m.Type != core.TypeMessage || m.Role != core.RoleAssistant {
@@ -191,8 +192,8 @@ func (r *reply) onHandled(ev core.HandledEvent) {
 	for _, id := range ev.Streams {
 		r.ours(id, r.replyTo)
 	}
-	if ev.Err != nil && len(ev.Streams) == 0 {
-		r.errText = errorText(string(ev.Err.Code))
+	if ev.ErrCode != "" && len(ev.Streams) == 0 {
+		r.errText = errorText(ev.ErrCode)
 	}
 }
 

@@ -340,7 +340,7 @@ func permanentClose(code int) bool {
 		websocket.CloseInvalidFramePayloadData, websocket.CloseMandatoryExtension:
 		return true
 	}
-	return code >= 4400 && code <= 4499 && core.RefusalPermanent(code)
+	return code >= 4400 && code <= 4499 && envelope.RefusalPermanent(code)
 }
 
 // stop records why the client stopped and tries to tell the caller.
@@ -448,7 +448,7 @@ func (c *Client) welcome(ctx context.Context, cn *conn) error {
 		if err := envelope.Decode(data, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err == nil {
-			if w, ok := core.WelcomeOf(&m); ok {
+			if w, ok := envelope.WelcomeOf(&m); ok {
 				c.mu.Lock()
 				if c.sessionID == "" || c.sessionID != w.SessionID {
 					c.sessionID = w.SessionID // the server's word is what it serves
@@ -565,7 +565,7 @@ func (c *Client) read(cn *conn) result {
 			}
 			continue
 		}
-		if w, ok := core.WelcomeOf(&m); ok {
+		if w, ok := envelope.WelcomeOf(&m); ok {
 			c.midWelcome(w) // a conversation switch: what follows is the new session's
 			continue
 		}

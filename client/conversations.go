@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // Conversation is the conversation part of an EventConversation event (PROTOCOL.md,
@@ -175,7 +176,7 @@ func (c *Client) DeleteConversation(ctx context.Context, id string) error {
 
 // midWelcome handles a welcome frame after the first one: the connection switched
 // conversations, so the session, the resume point and the receiver's state start over.
-func (c *Client) midWelcome(w core.Welcome) {
+func (c *Client) midWelcome(w envelope.Welcome) {
 	c.mu.Lock()
 	if c.sessionID != w.SessionID {
 		c.sessionID = w.SessionID

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // EventKind says what an Event reports.
@@ -238,6 +239,6 @@ func (e *RefusalError) Error() string {
 }
 
 // Permanent reports whether retrying cannot help: the status is a 4xx other than 408 and
-// 429 (see core.RefusalPermanent). Draining, an unreachable store and connection caps are
+// 429 (see envelope.RefusalPermanent). Draining, an unreachable store and connection caps are
 // retried.
-func (e *RefusalError) Permanent() bool { return core.RefusalPermanent(e.Status) }
+func (e *RefusalError) Permanent() bool { return envelope.RefusalPermanent(e.Status) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chatwire/chatwire/internal/hubport"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -120,13 +121,13 @@ func (c *connection) handleLoop() {
 // process stores (in session mode) and handles one inbound message sent to session sid.
 func (c *connection) process(m Message, sid string) {
 	h := c.hub
-	var handled *HandledEvent
+	var handled *hubport.HandledEvent
 	c.mu.Lock()
-	notifier, ok := c.ws.(HandledNotifier)
-	regen, _ := c.ws.(Regenerator)
+	notifier, ok := c.ws.(hubport.HandledNotifier)
+	regen, _ := c.ws.(hubport.Regenerator)
 	c.mu.Unlock()
 	if ok {
-		handled = &HandledEvent{MessageID: m.ID}
+		handled = &hubport.HandledEvent{MessageID: m.ID}
 		defer func() { notifier.Handled(*handled) }()
 	}
 	if h.store != nil && m.Type != TypeTyping {
@@ -150,7 +151,7 @@ func (c *connection) process(m Message, sid string) {
 			h.log.Warn("chatwire: store append failed", "session", sid, "conn", c.id, "err", err)
 			e := WrapError(CodeStoreUnavailable, textStoreUnavailable, err)
 			if handled != nil {
-				handled.Err = e
+				handled.ErrCode = string(e.Code)
 			}
 			c.sendErrorFor(e, m.ID)
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: e})
@@ -193,7 +194,7 @@ func (c *connection) process(m Message, sid string) {
 		e = WrapError(CodeInternal, textInternal, err)
 	}
 	if handled != nil {
-		handled.Err = e
+		handled.ErrCode = string(e.Code)
 	}
 	c.sendErrorFor(e, req.Message.ID)
 	h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &req.Message, Err: e, Duration: d})

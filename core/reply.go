@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/chatwire/chatwire/internal/hubport"
 
 	"github.com/chatwire/chatwire/envelope"
 )
@@ -19,7 +20,7 @@ type ReplyWriter struct {
 	cancel  context.CancelCauseFunc
 	streams []*Stream // streams started by this request, ended when the handler returns
 	replyTo string    // the id of the message being handled
-	handled *HandledEvent
+	handled *hubport.HandledEvent
 }
 
 // Send completes m and sends it: an empty ID gets a new one, an empty Type becomes

@@ -1,4 +1,6 @@
-package core
+package hubport
+
+import "github.com/chatwire/chatwire/envelope"
 
 // HandledNotifier is implemented by connections that carry one request per call, such as
 // the in-memory connection of the AI SDK endpoint (package aisdk): when the connection a
@@ -18,9 +20,10 @@ type HandledEvent struct {
 	Streams []string
 	// Replies are the envelopes the handler sent with ReplyWriter.Send (typing excluded),
 	// as sent.
-	Replies []Message
-	// Err is the error envelope's error the connection was sent, nil when none.
-	Err *Error
+	Replies []envelope.Message
+	// ErrCode is the machine-readable code of the error envelope the connection was sent
+	// for the message, "" when none.
+	ErrCode string
 	// Duplicate reports a message whose id the session already held: it was neither stored
 	// nor handled again.
 	Duplicate bool
