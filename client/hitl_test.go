@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -114,5 +115,67 @@ func TestClientAnswersApprovalAndQuestion(t *testing.T) {
 	// the answer is recorded.
 	if badAnswer.Code != string(core.CodeInvalidAnswer) || acks != 2 {
 		t.Fatalf("bad answer error %v, %d acknowledgements; want INVALID_ANSWER and 2", badAnswer, acks)
+	}
+}
+
+// TestPendingTimeoutAndUnsupported: a question nobody answers ends with the timeout's cancel
+// (answeredBy "timeout"); a hub without a store cannot wait for a person (the reply ends with
+// an error, the handler gets core.ErrPendingUnsupported).
+func TestPendingTimeoutAndUnsupported(t *testing.T) {
+	got := make(chan error, 2)
+	bot := core.HandlerFunc(func(ctx context.Context, req *core.Request, w *core.ReplyWriter) error {
+		s, err := w.Stream(ctx)
+		if err != nil {
+			return err
+		}
+		a, err := s.Ask(ctx, core.Question{Message: "Anyone?"}, core.AskOptions{Timeout: 100 * time.Millisecond})
+		got <- err
+		if err != nil {
+			return err
+		}
+		if err := s.Delta(ctx, a.Action+" "+a.By+" "+map[bool]string{true: "timeout"}[a.Timeout]); err != nil {
+			return err
+		}
+		return s.Close(ctx)
+	})
+	for _, stateful := range []bool{true, false} {
+		opts := core.Options{Handler: bot}
+		if stateful {
+			opts.Store = core.NewMemoryStore(core.MemoryStoreOptions{})
+		}
+		s := startServer(t, opts)
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		c, err := client.Dial(ctx, s.url(), client.Options{SessionID: "timeout"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.SendText(ctx, "hello"); err != nil {
+			t.Fatal(err)
+		}
+		var end *client.Stream
+		for end == nil {
+			select {
+			case ev := <-c.Events():
+				if ev.Kind == client.EventStreamEnd {
+					st := ev.Stream
+					end = &st
+				}
+			case <-ctx.Done():
+				t.Fatal("timed out")
+			}
+		}
+		herr := <-got
+		switch {
+		case stateful && (herr != nil || end.State != core.StreamStateDone || end.Text != "cancel timeout timeout"):
+			t.Fatalf("with a store: handler %v, reply %s %q", herr, end.State, end.Text)
+		case stateful:
+			if qs := end.Questions(); len(qs) != 1 || qs[0].State != core.AnswerCancel || qs[0].AnsweredBy != core.TimeoutAnswerer {
+				t.Fatalf("question part after the timeout: %+v", qs)
+			}
+		case !errors.Is(herr, core.ErrPendingUnsupported) || end.State != core.StreamStateError:
+			t.Fatalf("without a store: handler %v, reply %s", herr, end.State)
+		}
+		_ = c.Close()
+		cancel()
 	}
 }
