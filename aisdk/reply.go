@@ -21,12 +21,12 @@ type frame struct {
 // streamMeta is the part of a stream frame's metadata the loop reads.
 type streamMeta struct {
 	Stream *struct {
-		ID      string       `json:"id"`
-		Seq     uint64       `json:"seq"`
-		State   string       `json:"state"`
-		Resume  bool         `json:"resume"`
-		ReplyTo string       `json:"replyTo"`
-		Chunks  []core.Chunk `json:"chunks"`
+		ID      string            `json:"id"`
+		Seq     uint64            `json:"seq"`
+		State   core.StreamStatus `json:"state"`
+		Resume  bool              `json:"resume"`
+		ReplyTo string            `json:"replyTo"`
+		Chunks  []core.Chunk      `json:"chunks"`
 	} `json:"stream"`
 	Code            string          `json:"code"`
 	Parts           []core.Part     `json:"parts"`
@@ -38,7 +38,7 @@ type progress struct {
 	index int // the stream's position in the reply; ids of later streams get a prefix
 	seq   uint64
 	sent  core.PartsBuilder
-	state string // final state once ended, else ""
+	state core.StreamStatus // final state once ended, else ""
 	code  string
 }
 

@@ -133,7 +133,7 @@ type Stream struct {
 	Seq uint64
 	// State is core.StreamStateDelta while the stream runs, then core.StreamStateDone,
 	// core.StreamStateCancelled or core.StreamStateError.
-	State string
+	State core.StreamStatus
 	// Code is the error code of a stream that ended with core.StreamStateError (for
 	// example INTERNAL, or STREAM_LOST when its producer died).
 	Code string

@@ -20,7 +20,7 @@ type envelopeMeta struct {
 type streamMeta struct {
 	ID           string            `json:"id"`
 	Seq          uint64            `json:"seq"`
-	State        string            `json:"state"`
+	State        core.StreamStatus `json:"state"`
 	Resume       bool              `json:"resume"`
 	ReplyTo      string            `json:"replyTo"`
 	FinishReason core.FinishReason `json:"finishReason"`
@@ -184,7 +184,7 @@ func (r *receiver) end(m core.Message, sm *streamMeta, meta envelopeMeta) Stream
 	return s
 }
 
-func isFinalState(state string) bool {
+func isFinalState(state core.StreamStatus) bool {
 	switch state {
 	case core.StreamStateDone, core.StreamStateCancelled, core.StreamStateError:
 		return true

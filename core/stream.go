@@ -11,12 +11,22 @@ import (
 	"github.com/chatwire/chatwire/envelope"
 )
 
-// Stream states carried in metadata.stream.state.
+// StreamStatus is where a streamed reply stands, carried in metadata.stream.state: running
+// (StreamStateDelta) or ended one of three ways.
+type StreamStatus string
+
+// Stream statuses.
 const (
-	StreamStateDelta     = "delta"
-	StreamStateDone      = "done"
-	StreamStateCancelled = "cancelled"
-	StreamStateError     = "error"
+	// StreamStateDelta: the reply is running; typing frames carry it.
+	StreamStateDelta StreamStatus = "delta"
+	// StreamStateDone: the reply ended normally; its final message is stored.
+	StreamStateDone StreamStatus = "done"
+	// StreamStateCancelled: a client (or an explicit stop) cancelled the reply; the text so
+	// far is stored.
+	StreamStateCancelled StreamStatus = "cancelled"
+	// StreamStateError: the reply failed (the handler's error, STREAM_INTERRUPTED at shutdown,
+	// STREAM_LOST when its producer died); metadata.stream.code says which.
+	StreamStateError StreamStatus = "error"
 )
 
 // ErrStreamCancelled is the cause of a stream context cancelled by a client's cancel
@@ -133,7 +143,7 @@ func (s *Stream) Close(ctx context.Context) error {
 }
 
 // streamEndState chooses the final state of a stream whose handler returned handlerErr.
-func streamEndState(streamCtx context.Context, handlerErr error) (state string, code ErrorCode) {
+func streamEndState(streamCtx context.Context, handlerErr error) (state StreamStatus, code ErrorCode) {
 	cause := context.Cause(streamCtx)
 	switch {
 	case errors.Is(cause, ErrStreamCancelled):
@@ -225,7 +235,7 @@ func (s *Stream) renewLease() {
 }
 
 // finish stores (or, without a store, sends) the final message.
-func (s *Stream) finish(ctx context.Context, state string, code ErrorCode) error {
+func (s *Stream) finish(ctx context.Context, state StreamStatus, code ErrorCode) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {

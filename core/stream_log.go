@@ -173,7 +173,7 @@ func streamReplyTo(log string) string {
 // appendStreamObject appends the stream state object of a frame's metadata:
 // {"stream":{"id":...,"seq":N,"state":...,"replyTo":...,"finishReason":...}} (seq, state,
 // replyTo and finishReason omitted when empty).
-func appendStreamObject(dst []byte, id string, seq uint64, state, replyTo string, reason FinishReason) []byte {
+func appendStreamObject(dst []byte, id string, seq uint64, state StreamStatus, replyTo string, reason FinishReason) []byte {
 	dst = append(dst, `{"stream":{"id":`...)
 	dst = appendJSONString(dst, id)
 	if seq > 0 {
@@ -199,7 +199,7 @@ func appendStreamObject(dst []byte, id string, seq uint64, state, replyTo string
 // finalStreamMessage is the message a stream leaves in the history: content is its text
 // parts joined, metadata holds the stream's end state, its parts and its message metadata.
 // Text and reasoning parts still streaming are marked done (the message is complete).
-func finalStreamMessage(id string, seq uint64, state string, code ErrorCode, replyTo string, reason FinishReason, parts *PartsBuilder) Message {
+func finalStreamMessage(id string, seq uint64, state StreamStatus, code ErrorCode, replyTo string, reason FinishReason, parts *PartsBuilder) Message {
 	meta := appendStreamObject(make([]byte, 0, 256), id, seq, state, replyTo, reason)
 	if code != "" {
 		meta = meta[:len(meta)-1]

@@ -217,7 +217,7 @@ func (v *view) show(ev client.Event) {
 	case client.EventStreamEnd:
 		v.stream(ev.Stream)
 		v.endLine()
-		footer := "— " + ev.Stream.State
+		footer := "— " + string(ev.Stream.State)
 		if ev.Stream.Code != "" {
 			footer += " (" + ev.Stream.Code + ")"
 		}

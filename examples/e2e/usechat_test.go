@@ -100,10 +100,10 @@ func storedReply(t *testing.T, store core.Store, session, id string) (core.Messa
 	return core.Message{}, false
 }
 
-func streamState(m core.Message) string {
+func streamState(m core.Message) core.StreamStatus {
 	var md struct {
 		Stream struct {
-			State string `json:"state"`
+			State core.StreamStatus `json:"state"`
 		} `json:"stream"`
 	}
 	_ = json.Unmarshal(m.Metadata, &md)
