@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Browser tests of the demo page and chatwire.js. Installs Debian's chromium (and nodejs)
-# when missing, then:
+# Browser and node tests of the demo page, the useChat page and chatwire.js. Installs Debian's
+# chromium (and nodejs, npm) when missing, then:
 #   - node --test examples/e2e/js/: chatwire.js's logic (dedupe, stream assembly, reconnect
 #     policy, backoff) against a fake WebSocket;
+#   - the useChat page (examples/usechat, vite): npm ci, build, and the committed bundle in
+#     examples/internal/demo/static/usechat/ must equal the fresh build;
+#   - examples/e2e/aisdk/ai5 and ai6: the real `ai` package (5.0.0 and 6.0.325, each pinned with
+#     its own lockfile) against examples/cluster: DefaultChatTransport over SSE and
+#     ChatwireTransport over the WebSocket (the ws package), resume on the other instance;
 #   - the examples/e2e Go module (its own go.mod, so `go test ./...` in the root needs no
 #     browser): headless Chromium, driven by chromedp, loads the page of
 #     examples/nethttp -stream served in process, watches a streamed reply survive a server
@@ -11,7 +16,7 @@
 #     too-large message failed with its reason and dismissed, and a new session named by the
 #     server's welcome frame.
 # Screenshots go to test-artifacts/browser/ (gitignored; or $ARTIFACTS_DIR) and the test
-# prints their paths. About a minute, most of it building with -race.
+# prints their paths. About three minutes, most of it building with -race and the npm installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,8 +35,38 @@ if ! command -v node >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
 fi
 
+if ! command -v npm >/dev/null 2>&1; then
+  echo "installing npm from Debian's packages"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+fi
+node --version
+npm --version
+
 echo "== chatwire.js unit tests (node --test) =="
 node --test examples/e2e/js/
+
+echo "== the useChat page: rebuild, and the committed bundle must match =="
+# The examples embed the built page (examples/internal/demo/static/usechat/) so that they run
+# with only Go installed; its sources live in examples/usechat/.
+(cd examples/usechat && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+if ! git diff --exit-code -- examples/internal/demo/static/usechat \
+  || [ -n "$(git status --porcelain --untracked-files=all -- examples/internal/demo/static/usechat)" ]; then
+  git status --short -- examples/internal/demo/static/usechat
+  echo "the committed useChat bundle differs from a fresh build: run (cd examples/usechat && npm ci && npm run build) and commit"
+  exit 1
+fi
+
+echo "== AI SDK tests: the real \`ai\` 5 and 6 against examples/cluster (node --test) =="
+# Two instances sharing Redis ($REDIS_URL when .ci/run started one, else the example's
+# embedded miniredis); the cluster binary is built once for both suites.
+AISDK_TMP=$(mktemp -d)
+trap 'rm -rf "$AISDK_TMP"' EXIT
+go build -o "$AISDK_TMP/cluster" ./examples/cluster
+for v in ai5 ai6; do
+  (cd "examples/e2e/aisdk/$v" && npm ci --no-audit --no-fund --loglevel=error \
+    && CHATWIRE_CLUSTER_BIN="$AISDK_TMP/cluster" timeout 300 npm test --silent)
+done
 
 export CHROMIUM
 export CI="${CI:-true}" # the test fails instead of skipping when Chromium is missing

@@ -43,10 +43,11 @@ type Client struct {
 	conn      *conn         // the open connection; nil while disconnected
 	ready     chan struct{} // closed when conn is set; replaced when it is cleared
 	lastID    string
-	epoch     string // of lastID's history, from the last HISTORY_RESET (sent as ?epoch=)
+	epoch     string // of lastID's history, from the welcome or a HISTORY_RESET (sent as ?epoch=)
 	sessionID string // "" until the first welcome frame when none was asked for
 	connID    string // the current connection's id, from its welcome frame
 	err       error
+	calls     map[string]chan callResult // conversation calls waiting for their answer, by ref
 }
 
 // conn is one WebSocket connection. Writes are serialised by wmu; the reader is the
@@ -162,9 +163,9 @@ func (c *Client) LastMessageID() string {
 	return c.lastID
 }
 
-// Epoch returns the history epoch the client's LastMessageID belongs to, as the last
-// HISTORY_RESET the server sent named it ("" before any): the next connection sends it with
-// lastMessageId, so that a server whose history was reset again tells the client so.
+// Epoch returns the history epoch the client's LastMessageID belongs to, as the last welcome
+// frame or HISTORY_RESET named it ("" before any): the next connection sends it with
+// lastMessageId, so that a server whose history was lost meanwhile tells the client so.
 func (c *Client) Epoch() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -339,7 +340,7 @@ func permanentClose(code int) bool {
 		websocket.CloseInvalidFramePayloadData, websocket.CloseMandatoryExtension:
 		return true
 	}
-	return code >= 4400 && code <= 4499 && core.RefusalPermanent(code)
+	return code >= 4400 && code <= 4499 && envelope.RefusalPermanent(code)
 }
 
 // stop records why the client stopped and tries to tell the caller.
@@ -447,12 +448,15 @@ func (c *Client) welcome(ctx context.Context, cn *conn) error {
 		if err := envelope.Decode(data, &m); errors.Is(err, envelope.ErrHeartbeat) {
 			continue
 		} else if err == nil {
-			if w, ok := core.WelcomeOf(&m); ok {
+			if w, ok := envelope.WelcomeOf(&m); ok {
 				c.mu.Lock()
 				if c.sessionID == "" || c.sessionID != w.SessionID {
 					c.sessionID = w.SessionID // the server's word is what it serves
 				}
 				c.connID = w.ConnectionID
+				if w.Epoch != "" {
+					c.epoch = w.Epoch // the history that follows (a HISTORY_RESET may say more)
+				}
 				c.mu.Unlock()
 				return nil
 			}
@@ -561,15 +565,14 @@ func (c *Client) read(cn *conn) result {
 			}
 			continue
 		}
-		if w, isWelcome := core.WelcomeOf(&m); isWelcome {
-			// A welcome on an open connection: the server moved it to another session. Resume
-			// that one from its start; the welcome itself is never a resume point.
-			c.mu.Lock()
-			if w.SessionID != c.sessionID {
-				c.sessionID, c.lastID = w.SessionID, ""
+		if w, ok := envelope.WelcomeOf(&m); ok {
+			c.midWelcome(w) // a conversation switch: what follows is the new session's
+			continue
+		}
+		if cm, ok := conversationOf(&m); ok {
+			if ev, ok := c.conversationEvent(m, cm); ok && !c.emit(ev) {
+				return result{err: context.Cause(c.ctx)}
 			}
-			c.connID = w.ConnectionID
-			c.mu.Unlock()
 			continue
 		}
 		ev, ok, stored := c.recv.handle(m, c.opts.DedupeWindow)

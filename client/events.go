@@ -1,11 +1,13 @@
 package client
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // EventKind says what an Event reports.
@@ -41,9 +43,12 @@ const (
 	// has already forgotten its LastMessageID and remembers the new epoch (Client.Epoch).
 	// Event.Message holds the system envelope.
 	EventHistoryReset
+	// EventConversation: the owner's conversation directory changed, or a conversation
+	// call was answered; Event.Conversation says what (PROTOCOL.md, "Conversations").
+	EventConversation
 )
 
-var kindNames = [...]string{"", "message", "stream", "stream_end", "error", "replay_gap", "state", "history_reset"}
+var kindNames = [...]string{"", "message", "stream", "stream_end", "error", "replay_gap", "state", "history_reset", "conversation"}
 
 // String returns the kind's name, e.g. "stream_end".
 func (k EventKind) String() string {
@@ -104,6 +109,8 @@ type Event struct {
 	Attempt   int
 	Delay     time.Duration
 	CloseCode int
+	// Conversation is set for EventConversation events.
+	Conversation Conversation
 }
 
 // Stream is a streamed reply as the client has assembled it, following PROTOCOL.md: deltas
@@ -126,13 +133,26 @@ type Stream struct {
 	Seq uint64
 	// State is core.StreamStateDelta while the stream runs, then core.StreamStateDone,
 	// core.StreamStateCancelled or core.StreamStateError.
-	State string
+	State core.StreamStatus
 	// Code is the error code of a stream that ended with core.StreamStateError (for
 	// example INTERNAL, or STREAM_LOST when its producer died).
 	Code string
 	// Started is when the stream started (server time, milliseconds since the epoch); 0
 	// when the client met the stream only through its final message.
 	Started int64
+	// Parts are the reply's parts so far (PROTOCOL.md, "Parts of a streamed reply"): the
+	// chunks applied in order, replaced on a resume frame; after the end, the stored parts.
+	// A new slice per event: an event's Parts never change.
+	Parts []core.Part
+	// Chunks are the chunks this event applied (on a resume frame, the compacted chunks of
+	// every part so far; nil at the end).
+	Chunks []core.Chunk
+	// MessageMetadata is the reply's merged message metadata (nil when none).
+	MessageMetadata json.RawMessage
+	// ReplyTo is the id of the message the stream answers ("" when unknown).
+	ReplyTo string
+	// FinishReason is why the model stopped, when the handler said (at the end only).
+	FinishReason core.FinishReason
 }
 
 // Running reports whether the stream had not ended at this event.
@@ -219,6 +239,6 @@ func (e *RefusalError) Error() string {
 }
 
 // Permanent reports whether retrying cannot help: the status is a 4xx other than 408 and
-// 429 (see core.RefusalPermanent). Draining, an unreachable store and connection caps are
+// 429 (see envelope.RefusalPermanent). Draining, an unreachable store and connection caps are
 // retried.
-func (e *RefusalError) Permanent() bool { return core.RefusalPermanent(e.Status) }
+func (e *RefusalError) Permanent() bool { return envelope.RefusalPermanent(e.Status) }

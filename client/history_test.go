@@ -30,6 +30,9 @@ func TestHistory(t *testing.T) {
 	if got := e.c.LastMessageID(); got != "two" {
 		t.Fatalf("LastMessageID() = %q after the history, want two", got)
 	}
+	if page, err := store.Read(context.Background(), "hist", 0); err != nil || e.c.Epoch() != page.Epoch || page.Epoch == "" {
+		t.Fatalf("Epoch() = %q, want the history's %q (from the welcome frame); %v", e.c.Epoch(), page.Epoch, err)
+	}
 
 	plain := dial(t, s.url(), client.Options{SessionID: "hist"})
 	if _, err := plain.c.SendText(context.Background(), "three"); err != nil {

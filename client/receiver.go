@@ -9,17 +9,22 @@ import (
 
 // envelopeMeta is the part of an envelope's metadata the client interprets.
 type envelopeMeta struct {
-	Code   string      `json:"code"`
-	Epoch  string      `json:"epoch"`
-	Stream *streamMeta `json:"stream"`
+	Code            string          `json:"code"`
+	Epoch           string          `json:"epoch"`
+	Stream          *streamMeta     `json:"stream"`
+	Parts           []core.Part     `json:"parts"`
+	MessageMetadata json.RawMessage `json:"messageMetadata"`
 }
 
 // streamMeta is metadata.stream (PROTOCOL.md, "Streamed replies").
 type streamMeta struct {
-	ID     string `json:"id"`
-	Seq    uint64 `json:"seq"`
-	State  string `json:"state"`
-	Resume bool   `json:"resume"`
+	ID           string            `json:"id"`
+	Seq          uint64            `json:"seq"`
+	State        core.StreamStatus `json:"state"`
+	Resume       bool              `json:"resume"`
+	ReplyTo      string            `json:"replyTo"`
+	FinishReason core.FinishReason `json:"finishReason"`
+	Chunks       []core.Chunk      `json:"chunks"`
 }
 
 func parseMeta(raw json.RawMessage) envelopeMeta {
@@ -33,9 +38,11 @@ func parseMeta(raw json.RawMessage) envelopeMeta {
 // assembly is a running stream.
 type assembly struct {
 	text    strings.Builder // strings returned by String stay valid while it only grows
+	parts   core.PartsBuilder
 	seq     uint64
 	role    core.Role
 	started int64
+	replyTo string
 }
 
 // receiver turns decoded envelopes into events: it drops duplicates by id, assembles
@@ -107,7 +114,7 @@ func (r *receiver) handle(m core.Message, window int) (ev Event, ok, stored bool
 	case m.Type == core.TypeMessage && sm != nil && isFinalState(sm.State):
 		r.remember(m.ID, window)
 		r.remember(sm.ID, window)
-		return Event{Kind: EventStreamEnd, Message: m, Stream: r.end(m, sm, meta.Code)}, true, m.ID != ""
+		return Event{Kind: EventStreamEnd, Message: m, Stream: r.end(m, sm, meta)}, true, m.ID != ""
 	}
 	r.remember(m.ID, window)
 	ev = Event{Kind: EventMessage, Message: m}
@@ -129,28 +136,38 @@ func (r *receiver) delta(m core.Message, sm *streamMeta) (Event, bool, bool) {
 	} else if sm.Seq < a.seq || (sm.Seq == a.seq && !sm.Resume) {
 		return Event{}, false, false // already applied
 	}
-	s := Stream{ID: sm.ID, Role: a.role, Seq: sm.Seq, State: core.StreamStateDelta, Started: a.started}
+	if sm.ReplyTo != "" {
+		a.replyTo = sm.ReplyTo
+	}
+	s := Stream{ID: sm.ID, Role: a.role, Seq: sm.Seq, State: core.StreamStateDelta, Started: a.started, ReplyTo: a.replyTo, Chunks: sm.Chunks}
 	if sm.Resume {
 		if sm.Seq == a.seq && a.text.String() == m.Content {
 			return Event{}, false, false // nothing new
 		}
 		a.text = strings.Builder{}
 		a.text.WriteString(m.Content)
+		a.parts = core.PartsBuilder{}
 		s.Replaced = true
 	} else {
 		a.text.WriteString(m.Content)
 		s.Delta = m.Content
 	}
+	for i := range sm.Chunks {
+		a.parts.Apply(&sm.Chunks[i])
+	}
 	a.seq = sm.Seq
 	s.Text = a.text.String()
+	s.Parts = a.parts.Parts()
+	s.MessageMetadata = a.parts.MessageMetadata()
 	return Event{Kind: EventStream, Stream: s}, true, false
 }
 
 // end finishes a stream with its final message.
-func (r *receiver) end(m core.Message, sm *streamMeta, code string) Stream {
-	s := Stream{ID: sm.ID, Role: m.Role, Text: m.Content, Seq: sm.Seq, State: sm.State}
+func (r *receiver) end(m core.Message, sm *streamMeta, meta envelopeMeta) Stream {
+	s := Stream{ID: sm.ID, Role: m.Role, Text: m.Content, Seq: sm.Seq, State: sm.State,
+		ReplyTo: sm.ReplyTo, FinishReason: sm.FinishReason, Parts: meta.Parts, MessageMetadata: meta.MessageMetadata}
 	if sm.State == core.StreamStateError {
-		s.Code = code
+		s.Code = meta.Code
 	}
 	a := r.streams[sm.ID]
 	delete(r.streams, sm.ID)
@@ -167,7 +184,7 @@ func (r *receiver) end(m core.Message, sm *streamMeta, code string) Stream {
 	return s
 }
 
-func isFinalState(state string) bool {
+func isFinalState(state core.StreamStatus) bool {
 	switch state {
 	case core.StreamStateDone, core.StreamStateCancelled, core.StreamStateError:
 		return true

@@ -17,7 +17,7 @@ type step struct {
 	text     string // Stream.Text, or Message.Content for message events
 	delta    string
 	replaced bool
-	state    string
+	state    core.StreamStatus
 	code     string // Stream.Code or ServerError.Code
 	streamID string // Event.StreamID for EventMessage
 }

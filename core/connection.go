@@ -36,7 +36,7 @@ type connection struct {
 	queue       []outFrame
 	writing     bool
 	handling    bool
-	inbox       []Message
+	inbox       []inboundMsg
 	closing     bool      // a close was requested or the reader ended
 	flush       bool      // write queued frames before the close frame
 	closeCode   CloseCode // close code to send; 0 = send no close frame
@@ -82,6 +82,13 @@ type connection struct {
 	reqBase   context.Context         // parent of session-mode request contexts (see requestContext)
 	reqCancel context.CancelCauseFunc // cancels reqBase when the hub's shutdown deadline passes
 	reqStop   func() bool             // unregisters reqBase from the hub's context
+
+	// Conversation directory (conversation_actions.go): the owner ("" for none), its
+	// watch, and whether the conversation shown was deleted (guarded by mu).
+	owner string
+	dirw  *ownerWatch
+	conv  Conversation // the entry of the conversation at connect, for queueDirectory
+	gone  bool
 }
 
 // pendingFrame is a live record (or, with delta set, a stream delta) that arrived while the
@@ -252,6 +259,7 @@ func (c *connection) finish(cancel context.CancelFunc) {
 		}
 	}
 	c.mu.Unlock()
+	c.leaveDirectory()
 	if c.sess != nil {
 		c.sess.leave(c)
 		c.hub.releaseSession(c.sess)
@@ -353,6 +361,12 @@ func (c *connection) readFrame(r io.Reader) error {
 		h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: c.info.SessionID, Err: e})
 		return nil
 	}
+	if a, ok, malformed := answerRequest(&m); ok {
+		h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
+		c.answer(a, malformed)
+		h.frameIn(FrameIn{Phase: FrameHandled, ConnID: c.id, SessionID: c.info.SessionID, Message: &m})
+		return nil
+	}
 	if id, ok := cancelRequest(&m); ok {
 		h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
 		c.cancelStream(id)
@@ -365,10 +379,16 @@ func (c *connection) readFrame(r io.Reader) error {
 	m.Role = RoleUser
 	m.Timestamp = envelope.NowMillis()
 	h.frameIn(FrameIn{Phase: FrameDecoded, ConnID: c.id, SessionID: c.info.SessionID, Bytes: len(buf), Message: &m})
+	if c.conversationFrame(&m) {
+		return nil
+	}
 	if len(h.opts.Guards) > 0 && !c.guard(&m) {
 		return nil
 	}
-	return c.enqueueInbound(m)
+	if c.whileReplying(&m) {
+		return nil
+	}
+	return c.enqueueInbound(m, c.info.SessionID)
 }
 
 // readAtMost appends from r to buf until EOF or until buf holds limit bytes.

@@ -15,7 +15,7 @@
 // A Hub is configured by Options (every zero field has a documented default). For each
 // connection:
 //
-//   - The first frame is the welcome envelope (WelcomeOf, CodeWelcome): it names the
+//   - The first frame is the welcome envelope (envelope.WelcomeOf, envelope.CodeWelcome): it names the
 //     session (a new one when the request named none), the connection, and what follows
 //     (the replayed messages, the running streams), so any client can resume.
 //   - One goroutine reads. A frame above Options.MaxMessageSize is discarded while it is
@@ -44,8 +44,43 @@
 // An idle connection costs one goroutine (the reader) and no buffers: the writer and
 // handler goroutines exist only while they have work.
 //
+// # Streams and parts
+//
+// ReplyWriter.Stream starts a streamed reply. Besides text deltas (Stream.Delta) a stream
+// carries typed parts, as an AI SDK UIMessage does: reasoning and text (TextPart), tool
+// calls whose input streams in and whose output arrives later (ToolCall), sources, files,
+// data parts, step boundaries, message metadata and a finish reason. Each change is a
+// Chunk (the AI SDK's UI message chunk); clients fold chunks into Parts with a
+// PartsBuilder, a resuming client gets them compacted, and the final message stores the
+// parts in its metadata. Hub.RunningStreams and Hub.CancelStream serve transports that
+// resume or stop replies by request (package aisdk).
+//
+// # Human in the loop
+//
+// A handler may wait for a person: ToolCall.RequestApproval (approve or deny a tool call) and
+// Stream.Ask (a question with an optional form, MCP elicitation's shape). The request is held
+// by the store (PendingStore, implemented by MemoryStore and redisstore) and shown as a part
+// of the running reply, so any connection on any instance sees it and may answer it
+// (Hub.Answer, or a client's answer frame); exactly one answer wins and wakes the waiting
+// handler through the store's notifications. Options.WhileReplying chooses what a message
+// sent while a reply runs does (queue, steer, interrupt, reject), wherever the reply runs.
+//
+// # Conversations
+//
+// With Options.Conversations and a Store that implements DirectoryStore (MemoryStore and
+// redisstore do), each owner (by default the authenticated principal) has a directory of
+// its conversations (sessions): every connection of the owner, on every hub, gets the list
+// and its changes (created, renamed, cleared, deleted, activity, a reply starting and
+// ending), and may create, open, rename, clear or delete conversations with system
+// envelopes (PROTOCOL.md, "Conversations"). Opening one switches the connection to it
+// without reconnecting: it leaves the old session's fan-out and joins the new one with a
+// replay and the running streams' resume. A connection shows one conversation at a time;
+// the directory's running flag serves a sidebar. Handlers name conversations with
+// ReplyWriter.SetTitle. Another owner's conversation is refused exactly like an unknown one.
+//
 // # Concurrency
 //
+// Stream, TextPart and ToolCall methods are safe for concurrent use; a PartsBuilder is not.
 // Hub, MemoryStore and the package functions are safe for concurrent use. A ReplyWriter is
 // valid only during the ServeChat call it was passed to. Message values may be shared for
 // reading. Hub.Shutdown closes every connection with 1001 and waits for every goroutine

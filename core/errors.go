@@ -84,3 +84,33 @@ func (e *Error) Error() string {
 
 // Unwrap returns the wrapped cause, if any.
 func (e *Error) Unwrap() error { return e.err }
+
+// Conversation directory (Options.Conversations, DirectoryStore).
+
+// Errors of DirectoryStore. Clients see one code for both "not found" and "not yours"
+// (SESSION_NOT_FOUND), so they cannot probe which ids exist.
+var (
+	// ErrConversationNotFound: the owner has no conversation with that id (it never
+	// existed, expired, was deleted, or belongs to another owner).
+	ErrConversationNotFound = errors.New("chatwire: conversation not found")
+	// ErrDirectoryFull: the owner already has the maximum number of conversations.
+	ErrDirectoryFull = errors.New("chatwire: too many conversations")
+	// ErrInvalidTitle: a title breaks the rules of ValidTitle.
+	ErrInvalidTitle = errors.New("chatwire: invalid conversation title")
+)
+
+// Codes of conversation errors (see PROTOCOL.md); refusals of a conversation that does not
+// exist or is not the caller's use CodeSessionNotFound.
+const (
+	// CodeInvalidTitle: a title breaks the rules of ValidTitle.
+	CodeInvalidTitle ErrorCode = "INVALID_TITLE"
+	// CodeConversationLimit: the owner has Conversations.MaxPerOwner conversations.
+	CodeConversationLimit ErrorCode = "CONVERSATION_LIMIT"
+	// CodeConversationsUnavailable: the connection has no directory (no owner, or the hub
+	// has none).
+	CodeConversationsUnavailable ErrorCode = "CONVERSATIONS_UNAVAILABLE"
+)
+
+// ErrNoDirectory is returned by ReplyWriter.Conversation and SetTitle when the connection
+// has no conversation directory (conversations disabled, or no owner).
+var ErrNoDirectory = errors.New("chatwire: no conversation directory for this connection")

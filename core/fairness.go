@@ -101,6 +101,9 @@ func frameCost(f *outFrame) int {
 	if f.delta != nil {
 		return 128 + len(f.delta.text)
 	}
+	if f.dir != nil {
+		return 256 + len(f.dir.ev.Conversation.Title) // a directory event, encoded when written
+	}
 	return len(f.data)
 }
 
@@ -162,7 +165,10 @@ func (c *connection) overHighLocked() bool {
 // session's readers are behind (at most producerWait) and while this connection's own queue
 // is above its high-water mark.
 func (c *connection) waitForReaders() {
-	if s := c.sess; s != nil {
+	c.mu.Lock()
+	s := c.sess // a conversation switch changes it under c.mu
+	c.mu.Unlock()
+	if s != nil {
 		s.press.wait(c.ctx.Done())
 	}
 	for {

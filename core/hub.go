@@ -32,7 +32,12 @@ type Hub struct {
 	storeLocal bool // the store is a *MemoryStore: its calls never block on I/O
 
 	runningMu sync.Mutex
-	running   map[streamKey]*Stream // streams produced on this hub, for cancel requests
+	running   map[streamKey]*Stream  // streams produced on this hub, for cancel requests
+	holds     map[streamKey]*session // sessions kept subscribed while their streams run (stream_hold.go)
+
+	dir *directoryHub // conversation directory; nil when disabled (conversations.go)
+
+	waiters pendingWaiters // handlers waiting for a person's answer (pending_wait.go)
 }
 
 type streamKey struct{ session, stream string }
@@ -43,7 +48,7 @@ func NewHub(opts Options) *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	var streams StreamStore = o.Store // nil without a store
 	_, local := o.Store.(*MemoryStore)
-	return &Hub{
+	h := &Hub{
 		storeLocal: local,
 		opts:       o,
 		log:        o.Logger,
@@ -56,6 +61,8 @@ func NewHub(opts Options) *Hub {
 		baseCancel: cancel,
 		pingFrame:  []byte(`{"type":"ping"}`),
 	}
+	h.dir = newDirectoryHub(h, o)
+	return h
 }
 
 // serve runs one upgraded connection: prepare, then pending.serve. When prepare refuses,
@@ -148,12 +155,14 @@ func (h *Hub) registerStream(sessionID string, s *Stream) {
 	h.runningMu.Lock()
 	h.running[streamKey{sessionID, s.id}] = s
 	h.runningMu.Unlock()
+	h.holdSession(streamKey{sessionID, s.id})
 }
 
 func (h *Hub) unregisterStream(sessionID string, s *Stream) {
 	h.runningMu.Lock()
 	delete(h.running, streamKey{sessionID, s.id})
 	h.runningMu.Unlock()
+	h.unholdSession(streamKey{sessionID, s.id})
 }
 
 // cancelLocalStream cancels the stream if this hub produces it, reporting whether it did.

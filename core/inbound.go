@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chatwire/chatwire/internal/hubport"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -22,9 +23,16 @@ func messageTooLargeText(max int) string {
 	return "Message exceeds maximum size of " + strconv.Itoa(max) + " bytes"
 }
 
+// inboundMsg is a decoded message waiting for the handler, with the session it was sent to
+// (a conversation switch may change the connection's session before it is processed).
+type inboundMsg struct {
+	m   Message
+	sid string
+}
+
 // enqueueInbound hands a decoded message to the handler worker, waiting for room in the
 // bounded inbox (backpressure) or for the connection to end.
-func (c *connection) enqueueInbound(m Message) error {
+func (c *connection) enqueueInbound(m Message, sid string) error {
 	select {
 	case c.slots <- struct{}{}:
 	case <-c.ctx.Done():
@@ -36,7 +44,7 @@ func (c *connection) enqueueInbound(m Message) error {
 		<-c.slots
 		return nil
 	}
-	c.inbox = append(c.inbox, m)
+	c.inbox = append(c.inbox, inboundMsg{m: m, sid: sid})
 	if c.handling {
 		select {
 		case c.hwake <- struct{}{}:
@@ -98,8 +106,8 @@ func (c *connection) handleLoop() {
 			c.mu.Unlock()
 			return
 		}
-		m := c.inbox[0]
-		c.inbox[0] = Message{}
+		in := c.inbox[0]
+		c.inbox[0] = inboundMsg{}
 		c.inbox = c.inbox[1:]
 		c.mu.Unlock()
 		active = true
@@ -107,28 +115,41 @@ func (c *connection) handleLoop() {
 		// A member that sends faster than the session's readers read waits for them here
 		// (bounded; see pressure), and meanwhile its reads wait for room in the inbox.
 		c.waitForReaders()
-		if c.sess != nil {
-			// The echo of m and its reply are written together (see holdLocked).
+		if c.hub.store != nil {
+			// The echo of the message and its reply are written together (see holdLocked).
 			c.beginHold()
-			c.process(m)
+			c.process(in.m, in.sid)
 			c.endHold()
 		} else {
-			c.process(m) // replies are written by this goroutine (see sendDirect)
+			c.process(in.m, in.sid) // replies are written by this goroutine (see sendDirect)
 		}
 	}
 }
 
-// process stores (in session mode) and handles one inbound message.
-func (c *connection) process(m Message) {
+// process stores (in session mode) and handles one inbound message sent to session sid.
+func (c *connection) process(m Message, sid string) {
 	h := c.hub
-	sid := c.info.SessionID
-	if c.sess != nil && m.Type != TypeTyping {
+	var handled *hubport.HandledEvent
+	c.mu.Lock()
+	notifier, ok := c.ws.(hubport.HandledNotifier)
+	regen, _ := c.ws.(hubport.Regenerator)
+	c.mu.Unlock()
+	if ok {
+		handled = &hubport.HandledEvent{MessageID: m.ID}
+		defer func() { notifier.Handled(*handled) }()
+	}
+	if h.store != nil && m.Type != TypeTyping {
 		ctx, cancel := h.storeCtx(c.ctx)
-		_, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
+		rec, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
 		cancel()
 		switch {
+		case errors.Is(err, ErrDuplicate) && regen != nil && regen.Regenerate() && rec.Message.Role == RoleUser:
+			m = rec.Message // a new reply to the stored message, as stored
 		case errors.Is(err, ErrDuplicate):
 			// A retry of a message already stored (and handled): nothing more to do.
+			if handled != nil {
+				handled.Duplicate = true
+			}
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: err})
 			return
 		case err != nil:
@@ -137,11 +158,15 @@ func (c *connection) process(m Message) {
 			}
 			h.log.Warn("chatwire: store append failed", "session", sid, "conn", c.id, "err", err)
 			e := WrapError(CodeStoreUnavailable, textStoreUnavailable, err)
+			if handled != nil {
+				handled.ErrCode = string(e.Code)
+			}
 			c.sendErrorFor(e, m.ID)
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: e})
 			return
 		}
-	} else if c.sess != nil {
+		c.touch(sid, ConversationUpdate{Active: m.Timestamp, AddMessages: 1})
+	} else if h.store != nil {
 		ctx, cancel := h.storeCtx(c.ctx)
 		err := h.streams.Publish(ctx, sid, m)
 		cancel()
@@ -156,7 +181,7 @@ func (c *connection) process(m Message) {
 	req := &Request{Message: m, SessionID: sid, ConnID: c.id, Principal: c.info.Principal, Header: c.info.Header}
 	ctx, cancel := c.requestContext()
 	defer cancel(nil)
-	w := &ReplyWriter{c: c, ctx: ctx, cancel: cancel}
+	w := &ReplyWriter{c: c, sid: sid, ctx: ctx, cancel: cancel, replyTo: m.ID, handled: handled}
 	start := time.Now()
 	err := c.callHandler(ctx, req, w)
 	w.endOpen(err)
@@ -168,10 +193,16 @@ func (c *connection) process(m Message) {
 	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, context.Cause(ctx))) {
 		return // the connection ended, the hub shut down or a client cancelled the stream
 	}
+	if errors.Is(err, ErrStreamNotFound) {
+		return // the stream was ended elsewhere (its conversation cleared or deleted, or a watcher declared it lost): its viewers were told
+	}
 	var e *Error
 	if !errors.As(err, &e) {
 		h.log.Error("chatwire: handler failed", "session", sid, "conn", c.id, "err", err)
 		e = WrapError(CodeInternal, textInternal, err)
+	}
+	if handled != nil {
+		handled.ErrCode = string(e.Code)
 	}
 	c.sendErrorFor(e, req.Message.ID)
 	h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &req.Message, Err: e, Duration: d})
@@ -234,7 +265,7 @@ func (c *connection) callHandler(ctx context.Context, req *Request, w *ReplyWrit
 // made at the first request, so a request costs one cancelable context and nothing is
 // registered with the hub's context per message.
 func (c *connection) requestContext() (context.Context, context.CancelCauseFunc) {
-	if c.sess == nil {
+	if c.hub.store == nil {
 		return context.WithCancelCause(c.ctx)
 	}
 	c.mu.Lock()
@@ -266,7 +297,7 @@ func (c *connection) releaseRequestBase() {
 // produces it.
 func (c *connection) cancelStream(streamID string) {
 	h := c.hub
-	if h.cancelLocalStream(c.info.SessionID, streamID) || c.sess == nil {
+	if h.cancelLocalStream(c.info.SessionID, streamID) || h.store == nil {
 		return
 	}
 	ctx, cancel := h.storeCtx(c.ctx)

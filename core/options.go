@@ -63,6 +63,17 @@ type Options struct {
 	// StoreTimeout bounds each Store call the hub makes. Default: 5s.
 	StoreTimeout time.Duration
 
+	// WhileReplying chooses, per session, what happens to a user message (type "message")
+	// that arrives while a reply of its session is streaming on any instance: ReplyQueue
+	// (handled after, as if nothing ran: today's behaviour), ReplySteer (stored and handed to
+	// the running reply, see Stream.Steered), ReplyInterrupt (the running reply is cancelled,
+	// then the message is handled) or ReplyReject (an error envelope with code
+	// REPLY_RUNNING; nothing stored). PROTOCOL.md, "Messages while a reply runs", shows the
+	// frames. Policies other than ReplyQueue need a Store (without one they act as
+	// ReplyQueue) and cost one store read per user message. Default: nil, ReplyQueue for
+	// every session.
+	WhileReplying func(sessionID string) ReplyPolicy
+
 	// StreamLease is how long a streamed reply may go without a sign of life from the
 	// instance producing it (producers renew it every StreamLease/3, even while the model
 	// is silent). A watcher on any instance that sees the lease run out ends the stream with
@@ -70,6 +81,11 @@ type Options struct {
 	// within about StreamLease plus one store round trip of the producer's loss.
 	// Default: 10s.
 	StreamLease time.Duration
+
+	// Conversations turns on the conversation directory: a live list of each owner's
+	// conversations and calls to create, open, rename, clear and delete them over the
+	// connection (see ConversationOptions). Default: disabled.
+	Conversations ConversationOptions
 
 	// Admit decides before the upgrade whether a connection may be made (authentication,
 	// session authorization, connection caps, subprotocol choice, credential expiry); see

@@ -38,7 +38,7 @@ func (h *Hub) prepare(ctx context.Context, info connInfo) (*pending, error) {
 	c := newConnection(h, nil, info)
 	if h.store == nil {
 		c.mu.Lock()
-		c.queueWelcomeLocked(0, nil) // with a store, join queues it before the replay
+		c.queueWelcomeLocked(0, nil, "") // with a store, join queues it before the replay
 		c.mu.Unlock()
 	}
 	h.mu.Lock()
@@ -49,6 +49,11 @@ func (h *Hub) prepare(ctx context.Context, info connInfo) (*pending, error) {
 	h.conns[c.id] = c
 	h.wg.Add(1)
 	h.mu.Unlock()
+	if err := c.joinDirectory(ctx); err != nil {
+		h.log.Warn("chatwire: conversation refused", "session", info.SessionID, "err", err)
+		c.abandon()
+		return refuse(err)
+	}
 	if h.store != nil {
 		replayed, err := c.join(ctx)
 		if err != nil {
@@ -57,6 +62,11 @@ func (h *Hub) prepare(ctx context.Context, info connInfo) (*pending, error) {
 			return refuse(&HandshakeError{Status: http.StatusServiceUnavailable, Body: "Session unavailable", Code: CodeSessionUnavailable, Err: err})
 		}
 		c.replayed = replayed
+	}
+	if err := c.queueDirectory(ctx); err != nil {
+		h.log.Warn("chatwire: conversation list unavailable", "session", info.SessionID, "err", err)
+		c.abandon()
+		return refuse(err)
 	}
 	return &pending{c: c}, nil
 }
@@ -100,6 +110,7 @@ func (c *connection) abandon() {
 	c.dropQueueLocked()
 	c.pending = nil
 	c.mu.Unlock()
+	c.leaveDirectory()
 	if c.sess != nil {
 		c.sess.leave(c)
 		c.hub.releaseSession(c.sess)

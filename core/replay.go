@@ -16,7 +16,15 @@ func (c *connection) join(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	c.mu.Lock() // directory events may already be queued for c (joinDirectory)
 	c.sess = s
+	c.mu.Unlock()
+	return c.attach(ctx, s)
+}
+
+// attach is join after the session was acquired; a conversation switch uses it too.
+func (c *connection) attach(ctx context.Context, s *session) (int, error) {
+	h := c.hub
 	last := c.info.LastMessageID
 
 	s.mu.Lock()
@@ -63,18 +71,18 @@ func (c *connection) join(ctx context.Context) (int, error) {
 		page.Records, page.Trimmed, found, anchor = nil, false, true, 0
 		replay, epoch = false, s.epoch
 	}
+	c.resetDuringJoin = false
 	var ids []string
 	for _, st := range running {
 		if !st.Expired {
 			ids = append(ids, st.ID)
 		}
 	}
-	c.queueWelcomeLocked(len(page.Records), ids) // the first frame, naming what follows
+	c.queueWelcomeLocked(len(page.Records), ids, epoch) // the first frame, naming what follows
 	if reset {
 		c.enqueueLocked(frameOf(resetMessage(epoch)), true)
 		c.cursor = 0
 	}
-	c.resetDuringJoin = false
 	for i := range page.Records {
 		m := page.Records[i].Message
 		c.enqueueLocked(frameOf(&m), true)
@@ -98,7 +106,7 @@ func (c *connection) join(ctx context.Context) (int, error) {
 		}
 		c.queueDeltaLocked(delta{stream: st.ID, seq: st.Seq, started: st.Started, text: st.Content, resume: true})
 		if w := s.streams[st.ID]; w == nil {
-			s.streams[st.ID] = &streamWatch{seq: st.Seq, started: st.Started, deadline: time.Now().Add(h.opts.StreamLease)}
+			s.streams[st.ID] = &streamWatch{seq: st.Seq, started: st.Started, replyTo: streamReplyTo(st.Content), deadline: time.Now().Add(h.opts.StreamLease)}
 			s.armWatchLocked()
 		} else if w.seq < st.Seq {
 			s.needStreams = true // the session fell behind this stream: bring every connection up to date

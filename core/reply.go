@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/chatwire/chatwire/internal/hubport"
 
 	"github.com/chatwire/chatwire/envelope"
 )
@@ -14,9 +15,12 @@ import (
 // ServeChat call it was passed to, and is not safe for concurrent use.
 type ReplyWriter struct {
 	c       *connection
+	sid     string          // the session of the request (the connection may switch meanwhile)
 	ctx     context.Context // the request context; streams cancel it
 	cancel  context.CancelCauseFunc
 	streams []*Stream // streams started by this request, ended when the handler returns
+	replyTo string    // the id of the message being handled
+	handled *hubport.HandledEvent
 }
 
 // Send completes m and sends it: an empty ID gets a new one, an empty Type becomes
@@ -47,7 +51,10 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 		return errors.New("chatwire: reply metadata is not a JSON object")
 	}
 	c := w.c
-	if c.sess == nil {
+	if w.handled != nil && m.Type != TypeTyping {
+		w.handled.Replies = append(w.handled.Replies, m)
+	}
+	if c.hub.store == nil {
 		if !c.sendDirect(&m) {
 			return ErrConnClosed
 		}
@@ -57,14 +64,14 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 	if m.Type == TypeTyping {
 		sctx, cancel := h.storeCtx(ctx)
 		defer cancel()
-		if err := h.streams.Publish(sctx, c.info.SessionID, m); err != nil {
+		if err := h.streams.Publish(sctx, w.sid, m); err != nil {
 			return WrapError(CodeStoreUnavailable, "Typing indicator could not be published", err)
 		}
 		return nil
 	}
 	sctx, cancel := h.storeCtx(ctx)
 	defer cancel()
-	if _, err := h.store.Append(sctx, c.info.SessionID, m, h.opts.MaxStoredMessages); err != nil {
+	if _, err := h.store.Append(sctx, w.sid, m, h.opts.MaxStoredMessages); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return err
 		}
@@ -73,11 +80,12 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 		}
 		return WrapError(CodeStoreUnavailable, "Reply could not be stored", err)
 	}
+	c.touch(w.sid, ConversationUpdate{Active: m.Timestamp, AddMessages: 1})
 	return nil
 }
 
 // SessionID returns the session the replies go to.
-func (w *ReplyWriter) SessionID() string { return w.c.info.SessionID }
+func (w *ReplyWriter) SessionID() string { return w.sid }
 
 func isJSONObject(b []byte) bool {
 	for _, c := range b {

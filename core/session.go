@@ -131,6 +131,14 @@ func (s *session) notify(n Notification) {
 		return
 	}
 	if n.Ephemeral != nil {
+		if id, ok := pendingNoticeID(n.Ephemeral); ok {
+			s.hub.waiters.wake(s.id, id) // a pending request was answered: never shown to clients
+			return
+		}
+		if stream, m, ok := steerNoticeOf(n.Ephemeral); ok {
+			s.hub.deliverSteer(s.id, stream, m) // a message steered to a reply: never shown as such
+			return
+		}
 		s.deliverEphemeralLocked(n.Ephemeral)
 		return
 	}

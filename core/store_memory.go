@@ -77,8 +77,9 @@ type MemoryStoreStats struct {
 
 // MemoryStore is an in-process Store: histories live in memory and vanish with the process.
 // It suits tests, development and single-process deployments; several hubs in one process
-// may share one MemoryStore to simulate a multi-instance deployment. It is bounded (see
-// MemoryStoreOptions) and needs no Close: expiry runs lazily on every call.
+// may share one MemoryStore to simulate a multi-instance deployment. Create it with
+// NewMemoryStore (the zero value is not usable). It is bounded (see MemoryStoreOptions) and
+// needs no Close: expiry runs lazily on every call.
 //
 // A MemoryStore is safe for concurrent use; sessions are independent (a lock per session,
 // and a lock per shard of sessions held only to find a session). Subscribers are notified
@@ -98,6 +99,9 @@ type MemoryStore struct {
 	now         func() time.Time
 	seed        maphash.Seed
 	shards      []memShard
+	pending     memPendingTable // pending requests (store_memory_pending.go)
+
+	dir memDirectory // conversation directories (store_memory_directory.go)
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -115,7 +119,8 @@ type memShard struct {
 }
 
 type memSession struct {
-	id string
+	id    string
+	shard *memShard
 	// Guarded by the shard's lock.
 	prev, next *memSession
 	touched    time.Time
@@ -238,7 +243,7 @@ func (s *MemoryStore) lock(sessionID string, create bool) *memSession {
 			if s.shardCount > 0 && len(sh.sessions) >= s.shardCount {
 				s.evictLocked(sh, func() bool { return len(sh.sessions) < s.shardCount })
 			}
-			sess = &memSession{id: sessionID, epoch: NewID()}
+			sess = &memSession{id: sessionID, shard: sh, epoch: NewID()}
 			sh.sessions[sessionID] = sess
 		} else {
 			sess.prev.next, sess.next.prev = sess.next, sess.prev
@@ -295,8 +300,15 @@ func (s *MemoryStore) dropLocked(sh *memShard, sess *memSession) {
 	sess.prev.next, sess.next.prev = sess.next, sess.prev
 	sess.prev, sess.next = nil, nil
 	delete(sh.sessions, sess.id)
-	s.addBytes(sh, -sess.bytes)
-	sh.messages.Add(-int64(len(sess.records)))
+	s.clearHistoryLocked(sess)
+}
+
+// clearHistoryLocked drops every retained record of sess (locked by the caller), keeping
+// its head and epoch: sequence numbers go on from where they were.
+func (s *MemoryStore) clearHistoryLocked(sess *memSession) {
+	s.addBytes(sess.shard, -sess.bytes)
+	sess.shard.messages.Add(-int64(len(sess.records)))
+	clear(sess.records)
 	sess.records, sess.hashes, sess.bytes = nil, nil, 0
 }
 
@@ -389,17 +401,28 @@ func (s *MemoryStore) Append(ctx context.Context, sessionID string, msg Message,
 	sess := s.lock(sessionID, true)
 	rec, err := s.appendLocked(sess, msg, maxLen, nil)
 	sess.mu.Unlock()
-	s.afterGrow(s.shardOf(sessionID))
+	s.afterGrow(sess.shard)
 	return rec, err
+}
+
+// idHash is the hash find compares; 0 stands for the empty id, which is never found.
+func (s *MemoryStore) idHash(id string) uint64 {
+	if id == "" {
+		return 0
+	}
+	return maphash.String(s.seed, id) | 1
 }
 
 // find returns the index in sess.records of the retained record with id, or -1. It scans
 // the id hashes from the newest record back: no index is maintained on append.
 func (s *MemoryStore) find(sess *memSession, id string) int {
-	if id == "" {
+	return s.findHash(sess, id, s.idHash(id))
+}
+
+func (s *MemoryStore) findHash(sess *memSession, id string, h uint64) int {
+	if h == 0 {
 		return -1
 	}
-	h := maphash.String(s.seed, id) | 1
 	for i := len(sess.hashes) - 1; i >= 0; i-- {
 		if sess.hashes[i] == h && sess.records[i].Message.ID == id {
 			return i
@@ -415,7 +438,8 @@ func memRecordSize(m *Message) int64 {
 // appendLocked appends msg to sess (locked by the caller) and notifies its subscribers,
 // attaching ev to the notification when set.
 func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev *StreamEvent) (Record, error) {
-	if i := s.find(sess, msg.ID); i >= 0 {
+	h := s.idHash(msg.ID)
+	if i := s.findHash(sess, msg.ID, h); i >= 0 {
 		return sess.records[i], fmt.Errorf("memory store: append %q: %w", msg.ID, ErrDuplicate)
 	}
 	if len(msg.Metadata) == 0 {
@@ -425,15 +449,11 @@ func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev
 	}
 	sess.head++
 	rec := Record{Seq: sess.head, Message: msg}
-	var h uint64
-	if msg.ID != "" {
-		h = maphash.String(s.seed, msg.ID) | 1
-	}
 	sess.records = append(sess.records, rec)
 	sess.hashes = append(sess.hashes, h)
 	size := memRecordSize(&msg)
 	sess.bytes += size
-	sh := s.shardOf(sess.id)
+	sh := sess.shard
 	s.addBytes(sh, size)
 	sh.messages.Add(1)
 
@@ -565,7 +585,7 @@ func (s *MemoryStore) Subscribe(ctx context.Context, sessionID string, fn func(N
 			sess.nsubs.Store(int32(len(sess.subs)))
 			sess.mu.Unlock()
 			// Idle time counts from the moment the last subscriber left.
-			sh := s.shardOf(sessionID)
+			sh := sess.shard
 			sh.mu.Lock()
 			if !sess.dead {
 				sess.touched = s.now()

@@ -49,6 +49,11 @@ func (s *MemoryStore) StreamAppend(ctx context.Context, sessionID, streamID stri
 	}
 	st.seq = seq
 	st.content = append(st.content, delta...)
+	if seq%StreamCompactEvery == 0 {
+		if c, ok := CompactStreamLog(string(st.content)); ok && len(c) < len(st.content) {
+			st.content = append(st.content[:0], c...)
+		}
+	}
 	st.expires = now.Add(lease)
 	sess.notifyLocked(Notification{Stream: &StreamEvent{Kind: StreamDelta, StreamID: streamID, Seq: seq, Delta: delta, Started: st.started}})
 	return nil

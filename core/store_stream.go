@@ -77,3 +77,20 @@ type StreamStore interface {
 	// subscribers without storing it.
 	Publish(ctx context.Context, sessionID string, msg Message) error
 }
+
+// StreamCompactEvery is how often (in deltas) the built-in stores compact a running
+// stream's content: when a delta's seq is a multiple of it, the content is replaced by
+// CompactStreamLog's result, so a long reply takes about the size of its parts in the
+// store, not the size of its deltas.
+const StreamCompactEvery = 256
+
+// CompactStreamLog compacts the content of a running stream (StreamState.Content, the
+// concatenated deltas, which the hub writes as a chunk log): it returns the content that
+// rebuilds the same parts with the fewest chunks, and true; or false when content is not a
+// chunk log the hub wrote (then it must be kept as it is). A Store may replace a running
+// stream's content with the compacted one at any time between two deltas (keeping its seq):
+// snapshots and resume frames stay the same, smaller. Transient data is dropped: it is
+// never resumed.
+func CompactStreamLog(content string) (string, bool) {
+	return compactChunkLog(content)
+}

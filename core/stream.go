@@ -5,19 +5,28 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/chatwire/chatwire/envelope"
 )
 
-// Stream states carried in metadata.stream.state.
+// StreamStatus is where a streamed reply stands, carried in metadata.stream.state: running
+// (StreamStateDelta) or ended one of three ways.
+type StreamStatus string
+
+// Stream statuses.
 const (
-	StreamStateDelta     = "delta"
-	StreamStateDone      = "done"
-	StreamStateCancelled = "cancelled"
-	StreamStateError     = "error"
+	// StreamStateDelta: the reply is running; typing frames carry it.
+	StreamStateDelta StreamStatus = "delta"
+	// StreamStateDone: the reply ended normally; its final message is stored.
+	StreamStateDone StreamStatus = "done"
+	// StreamStateCancelled: a client (or an explicit stop) cancelled the reply; the text so
+	// far is stored.
+	StreamStateCancelled StreamStatus = "cancelled"
+	// StreamStateError: the reply failed (the handler's error, STREAM_INTERRUPTED at shutdown,
+	// STREAM_LOST when its producer died); metadata.stream.code says which.
+	StreamStateError StreamStatus = "error"
 )
 
 // ErrStreamCancelled is the cause of a stream context cancelled by a client's cancel
@@ -41,26 +50,37 @@ type Stream struct {
 	cancel  context.CancelCauseFunc
 	ctx     context.Context
 
-	mu      sync.Mutex
-	seq     uint64
-	content strings.Builder
-	ended   bool
-	renew   *time.Timer
+	mu           sync.Mutex
+	seq          uint64
+	parts        PartsBuilder // everything written so far, folded
+	textPart     *TextPart    // the text part Delta appends to; nil starts a new one
+	nextPart     int
+	finishReason FinishReason
+	log          []byte // scratch buffer for encoding chunks
+	ended        bool
+	renew        *time.Timer
+	steer        steering // messages steered to the reply (reply_policy.go)
 }
 
 // Stream starts a streamed assistant reply. Every connection of the session is told at once
 // (a first, empty delta), so clients can show progress and offer to cancel.
 func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
 	s := &Stream{w: w, id: NewID(), started: envelope.NowMillis(), ctx: w.ctx, cancel: w.cancel}
+	s.steer.init()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.appendLocked(ctx, ""); err != nil {
+	if err := s.appendLocked(ctx); err != nil {
 		return nil, err
 	}
-	w.c.hub.registerStream(w.c.info.SessionID, s)
+	w.c.hub.registerStream(w.sid, s)
 	w.streams = append(w.streams, s)
-	if w.c.sess != nil {
+	if w.handled != nil {
+		w.handled.Streams = append(w.handled.Streams, s.id)
+	}
+	if w.c.hub.store != nil {
 		s.armRenewLocked()
+		on := true
+		w.c.touch(w.sid, ConversationUpdate{Active: s.started, Running: &on, Event: ConversationStarted})
 	}
 	return s, nil
 }
@@ -73,22 +93,26 @@ func (s *Stream) ID() string { return s.id }
 // call made with either stops on cancel.
 func (s *Stream) Context() context.Context { return s.ctx }
 
-// Delta appends text to the reply and delivers it. It returns context.Cause of the stream's
-// context once the stream was cancelled, ErrStreamEnded after the end, and an *Error with
-// code STORE_UNAVAILABLE when the store could not take the delta.
+// Delta appends text to the reply's current text part and delivers it; the first Delta,
+// and the first after another part was written, starts a new text part. It returns
+// context.Cause of the stream's context once the stream was cancelled, ErrStreamEnded after
+// the end, and an *Error with code STORE_UNAVAILABLE when the store could not take the
+// delta.
 func (s *Stream) Delta(ctx context.Context, text string) error {
 	if text == "" {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ended {
-		return ErrStreamEnded
+	if p := s.textPart; p != nil && s.parts.open(false, p.id) {
+		return s.writeLocked(ctx, Chunk{Type: ChunkTextDelta, ID: p.id, Delta: text})
 	}
-	if err := s.ctx.Err(); err != nil {
-		return context.Cause(s.ctx)
+	p := &TextPart{s: s, id: s.newPartIDLocked("t")}
+	if err := s.writeLocked(ctx, Chunk{Type: ChunkTextStart, ID: p.id}, Chunk{Type: ChunkTextDelta, ID: p.id, Delta: text}); err != nil {
+		return err
 	}
-	return s.appendLocked(ctx, text)
+	s.textPart = p
+	return nil
 }
 
 // Write implements io.Writer by appending p as one delta.
@@ -119,7 +143,7 @@ func (s *Stream) Close(ctx context.Context) error {
 }
 
 // streamEndState chooses the final state of a stream whose handler returned handlerErr.
-func streamEndState(streamCtx context.Context, handlerErr error) (state string, code ErrorCode) {
+func streamEndState(streamCtx context.Context, handlerErr error) (state StreamStatus, code ErrorCode) {
 	cause := context.Cause(streamCtx)
 	switch {
 	case errors.Is(cause, ErrStreamCancelled):
@@ -145,21 +169,28 @@ func (s *Stream) Fail(ctx context.Context, err error) error {
 		code = e.Code
 	}
 	if err != nil {
-		s.w.c.hub.log.Warn("chatwire: stream failed", "session", s.w.c.info.SessionID, "stream", s.id, "err", err)
+		s.w.c.hub.log.Warn("chatwire: stream failed", "session", s.w.sid, "stream", s.id, "err", err)
 	}
 	return s.finish(ctx, StreamStateError, code)
 }
 
-// appendLocked delivers one delta (seq+1). s.mu must be held.
-func (s *Stream) appendLocked(ctx context.Context, text string) error {
+// appendLocked delivers chunks as one delta (seq+1); no chunks starts the stream. s.mu must
+// be held.
+func (s *Stream) appendLocked(ctx context.Context, chunks ...Chunk) error {
 	c := s.w.c
 	h := c.hub
 	seq := s.seq + 1
-	if c.sess == nil {
-		c.deliverDelta(s.id, seq, s.started, text)
+	s.log = s.log[:0]
+	if seq == 1 && s.w.replyTo != "" {
+		s.log = appendStreamHead(s.log, s.w.replyTo)
+	}
+	s.log = appendChunkLog(s.log, chunks)
+	text := string(s.log)
+	if h.store == nil {
+		c.deliverDelta(s.id, seq, s.started, text, s.w.replyTo, nil)
 	} else {
 		sctx, cancel := h.storeCtx(ctx)
-		err := h.streams.StreamAppend(sctx, c.info.SessionID, s.id, seq, text, s.started, h.opts.StreamLease)
+		err := h.streams.StreamAppend(sctx, s.w.sid, s.id, seq, text, s.started, h.opts.StreamLease)
 		cancel()
 		if err != nil {
 			if errors.Is(err, ErrStreamNotFound) {
@@ -171,7 +202,9 @@ func (s *Stream) appendLocked(ctx context.Context, text string) error {
 		}
 	}
 	s.seq = seq
-	s.content.WriteString(text)
+	for i := range chunks {
+		s.parts.Apply(&chunks[i])
+	}
 	return nil
 }
 
@@ -191,7 +224,7 @@ func (s *Stream) renewLease() {
 	}
 	h := s.w.c.hub
 	ctx, cancel := h.storeCtx(h.baseCtx)
-	err := h.streams.StreamAppend(ctx, s.w.c.info.SessionID, s.id, s.seq, "", s.started, h.opts.StreamLease)
+	err := h.streams.StreamAppend(ctx, s.w.sid, s.id, s.seq, "", s.started, h.opts.StreamLease)
 	cancel()
 	if errors.Is(err, ErrStreamNotFound) {
 		s.ended = true
@@ -202,7 +235,7 @@ func (s *Stream) renewLease() {
 }
 
 // finish stores (or, without a store, sends) the final message.
-func (s *Stream) finish(ctx context.Context, state string, code ErrorCode) error {
+func (s *Stream) finish(ctx context.Context, state StreamStatus, code ErrorCode) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
@@ -214,16 +247,9 @@ func (s *Stream) finish(ctx context.Context, state string, code ErrorCode) error
 	}
 	c := s.w.c
 	h := c.hub
-	defer h.unregisterStream(c.info.SessionID, s)
-	final := Message{
-		ID:        s.id,
-		Type:      TypeMessage,
-		Role:      RoleAssistant,
-		Content:   s.content.String(),
-		Metadata:  finalStreamMetadata(s.id, s.seq, state, code),
-		Timestamp: envelope.NowMillis(),
-	}
-	if c.sess == nil {
+	defer h.unregisterStream(s.w.sid, s)
+	final := finalStreamMessage(s.id, s.seq, state, code, s.w.replyTo, s.finishReason, &s.parts)
+	if h.store == nil {
 		c.endStream(s.id)
 		if !c.send(&final) {
 			return ErrConnClosed
@@ -233,7 +259,13 @@ func (s *Stream) finish(ctx context.Context, state string, code ErrorCode) error
 	// The final message is stored even when the stream's own context was cancelled.
 	sctx, cancel := h.storeCtx(context.WithoutCancel(ctx))
 	defer cancel()
-	if _, err := h.streams.StreamFinish(sctx, c.info.SessionID, s.id, final, h.opts.MaxStoredMessages); err != nil {
+	_, err := h.streams.StreamFinish(sctx, s.w.sid, s.id, final, h.opts.MaxStoredMessages)
+	off, added := false, int64(0)
+	if err == nil {
+		added = 1
+	}
+	c.touch(s.w.sid, ConversationUpdate{Active: final.Timestamp, AddMessages: added, Running: &off, Event: ConversationEnded})
+	if err != nil {
 		if errors.Is(err, ErrStreamNotFound) {
 			return err
 		}
@@ -274,16 +306,4 @@ func streamMetadata(id string, seq uint64, state string) json.RawMessage {
 		b = append(b, '"')
 	}
 	return append(b, "}}"...)
-}
-
-func finalStreamMetadata(id string, seq uint64, state string, code ErrorCode) json.RawMessage {
-	b := streamMetadata(id, seq, state)
-	if code == "" {
-		return b
-	}
-	cm := codeMetadata(code, "") // {"code":"..."}
-	out := make([]byte, 0, len(b)+len(cm))
-	out = append(out, b[:len(b)-1]...) // drop the closing brace of the outer object
-	out = append(out, ',')
-	return append(out, cm[1:]...)
 }

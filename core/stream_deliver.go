@@ -2,33 +2,157 @@ package core
 
 import (
 	"errors"
+	"sync"
 	"time"
-
-	"github.com/chatwire/chatwire/envelope"
 )
 
-// deltaPart is a text delta waiting in a connection's queue. Consecutive deltas of one
-// stream merge into one part while the connection is behind (slow-client coalescing).
+// deltaPart is a delta waiting in a connection's queue: the chunk log of one or more
+// consecutive deltas of a stream. Consecutive deltas of one stream merge into one part
+// while the connection is behind (slow-client coalescing); the frame is built when it is
+// written, merging the deltas of each stream part (deltaMessage).
 type deltaPart struct {
 	stream  string
 	seq     uint64 // last delta included
 	started int64
-	text    []byte
-	resume  bool // a compacted frame: text is everything so far
+	text    []byte // chunk log
+	resume  bool   // a compacted frame: text is the log of everything so far
+	replyTo string // the id of the message the stream answers ("" when unknown)
+	// shared, while the part holds exactly one delta as the session fanned it out, builds
+	// its frame once for every connection that writes it; a merge clears it.
+	shared *sharedDelta
+}
+
+// sharedDelta is the frame of one delta, built once for all the connections it fans out
+// to (the frame's data is never modified once built).
+type sharedDelta struct {
+	once sync.Once
+	f    outFrame
+}
+
+// frame returns the part's frame, built by the first connection that writes it.
+func (p *deltaPart) frame() outFrame {
+	if sd := p.shared; sd != nil {
+		sd.once.Do(func() { sd.f = frameOf(deltaMessage(p)) })
+		return sd.f
+	}
+	return frameOf(deltaMessage(p))
 }
 
 // deltaMessage is the envelope of a delta frame: a typing envelope (clients that do not
-// know streams show "assistant is typing") whose metadata carries the stream state.
+// know streams show "assistant is typing") whose content is the text the frame adds to the
+// message's text parts (on resume: the whole text so far) and whose metadata carries the
+// stream state and the frame's chunks (on resume: the compacted chunks of every part).
 func deltaMessage(p *deltaPart) *Message {
-	meta := streamMetadata(p.stream, p.seq, StreamStateDelta)
+	var chunks []Chunk
+	var content string
 	if p.resume {
-		meta = append(meta[:len(meta)-2], `,"resume":true}}`...)
+		b := foldChunkLog(string(p.text))
+		chunks = b.Compact(nil)
+		content = b.Text()
+	} else {
+		chunks, content = coalesceChunkLog(string(p.text))
 	}
+	replyTo := p.replyTo
+	if p.resume {
+		replyTo = streamReplyTo(string(p.text))
+	}
+	meta := appendStreamObject(make([]byte, 0, 128+len(p.text)), p.stream, p.seq, StreamStateDelta, replyTo, "")
+	meta = meta[:len(meta)-2]
+	if p.resume {
+		meta = append(meta, `,"resume":true`...)
+	}
+	if len(chunks) > 0 {
+		meta = append(meta, `,"chunks":[`...)
+		for i := range chunks {
+			if i > 0 {
+				meta = append(meta, ',')
+			}
+			meta = AppendChunk(meta, &chunks[i])
+		}
+		meta = append(meta, ']')
+	}
+	meta = append(meta, "}}"...)
 	id := p.stream + ":" + uitoa(p.seq)
 	if p.resume {
 		id += ":resume"
 	}
-	return &Message{ID: id, Type: TypeTyping, Role: RoleAssistant, Content: string(p.text), Metadata: meta, Timestamp: p.started}
+	return &Message{ID: id, Type: TypeTyping, Role: RoleAssistant, Content: content, Metadata: meta, Timestamp: p.started}
+}
+
+// coalesceChunkLog decodes a run of deltas and merges the deltas of each part (text,
+// reasoning, tool input) into one chunk at the place of the part's first delta in the run;
+// a chunk of the part that is not a delta (its end, its input becoming available) keeps
+// later deltas after it. It returns the chunks and the text they add to text parts.
+func coalesceChunkLog(log string) ([]Chunk, string) {
+	var out []Chunk
+	type partKey struct {
+		kind byte // 't' text, 'r' reasoning, 'c' tool input
+		id   string
+	}
+	var open map[partKey]int  // part -> index in out of its mergeable delta
+	var merged map[int][]byte // index in out -> the merged delta text, when more than one
+	var text []byte
+	textOnly := ""
+	readChunkLog(log, func(c *Chunk) {
+		var key partKey
+		switch c.Type {
+		case ChunkTextDelta, ChunkReasoningDelta:
+			key = partKey{c.Type[0], c.ID}
+		case ChunkToolInputDelta:
+			key = partKey{'c', c.ToolCallID}
+		}
+		if c.Type == ChunkTextDelta {
+			if text == nil && textOnly == "" {
+				textOnly = c.Delta
+			} else {
+				if text == nil {
+					text = append(make([]byte, 0, 2*len(log)/3), textOnly...)
+				}
+				text = append(text, c.Delta...)
+			}
+		}
+		if key.kind != 0 {
+			if i, ok := open[key]; ok {
+				if merged == nil {
+					merged = make(map[int][]byte)
+				}
+				b, ok := merged[i]
+				if !ok {
+					b = append(b, out[i].Delta...)
+					b = append(b, out[i].InputTextDelta...)
+				}
+				if c.Type == ChunkToolInputDelta {
+					merged[i] = append(b, c.InputTextDelta...)
+				} else {
+					merged[i] = append(b, c.Delta...)
+				}
+				return
+			}
+			if open == nil {
+				open = make(map[partKey]int)
+			}
+			open[key] = len(out)
+		} else {
+			switch {
+			case c.ID != "" && !c.IsData():
+				delete(open, partKey{c.Type[0], c.ID})
+			case c.ToolCallID != "":
+				delete(open, partKey{'c', c.ToolCallID})
+			}
+		}
+		out = append(out, *c)
+	})
+	for i, b := range merged {
+		if out[i].Type == ChunkToolInputDelta {
+			out[i].InputTextDelta = string(b)
+		} else {
+			out[i].Delta = string(b)
+		}
+	}
+	if text == nil {
+		return out, textOnly
+	}
+	return out, string(text)
 }
 
 func uitoa(v uint64) string {
@@ -53,22 +177,24 @@ type delta struct {
 	started int64
 	text    string
 	resume  bool
+	replyTo string
+	shared  *sharedDelta
 }
 
 func (d delta) part() *deltaPart {
-	return &deltaPart{stream: d.stream, seq: d.seq, started: d.started, text: []byte(d.text), resume: d.resume}
+	return &deltaPart{stream: d.stream, seq: d.seq, started: d.started, text: []byte(d.text), resume: d.resume, replyTo: d.replyTo, shared: d.shared}
 }
 
 func (p *deltaPart) value() delta {
-	return delta{stream: p.stream, seq: p.seq, started: p.started, text: string(p.text), resume: p.resume}
+	return delta{stream: p.stream, seq: p.seq, started: p.started, text: string(p.text), resume: p.resume, replyTo: p.replyTo, shared: p.shared}
 }
 
 // deliverDelta queues a delta for this connection unless it already has it, merging it into
 // a queued delta of the same stream when the connection is behind.
-func (c *connection) deliverDelta(stream string, seq uint64, started int64, text string) {
+func (c *connection) deliverDelta(stream string, seq uint64, started int64, text, replyTo string, shared *sharedDelta) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := delta{stream: stream, seq: seq, started: started, text: text}
+	d := delta{stream: stream, seq: seq, started: started, text: text, replyTo: replyTo, shared: shared}
 	if c.replaying {
 		c.holdDeltaLocked(d)
 		return
@@ -85,11 +211,11 @@ func (c *connection) holdDeltaLocked(d delta) {
 			switch {
 			case d.resume && d.seq >= last.seq:
 				last.text = append(last.text[:0], d.text...)
-				last.seq, last.resume = d.seq, true
+				last.seq, last.resume, last.shared = d.seq, true, nil
 				return
 			case !d.resume && last.seq+1 == d.seq:
 				last.text = append(last.text, d.text...)
-				last.seq = d.seq
+				last.seq, last.shared = d.seq, nil
 				return
 			}
 		}
@@ -127,7 +253,7 @@ func (c *connection) queueDeltaLocked(d delta) {
 			} else {
 				q.delta.text = append(q.delta.text, d.text...)
 			}
-			q.delta.seq = d.seq
+			q.delta.seq, q.delta.shared = d.seq, nil
 			return
 		}
 		if q.delta == nil && q.msg != nil {
@@ -149,6 +275,7 @@ func (c *connection) endStream(stream string) {
 type streamWatch struct {
 	seq      uint64
 	started  int64
+	replyTo  string
 	deadline time.Time
 }
 
@@ -162,7 +289,7 @@ func (s *session) onStreamEventLocked(n Notification) {
 		w := s.streams[ev.StreamID]
 		switch {
 		case w == nil && ev.Seq == 1:
-			w = &streamWatch{started: ev.Started}
+			w = &streamWatch{started: ev.Started, replyTo: streamReplyTo(ev.Delta)}
 			s.streams[ev.StreamID] = w
 		case w == nil || ev.Seq > w.seq+1:
 			s.needStreams = true // joined mid-stream or lost a delta: read a snapshot
@@ -174,8 +301,9 @@ func (s *session) onStreamEventLocked(n Notification) {
 		w.seq = ev.Seq
 		w.deadline = time.Now().Add(s.hub.opts.StreamLease)
 		s.armWatchLocked()
+		shared := &sharedDelta{}
 		for c := range s.conns {
-			c.deliverDelta(ev.StreamID, ev.Seq, ev.Started, ev.Delta)
+			c.deliverDelta(ev.StreamID, ev.Seq, ev.Started, ev.Delta, w.replyTo, shared)
 		}
 	case StreamEnded:
 		delete(s.streams, ev.StreamID)
@@ -237,7 +365,7 @@ func (s *session) syncStreams() error {
 		}
 		w := s.streams[st.ID]
 		if w == nil {
-			w = &streamWatch{started: st.Started}
+			w = &streamWatch{started: st.Started, replyTo: streamReplyTo(st.Content)}
 			s.streams[st.ID] = w
 		}
 		w.deadline = now.Add(h.opts.StreamLease)
@@ -258,11 +386,7 @@ func (s *session) syncStreams() error {
 
 	for _, st := range expired {
 		h.log.Warn("chatwire: stream producer lost; ending stream", "session", s.id, "stream", st.ID)
-		final := Message{
-			ID: st.ID, Type: TypeMessage, Role: RoleAssistant, Content: st.Content,
-			Metadata:  finalStreamMetadata(st.ID, st.Seq, StreamStateError, CodeStreamLost),
-			Timestamp: envelope.NowMillis(),
-		}
+		final := finalStreamMessage(st.ID, st.Seq, StreamStateError, CodeStreamLost, streamReplyTo(st.Content), "", foldChunkLog(st.Content))
 		ctx, cancel := h.storeCtx(h.baseCtx)
 		_, err := h.streams.StreamFinish(ctx, s.id, st.ID, final, h.opts.MaxStoredMessages)
 		cancel()

@@ -19,8 +19,11 @@ type outFrame struct {
 	// delta, when set, is a stream delta encoded only when written, so deltas that wait
 	// in the queue can merge (data and msg are then unset).
 	delta *deltaPart
-	free  bool // a replay frame: counted against no queue limit
-	cost  int  // what the frame counts against SendQueueBytes (see frameCost)
+	// dir, when set, is a directory event encoded only when written, so a later event of
+	// the same conversation can replace it (conversation_frames.go).
+	dir  *dirPart
+	free bool // a replay frame: counted against no queue limit
+	cost int  // what the frame counts against SendQueueBytes (see frameCost)
 }
 
 // Writer tuning.
@@ -261,13 +264,14 @@ func (c *connection) writeFrames(inline bool) {
 			// The rest of a handed-off inline write goes first: a frame may be cut.
 			h, batch := c.rest, c.restBatch
 			c.rest, c.restBatch = nil, nil
+			sid := c.info.SessionID // a conversation switch changes it under c.mu
 			c.mu.Unlock()
 			err := c.raw.SetWriteDeadline(time.Now().Add(c.hub.opts.WriteTimeout))
 			if err == nil {
 				_, err = h.rest.WriteTo(c.raw)
 			}
 			putWriteBuf(h.wb)
-			if !c.written(batch, err) {
+			if !c.written(batch, sid, err) {
 				return
 			}
 			continue
@@ -302,6 +306,7 @@ func (c *connection) writeFrames(inline bool) {
 			continue
 		}
 		batch := c.takeBatchLocked()
+		sid := c.info.SessionID // a conversation switch changes it under c.mu
 		c.mu.Unlock()
 
 		err := c.writeBatch(batch, inline)
@@ -324,7 +329,7 @@ func (c *connection) writeFrames(inline bool) {
 			c.mu.Unlock()
 			return
 		}
-		if !c.written(batch, err) {
+		if !c.written(batch, sid, err) {
 			return
 		}
 	}
@@ -332,11 +337,11 @@ func (c *connection) writeFrames(inline bool) {
 
 // written reports a written batch to the hooks, or handles the failed write (the socket is
 // closed; the reader then ends the connection) and reports false.
-func (c *connection) written(batch []outFrame, err error) bool {
+func (c *connection) written(batch []outFrame, sid string, err error) bool {
 	if err != nil {
 		for i := range batch {
 			if batch[i].msg != nil {
-				c.hub.frameOut(FrameOut{Phase: FrameSendFailed, ConnID: c.id, SessionID: c.info.SessionID, Message: batch[i].msg, Err: err})
+				c.hub.frameOut(FrameOut{Phase: FrameSendFailed, ConnID: c.id, SessionID: sid, Message: batch[i].msg, Err: err})
 			}
 			batch[i] = outFrame{}
 		}
@@ -351,7 +356,7 @@ func (c *connection) written(batch []outFrame, err error) bool {
 	}
 	for i := range batch {
 		if batch[i].msg != nil {
-			c.hub.frameOut(FrameOut{Phase: FrameSent, ConnID: c.id, SessionID: c.info.SessionID, Message: batch[i].msg, Bytes: len(batch[i].data)})
+			c.hub.frameOut(FrameOut{Phase: FrameSent, ConnID: c.id, SessionID: sid, Message: batch[i].msg, Bytes: len(batch[i].data)})
 		}
 		batch[i] = outFrame{}
 	}
@@ -418,7 +423,9 @@ func (c *connection) takeBatchLocked() []outFrame {
 		}
 		if f.delta != nil {
 			// Under c.mu: the part may be merged into until it is popped.
-			f = frameOf(deltaMessage(f.delta))
+			f = f.delta.frame()
+		} else if f.dir != nil {
+			f = frameOf(eventMessage(f.dir.ev)) // likewise replaced until popped
 		}
 		size += len(f.data)
 		b = append(b, f)

@@ -100,8 +100,9 @@ func BenchmarkAppend(b *testing.B) {
 	})
 }
 
-// BenchmarkReplay100 measures a reconnect replay: Lookup of the client's last message id,
-// then Read of the 100 messages after it.
+// BenchmarkReplay100 measures a reconnect replay: Join with the client's last message id,
+// which looks it up and reads the 100 messages after it (and the running streams) in one
+// round trip.
 func BenchmarkReplay100(b *testing.B) {
 	backend, newClient := benchBackend(b)
 	ctx := context.Background()
@@ -115,13 +116,9 @@ func BenchmarkReplay100(b *testing.B) {
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			seq, ok, err := s.Lookup(ctx, "replay", "0")
-			if err != nil || !ok {
-				b.Fatalf("Lookup: %d %v %v", seq, ok, err)
-			}
-			page, err := s.Read(ctx, "replay", seq)
-			if err != nil || len(page.Records) != 100 {
-				b.Fatalf("Read: %d records, %v", len(page.Records), err)
+			j, err := s.Join(ctx, "replay", core.JoinRequest{LastMessageID: "0", Replay: true})
+			if err != nil || !j.Found || len(j.Page.Records) != 100 {
+				b.Fatalf("Join: found %v, %d records, %v", j.Found, len(j.Page.Records), err)
 			}
 		}
 	})

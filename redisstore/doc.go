@@ -32,6 +32,14 @@
 // any I/O (the hub's are UUIDs): StreamAppend and StreamFinish report any other id as not
 // running (core.ErrStreamNotFound) and StreamCancel ignores it.
 //
+// Conversation directories (core.DirectoryStore) live in the owner's slot, under a hash of
+// the owner: <prefix>dir:{<hash>}:z (sorted set of conversation ids by last activity),
+// <prefix>dir:{<hash>}:e (hash: id -> entry) and the channel <prefix>dir:{<hash>}:live,
+// which carries the owner's directory events as ephemeral payloads on the Store's one
+// pub/sub connection. A session's owner is <prefix>{<sessionID>}:owner. Directory keys and
+// claims expire with the session TTL; entries idle for longer are dropped when read. See
+// directory_script.go.
+//
 // Messages on the channel start with a digit for a record and with a letter for the other
 // kinds; <lp:x> is x length-prefixed ("<len>:<bytes>") and the last part runs to the end:
 //

@@ -56,7 +56,7 @@ func (c *epochClient) readLoop() {
 		}
 		c.mu.Lock()
 		switch {
-		case m.Type == core.TypeSystem && metaField(m, "code") == string(core.CodeHistoryReset):
+		case m.Type == core.TypeSystem && core.ErrorCode(metaField(m, "code")) == core.CodeHistoryReset:
 			c.resets++
 			c.epochs = append(c.epochs, metaField(m, "epoch"))
 		case m.Type == core.TypeMessage:
@@ -323,7 +323,7 @@ func TestHubExpiryThenRecreation(t *testing.T) {
 	q.Set("epoch", oldEpoch)
 	back := adaptertest.Dial(t, u, q, nil)
 	got := back.ReadN(2)
-	if got[0].Type != core.TypeSystem || metaField(got[0], "code") != string(core.CodeHistoryReset) || metaField(got[0], "epoch") == oldEpoch {
+	if got[0].Type != core.TypeSystem || core.ErrorCode(metaField(got[0], "code")) != core.CodeHistoryReset || metaField(got[0], "epoch") == oldEpoch {
 		t.Fatalf("first frame %+v (%s), want HISTORY_RESET with the new epoch", got[0], got[0].Metadata)
 	}
 	if got[1].ID != "new-1" {
@@ -353,4 +353,43 @@ func TestHubRedisRestoredFromOlderSnapshot(t *testing.T) {
 		srv.kill()
 		srv.start()
 	})
+}
+
+// TestHubNoticesResetOnJoin: FLUSHALL while nothing is sent: no notification tells the hub.
+// The next connection to join reads the session's new (empty) epoch, and the hub resets the
+// session: the connected client is told, and the next message reaches both.
+func TestHubNoticesResetOnJoin(t *testing.T) {
+	srv := startRedis(t, "--appendonly", "no")
+	client := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	t.Cleanup(func() { _ = client.Close() })
+	st := newStore(t, client, redisstore.Options{Prefix: uniquePrefix(t, client)})
+	u := mountWS(t, newTestHub(t, st), adaptertest.Config{})
+	q := url.Values{"sessionId": {"quiet"}}
+	a := adaptertest.DialJoined(t, u, q, nil)
+	for _, id := range []string{"q-1", "q-2"} {
+		a.Send(core.Message{ID: id, Type: core.TypeMessage, Content: id})
+		if m := a.Read(); m.ID != id {
+			t.Fatalf("got %+v, want %s", m, id)
+		}
+	}
+	if err := client.FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b := adaptertest.DialJoined(t, u, q, nil)
+	if m := a.Read(); m.Type != core.TypeSystem || core.ErrorCode(metaField(m, "code")) != core.CodeHistoryReset {
+		t.Fatalf("connected client got %+v (%s), want HISTORY_RESET", m, m.Metadata)
+	}
+	b.Send(core.Message{ID: "q-3", Type: core.TypeMessage, Content: "after"})
+	for name, c := range map[string]*adaptertest.Client{"a": a, "b": b} {
+		for {
+			m := c.Read()
+			if m.Type == core.TypeSystem {
+				continue // b may be told of the reset too
+			}
+			if m.ID != "q-3" {
+				t.Fatalf("%s got %+v, want q-3", name, m)
+			}
+			break
+		}
+	}
 }

@@ -58,6 +58,9 @@ func (s *Store) StreamAppend(ctx context.Context, sessionID, streamID string, se
 		}
 	}
 	switch {
+	case code == 1 && seq%core.StreamCompactEvery == 0:
+		s.compactStream(ctx, state, text)
+		return nil
 	case code == 1 || code == 2:
 		return nil
 	case code == 0:
@@ -70,6 +73,27 @@ func (s *Store) StreamAppend(ctx context.Context, sessionID, streamID string, se
 		return fmt.Errorf("redisstore: %s %q in %q: delta %d after %d", op, streamID, sessionID, seq, cur)
 	}
 	return fail(ctx, op, sessionID, errBadReply)
+}
+
+// compactStream replaces a running stream's text with core.CompactStreamLog's compaction,
+// unless a delta was appended meanwhile. It costs two round trips every
+// core.StreamCompactEvery deltas; failing is harmless (the text stays as it was), so
+// errors are dropped.
+func (s *Store) compactStream(ctx context.Context, state, text string) {
+	res, err := streamReadScript.Run(ctx, s.client, []string{state, text}).Slice()
+	if err != nil || len(res) != 2 {
+		return
+	}
+	seq, ok1 := res[0].(string)
+	content, ok2 := res[1].(string)
+	if !ok1 || !ok2 {
+		return
+	}
+	compacted, ok := core.CompactStreamLog(content)
+	if !ok || len(compacted) >= len(content) {
+		return
+	}
+	_ = streamCompactScript.Run(ctx, s.client, []string{state, text}, seq, compacted).Err()
 }
 
 // StreamSnapshot implements core.StreamStore with one Lua script, so the states are

@@ -111,3 +111,28 @@ return append_record(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[
 // sends a plain PUBLISH to any node but a script to its keys' node, the one that publishes
 // everything else of the session, so subscribers see every kind in the order it happened.
 var publishScript = redis.NewScript(`return redis.call('PUBLISH', ARGV[1], ARGV[2])`)
+
+// streamReadScript returns {seq, text} of one running stream ({} when it is not running),
+// for compaction. KEYS: state hash, text.
+var streamReadScript = redis.NewScript(`
+local seq = redis.call('HGET', KEYS[1], 'seq')
+if not seq then
+  return {}
+end
+return {seq, redis.call('GET', KEYS[2]) or ''}
+`)
+
+// streamCompactScript replaces a running stream's text with its compaction (ARGV[2]) if no
+// delta was appended since it was read (its seq is still ARGV[1]), keeping the key's TTL.
+// It returns 1 when it replaced the text. KEYS: state hash, text.
+var streamCompactScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then
+  return 0
+end
+local ttl = redis.call('PTTL', KEYS[2])
+redis.call('SET', KEYS[2], ARGV[2])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+return 1
+`)

@@ -43,9 +43,9 @@ func TestOriginAllowed(t *testing.T) {
 }
 
 func TestCheckHandshake(t *testing.T) {
-	ok := Handshake{Host: "h", Upgrade: true, RawQuery: "sessionId=abc&lastMessageId=m-1"}
+	ok := Handshake{Host: "h", Upgrade: true, RawQuery: "sessionId=abc&lastMessageId=m-1&epoch=e-7"}
 	info, q, err := CheckHandshake(ok, Policy{})
-	if err != nil || info.SessionID != "abc" || info.LastMessageID != "m-1" || q.Get("sessionId") != "abc" {
+	if err != nil || info.SessionID != "abc" || info.LastMessageID != "m-1" || info.Epoch != "e-7" || q.Get("sessionId") != "abc" {
 		t.Fatalf("got %+v, %v", info, err)
 	}
 	evil := Handshake{Host: "evil.io", Origin: "http://evil.io", Upgrade: true}
@@ -67,6 +67,7 @@ func TestCheckHandshake(t *testing.T) {
 		{"bad session", Handshake{Host: "h", Upgrade: true, RawQuery: "sessionId=a+b"}, Policy{}, http.StatusBadRequest, "Invalid sessionId"},
 		{"long last id", Handshake{Host: "h", Upgrade: true, RawQuery: "lastMessageId=" + strings.Repeat("x", MaxLastMessageIDLen+1)}, Policy{}, http.StatusBadRequest, "Invalid lastMessageId"},
 		{"bad history", Handshake{Host: "h", Upgrade: true, RawQuery: "history=some"}, Policy{}, http.StatusBadRequest, "Invalid history"},
+		{"long epoch", Handshake{Host: "h", Upgrade: true, RawQuery: "lastMessageId=m&epoch=" + strings.Repeat("e", MaxLastMessageIDLen+1)}, Policy{}, http.StatusBadRequest, "Invalid epoch"},
 	}
 	for _, tt := range tests {
 		_, _, err := CheckHandshake(tt.hs, tt.policy)

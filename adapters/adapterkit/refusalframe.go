@@ -78,7 +78,7 @@ func RefusalEnvelope(status int, body string, code core.ErrorCode) *envelope.Mes
 		Code   core.ErrorCode `json:"code"`
 		Status int            `json:"status"`
 		Close  int            `json:"close"`
-	}{code, status, core.RefusalCloseCode(status)}) // cannot fail
+	}{code, status, envelope.RefusalCloseCode(status)}) // cannot fail
 	return &envelope.Message{ID: core.NewID(), Type: envelope.TypeError, Role: envelope.RoleSystem, Content: body, Metadata: meta, Timestamp: envelope.NowMillis()}
 }
 
@@ -93,7 +93,7 @@ func (r *refusalFrame) write(ws Conn) {
 	if ws.WriteMessage(TextMessage, envelope.AppendMessage(nil, RefusalEnvelope(r.status, r.body, r.code))) != nil {
 		return
 	}
-	if ws.WriteControl(CloseMessage, FormatCloseMessage(core.RefusalCloseCode(r.status), string(r.code)), time.Now().Add(refusalWriteTimeout)) != nil {
+	if ws.WriteControl(CloseMessage, FormatCloseMessage(envelope.RefusalCloseCode(r.status), string(r.code)), time.Now().Add(refusalWriteTimeout)) != nil {
 		return
 	}
 	ws.SetReadLimit(4096)
@@ -119,7 +119,7 @@ func (pl *Pipeline) refuse(x Exchange, parts Parts, frames bool, status int, bod
 	if !ok {
 		return Refuse(x, status, body)
 	}
-	p := &Pending{refusal: &refusalFrame{status: status, body: body, code: core.RefusalCode(status, err), done: done}}
+	p := &Pending{refusal: &refusalFrame{status: status, body: body, code: RefusalCode(status, err), done: done}}
 	sub := ""
 	if offers(parts.Header, RefusalSubprotocol) {
 		sub = RefusalSubprotocol

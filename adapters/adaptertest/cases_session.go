@@ -117,6 +117,25 @@ func sessionCases() []testCase {
 				t.Fatalf("after the replay got %+v, want the REPLAY_GAP system envelope", g)
 			}
 		}},
+		{"StaleEpochGetsHistoryReset", func(t *testing.T, mount Mount) {
+			// A client whose lastMessageId belongs to a history epoch that is gone (its
+			// query names it) is told HISTORY_RESET, then gets the whole current history.
+			_, ep := serve(t, mount, core.Options{Handler: &recorder{}, Store: core.NewMemoryStore(core.MemoryStoreOptions{})})
+			q := url.Values{"sessionId": {"s"}}
+			a := Dial(t, ep, q, nil)
+			a.Send(msg("0"))
+			seen := a.ReadN(2)
+			q.Set("lastMessageId", seen[0].ID)
+			q.Set("epoch", "an-epoch-that-is-gone")
+			b := Dial(t, ep, q, nil)
+			got := b.ReadN(3)
+			if got[0].Type != core.TypeSystem || metaCode(got[0]) != core.CodeHistoryReset {
+				t.Fatalf("first frame %+v, want the HISTORY_RESET system envelope", got[0])
+			}
+			if got[1].ID != seen[0].ID || got[2].ID != seen[1].ID {
+				t.Fatalf("after the reset got %q, %q; want the whole history %q, %q", got[1].ID, got[2].ID, seen[0].ID, seen[1].ID)
+			}
+		}},
 		{"TrimmedLastMessageIDWarns", func(t *testing.T, mount Mount) {
 			_, ep := serve(t, mount, core.Options{Handler: &recorder{}, Store: core.NewMemoryStore(core.MemoryStoreOptions{}), MaxStoredMessages: 2})
 			q := url.Values{"sessionId": {"s"}}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // welcomeCases hold the welcome frame (PROTOCOL.md, "The welcome frame"): the first frame of
@@ -55,7 +56,7 @@ func welcomeCases() []testCase {
 			all := DialJoined(t, ep, url.Values{"sessionId": {"w"}, "history": {"all"}}, nil)
 			for i, want := range []string{"m1", ""} {
 				m := all.Read()
-				if _, ok := core.WelcomeOf(&m); ok {
+				if _, ok := envelope.WelcomeOf(&m); ok {
 					t.Fatalf("history entry %d is a welcome frame: %+v", i, m)
 				}
 				if want != "" && m.ID != want {

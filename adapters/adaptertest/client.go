@@ -24,7 +24,7 @@ type Client struct {
 	pending []core.Message // read by Sync before its marker, returned by Read first
 	// Welcome is the welcome frame Dial read: the server's first frame on every
 	// connection (PROTOCOL.md, "The welcome frame"). Read never returns it.
-	Welcome core.Welcome
+	Welcome envelope.Welcome
 }
 
 // syncType is the frame type Sync sends: not one of the six, so the server answers it with
@@ -79,7 +79,7 @@ func Dial(t testing.TB, endpoint string, query url.Values, header http.Header) *
 // ExpectWelcome reads the first frame of a freshly dialed connection and fails the test
 // unless it is the welcome envelope: a system envelope with metadata
 // {"code":"WELCOME","sessionId":…,"connectionId":…}, role system, a server-made id.
-func ExpectWelcome(t testing.TB, c *websocket.Conn) core.Welcome {
+func ExpectWelcome(t testing.TB, c *websocket.Conn) envelope.Welcome {
 	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
 	_, b, err := c.ReadMessage()
@@ -90,8 +90,8 @@ func ExpectWelcome(t testing.TB, c *websocket.Conn) core.Welcome {
 	if err := envelope.Decode(b, &m); err != nil {
 		t.Fatalf("first frame %q is not an envelope: %v", b, err)
 	}
-	w, ok := core.WelcomeOf(&m)
-	if !ok || m.Role != core.RoleSystem || m.ID == "" || m.Content != core.WelcomeContent || w.ConnectionID == "" {
+	w, ok := envelope.WelcomeOf(&m)
+	if !ok || m.Role != core.RoleSystem || m.ID == "" || m.Content != envelope.WelcomeContent || w.ConnectionID == "" {
 		t.Fatalf("first frame %q is not the welcome envelope", b)
 	}
 	return w

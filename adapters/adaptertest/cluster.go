@@ -20,7 +20,7 @@ type StoreFactory func(t *testing.T, instance int) core.Store
 // RunCluster runs the multi-instance cases: two hubs, each behind its own server mounted
 // with mount, sharing a backend through newStore.
 func RunCluster(t *testing.T, mount Mount, newStore StoreFactory) {
-	for _, tc := range clusterCases() {
+	for _, tc := range append(append(append(clusterCases(), partsClusterCases()...), hitlClusterCases()...), policyClusterCases()...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, mount, newStore) })
 	}
 }

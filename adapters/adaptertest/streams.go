@@ -9,10 +9,10 @@ import (
 
 // streamMeta is metadata.stream of stream frames.
 type streamMeta struct {
-	ID     string `json:"id"`
-	Seq    uint64 `json:"seq"`
-	State  string `json:"state"`
-	Resume bool   `json:"resume"`
+	ID     string            `json:"id"`
+	Seq    uint64            `json:"seq"`
+	State  core.StreamStatus `json:"state"`
+	Resume bool              `json:"resume"`
 }
 
 func streamOf(m core.Message) (streamMeta, bool) {
@@ -32,8 +32,8 @@ func streamOf(m core.Message) (streamMeta, bool) {
 type assembly struct {
 	text   string
 	seq    uint64
-	frames int    // delta and resume frames applied
-	final  string // the state of the final message, "" while running
+	frames int               // delta and resume frames applied
+	final  core.StreamStatus // the state of the final message, "" while running
 	stored core.Message
 }
 

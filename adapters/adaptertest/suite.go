@@ -46,6 +46,7 @@ func cases() []testCase {
 	all = append(all, sessionCases()...)
 	all = append(all, lifecycleCases()...)
 	all = append(all, streamCases()...)
+	all = append(all, partsCases()...)
 	all = append(all, admitCases()...)
 	all = append(all, welcomeCases()...)
 	all = append(all, protocolCases()...)

@@ -154,7 +154,7 @@ func roundTrip(c *websocket.Conn, content string) (string, error) {
 		} else if err != nil {
 			return "", fmt.Errorf("undecodable frame %q: %w", b, err)
 		}
-		if _, ok := core.WelcomeOf(&m); ok {
+		if _, ok := envelope.WelcomeOf(&m); ok {
 			continue // the first frame of a connection dialed without dial
 		}
 		return m.Content, nil

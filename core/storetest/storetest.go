@@ -83,6 +83,8 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) core.Store, opts O
 		},
 		epochCases(),
 		streamCases(),
+		pendingCases(),
+		directoryCases(),
 	} {
 		cases = append(cases, group...)
 	}

@@ -83,7 +83,7 @@ func run(ctx context.Context, in io.Reader, out io.Writer, url, session string) 
 		}
 	}()
 
-	v := &view{out: out, sent: map[string]bool{}, printed: map[string]string{}}
+	v := &view{out: out, sent: map[string]bool{}, printed: map[string]string{}, tools: map[string]string{}}
 	var quiet <-chan time.Time
 	var quietTimer *time.Timer
 	rearm := func() {
@@ -141,6 +141,7 @@ type view struct {
 	running []string          // running streams, oldest first
 	open    string            // the stream whose line is open ("" when at a line start)
 	held    []string          // tool call lines of the open stream, printed when its line ends
+	tools   map[string]string // "<stream id> <tool call id>" -> what was printed: "call" or "result"
 }
 
 // input handles one line typed by the user.
@@ -216,12 +217,17 @@ func (v *view) show(ev client.Event) {
 	case client.EventStreamEnd:
 		v.stream(ev.Stream)
 		v.endLine()
-		footer := "— " + ev.Stream.State
+		footer := "— " + string(ev.Stream.State)
 		if ev.Stream.Code != "" {
 			footer += " (" + ev.Stream.Code + ")"
 		}
 		v.line(footer)
 		delete(v.printed, ev.Stream.ID)
+		for key := range v.tools {
+			if strings.HasPrefix(key, ev.Stream.ID+" ") {
+				delete(v.tools, key)
+			}
+		}
 		for i, id := range v.running {
 			if id == ev.Stream.ID {
 				v.running = append(v.running[:i], v.running[i+1:]...)
@@ -264,6 +270,36 @@ func (v *view) stream(s client.Stream) {
 	}
 	v.printed[s.ID] = s.Text
 	v.open = s.ID
+	v.toolParts(s)
+}
+
+// toolParts prints the stream's tool calls (parts of the reply): the call once its input is
+// complete, the result once it arrived, each once, held until the stream's line ends.
+func (v *view) toolParts(s client.Stream) {
+	for _, p := range s.Parts {
+		if !p.IsTool() || p.State == core.ToolInputStreaming {
+			continue
+		}
+		key := s.ID + " " + p.ToolCallID
+		if v.tools[key] == "" {
+			v.toolLine(s.ID, "  [tool call] "+p.ToolName+" "+string(p.Input))
+			v.tools[key] = "call"
+		}
+		if v.tools[key] == "result" {
+			continue
+		}
+		switch p.State {
+		case core.ToolOutputAvailable:
+			v.toolLine(s.ID, "  [tool result] "+string(p.Output))
+		case core.ToolOutputError:
+			v.toolLine(s.ID, "  [tool result] error: "+p.ErrorText)
+		case core.ToolOutputDenied:
+			v.toolLine(s.ID, "  [tool result] denied")
+		default:
+			continue
+		}
+		v.tools[key] = "result"
+	}
 }
 
 // line prints a whole line, first ending an open stream line.

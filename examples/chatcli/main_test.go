@@ -87,7 +87,7 @@ func TestChat(t *testing.T) {
 	scr.waitFor(t, "— done")
 	out := scr.String()
 	t.Logf("the screen:\n%s", out)
-	full := strings.Join(demo.Answer("hello", words), "")
+	full := strings.Join(demo.Text("hello", demo.DieRoll("hello"), words), "")
 	text := toolLines.ReplaceAllString(out, "")
 	if n := strings.Count(text, "assistant: "+full+"\n— done\n"); n != 1 {
 		t.Fatalf("the streamed reply appears %d times; the screen shows:\n%s", n, out)
@@ -113,7 +113,7 @@ func TestChat(t *testing.T) {
 	out = scr.String()
 	i := strings.LastIndex(out, "assistant: ")
 	shown := strings.TrimSuffix(toolLines.ReplaceAllString(out[i+len("assistant: "):], ""), "\n— cancelled\n")
-	answer := strings.Join(demo.Answer("please stop", words), "")
+	answer := strings.Join(demo.Text("please stop", demo.DieRoll("please stop"), words), "")
 	if len(shown) == 0 || len(shown) >= len(answer) || !strings.HasPrefix(answer, shown) {
 		t.Fatalf("the cancelled reply should show a proper prefix of the answer, got %q", shown)
 	}

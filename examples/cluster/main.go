@@ -1,7 +1,9 @@
 // Command cluster runs two instances of the chatwire echo bot on two ports, sharing one Redis
 // store, as two processes behind a load balancer would: open the page on both ports with the
 // same ?sessionId= and every message shows up on both, whichever instance received it; a
-// page opened later on either port replays the whole history.
+// page opened later on either port replays the whole history. Each instance serves what
+// examples/nethttp serves (demo.Routes): a useChat reply started on one port resumes on the
+// other (GET /api/chat/{id}/stream) and stops from either (POST /api/chat/{id}/stop).
 //
 //	go run ./examples/cluster                      # embedded miniredis, 127.0.0.1:8080 and :8081
 //	go run ./examples/cluster -redis redis://localhost:6379/0 -stream
@@ -11,10 +13,8 @@ import (
 	"errors"
 	"flag"
 	"log"
-	"net/http"
 	"sync"
 
-	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
 )
@@ -46,9 +46,7 @@ func main() {
 		}
 		defer closeStore()
 		hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger().With("instance", i+1)))
-		mux := http.NewServeMux()
-		mux.Handle("/chat", wshttp.New(hub, wshttp.Options{}))
-		mux.Handle("/", demo.Static())
+		mux := demo.Routes(hub, demo.RouteOptions{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -210,7 +210,7 @@ func (p *page) ask(question string) {
 
 // words counts the words of the streamed reply with the given index (0 = first).
 func wordsJS(index int) string {
-	return fmt.Sprintf(`(() => { const t = document.querySelectorAll(".msg.stream .text")[%d]; return t ? t.textContent.split(" ").filter(Boolean).length : 0 })()`, index)
+	return fmt.Sprintf(`(() => { const m = document.querySelectorAll(".msg.stream")[%d]; return m ? [...m.querySelectorAll(".parts > .text")].map(t => t.textContent).join("").split(" ").filter(Boolean).length : 0 })()`, index)
 }
 
 func TestBrowserStreamSurvivesRestartAndStops(t *testing.T) {
@@ -232,7 +232,7 @@ func TestBrowserStreamSurvivesRestartAndStops(t *testing.T) {
 
 	// 1. A streamed reply grows, with its tool call, and a Stop button while it runs.
 	const question = "how does resuming work?"
-	full := strings.Join(demo.Answer(question, 120), "")
+	full := strings.Join(demo.Text(question, demo.DieRoll(question), demo.DefaultWords), "")
 	p.ask(question)
 	p.until("the reply to grow", wordsJS(0)+` >= 15`)
 	if !eval[bool](p, `!document.querySelector("#stop").hidden`) {
@@ -282,15 +282,36 @@ func TestBrowserStreamSurvivesRestartAndStops(t *testing.T) {
 	bubbles := func() []bubble {
 		return eval[[]bubble](p, `[...document.querySelectorAll("#log > .msg")].map(el => ({
 			ID: el.dataset.id || "", Class: el.className,
-			Text: (el.querySelector(".text") || el).textContent, State: el.dataset.streamState || "" }))`)
+			Text: el.querySelector(".parts") ? [...el.querySelectorAll(".parts > .text")].map(t => t.textContent).join("") : el.textContent,
+			State: el.dataset.streamState || "" }))`)
 	}
 	got := bubbles()
 	if len(got) != 2 || got[0].Class != "msg user" || got[0].Text != question ||
 		got[1].Class != "msg assistant stream" || got[1].State != "done" || got[1].Text != full {
 		t.Fatalf("after the restart the log holds %+v;\nwant the question and one assistant message with the whole reply %q", got, full)
 	}
-	if eval[int](p, `document.querySelectorAll(".tool.call").length`) != 1 || eval[int](p, `document.querySelectorAll(".tool.result").length`) != 1 {
-		t.Fatal("the tool call and its result should show once each")
+	// The reply's parts, in the order the model produced them: reasoning (collapsed once
+	// done), the tool call with its result, a step boundary, the source as a link, the text.
+	kinds := eval[[]string](p, `[...document.querySelectorAll(".msg.stream .parts > *")].filter(n => !n.hidden).map(n => n.dataset.kind)`)
+	if got, want := strings.Join(kinds, ","), "reasoning,tool,step-start,source-url,text"; got != want {
+		t.Fatalf("the reply shows parts %s, want %s", got, want)
+	}
+	if eval[bool](p, `document.querySelector(".msg.stream details.reasoning").open`) {
+		t.Fatal("the finished reasoning is not collapsed")
+	}
+	p.do("open the reasoning", chromedp.Click(chromedp.CSS(".msg.stream details.reasoning summary")))
+	if r := eval[string](p, `document.querySelector(".msg.stream details.reasoning").open ? document.querySelector(".msg.stream details.reasoning > div").textContent : ""`); r != strings.Join(demo.Reasoning(question), "") {
+		t.Fatalf("the opened reasoning shows %q", r)
+	}
+	if href := eval[string](p, `document.querySelector(".msg.stream a.source").href`); href != demo.FakeSource.URL {
+		t.Fatalf("the source links to %q", href)
+	}
+	p.shot("04b-reasoning-open")
+	if n := eval[int](p, `document.querySelectorAll(".msg.stream .tool").length`); n != 1 {
+		t.Fatalf("the reply shows %d tool calls, want 1", n)
+	}
+	if st := eval[string](p, `document.querySelector(".msg.stream .tool").dataset.state`); st != "output-available" {
+		t.Fatalf("the tool call is in state %q, want output-available (its result arrived)", st)
 	}
 	if !eval[bool](p, `document.querySelector("#stop").hidden`) {
 		t.Fatal("the Stop button is still shown after the reply ended")
@@ -314,7 +335,7 @@ func TestBrowserStreamSurvivesRestartAndStops(t *testing.T) {
 	p.until("the cancelled state", `document.querySelectorAll(".msg.stream")[1].dataset.streamState === "cancelled"`)
 	p.shot("06-cancelled")
 	got = bubbles()
-	answer := strings.Join(demo.Answer(second, 120), "")
+	answer := strings.Join(demo.Text(second, demo.DieRoll(second), demo.DefaultWords), "")
 	if len(got) != 4 || got[3].State != "cancelled" || got[3].Text == "" || len(got[3].Text) >= len(answer) || !strings.HasPrefix(answer, got[3].Text) {
 		t.Fatalf("after Stop the log holds %+v; want the second reply cancelled part-way", got)
 	}

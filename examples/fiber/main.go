@@ -1,6 +1,8 @@
 // Command fiber serves the chatwire echo bot from Fiber v2: the chat endpoint at /chat
-// (persistent sessions on the in-memory store, or on Redis with -redis URL) and a browser
-// page at /. It takes the shared flags of every example (see README.md), not -auth.
+// (persistent sessions on the in-memory store, or on Redis with -redis URL), the AI SDK's
+// UI message stream at /api/chat (with resume and stop, as examples/nethttp), a browser page
+// at / and the browser client at /chatwire.js. It takes the shared flags of every
+// example (see README.md), not -auth.
 //
 //	go run ./examples/fiber [-addr 127.0.0.1:8080] [-stream] [-redis URL] [-heartbeat 30s] [-max-message-size 65536] [-max-stored 100]
 package main
@@ -34,18 +36,7 @@ func main() {
 	defer closeStore()
 	hub := core.NewHub(flags.HubOptions(flags.Bot(), store, demo.Logger()))
 
-	app := fiber.New(serverConfig(10*time.Second, 60*time.Second))
-	// On SIGTERM/SIGINT: readiness turns 503, every chat connection is closed with 1012 so
-	// clients resume on another instance, then the app stops.
-	drainer := middleware.NewDrainer(hub, middleware.DrainOptions{
-		Server: middleware.ShutdownFunc(app.ShutdownWithContext),
-		Delay:  flags.ServeOptions().DrainDelay,
-	})
-	app.Use(requestid.New()) // route middleware runs before the upgrade
-	app.Get(demo.ReadyPath, adaptor.HTTPHandler(drainer.Ready()))
-	app.Get("/chat", wsfiber.New(hub, wsfiber.Options{}))
-	app.Use(adaptor.HTTPHandler(demo.Static()))
-
+	drainer, app := newApp(hub, flags.ServeOptions().DrainDelay)
 	ln, err := net.Listen("tcp", flags.Addr)
 	if err != nil {
 		log.Fatal(err)
@@ -63,6 +54,27 @@ func main() {
 	if err != nil {
 		log.Print(err)
 	}
+}
+
+// newApp returns the example's routes on a Fiber app, and the drainer that stops it: on
+// SIGTERM/SIGINT readiness turns 503, every chat connection is closed with 1012 so clients
+// resume on another instance, then the app stops.
+func newApp(hub *core.Hub, drainDelay time.Duration) (*middleware.Drainer, *fiber.App) {
+	app := fiber.New(serverConfig(10*time.Second, 60*time.Second))
+	drainer := middleware.NewDrainer(hub, middleware.DrainOptions{
+		Server: middleware.ShutdownFunc(app.ShutdownWithContext),
+		Delay:  drainDelay,
+	})
+	app.Use(requestid.New()) // route middleware runs before the upgrade
+	app.Get(demo.ReadyPath, adaptor.HTTPHandler(drainer.Ready()))
+	app.Get(demo.ChatPath, wsfiber.New(hub, wsfiber.Options{}))
+	// The AI SDK's useChat over SSE, natively on Fiber: POST /api/chat, GET
+	// /api/chat/{id}/stream (resume), POST /api/chat/{id}/stop.
+	sse := wsfiber.AISDK(demo.AISDK(hub, demo.RouteOptions{}))
+	app.All(demo.AISDKPath, sse)
+	app.All(demo.AISDKPath+"/*", sse)
+	app.Use(adaptor.HTTPHandler(demo.Static()))
+	return drainer, app
 }
 
 // serverConfig is the Fiber configuration a chat server needs. readTimeout bounds how long a

@@ -154,6 +154,11 @@ func goClient(ctx context.Context) {
 			fmt.Print(ev.Stream.Delta) // redraw ev.Stream.Text when ev.Stream.Replaced
 		case client.EventStreamEnd:
 			fmt.Println(" —", ev.Stream.State) // done, cancelled, error
+		case client.EventHistoryReset:
+			fmt.Println("— history reset —") // the server lost it; clear, the new history follows
 		}
 	}
 }
+
+// clearScreen stands for whatever a program does to forget the messages it showed.
+func clearScreen() {}

@@ -44,7 +44,7 @@ async function start(options = {}) {
   FakeSocket.all = [];
   const chat = new ChatClient("ws://chat.test/chat", { idleTimeoutMs: 0, minBackoffMs: 1, maxBackoffMs: 1, ...options });
   const events = [];
-  for (const type of ["state", "message", "stream", "streamend", "error", "gap", "reset", "welcome", "outbox", "failed"]) {
+  for (const type of ["state", "message", "stream", "streamend", "error", "gap", "welcome", "outbox", "failed", "reset"]) {
     chat.addEventListener(type, (e) => events.push({ ...e.detail, type, detail: e.detail }));
   }
   await tick(); // the client connects in a microtask, after listeners are added
@@ -191,6 +191,20 @@ test("HISTORY_RESET forgets seen ids and lastMessageId, and the next connection 
   const next = FakeSocket.all[FakeSocket.all.length - 1].url.searchParams;
   assert.equal(next.get("lastMessageId"), "a");
   assert.equal(next.get("epoch"), "e2");
+  chat.close();
+});
+
+test("the welcome frame's epoch is sent back with lastMessageId", async () => {
+  const { chat, sock } = await start({ sessionId: "s" });
+  sock().drop();
+  await new Promise((r) => setTimeout(r, 20));
+  sock().open({ epoch: "e7" });
+  sock().frame(msg("b", "two"));
+  sock().drop();
+  await new Promise((r) => setTimeout(r, 20));
+  const next = FakeSocket.all[FakeSocket.all.length - 1].url.searchParams;
+  assert.equal(next.get("lastMessageId"), "b");
+  assert.equal(next.get("epoch"), "e7");
   chat.close();
 });
 

@@ -45,6 +45,7 @@ type Flags struct {
 	MaxMessageSize int
 	MaxStored      int
 	Stream         bool
+	WordDelay      time.Duration
 	Redis          string
 	DrainDelay     time.Duration
 }
@@ -61,7 +62,8 @@ func RegisterFlags(set *flag.FlagSet) *Flags {
 	set.IntVar(&f.MaxMessageSize, "max-message-size", core.DefaultMaxMessageSize, "largest inbound frame in bytes")
 	set.IntVar(&f.MaxStored, "max-stored", core.DefaultMaxStoredMessages, "messages kept per session for replay")
 	set.StringVar(&f.Redis, "redis", "", "Redis URL (redis://host:port/db) for persistent, multi-instance sessions; empty uses the in-memory store")
-	set.BoolVar(&f.Stream, "stream", false, "answer with a streaming fake model (word by word, with a tool call) instead of the echo bot")
+	set.BoolVar(&f.Stream, "stream", false, "answer with a streaming fake model (reasoning, a tool call, a source, then text word by word) instead of the echo bot")
+	set.DurationVar(&f.WordDelay, "word-delay", 40*time.Millisecond, "with -stream, the pause between the fake model's words")
 	set.DurationVar(&f.DrainDelay, "drain-delay", 0, "on SIGTERM, report not ready ("+ReadyPath+" 503) this long before closing connections")
 	return f
 }
@@ -77,7 +79,10 @@ func (f *Flags) HubOptions(handler core.Handler, store core.Store, logger *slog.
 	if hb == 0 {
 		hb = -1 // the flag's 0 means "disabled"; the option's 0 means "default"
 	}
-	return core.Options{
+	if store != nil {
+		handler = Titled(handler)
+	}
+	opts := core.Options{
 		Handler:           handler,
 		Store:             store,
 		HeartbeatInterval: hb,
@@ -85,13 +90,17 @@ func (f *Flags) HubOptions(handler core.Handler, store core.Store, logger *slog.
 		MaxStoredMessages: f.MaxStored,
 		Logger:            logger,
 	}
+	if _, ok := store.(core.DirectoryStore); ok {
+		opts.Conversations = Conversations() // the page's sidebar
+	}
+	return opts
 }
 
 // Bot returns the handler the flags ask for: the streaming FakeModel with -stream, else
 // the echo bot.
 func (f *Flags) Bot() core.Handler {
 	if f.Stream {
-		return FakeModel{}
+		return FakeModel{WordDelay: f.WordDelay}
 	}
 	return EchoBot()
 }

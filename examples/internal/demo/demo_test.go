@@ -2,6 +2,7 @@ package demo
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -46,6 +47,22 @@ func TestAnswerIsDeterministic(t *testing.T) {
 	}
 	if len(a) != 50 || !strings.HasPrefix(a[0], `You said "hello"`) || !strings.HasSuffix(a[49], ".") {
 		t.Fatalf("unexpected answer shape: %q … %q", a[0], a[49])
+	}
+}
+
+func TestFakeReplyIsDeterministic(t *testing.T) {
+	for _, q := range []string{"hello", "how does resuming work?", ""} {
+		roll := DieRoll(q)
+		if roll < 1 || roll > 6 || roll != DieRoll(q) {
+			t.Fatalf("DieRoll(%q) = %d", q, roll)
+		}
+		text := Text(q, roll, 20)
+		if len(text) != 21 || text[1] != fmt.Sprintf("The die shows %d. ", roll) || strings.Join(text, "") != strings.Join(Text(q, roll, 20), "") {
+			t.Fatalf("Text(%q): %q", q, text)
+		}
+		if r := strings.Join(Reasoning(q), ""); !strings.Contains(r, "roll a six-sided die") || r != strings.Join(Reasoning(q), "") {
+			t.Fatalf("Reasoning(%q) = %q", q, r)
+		}
 	}
 }
 

@@ -1,4 +1,4 @@
-package core_test
+package adapterkit_test
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
 )
 
@@ -28,31 +29,8 @@ func TestRefusalCode(t *testing.T) {
 		{http.StatusServiceUnavailable, &core.HandshakeError{Status: 503, Body: "Session unavailable", Code: core.CodeSessionUnavailable}, core.CodeSessionUnavailable},
 	}
 	for _, tt := range tests {
-		if got := core.RefusalCode(tt.status, tt.err); got != tt.want {
+		if got := adapterkit.RefusalCode(tt.status, tt.err); got != tt.want {
 			t.Errorf("RefusalCode(%d, %v) = %s, want %s", tt.status, tt.err, got, tt.want)
-		}
-	}
-}
-
-func TestRefusalCloseCodeAndPermanence(t *testing.T) {
-	tests := []struct {
-		status    int
-		close     int
-		permanent bool
-	}{
-		{400, 4400, true}, {401, 4401, true}, {403, 4403, true}, {404, 4404, true},
-		{408, 4408, false}, {429, 4429, false}, {500, 4500, false}, {503, 4503, false},
-		{200, 4000, false},
-	}
-	for _, tt := range tests {
-		if got := core.RefusalCloseCode(tt.status); got != tt.close {
-			t.Errorf("RefusalCloseCode(%d) = %d, want %d", tt.status, got, tt.close)
-		}
-		if got := core.RefusalPermanent(tt.status); got != tt.permanent {
-			t.Errorf("RefusalPermanent(%d) = %v", tt.status, got)
-		}
-		if tt.close != 4000 && core.RefusalPermanent(tt.close) != tt.permanent {
-			t.Errorf("RefusalPermanent(%d) disagrees with its status", tt.close)
 		}
 	}
 }

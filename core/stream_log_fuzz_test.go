@@ -1,0 +1,53 @@
+package core
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// FuzzChunkLog: any content (a store may hold anything) is read without panicking; chunks
+// read back re-encode as valid JSON; compaction is idempotent and keeps the parts.
+func FuzzChunkLog(f *testing.F) {
+	f.Add(`{"type":"chatwire-stream","replyTo":"a"}` + "\n" + `{"type":"text-start","id":"t1"}` + "\n" + `["t1","hi"]` + "\n")
+	f.Add(`["","call",""]` + "\n" + `{"type":"tool-input-start","toolCallId":"call","toolName":"x"}` + "\n" + `["","call","{\"a\":"]` + "\n")
+	f.Add(`["t1","\u2028\"\\"]` + "\n[\"r1\",\"x\"]\n{\"type\":\"data-x\",\"id\":\"1\",\"data\":1}\n")
+	f.Add("plain text")
+	f.Add(`["t1"` + "\n" + `{"type":` + "\n" + `[]` + "\n")
+	f.Fuzz(func(t *testing.T, log string) {
+		readChunkLog(log, func(c *Chunk) {
+			if b := AppendChunk(nil, c); !json.Valid(b) && validRaw(c) {
+				t.Fatalf("chunk re-encodes as invalid JSON: %s", b)
+			}
+		})
+		once, ok := compactChunkLog(log)
+		if !ok {
+			return
+		}
+		twice, ok := compactChunkLog(once)
+		if !ok {
+			t.Fatalf("a compacted log is not a log: %q", once)
+		}
+		orig := foldChunkLog(log)
+		first := foldChunkLog(once)
+		o, _ := json.Marshal(orig.Parts())
+		a, _ := json.Marshal(first.Parts())
+		b, _ := json.Marshal(foldChunkLog(twice).Parts())
+		if string(o) != string(a) || string(a) != string(b) {
+			t.Fatalf("compaction changed the parts:\n%s\n%s\n%s", o, a, b)
+		}
+		if string(orig.MessageMetadata()) != string(first.MessageMetadata()) || orig.Text() != first.Text() {
+			t.Fatalf("compaction changed the metadata or text")
+		}
+	})
+}
+
+// validRaw reports whether the chunk's raw JSON fields are valid (they come from a decoded
+// JSON value, so they are, unless empty).
+func validRaw(c *Chunk) bool {
+	for _, r := range []json.RawMessage{c.Input, c.Output, c.Data, c.MessageMetadata} {
+		if len(r) > 0 && !json.Valid(r) {
+			return false
+		}
+	}
+	return true
+}

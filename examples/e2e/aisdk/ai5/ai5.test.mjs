@@ -1,0 +1,8 @@
+// The AI SDK suite with ai 5 (the version pinned in package.json):
+//   cd examples/e2e/aisdk/ai5 && npm ci && npm test
+// The suite's own imports resolve outside this directory, so the packages come from here.
+import * as ai from "ai";
+import { WebSocket } from "ws";
+import { suite } from "../suite.mjs";
+
+suite(ai, "ai 5", WebSocket);

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/examples/internal/demo/demotest"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// start serves the example's routes (as main builds them) with the given flags.
+func start(t *testing.T, args ...string) string {
+	t.Helper()
+	handler, hub := newServer(demotest.Flags(t, args...), core.NewMemoryStore(core.MemoryStoreOptions{}), nil, false, time.Hour)
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	demotest.ShutdownOnCleanup(t, hub) // runs before srv.Close
+	return srv.URL
+}
+
+func TestEndpoints(t *testing.T) {
+	t.Run("echo bot", func(t *testing.T) { demotest.CheckEcho(t, demotest.Endpoints(t, start(t))) })
+	t.Run("fake model", func(t *testing.T) {
+		demotest.CheckFakeModel(t, demotest.Endpoints(t, start(t, demotest.StreamArgs...)))
+	})
+}
