@@ -15,7 +15,7 @@
 // A Hub is configured by Options (every zero field has a documented default). For each
 // connection:
 //
-//   - The first frame is the welcome envelope (envelope.WelcomeOf, envelope.CodeWelcome): it names the
+//   - The first frame is the welcome envelope (see envelope.WelcomeOf): it names the
 //     session (a new one when the request named none), the connection, and what follows
 //     (the replayed messages, the running streams), so any client can resume.
 //   - One goroutine reads. A frame above Options.MaxMessageSize is discarded while it is
