@@ -34,9 +34,13 @@ type inboundMsg struct {
 // bounded inbox (backpressure) or for the connection to end.
 func (c *connection) enqueueInbound(m Message, sid string) error {
 	select {
-	case c.slots <- struct{}{}:
-	case <-c.ctx.Done():
-		return c.ctx.Err()
+	case c.slots <- struct{}{}: // the common case, without a two-case select
+	default:
+		select {
+		case c.slots <- struct{}{}:
+		case <-c.ctx.Done():
+			return c.ctx.Err()
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
