@@ -8,6 +8,7 @@ import (
 	"github.com/chatwire/chatwire/internal/hubport"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatwire/chatwire/envelope"
@@ -34,9 +35,13 @@ type inboundMsg struct {
 // bounded inbox (backpressure) or for the connection to end.
 func (c *connection) enqueueInbound(m Message, sid string) error {
 	select {
-	case c.slots <- struct{}{}:
-	case <-c.ctx.Done():
-		return c.ctx.Err()
+	case c.slots <- struct{}{}: // the common case, without a two-case select
+	default:
+		select {
+		case c.slots <- struct{}{}:
+		case <-c.ctx.Done():
+			return c.ctx.Err()
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -64,9 +69,15 @@ func (c *connection) enqueueInbound(m Message, sid string) error {
 // handleLoop processes the inbox in order. It ends when the connection ends, or after
 // writerLinger with an empty inbox, so a connection that talks steadily starts no goroutine
 // per message and an idle one keeps none.
+//
+// An idle worker waits on c.hwake alone: its linger timer is a time.AfterFunc that sets
+// fired and sends on c.hwake, armed once per period. (Waiting on the timer's channel too
+// would put the timer into the runtime's heap and take it out again on every wait, that is
+// once per message of a connection that talks steadily.)
 func (c *connection) handleLoop() {
 	defer c.hub.wg.Done()
-	var linger *time.Timer // armed once; re-armed only when it fires after work
+	var linger *time.Timer // armed once; re-armed only when it fires
+	var fired atomic.Bool  // set by linger; a wake-up from it, not from work
 	active := false
 	defer func() {
 		if linger != nil {
@@ -85,13 +96,20 @@ func (c *connection) handleLoop() {
 		if len(c.inbox) == 0 {
 			c.mu.Unlock()
 			if linger == nil {
-				linger = time.NewTimer(writerLinger)
+				hwake := c.hwake
+				linger = time.AfterFunc(writerLinger, func() {
+					fired.Store(true)
+					select {
+					case hwake <- struct{}{}:
+					default: // a wake-up is pending already
+					}
+				})
 			}
-			select { // finish wakes it when the connection ends
-			case <-c.hwake:
+			<-c.hwake // work, the linger timer, or finish when the connection ends
+			if !fired.Load() {
 				continue
-			case <-linger.C:
 			}
+			fired.Store(false)
 			if active {
 				active = false
 				linger.Reset(writerLinger)
@@ -100,6 +118,7 @@ func (c *connection) handleLoop() {
 			c.mu.Lock()
 			if len(c.inbox) > 0 || c.ctx.Err() != nil {
 				c.mu.Unlock()
+				linger.Reset(writerLinger)
 				continue
 			}
 			c.handling = false

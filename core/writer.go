@@ -444,11 +444,12 @@ type netConner interface{ NetConn() net.Conn }
 // the frames go out in one write call (server frames are unmasked, so the framing is a
 // few header bytes); otherwise each frame is written through the Conn.
 func (c *connection) writeBatch(b []outFrame, inline bool) error {
-	deadline := time.Now().Add(c.hub.opts.WriteTimeout)
+	wait := c.hub.opts.WriteTimeout
+	if inline && c.raw != nil {
+		wait = inlineWait
+	}
+	deadline := time.Now().Add(wait)
 	if c.raw != nil {
-		if inline {
-			deadline = time.Now().Add(inlineWait)
-		}
 		if err := c.raw.SetWriteDeadline(deadline); err != nil {
 			return err
 		}

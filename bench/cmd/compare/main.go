@@ -82,7 +82,14 @@ func main() {
 			fatal(err)
 		}
 	}
-	command := "go run ./cmd/compare " + strings.Join(os.Args[1:], " ")
+	args := make([]string, len(os.Args)-1)
+	for i, a := range os.Args[1:] {
+		args[i] = a
+		if strings.ContainsAny(a, " \t'\"") {
+			args[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'" // as a shell reads it
+		}
+	}
+	command := "go run ./cmd/compare " + strings.Join(args, " ")
 	body := render(recs, strings.TrimSpace(command), conns)
 	if *baseline != "" {
 		base, err := readRecords(*baseline)

@@ -102,7 +102,7 @@ func renderBaseline(recs, base []Record, label string, conns []int) string {
 	now, _ := medians(recs)
 	old, _ := medians(base)
 	var b strings.Builder
-	fmt.Fprintf(&b, "chatwire before (%s) and now, medians of each run's rounds (the before run was another run on the same\nshared machine: compare the ratios to the peers above, which moved with the load, more than these):\n\n", label)
+	fmt.Fprintf(&b, "chatwire before (%s) and now, medians of each run's rounds (the before run was another run, maybe\nunder other load: compare the ratios to the peers, which move with the load, more than these):\n\n", label)
 	b.WriteString("| server | cell | rt/s before | rt/s now | CPU µs/rt before | CPU µs/rt now | replay ms before | replay ms now |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, impl := range allImpls {
 		if !strings.HasPrefix(impl, "chatwire") || now[impl] == nil || old[impl] == nil {
@@ -136,9 +136,8 @@ func render(recs []Record, command string, conns []int) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Command: `%s` (from `bench/`). Medians of %d interleaved rounds; every server in its own\n", command, rounds)
-	b.WriteString("process, one external load generator. **Shared machine**: 2 cores used by other work at the same time\n")
-	b.WriteString("(other sessions building and testing), and the load generator shares them with the server: read the\n")
-	b.WriteString("ratios, not the absolute numbers.\n\n")
+	b.WriteString("process, one external load generator, which shares the machine's 2 cores with the server: read the\n")
+	b.WriteString("ratios more than the absolute numbers.\n\n")
 	b.WriteString("| server |")
 	for _, n := range conns {
 		fmt.Fprintf(&b, " %d conns rt/s | CPU µs/rt |", n)
