@@ -116,6 +116,11 @@ func (h *Hub) Answer(ctx context.Context, sessionID string, principal any, a Ans
 		}
 	}
 	if !running {
+		// A rival answer may have won and let the reply finish since PendingGet above: that
+		// answer is the reason, not a missing request.
+		if again, err := ps.PendingGet(sctx, sessionID, a.ID); err == nil && again.Answer != nil {
+			return PendingRequest{}, pendingError(ErrPendingAnswered)
+		}
 		return PendingRequest{}, pendingError(ErrPendingNotFound)
 	}
 	got, err := ps.PendingAnswer(sctx, sessionID, a.ID, ans, now)
