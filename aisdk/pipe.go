@@ -88,7 +88,11 @@ func (p *pipeConn) WriteMessage(messageType int, data []byte) error {
 	case p.frames <- frame:
 		return nil
 	case <-p.closed:
-		return errPipeClosed
+		// The request has ended (its stream answered [DONE], or the client left): frames
+		// for it are dropped on purpose, since the store holds the reply and a client
+		// resumes with GET. Reporting them as failed sends would log a warning at the end
+		// of every request; the reader's errPipeClosed ends the connection.
+		return nil
 	case <-timeout:
 		return errors.New("aisdk: write timeout")
 	}
