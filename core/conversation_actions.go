@@ -275,36 +275,53 @@ func (c *connection) runCall(call conversationCall, ref string) (code ErrorCode,
 		}
 		c.send(doneMessage(conv, call.Action, ref))
 	case actionClear:
-		c.cancelStreams(ctx, conv.ID)
+		// The streams are removed with the history first and cancelled after, so a producer
+		// that ends its stream on the cancel finds it gone and stores nothing: a final
+		// message stored between a cancel and the clear would count in the cleared entry.
+		running := c.runningStreams(ctx, conv.ID)
 		conv, err := d.store.ClearConversation(ctx, c.owner, conv.ID, envelope.NowMillis())
 		if err != nil {
 			return fail(err)
 		}
+		c.cancelStreams(ctx, conv.ID, running)
 		c.send(doneMessage(conv, call.Action, ref))
 	case actionDelete:
-		c.cancelStreams(ctx, conv.ID)
+		running := c.runningStreams(ctx, conv.ID)
 		if err := d.store.DeleteConversation(ctx, c.owner, conv.ID); err != nil {
 			return fail(err)
 		}
+		c.cancelStreams(ctx, conv.ID, running)
 		c.send(doneMessage(Conversation{ID: conv.ID}, call.Action, ref))
 	}
 	return "", ""
 }
 
-// cancelStreams asks every running stream of the session to stop, wherever it runs. The
-// producers end them as cancelled; a clear or delete then removes what they stored.
-func (c *connection) cancelStreams(ctx context.Context, sessionID string) {
+// runningStreams returns the ids of the session's running streams (none when they cannot
+// be read: the clear or delete that follows removes them all the same).
+func (c *connection) runningStreams(ctx context.Context, sessionID string) []string {
 	h := c.hub
 	states, err := h.streams.StreamSnapshot(ctx, sessionID)
 	if err != nil {
 		h.log.Warn("chatwire: reading running streams failed", "session", sessionID, "err", err)
-		return
+		return nil
 	}
+	ids := make([]string, 0, len(states))
 	for _, st := range states {
-		if h.cancelLocalStream(sessionID, st.ID) {
+		ids = append(ids, st.ID)
+	}
+	return ids
+}
+
+// cancelStreams asks the streams ids of the session to stop, wherever they run. Called
+// after a clear or delete removed them from the store, their producers stop and store
+// nothing.
+func (c *connection) cancelStreams(ctx context.Context, sessionID string, ids []string) {
+	h := c.hub
+	for _, id := range ids {
+		if h.cancelLocalStream(sessionID, id) {
 			continue
 		}
-		if err := h.streams.StreamCancel(ctx, sessionID, st.ID); err != nil {
+		if err := h.streams.StreamCancel(ctx, sessionID, id); err != nil {
 			h.log.Warn("chatwire: cancel request not published", "session", sessionID, "err", err)
 		}
 	}
