@@ -3,12 +3,9 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -125,95 +122,6 @@ func TestCommandsPerMessage(t *testing.T) {
 	}
 }
 
-// latencyProxy forwards TCP connections to addr, holding every chunk of the server's
-// replies back by delay, as a distant Redis would. Measured against it, the time a
-// sequence of calls takes, divided by delay, is the number of round trips it makes.
-type latencyProxy struct {
-	ln    net.Listener
-	addr  string
-	delay time.Duration
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func startLatencyProxy(t *testing.T, addr string, delay time.Duration) *latencyProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &latencyProxy{ln: ln, addr: addr, delay: delay}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			_ = c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *latencyProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		s, err := net.Dial("tcp", p.addr)
-		if err != nil {
-			_ = c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, s)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() { // client -> server, at once
-			defer p.wg.Done()
-			_, _ = io.Copy(s, c)
-			_ = s.Close()
-		}()
-		go p.delayed(s, c)
-	}
-}
-
-// delayed copies from src to dst, each chunk delay after it was read, in order.
-func (p *latencyProxy) delayed(src, dst net.Conn) {
-	defer p.wg.Done()
-	type chunk struct {
-		at time.Time
-		b  []byte
-	}
-	ch := make(chan chunk, 1024)
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		defer func() { _ = dst.Close() }()
-		for c := range ch {
-			time.Sleep(time.Until(c.at.Add(p.delay)))
-			if _, err := dst.Write(c.b); err != nil {
-				return
-			}
-		}
-	}()
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			ch <- chunk{time.Now(), append([]byte(nil), buf[:n]...)}
-		}
-		if err != nil {
-			close(ch)
-			return
-		}
-	}
-}
-
 // TestReconnectRoundTrips measures the Redis round trips a reconnect makes before its 101
 // (Prepare: join the session and read the replay), on an instance where the session has no
 // other connection, through a proxy that delays Redis's replies by 150 ms: the time the
@@ -223,7 +131,7 @@ func (p *latencyProxy) delayed(src, dst net.Conn) {
 func TestReconnectRoundTrips(t *testing.T) {
 	srv := startRedis(t, "--appendonly", "no")
 	const delay = 150 * time.Millisecond
-	proxy := startLatencyProxy(t, srv.addr(), delay)
+	proxy := newLatencyProxy(t, srv.addr(), delay)
 	direct := redis.NewClient(&redis.Options{Addr: srv.addr()})
 	t.Cleanup(func() { _ = direct.Close() })
 	slow := redis.NewClient(&redis.Options{Addr: proxy.ln.Addr().String(), ReadTimeout: 5 * time.Second})

@@ -135,22 +135,28 @@ func TestResyncAfterReconnectMiniredis(t *testing.T) {
 }
 
 // proxy forwards TCP connections to a backend; freeze makes every current connection
-// silently swallow traffic in both directions, like a half-open connection.
+// silently swallow traffic in both directions, like a half-open connection. With a delay
+// (newLatencyProxy) it holds every chunk of the backend's replies back by delay, as a
+// distant Redis would: the time a sequence of calls takes, divided by delay, is then the
+// number of round trips it makes.
 type proxy struct {
 	ln      net.Listener
 	backend string
+	delay   time.Duration
 	mu      sync.Mutex
 	frozen  map[net.Conn]bool
 	conns   []net.Conn
 	wg      sync.WaitGroup
 }
 
-func newProxy(t *testing.T, backend string) *proxy {
+func newProxy(t *testing.T, backend string) *proxy { return newLatencyProxy(t, backend, 0) }
+
+func newLatencyProxy(t *testing.T, backend string, delay time.Duration) *proxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{ln: ln, backend: backend, frozen: make(map[net.Conn]bool)}
+	p := &proxy{ln: ln, backend: backend, delay: delay, frozen: make(map[net.Conn]bool)}
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(func() {
@@ -181,8 +187,12 @@ func (p *proxy) accept() {
 		p.conns = append(p.conns, c, b)
 		p.mu.Unlock()
 		p.wg.Add(2)
-		go p.pipe(c, b, c)
 		go p.pipe(b, c, c)
+		if p.delay > 0 {
+			go p.delayed(b, c)
+		} else {
+			go p.pipe(c, b, c)
+		}
 	}
 }
 
@@ -202,6 +212,38 @@ func (p *proxy) pipe(dst, src, client net.Conn) {
 			if _, err := dst.Write(buf[:n]); err != nil {
 				return
 			}
+		}
+	}
+}
+
+// delayed copies from src to dst, each chunk p.delay after it was read, in order.
+func (p *proxy) delayed(src, dst net.Conn) {
+	defer p.wg.Done()
+	type chunk struct {
+		at time.Time
+		b  []byte
+	}
+	ch := make(chan chunk, 1024)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer func() { _ = dst.Close() }()
+		for c := range ch {
+			time.Sleep(time.Until(c.at.Add(p.delay)))
+			if _, err := dst.Write(c.b); err != nil {
+				return
+			}
+		}
+	}()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			ch <- chunk{time.Now(), append([]byte(nil), buf[:n]...)}
+		}
+		if err != nil {
+			close(ch)
+			return
 		}
 	}
 }
