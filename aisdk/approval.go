@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/internal/hubport"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // Tool approvals over the UI message stream (`ai` 6 and later):
@@ -49,7 +50,7 @@ func approvalTurn(raw json.RawMessage) (messageID string, answers []approvalAnsw
 		return "", nil, bad
 	}
 	for _, part := range msg.Parts {
-		if part.State != core.ToolApprovalResponded || part.Approval == nil {
+		if part.State != parts.ToolApprovalResponded || part.Approval == nil {
 			continue
 		}
 		if part.Approval.ID == "" || part.Approval.Approved == nil {
@@ -157,9 +158,9 @@ func (e *Endpoint) waitingForApproval(ctx context.Context, sessionID string) (ma
 // clientHas returns the parts a client holds of a reply it saw up to its approval requests
 // (answered: ids): the parts up to the last tool part asking one of them, that part in
 // state approval-requested (the client's own approval-responded state is its local view).
-func clientHas(parts []core.Part, answered map[string]bool) []core.Part {
+func clientHas(ps []parts.Part, answered map[string]bool) []parts.Part {
 	last := -1
-	for i, p := range parts {
+	for i, p := range ps {
 		if p.IsTool() && p.Approval != nil && answered[p.Approval.ID] {
 			last = i
 		}
@@ -167,11 +168,11 @@ func clientHas(parts []core.Part, answered map[string]bool) []core.Part {
 	if last < 0 {
 		return nil
 	}
-	out := append([]core.Part(nil), parts[:last+1]...)
+	out := append([]parts.Part(nil), ps[:last+1]...)
 	for i := range out {
 		if p := &out[i]; p.IsTool() && p.Approval != nil && answered[p.Approval.ID] {
-			p.State = core.ToolApprovalRequested
-			p.Approval = &core.ToolApproval{ID: p.Approval.ID}
+			p.State = parts.ToolApprovalRequested
+			p.Approval = &parts.ToolApproval{ID: p.Approval.ID}
 			p.Output, p.ErrorText = nil, ""
 		}
 	}
@@ -179,8 +180,8 @@ func clientHas(parts []core.Part, answered map[string]bool) []core.Part {
 }
 
 // noteParts records the approvals of the reply's parts (a resume frame).
-func (r *reply) noteParts(parts []core.Part) {
-	for _, p := range parts {
+func (r *reply) noteParts(ps []parts.Part) {
+	for _, p := range ps {
 		if p.IsTool() && p.Approval != nil && p.Approval.ID != "" {
 			r.noteApproval(p.Approval.ID, p.Approval.Approved != nil)
 		}
@@ -188,12 +189,12 @@ func (r *reply) noteParts(parts []core.Part) {
 }
 
 // noteChunks records the approvals asked and answered by live chunks.
-func (r *reply) noteChunks(chunks []core.Chunk) {
+func (r *reply) noteChunks(chunks []parts.Chunk) {
 	for i := range chunks {
 		switch c := &chunks[i]; c.Type {
-		case core.ChunkToolApprovalRequest:
+		case parts.ChunkToolApprovalRequest:
 			r.noteApproval(c.ApprovalID, false)
-		case core.ChunkToolApprovalResponse:
+		case parts.ChunkToolApprovalResponse:
 			r.noteApproval(c.ApprovalID, true)
 		}
 	}

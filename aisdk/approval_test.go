@@ -9,6 +9,7 @@ import (
 
 	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // approvalBot streams text, asks for approval of its "deploy" call, then finishes it.
@@ -72,20 +73,20 @@ func TestApprovalOverSSEAcrossInstances(t *testing.T) {
 			r1 := newSSE(t, post(t, a.srv.URL+"/api/chat", body(chat, "u1", "deploy")))
 			first := r1.rest()
 			r1.close()
-			msgID, parts, last := fold(t, first)
-			if last != core.ChunkFinish || !r1.done {
+			msgID, ps, last := fold(t, first)
+			if last != parts.ChunkFinish || !r1.done {
 				t.Fatalf("first stream ended with %q (done %v), want finish + [DONE]", last, r1.done)
 			}
 			var approvalID string
 			for _, c := range first {
-				if c.Type == core.ChunkToolApprovalRequest {
+				if c.Type == parts.ChunkToolApprovalRequest {
 					approvalID = c.ApprovalID
 				}
-				if c.Type == core.ChunkToolApprovalResponse {
+				if c.Type == parts.ChunkToolApprovalResponse {
 					t.Fatal("the SSE stream carries chatwire's own tool-approval-response chunk")
 				}
 			}
-			if p := parts.Parts(); approvalID == "" || len(p) != 2 || p[1].State != core.ToolApprovalRequested {
+			if p := ps.Parts(); approvalID == "" || len(p) != 2 || p[1].State != parts.ToolApprovalRequested {
 				t.Fatalf("first stream's parts %s", partsJSON(t, p))
 			}
 
@@ -119,16 +120,16 @@ func TestApprovalOverSSEAcrossInstances(t *testing.T) {
 			r2 := newSSE(t, post(t, b.srv.URL+"/api/chat", approvalBody(chat, msgID, approvalID, true)))
 			second := r2.rest()
 			r2.close()
-			if len(second) == 0 || second[0].Type != core.ChunkStart || second[0].MessageID != msgID {
+			if len(second) == 0 || second[0].Type != parts.ChunkStart || second[0].MessageID != msgID {
 				t.Fatalf("continuation starts with %+v, want start with message id %s", second, msgID)
 			}
 			for _, c := range second {
-				if c.Type == core.ChunkToolInputAvailable || c.Type == core.ChunkToolApprovalRequest || (c.Type == core.ChunkTextDelta && c.Delta == "Deploying. ") {
+				if c.Type == parts.ChunkToolInputAvailable || c.Type == parts.ChunkToolApprovalRequest || (c.Type == parts.ChunkTextDelta && c.Delta == "Deploying. ") {
 					t.Fatalf("continuation resends an earlier part: %+v", c)
 				}
 			}
 			for i := 1; i < len(second); i++ {
-				parts.Apply(&second[i])
+				ps.Apply(&second[i])
 			}
 			stored := history(t, sa, chat)
 			final := stored[len(stored)-1]
@@ -136,12 +137,12 @@ func TestApprovalOverSSEAcrossInstances(t *testing.T) {
 				t.Fatalf("stored reply %s %q", final.ID, final.Content)
 			}
 			sp := storedParts(t, final)
-			if sp[1].State != core.ToolOutputAvailable || string(sp[1].Input) != `{"env":"prod"}` || sp[1].Approval == nil || !*sp[1].Approval.Approved {
+			if sp[1].State != parts.ToolOutputAvailable || string(sp[1].Input) != `{"env":"prod"}` || sp[1].Approval == nil || !*sp[1].Approval.Approved {
 				t.Fatalf("stored tool part %+v", sp[1])
 			}
 			// What the client assembled from both streams equals the stored message once
 			// the client's own view of the answer is set aside.
-			got := parts.Parts()
+			got := ps.Parts()
 			got[1].Approval = sp[1].Approval
 			if partsJSON(t, got) != partsJSON(t, sp) {
 				t.Fatalf("client assembled %s\nstored %s", partsJSON(t, got), partsJSON(t, sp))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // TestDisconnectEndsOnlyTheRequest: when the client goes away mid-reply, ServeHTTP returns
@@ -36,7 +37,7 @@ func TestDisconnectEndsOnlyTheRequest(t *testing.T) {
 		if !ok {
 			t.Fatal("stream ended early")
 		}
-		if c.Type == core.ChunkTextDelta {
+		if c.Type == parts.ChunkTextDelta {
 			break
 		}
 	}

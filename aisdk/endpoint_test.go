@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // partsHandler streams a reply with every kind of part. When gate is not nil it pauses
@@ -95,7 +96,7 @@ func TestPostStreamsEveryPart(t *testing.T) {
 				t.Fatalf("stream did not end with [DONE]: %v", r.raw)
 			}
 			id, b, last := fold(t, chunks)
-			if last != core.ChunkFinish {
+			if last != parts.ChunkFinish {
 				t.Fatalf("last chunk %q, want finish", last)
 			}
 			for _, raw := range r.raw {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // TestGuardRefusal: a message a Guard refuses (a rate limit) is neither stored nor handled,
@@ -36,7 +37,7 @@ func TestGuardRefusal(t *testing.T) {
 	}
 	r := newSSE(t, resp)
 	chunks := r.rest()
-	if !r.done || len(chunks) != 3 || chunks[1].Type != core.ChunkError || !strings.Contains(chunks[1].ErrorText, string(core.CodeRateLimited)) || chunks[2].Type != core.ChunkFinish {
+	if !r.done || len(chunks) != 3 || chunks[1].Type != parts.ChunkError || !strings.Contains(chunks[1].ErrorText, string(core.CodeRateLimited)) || chunks[2].Type != parts.ChunkFinish {
 		t.Fatalf("refused message streamed %v", r.raw)
 	}
 	if h.calls.Load() != 0 || len(history(t, store, "guarded")) != 0 {

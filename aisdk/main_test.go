@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
-	"go.uber.org/goleak"
+	"github.com/chatwire/chatwire/parts"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -95,7 +97,7 @@ func newSSE(t *testing.T, resp *http.Response) *sseReader {
 }
 
 // next returns the next chunk, or false after [DONE] or the end of the body.
-func (r *sseReader) next() (core.Chunk, bool) {
+func (r *sseReader) next() (parts.Chunk, bool) {
 	for !r.done && r.sc.Scan() {
 		line := r.sc.Text()
 		if !strings.HasPrefix(line, "data: ") {
@@ -104,21 +106,21 @@ func (r *sseReader) next() (core.Chunk, bool) {
 		data := strings.TrimPrefix(line, "data: ")
 		if data == "[DONE]" {
 			r.done = true
-			return core.Chunk{}, false
+			return parts.Chunk{}, false
 		}
 		r.raw = append(r.raw, data)
-		var c core.Chunk
+		var c parts.Chunk
 		if err := json.Unmarshal([]byte(data), &c); err != nil {
 			r.t.Fatalf("undecodable chunk %q: %v", data, err)
 		}
 		return c, true
 	}
-	return core.Chunk{}, false
+	return parts.Chunk{}, false
 }
 
 // rest reads chunks to the end.
-func (r *sseReader) rest() []core.Chunk {
-	var out []core.Chunk
+func (r *sseReader) rest() []parts.Chunk {
+	var out []parts.Chunk
 	for {
 		c, ok := r.next()
 		if !ok {
@@ -132,10 +134,10 @@ func (r *sseReader) close() { _ = r.body.Close() }
 
 // fold applies chunks to a builder, checking the framing: start first (returned), finish
 // last.
-func fold(t *testing.T, chunks []core.Chunk) (msgID string, b *core.PartsBuilder, last string) {
+func fold(t *testing.T, chunks []parts.Chunk) (msgID string, b *parts.Builder, last string) {
 	t.Helper()
-	b = &core.PartsBuilder{}
-	if len(chunks) == 0 || chunks[0].Type != core.ChunkStart {
+	b = &parts.Builder{}
+	if len(chunks) == 0 || chunks[0].Type != parts.ChunkStart {
 		t.Fatalf("stream does not begin with start: %+v", chunks)
 	}
 	for i := range chunks {
@@ -159,10 +161,10 @@ func history(t *testing.T, s core.Store, chat string) []core.Message {
 }
 
 // storedParts decodes a final message's parts.
-func storedParts(t *testing.T, m core.Message) []core.Part {
+func storedParts(t *testing.T, m core.Message) []parts.Part {
 	t.Helper()
 	var md struct {
-		Parts []core.Part `json:"parts"`
+		Parts []parts.Part `json:"parts"`
 	}
 	if err := json.Unmarshal(m.Metadata, &md); err != nil {
 		t.Fatalf("final metadata %s: %v", m.Metadata, err)
@@ -171,14 +173,14 @@ func storedParts(t *testing.T, m core.Message) []core.Part {
 }
 
 // partsJSON renders parts as stored, for comparisons.
-func partsJSON(t *testing.T, parts []core.Part) string {
+func partsJSON(t *testing.T, ps []parts.Part) string {
 	t.Helper()
-	for i := range parts {
-		if parts[i].State == core.PartStreaming {
-			parts[i].State = core.PartDone
+	for i := range ps {
+		if ps[i].State == parts.PartStreaming {
+			ps[i].State = parts.PartDone
 		}
 	}
-	b, err := json.Marshal(parts)
+	b, err := json.Marshal(ps)
 	if err != nil {
 		t.Fatal(err)
 	}

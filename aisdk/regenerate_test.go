@@ -7,6 +7,7 @@ import (
 
 	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // TestRegenerateAndRetry: a retried submit of a stored message is not handled again; a
@@ -16,7 +17,7 @@ func TestRegenerateAndRetry(t *testing.T) {
 	store := core.NewMemoryStore(core.MemoryStoreOptions{})
 	h := &partsHandler{}
 	in := newInstance(t, store, h, aisdk.Options{}, nil)
-	run := func(b string) []core.Chunk {
+	run := func(b string) []parts.Chunk {
 		resp := post(t, in.srv.URL+"/api/chat", b)
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
@@ -31,7 +32,7 @@ func TestRegenerateAndRetry(t *testing.T) {
 	}
 	first := run(body("regen", "u1", "world"))
 	retry := run(body("regen", "u1", "world"))
-	if n := h.calls.Load(); n != 1 || len(retry) != 2 || retry[0].Type != core.ChunkStart || retry[1].Type != core.ChunkFinish {
+	if n := h.calls.Load(); n != 1 || len(retry) != 2 || retry[0].Type != parts.ChunkStart || retry[1].Type != parts.ChunkFinish {
 		t.Fatalf("a retry ran the handler (%d calls) or streamed %+v", n, retry)
 	}
 	regen, _ := json.Marshal(map[string]any{

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // frame is the part of a hub frame the SSE loop reads.
@@ -26,10 +27,10 @@ type streamMeta struct {
 		State   core.StreamStatus `json:"state"`
 		Resume  bool              `json:"resume"`
 		ReplyTo string            `json:"replyTo"`
-		Chunks  []core.Chunk      `json:"chunks"`
+		Chunks  []parts.Chunk     `json:"chunks"`
 	} `json:"stream"`
 	Code            string          `json:"code"`
-	Parts           []core.Part     `json:"parts"`
+	Parts           []parts.Part    `json:"parts"`
 	MessageMetadata json.RawMessage `json:"messageMetadata"`
 }
 
@@ -37,7 +38,7 @@ type streamMeta struct {
 type progress struct {
 	index int // the stream's position in the reply; ids of later streams get a prefix
 	seq   uint64
-	sent  core.PartsBuilder
+	sent  parts.Builder
 	state core.StreamStatus // final state once ended, else ""
 	code  string
 }
@@ -77,7 +78,7 @@ func (r *reply) start(id string) {
 		return
 	}
 	r.started = true
-	r.sse.chunk(&core.Chunk{Type: core.ChunkStart, MessageID: id})
+	r.sse.chunk(&parts.Chunk{Type: parts.ChunkStart, MessageID: id})
 }
 
 // ours returns the progress of the stream sm belongs to, registering it when it answers
@@ -103,7 +104,7 @@ func (r *reply) ours(id, replyTo string) *progress {
 
 // rename gives the part ids of the reply's second and later streams a prefix, so the parts
 // of two streams merged into one message never share an id.
-func (p *progress) rename(c *core.Chunk) {
+func (p *progress) rename(c *parts.Chunk) {
 	if p.index == 0 || c.ID == "" || c.IsData() {
 		return
 	}
@@ -132,14 +133,14 @@ func (r *reply) onFrame(data []byte) {
 		}
 		p.seq = m.Stream.Seq
 		if m.Stream.Resume {
-			var b core.PartsBuilder
+			var b parts.Builder
 			for i := range m.Stream.Chunks {
 				b.Apply(&m.Stream.Chunks[i])
 			}
 			r.noteParts(b.Parts())
 			if r.answered != nil && p.sent.Len() == 0 {
 				// The client has the message up to its approval requests: send only the rest.
-				p.sent = *core.NewPartsBuilder(clientHas(b.Parts(), r.answered), nil)
+				p.sent = *parts.NewBuilder(clientHas(b.Parts(), r.answered), nil)
 			}
 			r.emit(p, catchUp(&p.sent, b.Parts(), b.MessageMetadata()), false)
 			return
@@ -172,13 +173,13 @@ func (r *reply) onFrame(data []byte) {
 
 // emit writes chunks of stream p; apply says whether they still have to be applied to
 // p.sent (catchUp applies its own).
-func (r *reply) emit(p *progress, chunks []core.Chunk, apply bool) {
+func (r *reply) emit(p *progress, chunks []parts.Chunk, apply bool) {
 	for i := range chunks {
 		c := chunks[i]
 		if apply {
 			p.sent.Apply(&c)
 		}
-		if c.Type == core.ChunkToolApprovalResponse {
+		if c.Type == parts.ChunkToolApprovalResponse {
 			continue // chatwire's own chunk: no AI SDK client knows it
 		}
 		p.rename(&c)
@@ -196,11 +197,11 @@ func (r *reply) onHandled(ev adapterkit.HandledEvent) {
 		}
 		r.start(m.ID)
 		id := "m" + strconv.Itoa(len(r.streams)) + "-" + m.ID
-		r.sse.chunk(&core.Chunk{Type: core.ChunkTextStart, ID: id})
+		r.sse.chunk(&parts.Chunk{Type: parts.ChunkTextStart, ID: id})
 		if m.Content != "" {
-			r.sse.chunk(&core.Chunk{Type: core.ChunkTextDelta, ID: id, Delta: m.Content})
+			r.sse.chunk(&parts.Chunk{Type: parts.ChunkTextDelta, ID: id, Delta: m.Content})
 		}
-		r.sse.chunk(&core.Chunk{Type: core.ChunkTextEnd, ID: id})
+		r.sse.chunk(&parts.Chunk{Type: parts.ChunkTextEnd, ID: id})
 	}
 	for _, id := range ev.Streams {
 		r.ours(id, r.replyTo)
@@ -247,11 +248,11 @@ func (r *reply) finish() {
 	}
 	switch {
 	case errText != "":
-		r.sse.chunk(&core.Chunk{Type: core.ChunkError, ErrorText: errText})
+		r.sse.chunk(&parts.Chunk{Type: parts.ChunkError, ErrorText: errText})
 	case aborted:
-		r.sse.chunk(&core.Chunk{Type: core.ChunkAbort})
+		r.sse.chunk(&parts.Chunk{Type: parts.ChunkAbort})
 	}
-	r.sse.chunk(&core.Chunk{Type: core.ChunkFinish})
+	r.sse.chunk(&parts.Chunk{Type: parts.ChunkFinish})
 	r.sse.done()
 }
 

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 	"github.com/chatwire/chatwire/redisstore"
-	"github.com/redis/go-redis/v9"
 )
 
 // sharedStores returns, per backend, a function making two stores that share one session
@@ -58,16 +60,16 @@ func redisStore(t *testing.T, addr, prefix string) core.Store {
 }
 
 // readUntilText reads chunks until one carries text containing want; it returns them.
-func readUntilText(t *testing.T, r *sseReader, want string) []core.Chunk {
+func readUntilText(t *testing.T, r *sseReader, want string) []parts.Chunk {
 	t.Helper()
-	var got []core.Chunk
+	var got []parts.Chunk
 	for {
 		c, ok := r.next()
 		if !ok {
 			t.Fatalf("stream ended before %q: %v", want, r.raw)
 		}
 		got = append(got, c)
-		if c.Type == core.ChunkTextDelta && strings.Contains(c.Delta, want) {
+		if c.Type == parts.ChunkTextDelta && strings.Contains(c.Delta, want) {
 			return got
 		}
 	}
@@ -108,19 +110,19 @@ func TestResumeOnOtherInstance(t *testing.T) {
 			}
 			rr := newSSE(t, resumed)
 			head := readUntilText(t, rr, "Hello")
-			if head[0].Type != core.ChunkStart || head[0].MessageID != msgID {
+			if head[0].Type != parts.ChunkStart || head[0].MessageID != msgID {
 				t.Fatalf("resumed start %+v, want message id %q", head[0], msgID)
 			}
 			// Compacted: each part in as few chunks as the protocol allows.
 			var reasoningDeltas, inputDeltas int
 			for _, c := range head {
 				switch c.Type {
-				case core.ChunkReasoningDelta:
+				case parts.ChunkReasoningDelta:
 					reasoningDeltas++
 					if c.Delta != "The user greets me." {
 						t.Fatalf("reasoning not compacted: %q", c.Delta)
 					}
-				case core.ChunkToolInputDelta:
+				case parts.ChunkToolInputDelta:
 					inputDeltas++
 				}
 			}
@@ -138,7 +140,7 @@ func TestResumeOnOtherInstance(t *testing.T) {
 				t.Fatalf("resumed stream did not end with [DONE]")
 			}
 			_, built, last := fold(t, all)
-			if last != core.ChunkFinish {
+			if last != parts.ChunkFinish {
 				t.Fatalf("last chunk %q", last)
 			}
 			hist := history(t, sb, "chat-x")
@@ -192,7 +194,7 @@ func TestStopOnOtherInstance(t *testing.T) {
 				t.Fatalf("stop answered %d %+v", stop.StatusCode, out)
 			}
 			rest := r.rest()
-			if !r.done || len(rest) < 2 || rest[len(rest)-2].Type != core.ChunkAbort || rest[len(rest)-1].Type != core.ChunkFinish {
+			if !r.done || len(rest) < 2 || rest[len(rest)-2].Type != parts.ChunkAbort || rest[len(rest)-1].Type != parts.ChunkFinish {
 				t.Fatalf("stopped stream ended with %v", r.raw)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -4,7 +4,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // sseHeaders returns the headers of a UI message stream response.
@@ -27,9 +27,9 @@ type sseWriter struct {
 	err   error
 }
 
-func (s *sseWriter) chunk(c *core.Chunk) {
+func (s *sseWriter) chunk(c *parts.Chunk) {
 	s.buf = append(s.buf, "data: "...)
-	s.buf = core.AppendChunk(s.buf, c)
+	s.buf = parts.AppendChunk(s.buf, c)
 	s.buf = append(s.buf, "\n\n"...)
 }
 

@@ -14,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
-	"github.com/gorilla/websocket"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // The parts benchmarks stream replies whose deltas are spread over three parts at once, as
@@ -100,7 +102,7 @@ var partsHandler = core.HandlerFunc(func(ctx context.Context, req *core.Request,
 type partsWatcher struct {
 	frames int64
 	ends   int
-	asm    map[string]*core.PartsBuilder
+	asm    map[string]*parts.Builder
 	bad    []string
 }
 
@@ -109,9 +111,9 @@ func (w *partsWatcher) read(c *websocket.Conn, streams int) error {
 	var m core.Message
 	var md struct {
 		Stream struct {
-			ID     string       `json:"id"`
-			Resume bool         `json:"resume"`
-			Chunks []core.Chunk `json:"chunks"`
+			ID     string        `json:"id"`
+			Resume bool          `json:"resume"`
+			Chunks []parts.Chunk `json:"chunks"`
 		} `json:"stream"`
 	}
 	for w.ends < streams {
@@ -132,7 +134,7 @@ func (w *partsWatcher) read(c *websocket.Conn, streams int) error {
 			}
 			b := w.asm[md.Stream.ID]
 			if b == nil || md.Stream.Resume {
-				b = &core.PartsBuilder{}
+				b = &parts.Builder{}
 				w.asm[md.Stream.ID] = b
 			}
 			for i := range md.Stream.Chunks {
@@ -154,7 +156,7 @@ func (w *partsWatcher) read(c *websocket.Conn, streams int) error {
 // streams deltas mixed over reasoning, a tool call's input and text (6 bytes each, as fast
 // as the hub takes them, in replies of 1,000 deltas) to a session with 100 connections,
 // each of which decodes every frame and folds its chunks into parts with a
-// core.PartsBuilder. One operation is one delta produced; the run ends when every
+// parts.Builder. One operation is one delta produced; the run ends when every
 // connection has the last reply's final message, whose text each checks against the
 // parts it assembled. Deltas queued for a connection that is behind merge per part. It
 // reports deltas/s, frames/s (received, summed over the 100) and frames/delta.
@@ -171,7 +173,7 @@ func BenchmarkPartsStream100Watchers(b *testing.B) {
 				errs := make([]error, len(conns))
 				var wg sync.WaitGroup
 				for i, c := range conns {
-					ws[i] = &partsWatcher{asm: map[string]*core.PartsBuilder{}}
+					ws[i] = &partsWatcher{asm: map[string]*parts.Builder{}}
 					wg.Add(1)
 					go func() { // owned: waited for below
 						defer wg.Done()
@@ -321,14 +323,14 @@ func BenchmarkPartsResume10000Deltas(b *testing.B) {
 var wantPartText = resumeDeltas / 3 * len(deltaText)
 
 // checkCatchUp verifies that chunks rebuild the three parts of the held reply.
-func checkCatchUp(chunks []core.Chunk) error {
-	var b core.PartsBuilder
+func checkCatchUp(chunks []parts.Chunk) error {
+	var b parts.Builder
 	for i := range chunks {
 		b.Apply(&chunks[i])
 	}
-	parts := b.Parts()
-	if len(parts) != 3 || len(parts[0].Text) < wantPartText || len(parts[1].InputText) < wantPartText || len(parts[2].Text) < wantPartText {
-		return fmt.Errorf("catch-up of %d chunks does not rebuild the parts: %d parts", len(chunks), len(parts))
+	ps := b.Parts()
+	if len(ps) != 3 || len(ps[0].Text) < wantPartText || len(ps[1].InputText) < wantPartText || len(ps[2].Text) < wantPartText {
+		return fmt.Errorf("catch-up of %d chunks does not rebuild the parts: %d parts", len(chunks), len(ps))
 	}
 	if len(chunks) > 6 {
 		return fmt.Errorf("catch-up of %d chunks for 3 parts: not compacted", len(chunks))
@@ -364,7 +366,7 @@ func resumeWS(url string) func(check bool) (time.Duration, int, error) {
 				}
 				var md struct {
 					Stream struct {
-						Chunks []core.Chunk `json:"chunks"`
+						Chunks []parts.Chunk `json:"chunks"`
 					} `json:"stream"`
 				}
 				if err := json.Unmarshal(m.Metadata, &md); err != nil {
@@ -397,18 +399,18 @@ func resumeSSE(url string) func(check bool) (time.Duration, int, error) {
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 		var first time.Duration
-		var chunks []core.Chunk
+		var chunks []parts.Chunk
 		size := 0
 		for sc.Scan() {
 			data, ok := strings.CutPrefix(sc.Text(), "data: ")
 			if !ok {
 				continue
 			}
-			var c core.Chunk
+			var c parts.Chunk
 			if err := json.Unmarshal([]byte(data), &c); err != nil {
 				return 0, 0, err
 			}
-			if c.Type == core.ChunkStart {
+			if c.Type == parts.ChunkStart {
 				continue
 			}
 			if first == 0 {
@@ -416,7 +418,7 @@ func resumeSSE(url string) func(check bool) (time.Duration, int, error) {
 			}
 			size += len(data)
 			chunks = append(chunks, c)
-			if c.Type == core.ChunkTextDelta { // the last part's text: the catch-up is complete
+			if c.Type == parts.ChunkTextDelta { // the last part's text: the catch-up is complete
 				if check {
 					if err := checkCatchUp(chunks); err != nil {
 						return 0, 0, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // EventKind says what an Event reports.
@@ -143,10 +144,10 @@ type Stream struct {
 	// Parts are the reply's parts so far (PROTOCOL.md, "Parts of a streamed reply"): the
 	// chunks applied in order, replaced on a resume frame; after the end, the stored parts.
 	// A new slice per event: an event's Parts never change.
-	Parts []core.Part
+	Parts []parts.Part
 	// Chunks are the chunks this event applied (on a resume frame, the compacted chunks of
 	// every part so far; nil at the end).
-	Chunks []core.Chunk
+	Chunks []parts.Chunk
 	// MessageMetadata is the reply's merged message metadata (nil when none).
 	MessageMetadata json.RawMessage
 	// ReplyTo is the id of the message the stream answers ("" when unknown).

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // Human in the loop (PROTOCOL.md, "Human in the loop"): a reply may ask for approval of a tool
@@ -41,10 +42,10 @@ type answerMeta struct {
 
 // PendingApprovals returns the tool parts of the stream that wait for an approval (state
 // approval-requested); answer one with Answer and its Approval.ID.
-func (s Stream) PendingApprovals() []core.Part {
-	var out []core.Part
+func (s Stream) PendingApprovals() []parts.Part {
+	var out []parts.Part
 	for _, p := range s.Parts {
-		if p.IsTool() && p.State == core.ToolApprovalRequested && p.Approval != nil {
+		if p.IsTool() && p.State == parts.ToolApprovalRequested && p.Approval != nil {
 			out = append(out, p)
 		}
 	}
@@ -52,14 +53,14 @@ func (s Stream) PendingApprovals() []core.Part {
 }
 
 // Questions returns the questions the stream asked, answered or not (QuestionState.State is
-// core.QuestionPending while one waits); answer one with Answer and its ID.
-func (s Stream) Questions() []core.QuestionState {
-	var out []core.QuestionState
+// parts.QuestionPending while one waits); answer one with Answer and its ID.
+func (s Stream) Questions() []parts.QuestionState {
+	var out []parts.QuestionState
 	for _, p := range s.Parts {
-		if p.Type != core.PartDataPrefix+core.QuestionPart {
+		if p.Type != parts.PartDataPrefix+parts.QuestionPart {
 			continue
 		}
-		var q core.QuestionState
+		var q parts.QuestionState
 		if json.Unmarshal(p.Data, &q) == nil {
 			out = append(out, q)
 		}

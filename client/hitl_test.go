@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/adapters/wshttp"
+	"github.com/chatwire/chatwire/parts"
 
 	"github.com/chatwire/chatwire/client"
 	"github.com/chatwire/chatwire/core"
@@ -80,7 +81,7 @@ func TestClientAnswersApprovalAndQuestion(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if qs := ev.Stream.Questions(); len(qs) == 1 && qs[0].State == core.QuestionPending && !asked {
+			if qs := ev.Stream.Questions(); len(qs) == 1 && qs[0].State == parts.QuestionPending && !asked {
 				asked = true
 				// An empty name breaks minLength: refused, the question keeps waiting.
 				if err := c.Answer(ctx, core.Answer{ID: qs[0].ID, Action: core.AnswerAccept, Content: json.RawMessage(`{"name":""}`)}); err != nil {
@@ -104,7 +105,7 @@ func TestClientAnswersApprovalAndQuestion(t *testing.T) {
 				t.Fatalf("reply %q", ev.Stream.Text)
 			}
 			for _, p := range ev.Stream.Parts {
-				if p.IsTool() && (p.State != core.ToolOutputAvailable || p.Approval == nil || p.Approval.Approved == nil || !*p.Approval.Approved || p.Approval.AnsweredBy != "alice" || p.Approval.AnsweredAt == 0) {
+				if p.IsTool() && (p.State != parts.ToolOutputAvailable || p.Approval == nil || p.Approval.Approved == nil || !*p.Approval.Approved || p.Approval.AnsweredBy != "alice" || p.Approval.AnsweredAt == 0) {
 					t.Fatalf("stored tool part %+v", p)
 				}
 			}

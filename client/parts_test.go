@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatwire/chatwire/client"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // partsReply streams reasoning, a tool call whose input streams in, a source and text; it
@@ -56,7 +57,7 @@ func TestStreamParts(t *testing.T) {
 	mid := e.until("the reasoning", func(ev client.Event) bool {
 		return ev.Kind == client.EventStream && len(ev.Stream.Parts) == 1 && ev.Stream.Parts[0].Text == "Thinking hard."
 	})
-	if mid.Stream.Text != "" || mid.Stream.Parts[0].Type != core.PartReasoning || mid.Stream.ReplyTo != sent.ID {
+	if mid.Stream.Text != "" || mid.Stream.Parts[0].Type != parts.PartReasoning || mid.Stream.ReplyTo != sent.ID {
 		t.Fatalf("mid-stream %+v: reasoning must not be text; replyTo %q, want %q", mid.Stream, mid.Stream.ReplyTo, sent.ID)
 	}
 
@@ -85,12 +86,12 @@ func TestStreamParts(t *testing.T) {
 	}
 }
 
-func partsString(t *testing.T, parts []core.Part) string {
+func partsString(t *testing.T, ps []parts.Part) string {
 	t.Helper()
 	var b strings.Builder
-	for _, p := range parts {
-		if p.State == core.PartStreaming {
-			p.State = core.PartDone
+	for _, p := range ps {
+		if p.State == parts.PartStreaming {
+			p.State = parts.PartDone
 		}
 		j, err := json.Marshal(p)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // envelopeMeta is the part of an envelope's metadata the client interprets.
@@ -12,7 +13,7 @@ type envelopeMeta struct {
 	Code            string          `json:"code"`
 	Epoch           string          `json:"epoch"`
 	Stream          *streamMeta     `json:"stream"`
-	Parts           []core.Part     `json:"parts"`
+	Parts           []parts.Part    `json:"parts"`
 	MessageMetadata json.RawMessage `json:"messageMetadata"`
 }
 
@@ -24,7 +25,7 @@ type streamMeta struct {
 	Resume       bool              `json:"resume"`
 	ReplyTo      string            `json:"replyTo"`
 	FinishReason core.FinishReason `json:"finishReason"`
-	Chunks       []core.Chunk      `json:"chunks"`
+	Chunks       []parts.Chunk     `json:"chunks"`
 }
 
 func parseMeta(raw json.RawMessage) envelopeMeta {
@@ -38,7 +39,7 @@ func parseMeta(raw json.RawMessage) envelopeMeta {
 // assembly is a running stream.
 type assembly struct {
 	text    strings.Builder // strings returned by String stay valid while it only grows
-	parts   core.PartsBuilder
+	parts   parts.Builder
 	seq     uint64
 	role    core.Role
 	started int64
@@ -146,7 +147,7 @@ func (r *receiver) delta(m core.Message, sm *streamMeta) (Event, bool, bool) {
 		}
 		a.text = strings.Builder{}
 		a.text.WriteString(m.Content)
-		a.parts = core.PartsBuilder{}
+		a.parts = parts.Builder{}
 		s.Replaced = true
 	} else {
 		a.text.WriteString(m.Content)

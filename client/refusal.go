@@ -5,8 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/chatwire/chatwire/core"
 	"github.com/gorilla/websocket"
+
+	"github.com/chatwire/chatwire/core"
 )
 
 // refusalOfClose returns the refusal a close code 4400-4599 reports, nil for any other code.

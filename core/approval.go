@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"time"
+
+	"github.com/chatwire/chatwire/parts"
 )
 
 // ApprovalOptions configures ToolCall.RequestApproval. The zero value waits without a
@@ -50,15 +52,15 @@ func (t *ToolCall) RequestApproval(ctx context.Context, opts ApprovalOptions) (A
 	s.mu.Lock()
 	state := t.state
 	s.mu.Unlock()
-	if state != ToolInputAvailable {
+	if state != parts.ToolInputAvailable {
 		return Approval{}, invalidPart("approval requested before the input or after an approval or outcome")
 	}
 	req := PendingRequest{ID: NewID(), Kind: PendingApproval, ToolCallID: t.info.ID, ToolName: t.info.Name}
 	show := func() error {
-		if err := s.writeLocked(ctx, Chunk{Type: ChunkToolApprovalRequest, ApprovalID: req.ID, ToolCallID: t.info.ID}); err != nil {
+		if err := s.writeLocked(ctx, parts.Chunk{Type: parts.ChunkToolApprovalRequest, ApprovalID: req.ID, ToolCallID: t.info.ID}); err != nil {
 			return err
 		}
-		t.state = ToolApprovalRequested
+		t.state = parts.ToolApprovalRequested
 		return nil
 	}
 	got, err := s.awaitPending(ctx, req, opts.Timeout, PendingAnswer{Approved: false, Reason: TimeoutAnswerer, By: TimeoutAnswerer}, show)
@@ -67,19 +69,19 @@ func (t *ToolCall) RequestApproval(ctx context.Context, opts ApprovalOptions) (A
 	}
 	a := got.Answer
 	out := Approval{ID: req.ID, Approved: a.Approved, Reason: a.Reason, By: a.By, At: a.At, Timeout: a.Timeout}
-	chunks := []Chunk{{Type: ChunkToolApprovalResponse, ApprovalID: req.ID, ToolCallID: t.info.ID,
+	chunks := []parts.Chunk{{Type: parts.ChunkToolApprovalResponse, ApprovalID: req.ID, ToolCallID: t.info.ID,
 		Approved: a.Approved, Reason: a.Reason, AnsweredBy: a.By, AnsweredAt: a.At}}
 	if !a.Approved {
-		chunks = append(chunks, Chunk{Type: ChunkToolOutputDenied, ToolCallID: t.info.ID})
+		chunks = append(chunks, parts.Chunk{Type: parts.ChunkToolOutputDenied, ToolCallID: t.info.ID})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writeLocked(context.WithoutCancel(ctx), chunks...); err != nil {
 		return out, err
 	}
-	t.state = ToolApprovalResponded
+	t.state = parts.ToolApprovalResponded
 	if !a.Approved {
-		t.state = ToolOutputDenied
+		t.state = parts.ToolOutputDenied
 	}
 	return out, nil
 }

@@ -50,8 +50,8 @@
 // carries typed parts, as an AI SDK UIMessage does: reasoning and text (TextPart), tool
 // calls whose input streams in and whose output arrives later (ToolCall), sources, files,
 // data parts, step boundaries, message metadata and a finish reason. Each change is a
-// Chunk (the AI SDK's UI message chunk); clients fold chunks into Parts with a
-// PartsBuilder, a resuming client gets them compacted, and the final message stores the
+// chunk (package parts, the AI SDK's UI message chunk); clients fold chunks into parts with a
+// parts.Builder, a resuming client gets them compacted, and the final message stores the
 // parts in its metadata. Hub.RunningStreams and Hub.CancelStream serve transports that
 // resume or stop replies by request (package aisdk).
 //
@@ -80,7 +80,7 @@
 //
 // # Concurrency
 //
-// Stream, TextPart and ToolCall methods are safe for concurrent use; a PartsBuilder is not.
+// Stream, TextPart and ToolCall methods are safe for concurrent use; a parts.Builder is not.
 // Hub, MemoryStore and the package functions are safe for concurrent use. A ReplyWriter is
 // valid only during the ServeChat call it was passed to. Message values may be shared for
 // reading. Hub.Shutdown closes every connection with 1001 and waits for every goroutine

@@ -3,7 +3,6 @@ package core_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/chatwire/chatwire/core"
 )
@@ -34,30 +33,4 @@ func ExampleStream_parts() {
 		s.SetFinishReason(core.FinishStop)
 		return s.Close(ctx)
 	})
-}
-
-// A PartsBuilder folds chunks into parts, the way a client assembles a reply, and Compact
-// turns the parts back into the fewest chunks, as a resume frame carries them.
-func ExamplePartsBuilder() {
-	var b core.PartsBuilder
-	for _, c := range []core.Chunk{
-		{Type: core.ChunkReasoningStart, ID: "r1"},
-		{Type: core.ChunkReasoningDelta, ID: "r1", Delta: "Think"},
-		{Type: core.ChunkReasoningDelta, ID: "r1", Delta: "ing."},
-		{Type: core.ChunkTextStart, ID: "t1"},
-		{Type: core.ChunkTextDelta, ID: "t1", Delta: "Hello"},
-		{Type: core.ChunkTextDelta, ID: "t1", Delta: ", world"},
-	} {
-		b.Apply(&c)
-	}
-	fmt.Println(b.Text())
-	for _, c := range b.Compact(nil) {
-		fmt.Println(string(core.AppendChunk(nil, &c)))
-	}
-	// Output:
-	// Hello, world
-	// {"type":"reasoning-start","id":"r1"}
-	// {"type":"reasoning-delta","id":"r1","delta":"Thinking."}
-	// {"type":"text-start","id":"t1"}
-	// {"type":"text-delta","id":"t1","delta":"Hello, world"}
 }

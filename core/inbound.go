@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chatwire/chatwire/internal/hubport"
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/chatwire/chatwire/internal/hubport"
 
 	"github.com/chatwire/chatwire/envelope"
 )

@@ -4,33 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/chatwire/chatwire/parts"
 )
-
-// QuestionPart is the name of the data part a question is shown as: "data-" + QuestionPart,
-// its id the question's id. Its value is a QuestionState, replaced when the answer comes.
-const QuestionPart = "chatwire-question"
-
-// QuestionState is the value of a question's data part.
-type QuestionState struct {
-	// ID is the question's id (answers name it).
-	ID string `json:"id"`
-	// Message and Schema: the question (see Question).
-	Message string          `json:"message"`
-	Schema  json.RawMessage `json:"schema,omitempty"`
-	// State is "pending" until answered, then the answer's action (accept, decline,
-	// cancel).
-	State string `json:"state"`
-	// Content is an accepted answer's fields.
-	Content json.RawMessage `json:"content,omitempty"`
-	// AnsweredBy, AnsweredAt: who answered and when (ms since the Unix epoch).
-	AnsweredBy string `json:"answeredBy,omitempty"`
-	AnsweredAt int64  `json:"answeredAt,omitempty"`
-	// Expires is when the question stops taking answers (ms; omitted: never).
-	Expires int64 `json:"expires,omitempty"`
-}
-
-// QuestionPending is QuestionState.State while a question waits for its answer.
-const QuestionPending = "pending"
 
 // AskOptions configures Stream.Ask. The zero value waits without a timeout.
 type AskOptions struct {
@@ -61,8 +37,8 @@ type QuestionAnswer struct {
 // cancels. Answers that do not match the schema are refused (INVALID_ANSWER) and the
 // question keeps waiting.
 //
-// The question is a data part "data-chatwire-question" (QuestionPart) of the reply, with
-// id the question's id and value a QuestionState, replaced by the answered state; it is held
+// The question is a data part "data-chatwire-question" (parts.QuestionPart) of the reply, with
+// id the question's id and value a parts.QuestionState, replaced by the answered state; it is held
 // by the store like an approval (see ToolCall.RequestApproval): any connection on any
 // instance sees it and may answer it, exactly one answer wins.
 func (s *Stream) Ask(ctx context.Context, q Question, opts AskOptions) (QuestionAnswer, error) {
@@ -73,13 +49,13 @@ func (s *Stream) Ask(ctx context.Context, q Question, opts AskOptions) (Question
 		return QuestionAnswer{}, invalidPart("question without a message")
 	}
 	req := PendingRequest{ID: NewID(), Kind: PendingQuestion, Question: &q}
-	state := QuestionState{ID: req.ID, Message: q.Message, Schema: q.Schema, State: QuestionPending}
+	state := parts.QuestionState{ID: req.ID, Message: q.Message, Schema: q.Schema, State: parts.QuestionPending}
 	if opts.Timeout > 0 {
 		state.Expires = time.Now().Add(opts.Timeout).UnixMilli()
 	}
 	show := func() error {
 		v, _ := json.Marshal(state)
-		if err := s.writeLocked(ctx, Chunk{Type: ChunkDataPrefix + QuestionPart, ID: req.ID, Data: v}); err != nil {
+		if err := s.writeLocked(ctx, parts.Chunk{Type: parts.ChunkDataPrefix + parts.QuestionPart, ID: req.ID, Data: v}); err != nil {
 			return err
 		}
 		s.textPart = nil
@@ -95,7 +71,7 @@ func (s *Stream) Ask(ctx context.Context, q Question, opts AskOptions) (Question
 	out := QuestionAnswer{ID: req.ID, Action: a.Action, Content: a.Content, By: a.By, At: a.At, Timeout: a.Timeout}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.writeLocked(context.WithoutCancel(ctx), Chunk{Type: ChunkDataPrefix + QuestionPart, ID: req.ID, Data: v}); err != nil {
+	if err := s.writeLocked(context.WithoutCancel(ctx), parts.Chunk{Type: parts.ChunkDataPrefix + parts.QuestionPart, ID: req.ID, Data: v}); err != nil {
 		return out, err
 	}
 	s.textPart = nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+
 	"github.com/chatwire/chatwire/internal/hubport"
 
 	"github.com/chatwire/chatwire/envelope"

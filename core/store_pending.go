@@ -124,7 +124,7 @@ const pendingNoticeCode = "PENDING_ANSWERED"
 // answered: {"type":"system","metadata":{"code":"PENDING_ANSWERED","pending":"<id>"}}. Hubs
 // wake the handler waiting on it and never deliver it to clients.
 func PendingNotice(id string) Message {
-	meta := append([]byte(`{"code":"`+pendingNoticeCode+`","pending":`), appendJSONString(nil, id)...)
+	meta := append([]byte(`{"code":"`+pendingNoticeCode+`","pending":`), envelope.AppendString(nil, id)...)
 	meta = append(meta, '}')
 	return Message{ID: "pending:" + id, Type: TypeSystem, Role: RoleSystem, Content: "", Metadata: meta, Timestamp: envelope.NowMillis()}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // StreamStatus is where a streamed reply stands, carried in metadata.stream.state: running
@@ -52,8 +53,8 @@ type Stream struct {
 
 	mu           sync.Mutex
 	seq          uint64
-	parts        PartsBuilder // everything written so far, folded
-	textPart     *TextPart    // the text part Delta appends to; nil starts a new one
+	parts        parts.Builder // everything written so far, folded
+	textPart     *TextPart     // the text part Delta appends to; nil starts a new one
 	nextPart     int
 	finishReason FinishReason
 	log          []byte // scratch buffer for encoding chunks
@@ -104,11 +105,11 @@ func (s *Stream) Delta(ctx context.Context, text string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p := s.textPart; p != nil && s.parts.open(false, p.id) {
-		return s.writeLocked(ctx, Chunk{Type: ChunkTextDelta, ID: p.id, Delta: text})
+	if p := s.textPart; p != nil && s.parts.Streaming(false, p.id) {
+		return s.writeLocked(ctx, parts.Chunk{Type: parts.ChunkTextDelta, ID: p.id, Delta: text})
 	}
 	p := &TextPart{s: s, id: s.newPartIDLocked("t")}
-	if err := s.writeLocked(ctx, Chunk{Type: ChunkTextStart, ID: p.id}, Chunk{Type: ChunkTextDelta, ID: p.id, Delta: text}); err != nil {
+	if err := s.writeLocked(ctx, parts.Chunk{Type: parts.ChunkTextStart, ID: p.id}, parts.Chunk{Type: parts.ChunkTextDelta, ID: p.id, Delta: text}); err != nil {
 		return err
 	}
 	s.textPart = p
@@ -176,7 +177,7 @@ func (s *Stream) Fail(ctx context.Context, err error) error {
 
 // appendLocked delivers chunks as one delta (seq+1); no chunks starts the stream. s.mu must
 // be held.
-func (s *Stream) appendLocked(ctx context.Context, chunks ...Chunk) error {
+func (s *Stream) appendLocked(ctx context.Context, chunks ...parts.Chunk) error {
 	c := s.w.c
 	h := c.hub
 	seq := s.seq + 1

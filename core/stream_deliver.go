@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/chatwire/chatwire/parts"
 )
 
 // deltaPart is a delta waiting in a connection's queue: the chunk log of one or more
@@ -43,7 +45,7 @@ func (p *deltaPart) frame() outFrame {
 // message's text parts (on resume: the whole text so far) and whose metadata carries the
 // stream state and the frame's chunks (on resume: the compacted chunks of every part).
 func deltaMessage(p *deltaPart) *Message {
-	var chunks []Chunk
+	var chunks []parts.Chunk
 	var content string
 	if p.resume {
 		b := foldChunkLog(string(p.text))
@@ -67,7 +69,7 @@ func deltaMessage(p *deltaPart) *Message {
 			if i > 0 {
 				meta = append(meta, ',')
 			}
-			meta = AppendChunk(meta, &chunks[i])
+			meta = parts.AppendChunk(meta, &chunks[i])
 		}
 		meta = append(meta, ']')
 	}
@@ -83,8 +85,8 @@ func deltaMessage(p *deltaPart) *Message {
 // reasoning, tool input) into one chunk at the place of the part's first delta in the run;
 // a chunk of the part that is not a delta (its end, its input becoming available) keeps
 // later deltas after it. It returns the chunks and the text they add to text parts.
-func coalesceChunkLog(log string) ([]Chunk, string) {
-	var out []Chunk
+func coalesceChunkLog(log string) ([]parts.Chunk, string) {
+	var out []parts.Chunk
 	type partKey struct {
 		kind byte // 't' text, 'r' reasoning, 'c' tool input
 		id   string
@@ -93,15 +95,15 @@ func coalesceChunkLog(log string) ([]Chunk, string) {
 	var merged map[int][]byte // index in out -> the merged delta text, when more than one
 	var text []byte
 	textOnly := ""
-	readChunkLog(log, func(c *Chunk) {
+	readChunkLog(log, func(c *parts.Chunk) {
 		var key partKey
 		switch c.Type {
-		case ChunkTextDelta, ChunkReasoningDelta:
+		case parts.ChunkTextDelta, parts.ChunkReasoningDelta:
 			key = partKey{c.Type[0], c.ID}
-		case ChunkToolInputDelta:
+		case parts.ChunkToolInputDelta:
 			key = partKey{'c', c.ToolCallID}
 		}
-		if c.Type == ChunkTextDelta {
+		if c.Type == parts.ChunkTextDelta {
 			if text == nil && textOnly == "" {
 				textOnly = c.Delta
 			} else {
@@ -121,7 +123,7 @@ func coalesceChunkLog(log string) ([]Chunk, string) {
 					b = append(b, out[i].Delta...)
 					b = append(b, out[i].InputTextDelta...)
 				}
-				if c.Type == ChunkToolInputDelta {
+				if c.Type == parts.ChunkToolInputDelta {
 					merged[i] = append(b, c.InputTextDelta...)
 				} else {
 					merged[i] = append(b, c.Delta...)
@@ -143,7 +145,7 @@ func coalesceChunkLog(log string) ([]Chunk, string) {
 		out = append(out, *c)
 	})
 	for i, b := range merged {
-		if out[i].Type == ChunkToolInputDelta {
+		if out[i].Type == parts.ChunkToolInputDelta {
 			out[i].InputTextDelta = string(b)
 		} else {
 			out[i].Delta = string(b)

@@ -6,39 +6,40 @@ import (
 	"strings"
 
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // A stream's deltas travel through the store (StreamStore.StreamAppend) as a chunk log: one
 // line per chunk, each ended by "\n". JSON never holds a raw newline, so logs concatenate:
 // the log of a run of deltas is their logs joined, and a running stream's snapshot content
-// (StreamState.Content) is the log of everything written so far, which PartsBuilder folds
+// (StreamState.Content) is the log of everything written so far, which parts.Builder folds
 // and Compact turns into the chunks of a resume frame.
 //
-// A line is a chunk's JSON (AppendChunk), except for the deltas, which are most of a log
+// A line is a chunk's JSON (parts.AppendChunk), except for the deltas, which are most of a log
 // and are kept short: a text or reasoning delta of a part whose id the stream chose ("t1",
 // "r2": the first letter says which) is ["<id>","<delta>"], a tool input delta is
 // ["","<tool call id>","<delta>"].
 
 // appendChunkLog appends the log lines of chunks to dst.
-func appendChunkLog(dst []byte, chunks []Chunk) []byte {
+func appendChunkLog(dst []byte, chunks []parts.Chunk) []byte {
 	for i := range chunks {
 		c := &chunks[i]
 		switch {
-		case c.Type == ChunkTextDelta && strings.HasPrefix(c.ID, "t"),
-			c.Type == ChunkReasoningDelta && strings.HasPrefix(c.ID, "r"):
+		case c.Type == parts.ChunkTextDelta && strings.HasPrefix(c.ID, "t"),
+			c.Type == parts.ChunkReasoningDelta && strings.HasPrefix(c.ID, "r"):
 			dst = append(dst, '[')
-			dst = appendJSONString(dst, c.ID)
+			dst = envelope.AppendString(dst, c.ID)
 			dst = append(dst, ',')
-			dst = appendJSONString(dst, c.Delta)
+			dst = envelope.AppendString(dst, c.Delta)
 			dst = append(dst, ']')
-		case c.Type == ChunkToolInputDelta:
+		case c.Type == parts.ChunkToolInputDelta:
 			dst = append(dst, `["",`...)
-			dst = appendJSONString(dst, c.ToolCallID)
+			dst = envelope.AppendString(dst, c.ToolCallID)
 			dst = append(dst, ',')
-			dst = appendJSONString(dst, c.InputTextDelta)
+			dst = envelope.AppendString(dst, c.InputTextDelta)
 			dst = append(dst, ']')
 		default:
-			dst = AppendChunk(dst, c)
+			dst = parts.AppendChunk(dst, c)
 		}
 		dst = append(dst, '\n')
 	}
@@ -47,8 +48,8 @@ func appendChunkLog(dst []byte, chunks []Chunk) []byte {
 
 // readChunkLog calls fn with every chunk of log, in order; fn must copy the chunk to keep
 // it. Lines that do not decode as a chunk are skipped.
-func readChunkLog(log string, fn func(*Chunk)) {
-	var c Chunk // one for every line: fn must not keep it
+func readChunkLog(log string, fn func(*parts.Chunk)) {
+	var c parts.Chunk // one for every line: fn must not keep it
 	for log != "" {
 		i := strings.IndexByte(log, '\n')
 		if i < 0 {
@@ -59,7 +60,7 @@ func readChunkLog(log string, fn func(*Chunk)) {
 		if line == "" {
 			continue
 		}
-		c = Chunk{}
+		c = parts.Chunk{}
 		switch {
 		case line[0] == '[':
 			if !readDeltaLine(line, &c) {
@@ -73,7 +74,7 @@ func readChunkLog(log string, fn func(*Chunk)) {
 }
 
 // readDeltaLine decodes a short delta line into c.
-func readDeltaLine(line string, c *Chunk) bool {
+func readDeltaLine(line string, c *parts.Chunk) bool {
 	var f [3]string
 	n := 0
 	rest := line[1:]
@@ -94,11 +95,11 @@ func readDeltaLine(line string, c *Chunk) bool {
 	}
 	switch {
 	case n == 2 && strings.HasPrefix(f[0], "t"):
-		*c = Chunk{Type: ChunkTextDelta, ID: f[0], Delta: f[1]}
+		*c = parts.Chunk{Type: parts.ChunkTextDelta, ID: f[0], Delta: f[1]}
 	case n == 2 && strings.HasPrefix(f[0], "r"):
-		*c = Chunk{Type: ChunkReasoningDelta, ID: f[0], Delta: f[1]}
+		*c = parts.Chunk{Type: parts.ChunkReasoningDelta, ID: f[0], Delta: f[1]}
 	case n == 3 && f[0] == "":
-		*c = Chunk{Type: ChunkToolInputDelta, ToolCallID: f[1], InputTextDelta: f[2]}
+		*c = parts.Chunk{Type: parts.ChunkToolInputDelta, ToolCallID: f[1], InputTextDelta: f[2]}
 	default:
 		return false
 	}
@@ -132,9 +133,9 @@ func cutJSONString(s string) (string, string, bool) {
 }
 
 // foldChunkLog returns the parts a complete log builds.
-func foldChunkLog(log string) *PartsBuilder {
-	b := &PartsBuilder{}
-	readChunkLog(log, func(c *Chunk) { b.Apply(c) })
+func foldChunkLog(log string) *parts.Builder {
+	b := &parts.Builder{}
+	readChunkLog(log, func(c *parts.Chunk) { b.Apply(c) })
 	return b
 }
 
@@ -148,7 +149,7 @@ const streamHeadPrefix = `{"type":"` + streamHeadType + `"`
 func appendStreamHead(dst []byte, replyTo string) []byte {
 	dst = append(dst, streamHeadPrefix...)
 	dst = append(dst, `,"replyTo":`...)
-	dst = appendJSONString(dst, replyTo)
+	dst = envelope.AppendString(dst, replyTo)
 	return append(dst, "}\n"...)
 }
 
@@ -175,7 +176,7 @@ func streamReplyTo(log string) string {
 // replyTo and finishReason omitted when empty).
 func appendStreamObject(dst []byte, id string, seq uint64, state StreamStatus, replyTo string, reason FinishReason) []byte {
 	dst = append(dst, `{"stream":{"id":`...)
-	dst = appendJSONString(dst, id)
+	dst = envelope.AppendString(dst, id)
 	if seq > 0 {
 		dst = append(dst, `,"seq":`...)
 		dst = strconv.AppendUint(dst, seq, 10)
@@ -187,11 +188,11 @@ func appendStreamObject(dst []byte, id string, seq uint64, state StreamStatus, r
 	}
 	if replyTo != "" {
 		dst = append(dst, `,"replyTo":`...)
-		dst = appendJSONString(dst, replyTo)
+		dst = envelope.AppendString(dst, replyTo)
 	}
 	if reason != "" {
 		dst = append(dst, `,"finishReason":`...)
-		dst = appendJSONString(dst, string(reason))
+		dst = envelope.AppendString(dst, string(reason))
 	}
 	return append(dst, "}}"...)
 }
@@ -199,36 +200,36 @@ func appendStreamObject(dst []byte, id string, seq uint64, state StreamStatus, r
 // finalStreamMessage is the message a stream leaves in the history: content is its text
 // parts joined, metadata holds the stream's end state, its parts and its message metadata.
 // Text and reasoning parts still streaming are marked done (the message is complete).
-func finalStreamMessage(id string, seq uint64, state StreamStatus, code ErrorCode, replyTo string, reason FinishReason, parts *PartsBuilder) Message {
+func finalStreamMessage(id string, seq uint64, state StreamStatus, code ErrorCode, replyTo string, reason FinishReason, pb *parts.Builder) Message {
 	meta := appendStreamObject(make([]byte, 0, 256), id, seq, state, replyTo, reason)
 	if code != "" {
 		meta = meta[:len(meta)-1]
 		meta = append(meta, `,"code":`...)
-		meta = appendJSONString(meta, string(code))
+		meta = envelope.AppendString(meta, string(code))
 		meta = append(meta, '}')
 	}
-	if n := parts.Len(); n > 0 || len(parts.MessageMetadata()) > 0 {
+	if n := pb.Len(); n > 0 || len(pb.MessageMetadata()) > 0 {
 		meta = meta[:len(meta)-1]
 		if n > 0 {
 			meta = append(meta, `,"parts":[`...)
-			for i, p := range parts.Parts() {
-				if p.State == PartStreaming {
-					p.State = PartDone
+			for i, p := range pb.Parts() {
+				if p.State == parts.PartStreaming {
+					p.State = parts.PartDone
 				}
 				if i > 0 {
 					meta = append(meta, ',')
 				}
-				meta = appendPart(meta, &p)
+				meta = parts.AppendPart(meta, &p)
 			}
 			meta = append(meta, ']')
 		}
-		if md := parts.MessageMetadata(); len(md) > 0 {
+		if md := pb.MessageMetadata(); len(md) > 0 {
 			meta = append(meta, `,"messageMetadata":`...)
 			meta = append(meta, md...)
 		}
 		meta = append(meta, '}')
 	}
-	return Message{ID: id, Type: TypeMessage, Role: RoleAssistant, Content: parts.Text(), Metadata: json.RawMessage(meta), Timestamp: envelope.NowMillis()}
+	return Message{ID: id, Type: TypeMessage, Role: RoleAssistant, Content: pb.Text(), Metadata: json.RawMessage(meta), Timestamp: envelope.NowMillis()}
 }
 
 // compactChunkLog is CompactStreamLog.
@@ -241,10 +242,10 @@ func compactChunkLog(log string) (string, bool) {
 		}
 		head, log = log[:i+1], log[i+1:]
 	}
-	var b PartsBuilder
+	var b parts.Builder
 	ok := true
 	forEachLogLine(log, func(line string) {
-		var c Chunk
+		var c parts.Chunk
 		switch {
 		case line[0] == '[' && readDeltaLine(line, &c):
 		case line[0] == '{' && c.UnmarshalJSON([]byte(line)) == nil:

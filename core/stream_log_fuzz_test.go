@@ -3,6 +3,8 @@ package core
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/chatwire/chatwire/parts"
 )
 
 // FuzzChunkLog: any content (a store may hold anything) is read without panicking; chunks
@@ -14,8 +16,8 @@ func FuzzChunkLog(f *testing.F) {
 	f.Add("plain text")
 	f.Add(`["t1"` + "\n" + `{"type":` + "\n" + `[]` + "\n")
 	f.Fuzz(func(t *testing.T, log string) {
-		readChunkLog(log, func(c *Chunk) {
-			if b := AppendChunk(nil, c); !json.Valid(b) && validRaw(c) {
+		readChunkLog(log, func(c *parts.Chunk) {
+			if b := parts.AppendChunk(nil, c); !json.Valid(b) && validRaw(c) {
 				t.Fatalf("chunk re-encodes as invalid JSON: %s", b)
 			}
 		})
@@ -43,7 +45,7 @@ func FuzzChunkLog(f *testing.F) {
 
 // validRaw reports whether the chunk's raw JSON fields are valid (they come from a decoded
 // JSON value, so they are, unless empty).
-func validRaw(c *Chunk) bool {
+func validRaw(c *parts.Chunk) bool {
 	for _, r := range []json.RawMessage{c.Input, c.Output, c.Data, c.MessageMetadata} {
 		if len(r) > 0 && !json.Valid(r) {
 			return false

@@ -4,25 +4,27 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/chatwire/chatwire/parts"
 )
 
-func logOf(chunks ...Chunk) string { return string(appendChunkLog(nil, chunks)) }
+func logOf(chunks ...parts.Chunk) string { return string(appendChunkLog(nil, chunks)) }
 
 // TestCoalesceChunkLog: the deltas of each part in a run merge into one chunk at the place
 // of the part's first delta; other chunks keep their order; a part's end keeps later deltas
 // apart.
 func TestCoalesceChunkLog(t *testing.T) {
 	log := logOf(
-		Chunk{Type: ChunkReasoningDelta, ID: "r1", Delta: "a"},
-		Chunk{Type: ChunkTextStart, ID: "t1"},
-		Chunk{Type: ChunkTextDelta, ID: "t1", Delta: "H"},
-		Chunk{Type: ChunkToolInputDelta, ToolCallID: "c", InputTextDelta: "{"},
-		Chunk{Type: ChunkReasoningDelta, ID: "r1", Delta: "b"},
-		Chunk{Type: ChunkTextDelta, ID: "t1", Delta: "i"},
-		Chunk{Type: ChunkToolInputDelta, ToolCallID: "c", InputTextDelta: "}"},
-		Chunk{Type: ChunkToolInputAvailable, ToolCallID: "c", ToolName: "x", Input: json.RawMessage(`{}`)},
-		Chunk{Type: ChunkReasoningEnd, ID: "r1"},
-		Chunk{Type: ChunkTextDelta, ID: "t1", Delta: "!"},
+		parts.Chunk{Type: parts.ChunkReasoningDelta, ID: "r1", Delta: "a"},
+		parts.Chunk{Type: parts.ChunkTextStart, ID: "t1"},
+		parts.Chunk{Type: parts.ChunkTextDelta, ID: "t1", Delta: "H"},
+		parts.Chunk{Type: parts.ChunkToolInputDelta, ToolCallID: "c", InputTextDelta: "{"},
+		parts.Chunk{Type: parts.ChunkReasoningDelta, ID: "r1", Delta: "b"},
+		parts.Chunk{Type: parts.ChunkTextDelta, ID: "t1", Delta: "i"},
+		parts.Chunk{Type: parts.ChunkToolInputDelta, ToolCallID: "c", InputTextDelta: "}"},
+		parts.Chunk{Type: parts.ChunkToolInputAvailable, ToolCallID: "c", ToolName: "x", Input: json.RawMessage(`{}`)},
+		parts.Chunk{Type: parts.ChunkReasoningEnd, ID: "r1"},
+		parts.Chunk{Type: parts.ChunkTextDelta, ID: "t1", Delta: "!"},
 	)
 	chunks, text := coalesceChunkLog(appendStreamHeadString("ask") + log)
 	if text != "Hi!" {
@@ -30,7 +32,7 @@ func TestCoalesceChunkLog(t *testing.T) {
 	}
 	var got []string
 	for i := range chunks {
-		got = append(got, string(AppendChunk(nil, &chunks[i])))
+		got = append(got, string(parts.AppendChunk(nil, &chunks[i])))
 	}
 	want := []string{
 		`{"type":"reasoning-delta","id":"r1","delta":"ab"}`,
@@ -53,12 +55,12 @@ func appendStreamHeadString(replyTo string) string { return string(appendStreamH
 func TestDeltaFrames(t *testing.T) {
 	head := appendStreamHeadString("ask")
 	log := head + logOf(
-		Chunk{Type: ChunkReasoningStart, ID: "r1"},
-		Chunk{Type: ChunkReasoningDelta, ID: "r1", Delta: "secret"},
-		Chunk{Type: ChunkTextStart, ID: "t1"},
-		Chunk{Type: ChunkTextDelta, ID: "t1", Delta: "He"},
-		Chunk{Type: ChunkTextDelta, ID: "t1", Delta: "llo"},
-		Chunk{Type: "data-n", Data: json.RawMessage(`1`), Transient: true},
+		parts.Chunk{Type: parts.ChunkReasoningStart, ID: "r1"},
+		parts.Chunk{Type: parts.ChunkReasoningDelta, ID: "r1", Delta: "secret"},
+		parts.Chunk{Type: parts.ChunkTextStart, ID: "t1"},
+		parts.Chunk{Type: parts.ChunkTextDelta, ID: "t1", Delta: "He"},
+		parts.Chunk{Type: parts.ChunkTextDelta, ID: "t1", Delta: "llo"},
+		parts.Chunk{Type: "data-n", Data: json.RawMessage(`1`), Transient: true},
 	)
 	if got := streamReplyTo(log); got != "ask" {
 		t.Fatalf("replyTo %q", got)
@@ -94,14 +96,14 @@ func TestDeltaFrames(t *testing.T) {
 // metadata the state, finish reason, parts (text closed) and message metadata.
 func TestFinalStreamMessage(t *testing.T) {
 	b := foldChunkLog(logOf(
-		Chunk{Type: ChunkTextStart, ID: "t1"},
-		Chunk{Type: ChunkTextDelta, ID: "t1", Delta: "a"},
-		Chunk{Type: ChunkTextEnd, ID: "t1"},
-		Chunk{Type: ChunkReasoningStart, ID: "r1"},
-		Chunk{Type: ChunkReasoningDelta, ID: "r1", Delta: "hidden"},
-		Chunk{Type: ChunkTextStart, ID: "t2"},
-		Chunk{Type: ChunkTextDelta, ID: "t2", Delta: "b"},
-		Chunk{Type: ChunkMessageMetadata, MessageMetadata: json.RawMessage(`{"k":1}`)},
+		parts.Chunk{Type: parts.ChunkTextStart, ID: "t1"},
+		parts.Chunk{Type: parts.ChunkTextDelta, ID: "t1", Delta: "a"},
+		parts.Chunk{Type: parts.ChunkTextEnd, ID: "t1"},
+		parts.Chunk{Type: parts.ChunkReasoningStart, ID: "r1"},
+		parts.Chunk{Type: parts.ChunkReasoningDelta, ID: "r1", Delta: "hidden"},
+		parts.Chunk{Type: parts.ChunkTextStart, ID: "t2"},
+		parts.Chunk{Type: parts.ChunkTextDelta, ID: "t2", Delta: "b"},
+		parts.Chunk{Type: parts.ChunkMessageMetadata, MessageMetadata: json.RawMessage(`{"k":1}`)},
 	))
 	m := finalStreamMessage("s", 8, StreamStateError, CodeStreamLost, "ask", FinishLength, b)
 	if m.Content != "ab" || m.ID != "s" || m.Type != TypeMessage || m.Role != RoleAssistant {
@@ -113,7 +115,7 @@ func TestFinalStreamMessage(t *testing.T) {
 	if string(m.Metadata) != want {
 		t.Fatalf("final metadata\n%s\nwant\n%s", m.Metadata, want)
 	}
-	empty := finalStreamMessage("s", 1, StreamStateDone, "", "", "", &PartsBuilder{})
+	empty := finalStreamMessage("s", 1, StreamStateDone, "", "", "", &parts.Builder{})
 	if string(empty.Metadata) != `{"stream":{"id":"s","seq":1,"state":"done"}}` {
 		t.Fatalf("empty stream metadata %s", empty.Metadata)
 	}
@@ -123,33 +125,33 @@ func TestFinalStreamMessage(t *testing.T) {
 // delta lines included, whatever the text holds.
 func TestChunkLogRoundTrip(t *testing.T) {
 	texts := []string{"", "plain", `quote " and \ backslash`, "line\nbreak\ttab\r", "\u2028\u2029 <&>", "émoji 🎉", "nul \x00 ctl \x1f", `\u0041 literal`, `"]`, `["x","y"]`}
-	var chunks []Chunk
+	var chunks []parts.Chunk
 	for _, s := range texts {
 		chunks = append(chunks,
-			Chunk{Type: ChunkTextDelta, ID: "t1", Delta: s},
-			Chunk{Type: ChunkReasoningDelta, ID: "r2", Delta: s},
-			Chunk{Type: ChunkToolInputDelta, ToolCallID: "call \"" + s, InputTextDelta: s},
-			Chunk{Type: ChunkTextDelta, ID: "x-not-ours", Delta: s},
+			parts.Chunk{Type: parts.ChunkTextDelta, ID: "t1", Delta: s},
+			parts.Chunk{Type: parts.ChunkReasoningDelta, ID: "r2", Delta: s},
+			parts.Chunk{Type: parts.ChunkToolInputDelta, ToolCallID: "call \"" + s, InputTextDelta: s},
+			parts.Chunk{Type: parts.ChunkTextDelta, ID: "x-not-ours", Delta: s},
 		)
 	}
 	log := appendChunkLog(nil, chunks)
-	var got []Chunk
-	readChunkLog(string(log), func(c *Chunk) { got = append(got, *c) })
+	var got []parts.Chunk
+	readChunkLog(string(log), func(c *parts.Chunk) { got = append(got, *c) })
 	if len(got) != len(chunks) {
 		t.Fatalf("read %d chunks, wrote %d", len(got), len(chunks))
 	}
 	for i := range chunks {
-		if a, b := string(AppendChunk(nil, &chunks[i])), string(AppendChunk(nil, &got[i])); a != b {
+		if a, b := string(parts.AppendChunk(nil, &chunks[i])), string(parts.AppendChunk(nil, &got[i])); a != b {
 			t.Fatalf("chunk %d: wrote %s, read %s", i, a, b)
 		}
 	}
-	short := string(appendChunkLog(nil, []Chunk{{Type: ChunkTextDelta, ID: "t1", Delta: "hi"}}))
+	short := string(appendChunkLog(nil, []parts.Chunk{{Type: parts.ChunkTextDelta, ID: "t1", Delta: "hi"}}))
 	if short != "[\"t1\",\"hi\"]\n" {
 		t.Fatalf("text delta log line %q", short)
 	}
 	bad := "[\"t1\"]\n[1,2]\n[\"q1\",\"x\"]\n{\"type\":\n[\"t1\",\"ok\"]\n"
 	var n int
-	readChunkLog(bad, func(c *Chunk) { n++ })
+	readChunkLog(bad, func(c *parts.Chunk) { n++ })
 	if n != 1 {
 		t.Fatalf("read %d chunks from a log with 4 bad lines and 1 good", n)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+
+	"github.com/chatwire/chatwire/parts"
 )
 
 // ErrInvalidPart is returned (wrapped) by the part methods of Stream, TextPart and ToolCall
@@ -99,7 +101,7 @@ func (s *Stream) newPartIDLocked(prefix string) string {
 }
 
 // writeLocked checks that the stream can take chunks and appends them. s.mu must be held.
-func (s *Stream) writeLocked(ctx context.Context, chunks ...Chunk) error {
+func (s *Stream) writeLocked(ctx context.Context, chunks ...parts.Chunk) error {
 	if s.ended {
 		return ErrStreamEnded
 	}
@@ -123,12 +125,12 @@ func (s *Stream) StartReasoning(ctx context.Context) (*TextPart, error) {
 func (s *Stream) startText(ctx context.Context, reasoning bool) (*TextPart, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	typ, prefix := ChunkTextStart, "t"
+	typ, prefix := parts.ChunkTextStart, "t"
 	if reasoning {
-		typ, prefix = ChunkReasoningStart, "r"
+		typ, prefix = parts.ChunkReasoningStart, "r"
 	}
 	p := &TextPart{s: s, id: s.newPartIDLocked(prefix), reasoning: reasoning}
-	if err := s.writeLocked(ctx, Chunk{Type: typ, ID: p.id}); err != nil {
+	if err := s.writeLocked(ctx, parts.Chunk{Type: typ, ID: p.id}); err != nil {
 		return nil, err
 	}
 	s.textPart = nil // Delta starts its own text part after this one
@@ -146,14 +148,14 @@ func (p *TextPart) Delta(ctx context.Context, text string) error {
 	s := p.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p.ended || !s.parts.open(p.reasoning, p.id) {
+	if p.ended || !s.parts.Streaming(p.reasoning, p.id) {
 		return invalidPart("delta after the part ended")
 	}
-	typ := ChunkTextDelta
+	typ := parts.ChunkTextDelta
 	if p.reasoning {
-		typ = ChunkReasoningDelta
+		typ = parts.ChunkReasoningDelta
 	}
-	return s.writeLocked(ctx, Chunk{Type: typ, ID: p.id, Delta: text})
+	return s.writeLocked(ctx, parts.Chunk{Type: typ, ID: p.id, Delta: text})
 }
 
 // Write implements io.Writer by appending b as one delta with the stream's context.
@@ -169,15 +171,15 @@ func (p *TextPart) End(ctx context.Context) error {
 	s := p.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p.ended || !s.parts.open(p.reasoning, p.id) {
+	if p.ended || !s.parts.Streaming(p.reasoning, p.id) {
 		p.ended = true
 		return nil
 	}
-	typ := ChunkTextEnd
+	typ := parts.ChunkTextEnd
 	if p.reasoning {
-		typ = ChunkReasoningEnd
+		typ = parts.ChunkReasoningEnd
 	}
-	if err := s.writeLocked(ctx, Chunk{Type: typ, ID: p.id}); err != nil {
+	if err := s.writeLocked(ctx, parts.Chunk{Type: typ, ID: p.id}); err != nil {
 		return err
 	}
 	p.ended = true
@@ -194,8 +196,8 @@ func (s *Stream) newToolCall(info ToolCallInfo) (*ToolCall, error) {
 	return &ToolCall{s: s, info: info}, nil
 }
 
-func (t *ToolCall) chunk(typ string) Chunk {
-	return Chunk{Type: typ, ToolCallID: t.info.ID, ToolName: t.info.Name, ProviderExecuted: t.info.ProviderExecuted, Dynamic: t.info.Dynamic}
+func (t *ToolCall) chunk(typ string) parts.Chunk {
+	return parts.Chunk{Type: typ, ToolCallID: t.info.ID, ToolName: t.info.Name, ProviderExecuted: t.info.ProviderExecuted, Dynamic: t.info.Dynamic}
 }
 
 // StartToolCall starts a tool call whose input streams in (state input-streaming): send the
@@ -207,11 +209,11 @@ func (s *Stream) StartToolCall(ctx context.Context, info ToolCallInfo) (*ToolCal
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.writeLocked(ctx, t.chunk(ChunkToolInputStart)); err != nil {
+	if err := s.writeLocked(ctx, t.chunk(parts.ChunkToolInputStart)); err != nil {
 		return nil, err
 	}
 	s.textPart = nil
-	t.state = ToolInputStreaming
+	t.state = parts.ToolInputStreaming
 	return t, nil
 }
 
@@ -227,13 +229,13 @@ func (s *Stream) ToolCall(ctx context.Context, info ToolCallInfo, input json.Raw
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := t.chunk(ChunkToolInputAvailable)
+	c := t.chunk(parts.ChunkToolInputAvailable)
 	c.Input = input
 	if err := s.writeLocked(ctx, c); err != nil {
 		return nil, err
 	}
 	s.textPart = nil
-	t.state = ToolInputAvailable
+	t.state = parts.ToolInputAvailable
 	return t, nil
 }
 
@@ -243,7 +245,7 @@ func (t *ToolCall) ID() string { return t.info.ID }
 // Name returns the tool's name.
 func (t *ToolCall) Name() string { return t.info.Name }
 
-// State returns the call's state (ToolInputStreaming, ToolInputAvailable, ...).
+// State returns the call's state (parts.ToolInputStreaming, parts.ToolInputAvailable, ...).
 func (t *ToolCall) State() string {
 	t.s.mu.Lock()
 	defer t.s.mu.Unlock()
@@ -258,10 +260,10 @@ func (t *ToolCall) InputDelta(ctx context.Context, text string) error {
 	s := t.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.state != ToolInputStreaming {
+	if t.state != parts.ToolInputStreaming {
 		return invalidPart("tool input delta after the input was complete")
 	}
-	return s.writeLocked(ctx, Chunk{Type: ChunkToolInputDelta, ToolCallID: t.info.ID, InputTextDelta: text})
+	return s.writeLocked(ctx, parts.Chunk{Type: parts.ChunkToolInputDelta, ToolCallID: t.info.ID, InputTextDelta: text})
 }
 
 // Input makes the call's complete input available (state input-available). input must be a
@@ -273,21 +275,21 @@ func (t *ToolCall) Input(ctx context.Context, input json.RawMessage) error {
 	s := t.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.state != ToolInputStreaming {
+	if t.state != parts.ToolInputStreaming {
 		return invalidPart("tool input after the input was complete")
 	}
-	c := t.chunk(ChunkToolInputAvailable)
+	c := t.chunk(parts.ChunkToolInputAvailable)
 	c.Input = input
 	if err := s.writeLocked(ctx, c); err != nil {
 		return err
 	}
-	t.state = ToolInputAvailable
+	t.state = parts.ToolInputAvailable
 	return nil
 }
 
 // ended reports whether the call has an outcome. s.mu must be held.
 func (t *ToolCall) endedLocked() bool {
-	return t.state == ToolOutputAvailable || t.state == ToolOutputError || t.state == ToolOutputDenied
+	return t.state == parts.ToolOutputAvailable || t.state == parts.ToolOutputError || t.state == parts.ToolOutputDenied
 }
 
 // Output records the tool's result (state output-available). output must be a JSON value.
@@ -299,15 +301,15 @@ func (t *ToolCall) Output(ctx context.Context, output json.RawMessage) error {
 	s := t.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.state == ToolInputStreaming || t.endedLocked() {
+	if t.state == parts.ToolInputStreaming || t.endedLocked() {
 		return invalidPart("tool output before the input or after the outcome")
 	}
-	c := t.chunk(ChunkToolOutputAvailable)
+	c := t.chunk(parts.ChunkToolOutputAvailable)
 	c.ToolName, c.Output = "", output
 	if err := s.writeLocked(ctx, c); err != nil {
 		return err
 	}
-	t.state = ToolOutputAvailable
+	t.state = parts.ToolOutputAvailable
 	return nil
 }
 
@@ -321,18 +323,18 @@ func (t *ToolCall) Fail(ctx context.Context, errorText string) error {
 	if t.endedLocked() {
 		return invalidPart("tool error after the outcome")
 	}
-	var chunks []Chunk
-	if t.state == ToolInputStreaming {
-		in := t.chunk(ChunkToolInputAvailable)
+	var chunks []parts.Chunk
+	if t.state == parts.ToolInputStreaming {
+		in := t.chunk(parts.ChunkToolInputAvailable)
 		in.Input = json.RawMessage("null")
 		chunks = append(chunks, in)
 	}
-	c := t.chunk(ChunkToolOutputError)
+	c := t.chunk(parts.ChunkToolOutputError)
 	c.ToolName, c.ErrorText = "", errorText
 	if err := s.writeLocked(ctx, append(chunks, c)...); err != nil {
 		return err
 	}
-	t.state = ToolOutputError
+	t.state = parts.ToolOutputError
 	return nil
 }
 
@@ -343,24 +345,24 @@ func (t *ToolCall) Deny(ctx context.Context) error {
 	s := t.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.state == ToolInputStreaming || t.endedLocked() {
+	if t.state == parts.ToolInputStreaming || t.endedLocked() {
 		return invalidPart("tool denial before the input or after the outcome")
 	}
-	if err := s.writeLocked(ctx, Chunk{Type: ChunkToolOutputDenied, ToolCallID: t.info.ID}); err != nil {
+	if err := s.writeLocked(ctx, parts.Chunk{Type: parts.ChunkToolOutputDenied, ToolCallID: t.info.ID}); err != nil {
 		return err
 	}
-	t.state = ToolOutputDenied
+	t.state = parts.ToolOutputDenied
 	return nil
 }
 
 // write is the common body of the one-chunk part methods.
-func (s *Stream) write(ctx context.Context, c Chunk) error {
+func (s *Stream) write(ctx context.Context, c parts.Chunk) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writeLocked(ctx, c); err != nil {
 		return err
 	}
-	if c.Type != ChunkMessageMetadata && !(c.IsData() && c.Transient) {
+	if c.Type != parts.ChunkMessageMetadata && !(c.IsData() && c.Transient) {
 		s.textPart = nil
 	}
 	return nil
@@ -374,7 +376,7 @@ func (s *Stream) SourceURL(ctx context.Context, src SourceURL) error {
 	if src.ID == "" {
 		src.ID = NewID()
 	}
-	return s.write(ctx, Chunk{Type: ChunkSourceURL, SourceID: src.ID, URL: src.URL, Title: src.Title})
+	return s.write(ctx, parts.Chunk{Type: parts.ChunkSourceURL, SourceID: src.ID, URL: src.URL, Title: src.Title})
 }
 
 // SourceDocument adds a cited document.
@@ -385,7 +387,7 @@ func (s *Stream) SourceDocument(ctx context.Context, doc SourceDocument) error {
 	if doc.ID == "" {
 		doc.ID = NewID()
 	}
-	return s.write(ctx, Chunk{Type: ChunkSourceDocument, SourceID: doc.ID, MediaType: doc.MediaType, Title: doc.Title, Filename: doc.Filename})
+	return s.write(ctx, parts.Chunk{Type: parts.ChunkSourceDocument, SourceID: doc.ID, MediaType: doc.MediaType, Title: doc.Title, Filename: doc.Filename})
 }
 
 // File adds a file.
@@ -393,7 +395,7 @@ func (s *Stream) File(ctx context.Context, f File) error {
 	if f.MediaType == "" || f.URL == "" {
 		return invalidPart("file without a media type or URL")
 	}
-	return s.write(ctx, Chunk{Type: ChunkFile, MediaType: f.MediaType, URL: f.URL})
+	return s.write(ctx, parts.Chunk{Type: parts.ChunkFile, MediaType: f.MediaType, URL: f.URL})
 }
 
 // Data adds (or, with an ID already used, replaces) a data part.
@@ -404,12 +406,12 @@ func (s *Stream) Data(ctx context.Context, d Data) error {
 	if !json.Valid(d.Value) {
 		return invalidPart("data value is not JSON")
 	}
-	return s.write(ctx, Chunk{Type: ChunkDataPrefix + d.Name, ID: d.ID, Data: d.Value, Transient: d.Transient})
+	return s.write(ctx, parts.Chunk{Type: parts.ChunkDataPrefix + d.Name, ID: d.ID, Data: d.Value, Transient: d.Transient})
 }
 
 // StartStep marks the start of a step (one model call in a multi-step reply).
 func (s *Stream) StartStep(ctx context.Context) error {
-	return s.write(ctx, Chunk{Type: ChunkStartStep})
+	return s.write(ctx, parts.Chunk{Type: parts.ChunkStartStep})
 }
 
 // FinishStep marks the end of a step. Text and reasoning parts still open are ended first
@@ -417,8 +419,8 @@ func (s *Stream) StartStep(ctx context.Context) error {
 func (s *Stream) FinishStep(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	chunks := s.parts.endOpen(nil)
-	if err := s.writeLocked(ctx, append(chunks, Chunk{Type: ChunkFinishStep})...); err != nil {
+	chunks := s.parts.EndChunks(nil)
+	if err := s.writeLocked(ctx, append(chunks, parts.Chunk{Type: parts.ChunkFinishStep})...); err != nil {
 		return err
 	}
 	s.textPart = nil
@@ -432,7 +434,7 @@ func (s *Stream) MessageMetadata(ctx context.Context, md json.RawMessage) error 
 	if !isJSONObject(md) {
 		return invalidPart("message metadata is not a JSON object")
 	}
-	return s.write(ctx, Chunk{Type: ChunkMessageMetadata, MessageMetadata: md})
+	return s.write(ctx, parts.Chunk{Type: parts.ChunkMessageMetadata, MessageMetadata: md})
 }
 
 // SetFinishReason records why the model stopped; it is stored with the final message

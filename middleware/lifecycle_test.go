@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
 	"github.com/chatwire/chatwire/redisstore"
-	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
 )
 
 func TestMaxAgeClosesWith1012(t *testing.T) {

@@ -5,10 +5,11 @@ import (
 	"fmt"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/redisstore"
-	"github.com/redis/go-redis/v9"
 )
 
 // Two Stores on one Redis stand for two hub instances: a record appended through one is

@@ -13,13 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/redisstore"
-	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
 )
 
 // mountWS serves hub with wshttp on a test server, as adapters/wshttp's tests do.

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
-	"github.com/redis/go-redis/v9"
 )
 
 // TestStreamCompaction: a long running stream's text in Redis is compacted every

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // SSEMount serves hub's AI SDK endpoint (package aisdk, configured by opts) through the
@@ -89,7 +90,7 @@ func openSSE(t *testing.T, resp *http.Response) *sseStream {
 	return &sseStream{t: t, sc: sc, body: resp.Body}
 }
 
-func (s *sseStream) next() (core.Chunk, bool) {
+func (s *sseStream) next() (parts.Chunk, bool) {
 	for !s.done && s.sc.Scan() {
 		data, ok := strings.CutPrefix(s.sc.Text(), "data: ")
 		if !ok {
@@ -100,33 +101,33 @@ func (s *sseStream) next() (core.Chunk, bool) {
 			break
 		}
 		s.raw = append(s.raw, data)
-		var c core.Chunk
+		var c parts.Chunk
 		if err := json.Unmarshal([]byte(data), &c); err != nil {
 			s.t.Fatalf("undecodable chunk %q: %v", data, err)
 		}
 		return c, true
 	}
-	return core.Chunk{}, false
+	return parts.Chunk{}, false
 }
 
 // until reads chunks until a text delta ends with suffix.
-func (s *sseStream) until(suffix string) []core.Chunk {
+func (s *sseStream) until(suffix string) []parts.Chunk {
 	s.t.Helper()
-	var out []core.Chunk
+	var out []parts.Chunk
 	for {
 		c, ok := s.next()
 		if !ok {
 			s.t.Fatalf("stream ended before %q: %v", suffix, s.raw)
 		}
 		out = append(out, c)
-		if c.Type == core.ChunkTextDelta && strings.HasSuffix(c.Delta, suffix) {
+		if c.Type == parts.ChunkTextDelta && strings.HasSuffix(c.Delta, suffix) {
 			return out
 		}
 	}
 }
 
-func (s *sseStream) rest() []core.Chunk {
-	var out []core.Chunk
+func (s *sseStream) rest() []parts.Chunk {
+	var out []parts.Chunk
 	for {
 		c, ok := s.next()
 		if !ok {
@@ -141,12 +142,12 @@ func (s *sseStream) rest() []core.Chunk {
 
 // foldSSE checks the framing (start first with a message id, finish last) and assembles
 // the parts.
-func foldSSE(t *testing.T, chunks []core.Chunk) (string, *core.PartsBuilder) {
+func foldSSE(t *testing.T, chunks []parts.Chunk) (string, *parts.Builder) {
 	t.Helper()
-	if len(chunks) < 2 || chunks[0].Type != core.ChunkStart || chunks[0].MessageID == "" || chunks[len(chunks)-1].Type != core.ChunkFinish {
+	if len(chunks) < 2 || chunks[0].Type != parts.ChunkStart || chunks[0].MessageID == "" || chunks[len(chunks)-1].Type != parts.ChunkFinish {
 		t.Fatalf("stream not framed by start (with a message id) and finish: %+v", chunks)
 	}
-	b := &core.PartsBuilder{}
+	b := &parts.Builder{}
 	for i := range chunks {
 		b.Apply(&chunks[i])
 	}
@@ -169,7 +170,7 @@ func lastStored(t *testing.T, s core.Store, chat string) core.Message {
 }
 
 // storedView decodes a final message as partsView does.
-func storedView(t *testing.T, m core.Message, assembled *core.PartsBuilder) *partsView {
+func storedView(t *testing.T, m core.Message, assembled *parts.Builder) *partsView {
 	t.Helper()
 	v := &partsView{t: t, parts: assembled}
 	if !v.apply(m) {
@@ -243,12 +244,12 @@ func sseCases() []sseCase {
 			}
 			r := openSSE(t, resp)
 			head := r.until("Hello")
-			if head[0].Type != core.ChunkStart || head[0].MessageID != id {
+			if head[0].Type != parts.ChunkStart || head[0].MessageID != id {
 				t.Fatalf("resumed start %+v, want message id %q", head[0], id)
 			}
 			reasoning := 0
 			for _, c := range head {
-				if c.Type == core.ChunkReasoningDelta {
+				if c.Type == parts.ChunkReasoningDelta {
 					reasoning++
 				}
 			}
@@ -261,7 +262,7 @@ func sseCases() []sseCase {
 				t.Fatalf("stop: %d", stop.StatusCode)
 			}
 			rest := r.rest()
-			if len(rest) < 2 || rest[len(rest)-2].Type != core.ChunkAbort {
+			if len(rest) < 2 || rest[len(rest)-2].Type != parts.ChunkAbort {
 				t.Fatalf("stopped stream ended with %v", r.raw)
 			}
 			final := lastStored(t, store, "sse-x")

@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwire/chatwire/core"
 	"github.com/gorilla/websocket"
+
+	"github.com/chatwire/chatwire/core"
 )
 
 const typeList = ". Expected one of: message, typing, error, tool_call, tool_result, system"

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwire/chatwire/core"
 	"github.com/gorilla/websocket"
+
+	"github.com/chatwire/chatwire/core"
 )
 
 func lifecycleCases() []testCase {

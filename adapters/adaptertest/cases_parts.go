@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // partsBot streams a reply with every kind of part: message metadata, a step, reasoning, a
@@ -82,13 +83,13 @@ func (b *partsBot) ServeChat(ctx context.Context, req *core.Request, w *core.Rep
 
 // partsFrame is metadata.stream of a frame, with its chunks.
 type partsFrame struct {
-	ID           string       `json:"id"`
-	Seq          uint64       `json:"seq"`
-	State        string       `json:"state"`
-	Resume       bool         `json:"resume"`
-	ReplyTo      string       `json:"replyTo"`
-	FinishReason string       `json:"finishReason"`
-	Chunks       []core.Chunk `json:"chunks"`
+	ID           string        `json:"id"`
+	Seq          uint64        `json:"seq"`
+	State        string        `json:"state"`
+	Resume       bool          `json:"resume"`
+	ReplyTo      string        `json:"replyTo"`
+	FinishReason string        `json:"finishReason"`
+	Chunks       []parts.Chunk `json:"chunks"`
 }
 
 // partsView assembles one stream's parts from frames, as PROTOCOL.md tells clients to.
@@ -96,12 +97,12 @@ type partsView struct {
 	t        *testing.T
 	id       string
 	seq      uint64
-	parts    *core.PartsBuilder
+	parts    *parts.Builder
 	frames   int
 	resumes  int
 	final    core.Message
 	meta     partsFrame
-	stored   []core.Part
+	stored   []parts.Part
 	storedMD json.RawMessage
 }
 
@@ -110,7 +111,7 @@ func (v *partsView) apply(m core.Message) bool {
 	v.t.Helper()
 	var md struct {
 		Stream          *partsFrame     `json:"stream"`
-		Parts           []core.Part     `json:"parts"`
+		Parts           []parts.Part    `json:"parts"`
 		MessageMetadata json.RawMessage `json:"messageMetadata"`
 	}
 	if len(m.Metadata) == 0 || json.Unmarshal(m.Metadata, &md) != nil || md.Stream == nil {
@@ -130,7 +131,7 @@ func (v *partsView) apply(m core.Message) bool {
 	}
 	switch {
 	case m.Type == core.TypeTyping && sm.Resume:
-		v.parts = &core.PartsBuilder{}
+		v.parts = &parts.Builder{}
 		v.resumes++
 		fallthrough
 	case m.Type == core.TypeTyping:
@@ -138,7 +139,7 @@ func (v *partsView) apply(m core.Message) bool {
 			v.t.Fatalf("delta seq %d after %d", sm.Seq, v.seq)
 		}
 		if v.parts == nil {
-			v.parts = &core.PartsBuilder{}
+			v.parts = &parts.Builder{}
 		}
 		v.seq = sm.Seq
 		v.frames++
@@ -164,14 +165,14 @@ func (v *partsView) read(c *Client) {
 }
 
 // partsJSON renders parts as stored (text and reasoning done), for comparisons.
-func partsJSON(t *testing.T, parts []core.Part) string {
+func partsJSON(t *testing.T, ps []parts.Part) string {
 	t.Helper()
-	for i := range parts {
-		if parts[i].State == core.PartStreaming {
-			parts[i].State = core.PartDone
+	for i := range ps {
+		if ps[i].State == parts.PartStreaming {
+			ps[i].State = parts.PartDone
 		}
 	}
-	b, err := json.Marshal(parts)
+	b, err := json.Marshal(ps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,10 +183,10 @@ func partsJSON(t *testing.T, parts []core.Part) string {
 func (v *partsView) checkAssembled(wantText string) {
 	v.t.Helper()
 	if v.final.Content != wantText {
-		v.t.Fatalf("final content %q, want %q (the text parts joined)", v.final.Content, wantText)
+		v.t.Fatalf("final content %q, want %q (the text ps joined)", v.final.Content, wantText)
 	}
 	if got, want := partsJSON(v.t, v.parts.Parts()), partsJSON(v.t, v.stored); got != want {
-		v.t.Fatalf("assembled parts\n%s\nstored parts\n%s", got, want)
+		v.t.Fatalf("assembled parts\n%s\nstored ps\n%s", got, want)
 	}
 	if v.parts.Text() != wantText {
 		v.t.Fatalf("assembled text %q, want %q", v.parts.Text(), wantText)
@@ -203,9 +204,9 @@ func (v *partsView) checkAssembled(wantText string) {
 			v.t.Fatalf("a transient data part was stored: %+v", p)
 		}
 	}
-	for _, want := range []string{core.PartStepStart, core.PartReasoning, "tool-weather", core.PartDynamicTool, core.PartSourceURL, core.PartSourceDocument, core.PartFile, "data-progress", core.PartText} {
+	for _, want := range []string{parts.PartStepStart, parts.PartReasoning, "tool-weather", parts.PartDynamicTool, parts.PartSourceURL, parts.PartSourceDocument, parts.PartFile, "data-progress", parts.PartText} {
 		if !types[want] {
-			v.t.Fatalf("stored parts lack %s: %+v", want, v.stored)
+			v.t.Fatalf("stored ps lack %s: %+v", want, v.stored)
 		}
 	}
 }
@@ -240,9 +241,9 @@ func partsCases() []testCase {
 					deltasOf := map[string]int{}
 					for _, ch := range md.Stream.Chunks {
 						switch ch.Type {
-						case core.ChunkTextDelta, core.ChunkReasoningDelta:
+						case parts.ChunkTextDelta, parts.ChunkReasoningDelta:
 							deltasOf[ch.Type+ch.ID]++
-						case core.ChunkToolInputDelta:
+						case parts.ChunkToolInputDelta:
 							deltasOf[ch.Type+ch.ToolCallID]++
 						}
 					}

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
-	"github.com/gorilla/websocket"
 )
 
 // refusalFrame is what a client that asked for refusal frames (refusal=close) sees: the

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // The human-in-the-loop cases: approvals and questions asked by a handler on one instance
@@ -153,27 +154,27 @@ func (b *hitlBot) waitDone(t *testing.T) {
 // other envelopes (acknowledgements, errors).
 type hitlView struct {
 	t      *testing.T
-	parts  *core.PartsBuilder
+	parts  *parts.Builder
 	final  *core.Message
-	stored []core.Part
+	stored []parts.Part
 	others []core.Message
 	resume bool // the last stream frame was a resume frame
 }
 
-func newHITLView(t *testing.T) *hitlView { return &hitlView{t: t, parts: &core.PartsBuilder{}} }
+func newHITLView(t *testing.T) *hitlView { return &hitlView{t: t, parts: &parts.Builder{}} }
 
 func (v *hitlView) apply(m core.Message) {
 	var md struct {
-		Stream *partsFrame `json:"stream"`
-		Parts  []core.Part `json:"parts"`
-		Code   string      `json:"code"`
-		Answer string      `json:"answer"`
+		Stream *partsFrame  `json:"stream"`
+		Parts  []parts.Part `json:"parts"`
+		Code   string       `json:"code"`
+		Answer string       `json:"answer"`
 	}
 	_ = json.Unmarshal(m.Metadata, &md)
 	switch {
 	case md.Stream != nil && m.Type == core.TypeTyping:
 		if md.Stream.Resume {
-			v.parts = &core.PartsBuilder{}
+			v.parts = &parts.Builder{}
 		}
 		v.resume = md.Stream.Resume
 		for i := range md.Stream.Chunks {
@@ -200,7 +201,7 @@ func (v *hitlView) until(c *Client, what string, cond func() bool) {
 }
 
 // tool returns the "deploy" tool part so far (nil before it exists).
-func (v *hitlView) tool() *core.Part {
+func (v *hitlView) tool() *parts.Part {
 	for _, p := range v.parts.Parts() {
 		if p.Type == "tool-deploy" {
 			return &p
@@ -210,10 +211,10 @@ func (v *hitlView) tool() *core.Part {
 }
 
 // question returns the question part's state so far (nil before it exists).
-func (v *hitlView) question() *core.QuestionState {
+func (v *hitlView) question() *parts.QuestionState {
 	for _, p := range v.parts.Parts() {
-		if p.Type == core.PartDataPrefix+core.QuestionPart {
-			var q core.QuestionState
+		if p.Type == parts.PartDataPrefix+parts.QuestionPart {
+			var q parts.QuestionState
 			if err := json.Unmarshal(p.Data, &q); err != nil {
 				v.t.Fatalf("question part %s: %v", p.Data, err)
 			}
@@ -225,12 +226,12 @@ func (v *hitlView) question() *core.QuestionState {
 
 func (v *hitlView) approvalAsked() bool {
 	p := v.tool()
-	return p != nil && p.State == core.ToolApprovalRequested && p.Approval != nil
+	return p != nil && p.State == parts.ToolApprovalRequested && p.Approval != nil
 }
 
 func (v *hitlView) questionAsked() bool {
 	q := v.question()
-	return q != nil && q.State == core.QuestionPending
+	return q != nil && q.State == parts.QuestionPending
 }
 
 // reply returns the code of the acknowledgement or error envelope about request id, reading
@@ -288,13 +289,13 @@ func hitlClusterCases() []clusterCase {
 			if vb.final.Content != "Let me check. Deployed." {
 				t.Fatalf("final content %q", vb.final.Content)
 			}
-			var tool *core.Part
+			var tool *parts.Part
 			for i := range vb.stored {
 				if vb.stored[i].Type == "tool-deploy" {
 					tool = &vb.stored[i]
 				}
 			}
-			if tool == nil || tool.State != core.ToolOutputAvailable || tool.Approval == nil || tool.Approval.Approved == nil ||
+			if tool == nil || tool.State != parts.ToolOutputAvailable || tool.Approval == nil || tool.Approval.Approved == nil ||
 				!*tool.Approval.Approved || tool.Approval.Reason != "looks fine" || tool.Approval.AnsweredAt == 0 || string(tool.Output) != `{"deployed":true}` {
 				t.Fatalf("stored tool part %+v (approval %+v)", tool, tool.Approval)
 			}
@@ -345,9 +346,9 @@ func hitlClusterCases() []clusterCase {
 			if len(got) != 1 || got[0].Approved != (won == 0) {
 				t.Fatalf("handler got %+v; want the answer of tab %d", got, won)
 			}
-			want := core.ToolOutputDenied
+			want := parts.ToolOutputDenied
 			if won == 0 {
-				want = core.ToolOutputAvailable
+				want = parts.ToolOutputAvailable
 			}
 			if p := va.tool(); p.State != want {
 				t.Fatalf("tool ended %s, want %s", p.State, want)
@@ -364,13 +365,13 @@ func hitlClusterCases() []clusterCase {
 			vb.until(b, "the request", vb.approvalAsked)
 			vb.until(b, "the end", func() bool { return vb.final != nil })
 			bot.waitDone(t)
-			var tool *core.Part
+			var tool *parts.Part
 			for i := range vb.stored {
 				if vb.stored[i].Type == "tool-deploy" {
 					tool = &vb.stored[i]
 				}
 			}
-			if tool == nil || tool.State != core.ToolOutputDenied || tool.Approval == nil || tool.Approval.Approved == nil ||
+			if tool == nil || tool.State != parts.ToolOutputDenied || tool.Approval == nil || tool.Approval.Approved == nil ||
 				*tool.Approval.Approved || tool.Approval.AnsweredBy != core.TimeoutAnswerer || vb.final.Content != "Let me check. Not deployed." {
 				t.Fatalf("after the timeout: %q, tool %+v", vb.final.Content, tool)
 			}
@@ -461,7 +462,7 @@ func hitlClusterCases() []clusterCase {
 			bot.mu.Lock()
 			n := len(bot.answers)
 			bot.mu.Unlock()
-			if n != 0 || vb.question().State != core.QuestionPending {
+			if n != 0 || vb.question().State != parts.QuestionPending {
 				t.Fatalf("a bad answer was taken: handler has %d answers, part %+v", n, vb.question())
 			}
 			b.SendRaw(answerFrame(`{"id":"` + qs.ID + `","action":"accept","content":{"size":"M","count":2}}`))

@@ -7,10 +7,11 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/chatwire/chatwire/adapters/wsecho"
-	"github.com/chatwire/chatwire/core"
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+
+	"github.com/chatwire/chatwire/adapters/wsecho"
+	"github.com/chatwire/chatwire/core"
 )
 
 // NewHub, mounted with wsecho on an Echo route: a client connects, sends one envelope

@@ -6,10 +6,11 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/chatwire/chatwire/adapters/adapterkit"
-	"github.com/chatwire/chatwire/core"
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+
+	"github.com/chatwire/chatwire/adapters/adapterkit"
+	"github.com/chatwire/chatwire/core"
 )
 
 // ErrNotHijackable is wrapped by the *echo.HTTPError the handler returns when the response

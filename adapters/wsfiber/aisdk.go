@@ -5,8 +5,9 @@ import (
 	"bytes"
 	"context"
 
-	"github.com/chatwire/chatwire/aisdk"
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatwire/chatwire/aisdk"
 )
 
 // AISDK serves ep, the AI SDK UI message stream endpoint (package aisdk), natively on

@@ -29,6 +29,7 @@ import (
 
 	"github.com/chatwire/chatwire/client"
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 func main() {
@@ -277,7 +278,7 @@ func (v *view) stream(s client.Stream) {
 // complete, the result once it arrived, each once, held until the stream's line ends.
 func (v *view) toolParts(s client.Stream) {
 	for _, p := range s.Parts {
-		if !p.IsTool() || p.State == core.ToolInputStreaming {
+		if !p.IsTool() || p.State == parts.ToolInputStreaming {
 			continue
 		}
 		key := s.ID + " " + p.ToolCallID
@@ -289,11 +290,11 @@ func (v *view) toolParts(s client.Stream) {
 			continue
 		}
 		switch p.State {
-		case core.ToolOutputAvailable:
+		case parts.ToolOutputAvailable:
 			v.toolLine(s.ID, "  [tool result] "+string(p.Output))
-		case core.ToolOutputError:
+		case parts.ToolOutputError:
 			v.toolLine(s.ID, "  [tool result] error: "+p.ErrorText)
-		case core.ToolOutputDenied:
+		case parts.ToolOutputDenied:
 			v.toolLine(s.ID, "  [tool result] denied")
 		default:
 			continue

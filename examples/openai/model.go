@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/chatwire/chatwire/core"
 	"github.com/openai/openai-go/v3"
+
+	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // Codes of the errors a client may see when the model fails. The provider's own error text
@@ -151,7 +153,7 @@ func (m *Model) conversation(ctx context.Context, req *core.Request) []openai.Ch
 // result. A message without parts is its text.
 func assistantTurn(msg core.Message) []openai.ChatCompletionMessageParamUnion {
 	var meta struct {
-		Parts []core.Part `json:"parts"`
+		Parts []parts.Part `json:"parts"`
 	}
 	if json.Unmarshal(msg.Metadata, &meta) != nil || len(meta.Parts) == 0 {
 		if msg.Content == "" {
@@ -171,16 +173,16 @@ func assistantTurn(msg core.Message) []openai.ChatCompletionMessageParamUnion {
 	}
 	for _, p := range meta.Parts {
 		switch {
-		case p.Type == core.PartStepStart:
+		case p.Type == parts.PartStepStart:
 			flush()
-		case p.Type == core.PartText:
+		case p.Type == parts.PartText:
 			step.text.WriteString(p.Text)
-		case p.IsTool() && !p.ProviderExecuted && (p.State == core.ToolOutputAvailable || p.State == core.ToolOutputError):
+		case p.IsTool() && !p.ProviderExecuted && (p.State == parts.ToolOutputAvailable || p.State == parts.ToolOutputError):
 			c := &toolCall{id: p.ToolCallID, name: p.ToolName}
 			c.args.Write(p.Input)
 			step.calls = append(step.calls, c)
 			result := string(p.Output)
-			if p.State == core.ToolOutputError {
+			if p.State == parts.ToolOutputError {
 				result = errorJSON(p.ErrorText)
 			}
 			results = append(results, openai.ToolMessage(result, p.ToolCallID))

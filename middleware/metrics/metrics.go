@@ -6,10 +6,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/middleware"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configures New. Every zero field means its documented default.

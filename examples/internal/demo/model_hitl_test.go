@@ -12,6 +12,7 @@ import (
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // fakeHub serves the fake model (short words, no delay to speak of) at /chat.
@@ -30,7 +31,7 @@ func fakeHub(t *testing.T) string {
 
 // replyView folds the stream frames of one session into parts.
 type replyView struct {
-	parts *core.PartsBuilder
+	parts *parts.Builder
 	final *core.Message
 }
 
@@ -44,9 +45,9 @@ func (v *replyView) read(t *testing.T, c *adaptertest.Client, done func() bool) 
 		m := c.Read()
 		var md struct {
 			Stream *struct {
-				Resume bool         `json:"resume"`
-				State  string       `json:"state"`
-				Chunks []core.Chunk `json:"chunks"`
+				Resume bool          `json:"resume"`
+				State  string        `json:"state"`
+				Chunks []parts.Chunk `json:"chunks"`
 			} `json:"stream"`
 		}
 		if json.Unmarshal(m.Metadata, &md) != nil || md.Stream == nil {
@@ -57,7 +58,7 @@ func (v *replyView) read(t *testing.T, c *adaptertest.Client, done func() bool) 
 			continue
 		}
 		if md.Stream.Resume || v.parts == nil {
-			v.parts = &core.PartsBuilder{}
+			v.parts = &parts.Builder{}
 		}
 		for i := range md.Stream.Chunks {
 			v.parts.Apply(&md.Stream.Chunks[i])
@@ -65,7 +66,7 @@ func (v *replyView) read(t *testing.T, c *adaptertest.Client, done func() bool) 
 	}
 }
 
-func (v *replyView) part(typ string) *core.Part {
+func (v *replyView) part(typ string) *parts.Part {
 	if v.parts == nil {
 		return nil
 	}
@@ -82,15 +83,15 @@ func TestFakeModelAsksApproval(t *testing.T) {
 		c := adaptertest.Dial(t, fakeHub(t), url.Values{"sessionId": {"fake-approve"}}, nil)
 		c.Send(core.Message{ID: "q", Type: core.TypeMessage, Content: "Roll, if you approve."})
 		v := &replyView{}
-		v.read(t, c, func() bool { p := v.part("tool-roll_die"); return p != nil && p.State == core.ToolApprovalRequested })
+		v.read(t, c, func() bool { p := v.part("tool-roll_die"); return p != nil && p.State == parts.ToolApprovalRequested })
 		id := v.part("tool-roll_die").Approval.ID
 		b, _ := json.Marshal(map[string]any{"id": id, "approved": approved})
 		c.SendRaw(`{"type":"system","content":"answer","metadata":{"answer":` + string(b) + `}}`)
 		v.read(t, c, func() bool { return v.final != nil })
 		text := demo.Text("Roll, if you approve.", demo.DieRoll("Roll, if you approve."), 5)
-		want, state := strings.Join(text, ""), core.ToolOutputAvailable
+		want, state := strings.Join(text, ""), parts.ToolOutputAvailable
 		if !approved {
-			want, state = strings.Join(demo.Text("Roll, if you approve.", 0, 5), ""), core.ToolOutputDenied
+			want, state = strings.Join(demo.Text("Roll, if you approve.", 0, 5), ""), parts.ToolOutputDenied
 		}
 		if v.final.Content != want || v.part("tool-roll_die").State != state {
 			t.Fatalf("approved=%v: %q, tool %s; want %q, %s", approved, v.final.Content, v.part("tool-roll_die").State, want, state)
@@ -102,15 +103,15 @@ func TestFakeModelAsksAQuestion(t *testing.T) {
 	c := adaptertest.Dial(t, fakeHub(t), url.Values{"sessionId": {"fake-ask"}}, nil)
 	c.Send(core.Message{ID: "q", Type: core.TypeMessage, Content: "Please ask me first"})
 	v := &replyView{}
-	question := "data-" + core.QuestionPart
+	question := "data-" + parts.QuestionPart
 	v.read(t, c, func() bool { return v.part(question) != nil })
-	var st core.QuestionState
-	if err := json.Unmarshal(v.part(question).Data, &st); err != nil || st.State != core.QuestionPending || string(st.Schema) != demo.SidesSchema {
+	var st parts.QuestionState
+	if err := json.Unmarshal(v.part(question).Data, &st); err != nil || st.State != parts.QuestionPending || string(st.Schema) != demo.SidesSchema {
 		t.Fatalf("question part %s (%v)", v.part(question).Data, err)
 	}
 	c.SendRaw(`{"type":"system","content":"answer","metadata":{"answer":{"id":"` + st.ID + `","action":"accept","content":{"sides":20}}}}`)
 	v.read(t, c, func() bool { return v.final != nil })
-	if p := v.part("tool-roll_die"); p == nil || string(p.Input) != `{"sides":20}` || p.State != core.ToolOutputAvailable {
+	if p := v.part("tool-roll_die"); p == nil || string(p.Input) != `{"sides":20}` || p.State != parts.ToolOutputAvailable {
 		t.Fatalf("tool part after the answer: %+v", p)
 	}
 }

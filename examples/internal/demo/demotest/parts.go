@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // Final is what a streamed reply's stored final message carries in its metadata.
@@ -17,7 +18,7 @@ type Final struct {
 		ReplyTo      string `json:"replyTo"`
 	} `json:"stream"`
 	Code            string          `json:"code"`
-	Parts           []core.Part     `json:"parts"`
+	Parts           []parts.Part    `json:"parts"`
 	MessageMetadata json.RawMessage `json:"messageMetadata"`
 }
 
@@ -39,19 +40,19 @@ func FinalOf(t testing.TB, m core.Message) Final {
 //	tool-<name> <call id> <state> <input> <output or error text>
 //	source-url <id> <url> <title>
 //	<type> (others)
-func Summary(parts []core.Part) []string {
-	out := make([]string, 0, len(parts))
-	for _, p := range parts {
+func Summary(ps []parts.Part) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
 		switch {
-		case p.Type == core.PartText || p.Type == core.PartReasoning:
+		case p.Type == parts.PartText || p.Type == parts.PartReasoning:
 			out = append(out, p.Type+" "+p.Text)
 		case p.IsTool():
 			result := string(p.Output)
-			if p.State == core.ToolOutputError {
+			if p.State == parts.ToolOutputError {
 				result = p.ErrorText
 			}
 			out = append(out, fmt.Sprintf("%s %s %s %s %s", p.Type, p.ToolCallID, p.State, p.Input, result))
-		case p.Type == core.PartSourceURL:
+		case p.Type == parts.PartSourceURL:
 			out = append(out, fmt.Sprintf("%s %s %s %s", p.Type, p.SourceID, p.URL, p.Title))
 		default:
 			out = append(out, p.Type)

@@ -1,17 +1,17 @@
-package core
+package parts
 
 import (
 	"encoding/json"
 	"strings"
 )
 
-// PartsBuilder folds chunks into the parts of one message, the way the AI SDK's client
+// Builder folds chunks into the parts of one message, the way the AI SDK's client
 // does: text and reasoning deltas append to their part, tool chunks move their call through
 // its states, data chunks with an id replace the earlier data part with the same type and
 // id, transient data chunks are dropped, message-metadata chunks are merged. Compact turns
 // the result back into the fewest chunks that rebuild it. The zero value is ready to use; a
-// PartsBuilder is not safe for concurrent use.
-type PartsBuilder struct {
+// Builder is not safe for concurrent use.
+type Builder struct {
 	parts    []Part             // finish-step boundaries are kept as parts of type ChunkFinishStep
 	texts    []*strings.Builder // per part: text (text, reasoning) or input text (tools) so far
 	index    map[partKey]int
@@ -34,7 +34,7 @@ func textKey(typ, id string) partKey { return partKey{kind: typ[0], id: id} }
 func callKey(id string) partKey { return partKey{kind: 'c', id: id} }
 
 // sync copies the text accumulated for part i into it (Builder.String does not copy).
-func (b *PartsBuilder) sync(i int) *Part {
+func (b *Builder) sync(i int) *Part {
 	p := &b.parts[i]
 	switch {
 	case p.Type == PartText || p.Type == PartReasoning:
@@ -45,7 +45,7 @@ func (b *PartsBuilder) sync(i int) *Part {
 	return p
 }
 
-func (b *PartsBuilder) find(key partKey) (*Part, bool) {
+func (b *Builder) find(key partKey) (*Part, bool) {
 	i, ok := b.index[key]
 	if !ok {
 		return nil, false
@@ -53,7 +53,7 @@ func (b *PartsBuilder) find(key partKey) (*Part, bool) {
 	return &b.parts[i], true
 }
 
-func (b *PartsBuilder) push(key partKey, p Part) *Part {
+func (b *Builder) push(key partKey, p Part) *Part {
 	if b.index == nil {
 		b.index = make(map[partKey]int)
 	}
@@ -69,7 +69,7 @@ func (b *PartsBuilder) push(key partKey, p Part) *Part {
 }
 
 // appendText appends s to the text of the part key names, reporting whether it exists.
-func (b *PartsBuilder) appendText(key partKey, s string) bool {
+func (b *Builder) appendText(key partKey, s string) bool {
 	i, ok := b.index[key]
 	if ok {
 		b.texts[i].WriteString(s)
@@ -80,7 +80,7 @@ func (b *PartsBuilder) appendText(key partKey, s string) bool {
 // Apply folds one chunk in. Chunks that refer to a part that does not exist (a delta for
 // a part never started, an output for an unknown tool call) and chunk types that carry no
 // part (start, finish, error, abort) are ignored.
-func (b *PartsBuilder) Apply(c *Chunk) {
+func (b *Builder) Apply(c *Chunk) {
 	switch c.Type {
 	case ChunkTextStart, ChunkReasoningStart:
 		typ := PartText
@@ -167,8 +167,9 @@ func toolPart(c *Chunk, state string) Part {
 	return p
 }
 
-// open reports whether the text (or reasoning) part id is started and not ended.
-func (b *PartsBuilder) open(reasoning bool, id string) bool {
+// Streaming reports whether the text (or reasoning, when reasoning is set) part id was
+// started and not yet ended.
+func (b *Builder) Streaming(reasoning bool, id string) bool {
 	key := textKey(PartText, id)
 	if reasoning {
 		key = textKey(PartReasoning, id)
@@ -177,8 +178,8 @@ func (b *PartsBuilder) open(reasoning bool, id string) bool {
 	return ok && p.State == PartStreaming
 }
 
-// endOpen appends to dst the end chunks of the text and reasoning parts still open.
-func (b *PartsBuilder) endOpen(dst []Chunk) []Chunk {
+// EndChunks appends to dst the end chunks of the text and reasoning parts still open.
+func (b *Builder) EndChunks(dst []Chunk) []Chunk {
 	for i := range b.parts {
 		p := &b.parts[i]
 		if p.State != PartStreaming || p.ID == "" {
@@ -195,7 +196,7 @@ func (b *PartsBuilder) endOpen(dst []Chunk) []Chunk {
 }
 
 // Parts returns the message's parts in order. The slice is a copy; the builder keeps going.
-func (b *PartsBuilder) Parts() []Part {
+func (b *Builder) Parts() []Part {
 	out := make([]Part, 0, len(b.parts)-b.markers)
 	for i := range b.parts {
 		if p := b.sync(i); p.Type != ChunkFinishStep {
@@ -206,11 +207,11 @@ func (b *PartsBuilder) Parts() []Part {
 }
 
 // Len returns the number of parts so far.
-func (b *PartsBuilder) Len() int { return len(b.parts) - b.markers }
+func (b *Builder) Len() int { return len(b.parts) - b.markers }
 
 // Text returns the message's text: its text parts joined with "" (reasoning, tool input and
 // everything else left out), the content a client that knows nothing about parts shows.
-func (b *PartsBuilder) Text() string {
+func (b *Builder) Text() string {
 	n, count := 0, 0
 	var only string
 	for i := range b.parts {
@@ -234,13 +235,13 @@ func (b *PartsBuilder) Text() string {
 }
 
 // MessageMetadata returns the merged message metadata (nil when none was sent).
-func (b *PartsBuilder) MessageMetadata() json.RawMessage { return b.metadata }
+func (b *Builder) MessageMetadata() json.RawMessage { return b.metadata }
 
 // Compact appends to dst the fewest chunks that rebuild the parts so far: per text or
 // reasoning part a start, one delta with all its text and (when ended) an end; per tool
 // call its input at once (input-available, or, while the input streams in, a start and one
 // delta) and its outcome; the other parts as they are; the merged message metadata first.
-func (b *PartsBuilder) Compact(dst []Chunk) []Chunk {
+func (b *Builder) Compact(dst []Chunk) []Chunk {
 	if len(b.metadata) > 0 {
 		dst = append(dst, Chunk{Type: ChunkMessageMetadata, MessageMetadata: b.metadata})
 	}
@@ -334,10 +335,10 @@ func mergeMaps(dst, src map[string]any) {
 	}
 }
 
-// NewPartsBuilder returns a builder holding parts (as a stored message's metadata.parts
+// NewBuilder returns a builder holding parts (as a stored message's metadata.parts
 // has them) and messageMetadata, ready for more chunks or for Compact.
-func NewPartsBuilder(parts []Part, messageMetadata json.RawMessage) *PartsBuilder {
-	b := &PartsBuilder{metadata: messageMetadata}
+func NewBuilder(parts []Part, messageMetadata json.RawMessage) *Builder {
+	b := &Builder{metadata: messageMetadata}
 	for _, p := range parts {
 		var key partKey
 		switch {

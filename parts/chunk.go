@@ -1,11 +1,11 @@
-package core
+package parts
 
 import (
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // Chunk types: one change to a streamed reply's parts. They are the chunk types of the AI
@@ -50,24 +50,11 @@ const (
 	ChunkAbort  = "abort"
 )
 
-// FinishReason says why a model stopped producing a reply. The values are the AI SDK's.
-type FinishReason string
-
-// Finish reasons.
-const (
-	FinishStop          FinishReason = "stop"
-	FinishLength        FinishReason = "length"
-	FinishContentFilter FinishReason = "content-filter"
-	FinishToolCalls     FinishReason = "tool-calls"
-	FinishError         FinishReason = "error"
-	FinishOther         FinishReason = "other"
-)
-
 // Chunk is one change to the parts of a streamed reply: a text delta, a tool call's input
 // becoming available, a source, and so on. Type says which; each type uses the fields its
 // comment names and ignores the others. Handlers do not build chunks: they call the typed
 // methods of Stream, TextPart and ToolCall. Clients (and the AI SDK endpoint) read them from
-// a stream frame's metadata and fold them into Parts with a PartsBuilder.
+// a stream frame's metadata and fold them into Parts with a Builder.
 type Chunk struct {
 	// Type is one of the Chunk* constants, or "data-<name>".
 	Type string
@@ -137,12 +124,12 @@ func (c Chunk) MarshalJSON() ([]byte, error) {
 // in strings becomes U+FFFD; a JSON field that is not set is written as null.
 func AppendChunk(dst []byte, c *Chunk) []byte {
 	dst = append(dst, `{"type":`...)
-	dst = appendJSONString(dst, c.Type)
+	dst = envelope.AppendString(dst, c.Type)
 	str := func(key, v string) {
 		dst = append(dst, ',', '"')
 		dst = append(dst, key...)
 		dst = append(dst, '"', ':')
-		dst = appendJSONString(dst, v)
+		dst = envelope.AppendString(dst, v)
 	}
 	optStr := func(key, v string) {
 		if v != "" {
@@ -296,56 +283,4 @@ func nullToNil(r json.RawMessage) json.RawMessage {
 		return nil
 	}
 	return r
-}
-
-// appendJSONString appends s as a JSON string: quotes, backslashes and control characters
-// escaped, U+2028 and U+2029 escaped, invalid UTF-8 replaced by U+FFFD.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\u202`...)
-			dst = strconv.AppendInt(dst, int64(r&0xf), 16)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

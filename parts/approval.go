@@ -1,15 +1,19 @@
-package core
+package parts
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/chatwire/chatwire/envelope"
+)
 
 // This file holds the approval side of chunks and parts: how an approval request and its
-// answer fold into a tool part (PartsBuilder) and come back out of it (Compact).
+// answer fold into a tool part (Builder) and come back out of it (Compact).
 
 // applyApproval folds a tool-approval-request or tool-approval-response chunk into its
 // tool part. A request sets state approval-requested; a response (chatwire's own chunk) sets
 // approval-responded with the answer. Either is ignored for an unknown tool call, and a
 // response for another approval id than the part's is ignored.
-func (b *PartsBuilder) applyApproval(c *Chunk) {
+func (b *Builder) applyApproval(c *Chunk) {
 	p, ok := b.find(callKey(c.ToolCallID))
 	if !ok || c.ApprovalID == "" {
 		return
@@ -45,18 +49,18 @@ func appendApprovalChunks(dst []Chunk, p *Part) []Chunk {
 // appendApprovalResponse appends the fields of a tool-approval-response chunk.
 func appendApprovalResponse(dst []byte, c *Chunk) []byte {
 	dst = append(dst, `,"approvalId":`...)
-	dst = appendJSONString(dst, c.ApprovalID)
+	dst = envelope.AppendString(dst, c.ApprovalID)
 	dst = append(dst, `,"toolCallId":`...)
-	dst = appendJSONString(dst, c.ToolCallID)
+	dst = envelope.AppendString(dst, c.ToolCallID)
 	dst = append(dst, `,"approved":`...)
 	dst = strconv.AppendBool(dst, c.Approved)
 	if c.Reason != "" {
 		dst = append(dst, `,"reason":`...)
-		dst = appendJSONString(dst, c.Reason)
+		dst = envelope.AppendString(dst, c.Reason)
 	}
 	if c.AnsweredBy != "" {
 		dst = append(dst, `,"answeredBy":`...)
-		dst = appendJSONString(dst, c.AnsweredBy)
+		dst = envelope.AppendString(dst, c.AnsweredBy)
 	}
 	if c.AnsweredAt != 0 {
 		dst = append(dst, `,"answeredAt":`...)

@@ -1,8 +1,10 @@
-package core
+package parts
 
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/chatwire/chatwire/envelope"
 )
 
 // Part types (Part.Type). Tool parts are "tool-<name>" (or "dynamic-tool"), data parts
@@ -99,16 +101,17 @@ func (p *Part) IsTool() bool {
 }
 
 // MarshalJSON writes the part as the AI SDK's UIMessage part.
-func (p Part) MarshalJSON() ([]byte, error) { return appendPart(nil, &p), nil }
+func (p Part) MarshalJSON() ([]byte, error) { return AppendPart(nil, &p), nil }
 
-func appendPart(dst []byte, p *Part) []byte {
+// AppendPart appends p as the AI SDK's UIMessage part (its MarshalJSON form) to dst.
+func AppendPart(dst []byte, p *Part) []byte {
 	dst = append(dst, `{"type":`...)
-	dst = appendJSONString(dst, p.Type)
+	dst = envelope.AppendString(dst, p.Type)
 	str := func(key, v string) {
 		dst = append(dst, ',', '"')
 		dst = append(dst, key...)
 		dst = append(dst, '"', ':')
-		dst = appendJSONString(dst, v)
+		dst = envelope.AppendString(dst, v)
 	}
 	optStr := func(key, v string) {
 		if v != "" {

@@ -1,21 +1,21 @@
-package core_test
+package parts_test
 
 import (
 	"encoding/json"
 	"testing"
 
-	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/parts"
 )
 
 // TestApprovalChunks checks the approval chunks' JSON, how they fold into a tool part and
 // how Compact gives them back.
 func TestApprovalChunks(t *testing.T) {
-	chunks := []core.Chunk{
-		{Type: core.ChunkToolInputAvailable, ToolCallID: "c1", ToolName: "deploy", Input: json.RawMessage(`{"env":"prod"}`)},
-		{Type: core.ChunkToolApprovalRequest, ApprovalID: "a1", ToolCallID: "c1"},
-		{Type: core.ChunkToolApprovalResponse, ApprovalID: "other", ToolCallID: "c1", Approved: true}, // another approval: ignored
-		{Type: core.ChunkToolApprovalResponse, ApprovalID: "a1", ToolCallID: "c1", Approved: false, Reason: "no", AnsweredBy: "alice", AnsweredAt: 1700000000000},
-		{Type: core.ChunkToolOutputDenied, ToolCallID: "c1"},
+	chunks := []parts.Chunk{
+		{Type: parts.ChunkToolInputAvailable, ToolCallID: "c1", ToolName: "deploy", Input: json.RawMessage(`{"env":"prod"}`)},
+		{Type: parts.ChunkToolApprovalRequest, ApprovalID: "a1", ToolCallID: "c1"},
+		{Type: parts.ChunkToolApprovalResponse, ApprovalID: "other", ToolCallID: "c1", Approved: true}, // another approval: ignored
+		{Type: parts.ChunkToolApprovalResponse, ApprovalID: "a1", ToolCallID: "c1", Approved: false, Reason: "no", AnsweredBy: "alice", AnsweredAt: 1700000000000},
+		{Type: parts.ChunkToolOutputDenied, ToolCallID: "c1"},
 	}
 	wantJSON := []string{
 		`{"type":"tool-input-available","toolCallId":"c1","toolName":"deploy","input":{"env":"prod"}}`,
@@ -24,14 +24,14 @@ func TestApprovalChunks(t *testing.T) {
 		`{"type":"tool-approval-response","approvalId":"a1","toolCallId":"c1","approved":false,"reason":"no","answeredBy":"alice","answeredAt":1700000000000}`,
 		`{"type":"tool-output-denied","toolCallId":"c1"}`,
 	}
-	var b core.PartsBuilder
-	states := []string{core.ToolInputAvailable, core.ToolApprovalRequested, core.ToolApprovalRequested, core.ToolApprovalResponded, core.ToolOutputDenied}
+	var b parts.Builder
+	states := []string{parts.ToolInputAvailable, parts.ToolApprovalRequested, parts.ToolApprovalRequested, parts.ToolApprovalResponded, parts.ToolOutputDenied}
 	for i := range chunks {
 		got, _ := json.Marshal(chunks[i])
 		if string(got) != wantJSON[i] {
 			t.Fatalf("chunk %d JSON %s, want %s", i, got, wantJSON[i])
 		}
-		var back core.Chunk
+		var back parts.Chunk
 		if err := json.Unmarshal(got, &back); err != nil || back.ApprovalID != chunks[i].ApprovalID || back.Approved != chunks[i].Approved || back.AnsweredAt != chunks[i].AnsweredAt {
 			t.Fatalf("chunk %d round trip %+v, %v", i, back, err)
 		}
@@ -46,7 +46,7 @@ func TestApprovalChunks(t *testing.T) {
 		t.Fatalf("part %s\nwant %s", got, want)
 	}
 	// Compact rebuilds the same part (request, answer, outcome in that order).
-	var again core.PartsBuilder
+	var again parts.Builder
 	for _, c := range b.Compact(nil) {
 		again.Apply(&c)
 	}
