@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"time"
+
+	"github.com/chatwire/chatwire/internal/streamlog"
 )
 
 // join attaches the connection to its session and queues, before any live frame, the replay
@@ -106,7 +108,7 @@ func (c *connection) attach(ctx context.Context, s *session) (int, error) {
 		}
 		c.queueDeltaLocked(delta{stream: st.ID, seq: st.Seq, started: st.Started, text: st.Content, resume: true})
 		if w := s.streams[st.ID]; w == nil {
-			s.streams[st.ID] = &streamWatch{seq: st.Seq, started: st.Started, replyTo: streamReplyTo(st.Content), deadline: time.Now().Add(h.opts.StreamLease)}
+			s.streams[st.ID] = &streamWatch{seq: st.Seq, started: st.Started, replyTo: streamlog.ReplyTo(st.Content), deadline: time.Now().Add(h.opts.StreamLease)}
 			s.armWatchLocked()
 		} else if w.seq < st.Seq {
 			s.needStreams = true // the session fell behind this stream: bring every connection up to date

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/chatwire/chatwire/internal/streamlog"
 )
 
 // ErrStreamNotFound is returned by StreamStore methods for a stream that is not running
@@ -92,5 +94,5 @@ const StreamCompactEvery = 256
 // snapshots and resume frames stay the same, smaller. Transient data is dropped: it is
 // never resumed.
 func CompactStreamLog(content string) (string, bool) {
-	return compactChunkLog(content)
+	return streamlog.Compact(content)
 }

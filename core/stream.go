@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/internal/streamlog"
 	"github.com/chatwire/chatwire/parts"
 )
 
@@ -183,9 +184,9 @@ func (s *Stream) appendLocked(ctx context.Context, chunks ...parts.Chunk) error 
 	seq := s.seq + 1
 	s.log = s.log[:0]
 	if seq == 1 && s.w.replyTo != "" {
-		s.log = appendStreamHead(s.log, s.w.replyTo)
+		s.log = streamlog.AppendHead(s.log, s.w.replyTo)
 	}
-	s.log = appendChunkLog(s.log, chunks)
+	s.log = streamlog.Append(s.log, chunks)
 	text := string(s.log)
 	if h.store == nil {
 		c.deliverDelta(s.id, seq, s.started, text, s.w.replyTo, nil)

@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"sort"
+
+	"github.com/chatwire/chatwire/internal/streamlog"
 )
 
 // RunningStream is a stream running in a session (Hub.RunningStreams).
@@ -48,7 +50,7 @@ func (h *Hub) RunningStreams(ctx context.Context, sessionID string) ([]RunningSt
 		}
 		for _, st := range states {
 			if !st.Expired {
-				out = append(out, RunningStream{ID: st.ID, ReplyTo: streamReplyTo(st.Content), Started: st.Started, Seq: st.Seq})
+				out = append(out, RunningStream{ID: st.ID, ReplyTo: streamlog.ReplyTo(st.Content), Started: st.Started, Seq: st.Seq})
 			}
 		}
 	}

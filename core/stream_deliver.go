@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatwire/chatwire/internal/streamlog"
 	"github.com/chatwire/chatwire/parts"
 )
 
@@ -48,7 +49,7 @@ func deltaMessage(p *deltaPart) *Message {
 	var chunks []parts.Chunk
 	var content string
 	if p.resume {
-		b := foldChunkLog(string(p.text))
+		b := streamlog.Fold(string(p.text))
 		chunks = b.Compact(nil)
 		content = b.Text()
 	} else {
@@ -56,7 +57,7 @@ func deltaMessage(p *deltaPart) *Message {
 	}
 	replyTo := p.replyTo
 	if p.resume {
-		replyTo = streamReplyTo(string(p.text))
+		replyTo = streamlog.ReplyTo(string(p.text))
 	}
 	meta := appendStreamObject(make([]byte, 0, 128+len(p.text)), p.stream, p.seq, StreamStateDelta, replyTo, "")
 	meta = meta[:len(meta)-2]
@@ -95,7 +96,7 @@ func coalesceChunkLog(log string) ([]parts.Chunk, string) {
 	var merged map[int][]byte // index in out -> the merged delta text, when more than one
 	var text []byte
 	textOnly := ""
-	readChunkLog(log, func(c *parts.Chunk) {
+	streamlog.Read(log, func(c *parts.Chunk) {
 		var key partKey
 		switch c.Type {
 		case parts.ChunkTextDelta, parts.ChunkReasoningDelta:
@@ -291,7 +292,7 @@ func (s *session) onStreamEventLocked(n Notification) {
 		w := s.streams[ev.StreamID]
 		switch {
 		case w == nil && ev.Seq == 1:
-			w = &streamWatch{started: ev.Started, replyTo: streamReplyTo(ev.Delta)}
+			w = &streamWatch{started: ev.Started, replyTo: streamlog.ReplyTo(ev.Delta)}
 			s.streams[ev.StreamID] = w
 		case w == nil || ev.Seq > w.seq+1:
 			s.needStreams = true // joined mid-stream or lost a delta: read a snapshot
@@ -367,7 +368,7 @@ func (s *session) syncStreams() error {
 		}
 		w := s.streams[st.ID]
 		if w == nil {
-			w = &streamWatch{started: st.Started, replyTo: streamReplyTo(st.Content)}
+			w = &streamWatch{started: st.Started, replyTo: streamlog.ReplyTo(st.Content)}
 			s.streams[st.ID] = w
 		}
 		w.deadline = now.Add(h.opts.StreamLease)
@@ -388,7 +389,7 @@ func (s *session) syncStreams() error {
 
 	for _, st := range expired {
 		h.log.Warn("chatwire: stream producer lost; ending stream", "session", s.id, "stream", st.ID)
-		final := finalStreamMessage(st.ID, st.Seq, StreamStateError, CodeStreamLost, streamReplyTo(st.Content), "", foldChunkLog(st.Content))
+		final := finalStreamMessage(st.ID, st.Seq, StreamStateError, CodeStreamLost, streamlog.ReplyTo(st.Content), "", streamlog.Fold(st.Content))
 		ctx, cancel := h.storeCtx(h.baseCtx)
 		_, err := h.streams.StreamFinish(ctx, s.id, st.ID, final, h.opts.MaxStoredMessages)
 		cancel()

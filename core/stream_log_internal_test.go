@@ -5,10 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chatwire/chatwire/internal/streamlog"
 	"github.com/chatwire/chatwire/parts"
 )
 
-func logOf(chunks ...parts.Chunk) string { return string(appendChunkLog(nil, chunks)) }
+func logOf(chunks ...parts.Chunk) string { return string(streamlog.Append(nil, chunks)) }
 
 // TestCoalesceChunkLog: the deltas of each part in a run merge into one chunk at the place
 // of the part's first delta; other chunks keep their order; a part's end keeps later deltas
@@ -47,7 +48,7 @@ func TestCoalesceChunkLog(t *testing.T) {
 	}
 }
 
-func appendStreamHeadString(replyTo string) string { return string(appendStreamHead(nil, replyTo)) }
+func appendStreamHeadString(replyTo string) string { return string(streamlog.AppendHead(nil, replyTo)) }
 
 // TestDeltaFrames checks the envelopes a connection gets: a delta frame's content is only
 // text, its chunks the merged ones; a resume frame's content is the whole text and its
@@ -62,7 +63,7 @@ func TestDeltaFrames(t *testing.T) {
 		parts.Chunk{Type: parts.ChunkTextDelta, ID: "t1", Delta: "llo"},
 		parts.Chunk{Type: "data-n", Data: json.RawMessage(`1`), Transient: true},
 	)
-	if got := streamReplyTo(log); got != "ask" {
+	if got := streamlog.ReplyTo(log); got != "ask" {
 		t.Fatalf("replyTo %q", got)
 	}
 	m := deltaMessage(&deltaPart{stream: "s", seq: 7, text: []byte(log), replyTo: "ask"})
@@ -95,7 +96,7 @@ func TestDeltaFrames(t *testing.T) {
 // TestFinalStreamMessage checks the stored message: content is the text parts joined,
 // metadata the state, finish reason, parts (text closed) and message metadata.
 func TestFinalStreamMessage(t *testing.T) {
-	b := foldChunkLog(logOf(
+	b := streamlog.Fold(logOf(
 		parts.Chunk{Type: parts.ChunkTextStart, ID: "t1"},
 		parts.Chunk{Type: parts.ChunkTextDelta, ID: "t1", Delta: "a"},
 		parts.Chunk{Type: parts.ChunkTextEnd, ID: "t1"},
@@ -134,9 +135,9 @@ func TestChunkLogRoundTrip(t *testing.T) {
 			parts.Chunk{Type: parts.ChunkTextDelta, ID: "x-not-ours", Delta: s},
 		)
 	}
-	log := appendChunkLog(nil, chunks)
+	log := streamlog.Append(nil, chunks)
 	var got []parts.Chunk
-	readChunkLog(string(log), func(c *parts.Chunk) { got = append(got, *c) })
+	streamlog.Read(string(log), func(c *parts.Chunk) { got = append(got, *c) })
 	if len(got) != len(chunks) {
 		t.Fatalf("read %d chunks, wrote %d", len(got), len(chunks))
 	}
@@ -145,13 +146,13 @@ func TestChunkLogRoundTrip(t *testing.T) {
 			t.Fatalf("chunk %d: wrote %s, read %s", i, a, b)
 		}
 	}
-	short := string(appendChunkLog(nil, []parts.Chunk{{Type: parts.ChunkTextDelta, ID: "t1", Delta: "hi"}}))
+	short := string(streamlog.Append(nil, []parts.Chunk{{Type: parts.ChunkTextDelta, ID: "t1", Delta: "hi"}}))
 	if short != "[\"t1\",\"hi\"]\n" {
 		t.Fatalf("text delta log line %q", short)
 	}
 	bad := "[\"t1\"]\n[1,2]\n[\"q1\",\"x\"]\n{\"type\":\n[\"t1\",\"ok\"]\n"
 	var n int
-	readChunkLog(bad, func(c *parts.Chunk) { n++ })
+	streamlog.Read(bad, func(c *parts.Chunk) { n++ })
 	if n != 1 {
 		t.Fatalf("read %d chunks from a log with 4 bad lines and 1 good", n)
 	}

@@ -1,9 +1,10 @@
-package core
+package streamlog_test
 
 import (
 	"encoding/json"
 	"testing"
 
+	"github.com/chatwire/chatwire/internal/streamlog"
 	"github.com/chatwire/chatwire/parts"
 )
 
@@ -16,24 +17,24 @@ func FuzzChunkLog(f *testing.F) {
 	f.Add("plain text")
 	f.Add(`["t1"` + "\n" + `{"type":` + "\n" + `[]` + "\n")
 	f.Fuzz(func(t *testing.T, log string) {
-		readChunkLog(log, func(c *parts.Chunk) {
+		streamlog.Read(log, func(c *parts.Chunk) {
 			if b := parts.AppendChunk(nil, c); !json.Valid(b) && validRaw(c) {
 				t.Fatalf("chunk re-encodes as invalid JSON: %s", b)
 			}
 		})
-		once, ok := compactChunkLog(log)
+		once, ok := streamlog.Compact(log)
 		if !ok {
 			return
 		}
-		twice, ok := compactChunkLog(once)
+		twice, ok := streamlog.Compact(once)
 		if !ok {
 			t.Fatalf("a compacted log is not a log: %q", once)
 		}
-		orig := foldChunkLog(log)
-		first := foldChunkLog(once)
+		orig := streamlog.Fold(log)
+		first := streamlog.Fold(once)
 		o, _ := json.Marshal(orig.Parts())
 		a, _ := json.Marshal(first.Parts())
-		b, _ := json.Marshal(foldChunkLog(twice).Parts())
+		b, _ := json.Marshal(streamlog.Fold(twice).Parts())
 		if string(o) != string(a) || string(a) != string(b) {
 			t.Fatalf("compaction changed the parts:\n%s\n%s\n%s", o, a, b)
 		}
