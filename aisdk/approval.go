@@ -9,6 +9,7 @@ import (
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/internal/hubport"
 	"github.com/chatwire/chatwire/parts"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Tool approvals over the UI message stream (`ai` 6 and later):
@@ -99,7 +100,7 @@ func (e *Endpoint) approve(ctx context.Context, info hubport.ConnInfo, turn user
 		found, other := false, false
 		for _, w := range waiting {
 			if w.ID == a.id {
-				found = w.Kind == core.PendingApproval && w.StreamID == turn.assistantID
+				found = w.Kind == storage.PendingApproval && w.StreamID == turn.assistantID
 				other = !found
 			}
 		}
@@ -148,7 +149,7 @@ func (e *Endpoint) waitingForApproval(ctx context.Context, sessionID string) (ma
 	}
 	out := map[string]bool{}
 	for _, r := range reqs {
-		if r.Kind == core.PendingApproval {
+		if r.Kind == storage.PendingApproval {
 			out[r.StreamID] = true
 		}
 	}

@@ -11,10 +11,9 @@ import (
 
 	"github.com/bytedance/sonic"
 	sonicenc "github.com/bytedance/sonic/encoder"
-	gojson "github.com/goccy/go-json"
-
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
+	gojson "github.com/goccy/go-json"
 )
 
 // The codec comparison. Every implementation handles the same envelopes (see Payloads) and

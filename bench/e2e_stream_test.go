@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/gorilla/websocket"
 )
 
 // deltaText is the text of every delta the streaming benchmarks produce: about one token

@@ -13,10 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/gorilla/websocket"
 )
 
 // closeGrace is how long Close waits for the server to answer the client's close frame.

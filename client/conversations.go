@@ -6,6 +6,7 @@ import (
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Conversation is the conversation part of an EventConversation event (PROTOCOL.md,
@@ -124,12 +125,12 @@ func (c *Client) answer(ref string, r callResult) {
 // Conversations returns a page of the owner's conversations, newest first, after cursor
 // ("" for the first page; else the previous page's Next). Errors from the server are
 // *ServerError (e.g. CONVERSATIONS_UNAVAILABLE when the connection has no owner).
-func (c *Client) Conversations(ctx context.Context, cursor string) (core.ConversationPage, error) {
+func (c *Client) Conversations(ctx context.Context, cursor string) (storage.ConversationPage, error) {
 	m, err := c.call(ctx, "list", map[string]any{"cursor": cursor})
 	if err != nil {
-		return core.ConversationPage{}, err
+		return storage.ConversationPage{}, err
 	}
-	return core.ConversationPage{Conversations: m.List, Next: m.Next}, nil
+	return storage.ConversationPage{Conversations: m.List, Next: m.Next}, nil
 }
 
 // NewConversation creates a conversation (title may be "") and switches the connection to
@@ -153,7 +154,7 @@ func (c *Client) OpenConversation(ctx context.Context, id string) (core.Conversa
 	return m.Conversation, err
 }
 
-// RenameConversation renames a conversation of the owner (see core.ValidTitle).
+// RenameConversation renames a conversation of the owner (see storage.ValidTitle).
 func (c *Client) RenameConversation(ctx context.Context, id, title string) (core.Conversation, error) {
 	m, err := c.call(ctx, "rename", map[string]any{"id": id, "title": title})
 	return m.Conversation, err

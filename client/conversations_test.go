@@ -19,6 +19,7 @@ import (
 	"github.com/chatwire/chatwire/client"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // backend makes the stores of two instances that share one backend.
@@ -442,7 +443,7 @@ func TestConversationAuthorization(t *testing.T) {
 		if err != nil || len(page.Conversations) != 1 || page.Conversations[0].ID == sid {
 			t.Fatalf("mallory lists %+v, %v; want only her own", page, err)
 		}
-		entry, err := sa.(core.DirectoryStore).GetConversation(ctxT(t), "alice", sid)
+		entry, err := sa.(storage.DirectoryStore).GetConversation(ctxT(t), "alice", sid)
 		if err != nil || entry.Title != "secret plans" || entry.Messages != 1 {
 			t.Fatalf("alice's entry after refusals: %+v, %v", entry, err)
 		}
@@ -458,7 +459,7 @@ func TestConversationAuthorization(t *testing.T) {
 			t.Fatal("the authorizer's refusal differs")
 		}
 		// Titles are bounded and validated.
-		for _, title := range []string{strings.Repeat("a", core.MaxTitleLength+1), "a\x00b", "two\nlines", "\u202eevil"} {
+		for _, title := range []string{strings.Repeat("a", storage.MaxTitleLength+1), "a\x00b", "two\nlines", "\u202eevil"} {
 			if _, err := alice.c.RenameConversation(ctxT(t), sid, title); refusal("bad title", err) != "INVALID_TITLE: Invalid title" {
 				t.Fatalf("title %q accepted", title)
 			}
@@ -530,7 +531,7 @@ func TestConversationStaleRunningFlagIsCorrected(t *testing.T) {
 		w := openWindow(t, a, "alice", "")
 		sid := w.c.SessionID()
 		on := true
-		if _, err := sa.(core.DirectoryStore).UpdateConversation(ctxT(t), "alice", sid, core.ConversationUpdate{Running: &on, Event: core.ConversationStarted}); err != nil {
+		if _, err := sa.(storage.DirectoryStore).UpdateConversation(ctxT(t), "alice", sid, storage.ConversationUpdate{Running: &on, Event: storage.ConversationStarted}); err != nil {
 			t.Fatal(err)
 		}
 		w.wait("the running flag", 0, func(ev client.Event) bool { return isConv("started", sid)(ev) && ev.Conversation.Entry.Running })

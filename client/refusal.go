@@ -5,9 +5,8 @@ import (
 	"errors"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/gorilla/websocket"
 )
 
 // refusalOfClose returns the refusal a close code 4400-4599 reports, nil for any other code.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/parts"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // ApprovalOptions configures ToolCall.RequestApproval. The zero value waits without a
@@ -39,7 +40,7 @@ const TimeoutAnswerer = "timeout"
 // context ends (the request is withdrawn and context.Cause is returned). The input must be
 // available (Input) and the call must have no outcome yet.
 //
-// The request is held by the hub's store (it must implement PendingStore; else
+// The request is held by the hub's store (it must implement storage.PendingStore; else
 // ErrPendingUnsupported): every connection of the session, on every instance, sees the
 // tool part in state approval-requested (also after a reconnect: compacted resume), the
 // answer may come from any of them (a client's answer frame, or the AI SDK endpoint's next
@@ -55,7 +56,7 @@ func (t *ToolCall) RequestApproval(ctx context.Context, opts ApprovalOptions) (A
 	if state != parts.ToolInputAvailable {
 		return Approval{}, invalidPart("approval requested before the input or after an approval or outcome")
 	}
-	req := PendingRequest{ID: NewID(), Kind: PendingApproval, ToolCallID: t.info.ID, ToolName: t.info.Name}
+	req := PendingRequest{ID: NewID(), Kind: storage.PendingApproval, ToolCallID: t.info.ID, ToolName: t.info.Name}
 	show := func() error {
 		if err := s.writeLocked(ctx, parts.Chunk{Type: parts.ChunkToolApprovalRequest, ApprovalID: req.ID, ToolCallID: t.info.ID}); err != nil {
 			return err
@@ -63,7 +64,7 @@ func (t *ToolCall) RequestApproval(ctx context.Context, opts ApprovalOptions) (A
 		t.state = parts.ToolApprovalRequested
 		return nil
 	}
-	got, err := s.awaitPending(ctx, req, opts.Timeout, PendingAnswer{Approved: false, Reason: TimeoutAnswerer, By: TimeoutAnswerer}, show)
+	got, err := s.awaitPending(ctx, req, opts.Timeout, storage.PendingAnswer{Approved: false, Reason: TimeoutAnswerer, By: TimeoutAnswerer}, show)
 	if err != nil {
 		return Approval{}, err
 	}

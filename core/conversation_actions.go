@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Client-visible texts of conversation refusals.
@@ -30,7 +31,7 @@ func (c *connection) joinDirectory(ctx context.Context) error {
 		return nil
 	}
 	c.owner = d.opts.Owner(c.info.Principal, c.info.Header)
-	if c.owner != "" && !ValidOwner(c.owner) {
+	if c.owner != "" && !storage.ValidOwner(c.owner) {
 		c.hub.log.Warn("chatwire: invalid conversation owner; connection has no directory")
 		c.owner = ""
 	}
@@ -51,7 +52,7 @@ func (c *connection) joinDirectory(ctx context.Context) error {
 	switch {
 	case errors.Is(err, ErrConversationNotFound):
 		return &HandshakeError{Status: http.StatusNotFound, Body: string(CodeSessionNotFound), Code: CodeSessionNotFound, Err: err}
-	case errors.Is(err, ErrDirectoryFull):
+	case errors.Is(err, storage.ErrDirectoryFull):
 		return &HandshakeError{Status: http.StatusConflict, Body: string(CodeConversationLimit), Code: CodeConversationLimit, Err: err}
 	case err != nil:
 		return unavailable(err)
@@ -100,7 +101,7 @@ func (c *connection) leaveDirectory() {
 
 // listPage reads one page of the owner's list. An entry marked running whose session has
 // no live stream (its producer died before it could say the reply ended) is corrected.
-func (c *connection) listPage(ctx context.Context, cursor string, limit int) (ConversationPage, error) {
+func (c *connection) listPage(ctx context.Context, cursor string, limit int) (storage.ConversationPage, error) {
 	h := c.hub
 	page, err := h.dir.store.ListConversations(ctx, c.owner, cursor, limit)
 	if err != nil {
@@ -121,7 +122,7 @@ func (c *connection) listPage(ctx context.Context, cursor string, limit int) (Co
 		}
 		if !live {
 			off := false
-			if fixed, err := h.dir.store.UpdateConversation(ctx, c.owner, conv.ID, ConversationUpdate{Running: &off, Event: ConversationEnded}); err == nil {
+			if fixed, err := h.dir.store.UpdateConversation(ctx, c.owner, conv.ID, storage.ConversationUpdate{Running: &off, Event: storage.ConversationEnded}); err == nil {
 				*conv = fixed
 			}
 		}
@@ -203,7 +204,7 @@ func (c *connection) runCall(call conversationCall, ref string) (code ErrorCode,
 			return CodeSessionNotFound, textConversationNotFound
 		case errors.Is(err, ErrInvalidTitle):
 			return CodeInvalidTitle, textInvalidTitle
-		case errors.Is(err, ErrDirectoryFull):
+		case errors.Is(err, storage.ErrDirectoryFull):
 			return CodeConversationLimit, textConversationLimit
 		}
 		h.log.Warn("chatwire: conversation call failed", "action", call.Action, "conn", c.id, "err", err)
@@ -240,9 +241,9 @@ func (c *connection) runCall(call conversationCall, ref string) (code ErrorCode,
 	case actionCreate:
 		title := ""
 		if call.Title != nil {
-			title = NormalizeTitle(*call.Title)
+			title = storage.NormalizeTitle(*call.Title)
 		}
-		if !ValidTitle(title) {
+		if !storage.ValidTitle(title) {
 			return CodeInvalidTitle, textInvalidTitle
 		}
 		conv, _, err := d.store.CreateConversation(ctx, c.owner, Conversation{ID: NewID(), Title: title, Created: envelope.NowMillis()}, d.opts.MaxPerOwner)
@@ -265,11 +266,11 @@ func (c *connection) runCall(call conversationCall, ref string) (code ErrorCode,
 		if call.Title == nil {
 			return CodeInvalidTitle, textInvalidTitle
 		}
-		title := NormalizeTitle(*call.Title)
-		if !ValidTitle(title) {
+		title := storage.NormalizeTitle(*call.Title)
+		if !storage.ValidTitle(title) {
 			return CodeInvalidTitle, textInvalidTitle
 		}
-		conv, err := d.store.UpdateConversation(ctx, c.owner, conv.ID, ConversationUpdate{Title: &title, Event: ConversationRenamed})
+		conv, err := d.store.UpdateConversation(ctx, c.owner, conv.ID, storage.ConversationUpdate{Title: &title, Event: storage.ConversationRenamed})
 		if err != nil {
 			return fail(err)
 		}

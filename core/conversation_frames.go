@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Conversation calls a client sends (metadata.conversation.action; PROTOCOL.md).
@@ -45,13 +46,13 @@ func conversationRequest(m *Message) (conversationCall, bool) {
 // dirPart is a directory event waiting in a connection's queue, encoded only when written,
 // so later events of the same conversation can replace it while the connection is behind.
 type dirPart struct {
-	ev DirectoryEvent
+	ev storage.DirectoryEvent
 }
 
 // mergeable reports whether a queued event may be replaced by a later one of the same
 // conversation: clears and deletes are never merged away (a viewer must reset its view).
 func (p *dirPart) mergeable() bool {
-	return p.ev.Kind != ConversationCleared && p.ev.Kind != ConversationDeleted
+	return p.ev.Kind != storage.ConversationCleared && p.ev.Kind != storage.ConversationDeleted
 }
 
 // eventFrame is metadata.conversation of a directory event, opened or done frame.
@@ -78,12 +79,12 @@ func systemFrame(content string, meta any) *Message {
 }
 
 // eventMessage is the frame of a directory event.
-func eventMessage(ev DirectoryEvent) *Message {
+func eventMessage(ev storage.DirectoryEvent) *Message {
 	return systemFrame("conversation "+string(ev.Kind), eventFrame{Event: string(ev.Kind), Conversation: ev.Conversation})
 }
 
 // listMessage is the frame with one page of the list (ref: the call's envelope id).
-func listMessage(p ConversationPage, ref string) *Message {
+func listMessage(p storage.ConversationPage, ref string) *Message {
 	list := p.Conversations
 	if list == nil {
 		list = []Conversation{}
@@ -120,10 +121,10 @@ func (c *connection) sendConversationError(code ErrorCode, text string, call con
 // deliverDirectory queues a directory event for this connection, replacing a queued event
 // of the same conversation that was not written yet (slow readers get the latest state).
 // A deleted event for the conversation the connection shows marks it gone.
-func (c *connection) deliverDirectory(ev DirectoryEvent) {
+func (c *connection) deliverDirectory(ev storage.DirectoryEvent) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ev.Kind == ConversationDeleted && ev.Conversation.ID == c.info.SessionID {
+	if ev.Kind == storage.ConversationDeleted && ev.Conversation.ID == c.info.SessionID {
 		c.gone = true
 	}
 	p := &dirPart{ev: ev}

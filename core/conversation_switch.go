@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"errors"
+
+	"github.com/chatwire/chatwire/storage"
 )
 
 // switchTo moves the connection to conv's session: it leaves the old session's fan-out
@@ -41,7 +43,7 @@ func (c *connection) switchTo(ctx context.Context, conv Conversation, action, re
 
 // touch records activity in the directory entry of sessionID (owned by the connection's
 // owner) and publishes it. Failures are logged: the message itself is already stored.
-func (c *connection) touch(sessionID string, u ConversationUpdate) {
+func (c *connection) touch(sessionID string, u storage.ConversationUpdate) {
 	h := c.hub
 	if h.dir == nil || c.owner == "" {
 		return
@@ -66,18 +68,18 @@ func (w *ReplyWriter) Conversation(ctx context.Context) (Conversation, error) {
 
 // SetTitle names the conversation the replies go to (for example from the first message);
 // every connection of the owner sees it renamed. The title is trimmed and must satisfy
-// ValidTitle (else an *Error with code INVALID_TITLE).
+// storage.ValidTitle (else an *Error with code INVALID_TITLE).
 func (w *ReplyWriter) SetTitle(ctx context.Context, title string) error {
 	c := w.c
 	if c.hub.dir == nil || c.owner == "" {
 		return ErrNoDirectory
 	}
-	title = NormalizeTitle(title)
-	if !ValidTitle(title) {
+	title = storage.NormalizeTitle(title)
+	if !storage.ValidTitle(title) {
 		return WrapError(CodeInvalidTitle, textInvalidTitle, ErrInvalidTitle)
 	}
 	sctx, cancel := c.hub.storeCtx(ctx)
 	defer cancel()
-	_, err := c.hub.dir.store.UpdateConversation(sctx, c.owner, w.sid, ConversationUpdate{Title: &title, Event: ConversationRenamed})
+	_, err := c.hub.dir.store.UpdateConversation(sctx, c.owner, w.sid, storage.ConversationUpdate{Title: &title, Event: storage.ConversationRenamed})
 	return err
 }

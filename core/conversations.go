@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+
+	"github.com/chatwire/chatwire/storage"
 )
 
 // ConversationOptions configures the conversation directory (Options.Conversations): a live
 // list of each owner's conversations (sessions) and calls to create, open (switch to),
 // rename, clear and delete them over the connection. PROTOCOL.md describes the frames.
 type ConversationOptions struct {
-	// Enabled turns the directory on. Options.Store must then implement DirectoryStore
+	// Enabled turns the directory on. Options.Store must then implement storage.DirectoryStore
 	// (MemoryStore and redisstore.Store do); NewHub panics otherwise. Default: false.
 	Enabled bool
 
@@ -74,7 +76,7 @@ func (o ConversationOptions) withDefaults() ConversationOptions {
 // owner with local connections, fanned out to those connections.
 type directoryHub struct {
 	h     *Hub
-	store DirectoryStore
+	store storage.DirectoryStore
 	opts  ConversationOptions
 
 	mu     sync.Mutex
@@ -86,7 +88,7 @@ func newDirectoryHub(h *Hub, o Options) *directoryHub {
 	if !o.Conversations.Enabled {
 		return nil
 	}
-	ds, ok := o.Store.(DirectoryStore)
+	ds, ok := o.Store.(storage.DirectoryStore)
 	if !ok {
 		panic("chatwire: Options.Conversations.Enabled needs an Options.Store that implements core.DirectoryStore")
 	}
@@ -174,7 +176,7 @@ func (w *ownerWatch) remove(c *connection) {
 }
 
 // notify is the directory subscription callback. It never blocks on I/O.
-func (w *ownerWatch) notify(ev DirectoryEvent) {
+func (w *ownerWatch) notify(ev storage.DirectoryEvent) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {

@@ -1,14 +1,15 @@
 // Package core is chatwire's application API: the Hub that runs chat connections, the
 // Handler that answers messages (HandlerFunc, ReplyFunc, ReplyWriter, Stream), the Store
-// interface that makes sessions persistent and shared between instances, and the
-// in-memory MemoryStore. It imports only the standard library and the module's own
-// envelope package.
+// that makes sessions persistent and shared between instances, and the in-memory
+// MemoryStore. It imports only the standard library and the module's own envelope, parts
+// and storage packages, which do the same.
 //
 // Start with NewHub and Options, then mount the hub with an adapter (adapters/wshttp,
 // adapters/wsecho, adapters/wsfiber). Middleware (package middleware) installs itself on
 // Options with one call. The wire format (Message, Type, Role and the codec) is package
 // envelope; core re-exports the types as aliases, so handlers import only core. What only
-// an adapter author needs is in adapters/adapterkit.
+// an adapter author needs is in adapters/adapterkit; what a store implements is package
+// storage; the chunks and parts of a streamed reply, as clients read them, are package parts.
 //
 // # Hub
 //
@@ -35,7 +36,7 @@
 //     delivered to every connection of the session on every hub sharing the store; a client
 //     that reconnects with lastMessageId first receives what it missed, without gap or
 //     duplicate, then live messages. When the store lost a session's history (a new epoch,
-//     see Record), every connection is sent HISTORY_RESET and the new history.
+//     see storage.Record), every connection is sent HISTORY_RESET and the new history.
 //
 // MemoryStore, the in-process Store, is bounded by default (MemoryStoreOptions: sessions,
 // messages per session, bytes, idle TTL), locks per session, and expires lazily on every
@@ -59,7 +60,7 @@
 //
 // A handler may wait for a person: ToolCall.RequestApproval (approve or deny a tool call) and
 // Stream.Ask (a question with an optional form, MCP elicitation's shape). The request is held
-// by the store (PendingStore, implemented by MemoryStore and redisstore) and shown as a part
+// by the store (storage.PendingStore, implemented by MemoryStore and redisstore) and shown as a part
 // of the running reply, so any connection on any instance sees it and may answer it
 // (Hub.Answer, or a client's answer frame); exactly one answer wins and wakes the waiting
 // handler through the store's notifications. Options.WhileReplying chooses what a message
@@ -67,7 +68,7 @@
 //
 // # Conversations
 //
-// With Options.Conversations and a Store that implements DirectoryStore (MemoryStore and
+// With Options.Conversations and a Store that implements storage.DirectoryStore (MemoryStore and
 // redisstore do), each owner (by default the authenticated principal) has a directory of
 // its conversations (sessions): every connection of the owner, on every hub, gets the list
 // and its changes (created, renamed, cleared, deleted, activity, a reply starting and

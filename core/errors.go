@@ -30,7 +30,7 @@ const (
 	// have missed messages because they are no longer retained.
 	CodeReplayGap ErrorCode = "REPLAY_GAP"
 	// CodeHistoryReset is carried by a system envelope (not an error) that says the
-	// session's history was lost and restarted (a new epoch, see Record): the client drops
+	// session's history was lost and restarted (a new epoch, see storage.Record): the client drops
 	// the messages it shows and keeps the ones that follow, which are the whole retained
 	// new history. Its metadata is {"code":"HISTORY_RESET","epoch":"<new epoch>"}.
 	CodeHistoryReset ErrorCode = "HISTORY_RESET"
@@ -38,11 +38,6 @@ const (
 
 // Sentinel errors. Compare with errors.Is; implementations wrap them with %w.
 var (
-	// ErrDuplicate is returned by Store.Append when a message with the same ID is
-	// already in the session's retained history. The existing record is returned with it.
-	ErrDuplicate = errors.New("chatwire: duplicate message id")
-	// ErrStoreUnavailable wraps store failures caused by the backend being unreachable.
-	ErrStoreUnavailable = errors.New("chatwire: store unavailable")
 	// ErrInvalidSessionID is returned when a session id is empty, too long or uses
 	// characters outside the documented set (see ValidSessionID).
 	ErrInvalidSessionID = errors.New("chatwire: invalid session id")
@@ -85,24 +80,10 @@ func (e *Error) Error() string {
 // Unwrap returns the wrapped cause, if any.
 func (e *Error) Unwrap() error { return e.err }
 
-// Conversation directory (Options.Conversations, DirectoryStore).
-
-// Errors of DirectoryStore. Clients see one code for both "not found" and "not yours"
-// (SESSION_NOT_FOUND), so they cannot probe which ids exist.
-var (
-	// ErrConversationNotFound: the owner has no conversation with that id (it never
-	// existed, expired, was deleted, or belongs to another owner).
-	ErrConversationNotFound = errors.New("chatwire: conversation not found")
-	// ErrDirectoryFull: the owner already has the maximum number of conversations.
-	ErrDirectoryFull = errors.New("chatwire: too many conversations")
-	// ErrInvalidTitle: a title breaks the rules of ValidTitle.
-	ErrInvalidTitle = errors.New("chatwire: invalid conversation title")
-)
-
 // Codes of conversation errors (see PROTOCOL.md); refusals of a conversation that does not
 // exist or is not the caller's use CodeSessionNotFound.
 const (
-	// CodeInvalidTitle: a title breaks the rules of ValidTitle.
+	// CodeInvalidTitle: a title breaks the rules of storage.ValidTitle.
 	CodeInvalidTitle ErrorCode = "INVALID_TITLE"
 	// CodeConversationLimit: the owner has Conversations.MaxPerOwner conversations.
 	CodeConversationLimit ErrorCode = "CONVERSATION_LIMIT"
@@ -114,3 +95,21 @@ const (
 // ErrNoDirectory is returned by ReplyWriter.Conversation and SetTitle when the connection
 // has no conversation directory (conversations disabled, or no owner).
 var ErrNoDirectory = errors.New("chatwire: no conversation directory for this connection")
+
+// Error codes of answers to pending requests (error envelopes, HTTP error bodies).
+const (
+	// CodeRequestNotFound: the answer names a request that does not wait (unknown, or its
+	// reply ended).
+	CodeRequestNotFound ErrorCode = "REQUEST_NOT_FOUND"
+	// CodeAlreadyAnswered: another answer won.
+	CodeAlreadyAnswered ErrorCode = "ALREADY_ANSWERED"
+	// CodeRequestExpired: the answer came after the request's timeout.
+	CodeRequestExpired ErrorCode = "REQUEST_EXPIRED"
+	// CodeInvalidAnswer: the answer is malformed or does not match the question's schema.
+	CodeInvalidAnswer ErrorCode = "INVALID_ANSWER"
+)
+
+// ErrPendingUnsupported: the hub has no Store, or its Store does not implement
+// storage.PendingStore, so nothing can wait for a person's answer (Stream.Ask,
+// ToolCall.RequestApproval, Hub.Answer).
+var ErrPendingUnsupported = errors.New("chatwire: pending requests need a PendingStore")

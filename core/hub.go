@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Hub runs chat connections: it reads and validates frames, calls the handler, writes
@@ -17,7 +19,7 @@ type Hub struct {
 	opts    Options
 	log     *slog.Logger
 	store   Store
-	streams StreamStore // the store's stream part; nil without a store
+	streams storage.StreamStore // the store's stream part; nil without a store
 
 	mu       sync.Mutex
 	closing  bool
@@ -46,7 +48,7 @@ type streamKey struct{ session, stream string }
 func NewHub(opts Options) *Hub {
 	o := opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	var streams StreamStore = o.Store // nil without a store
+	var streams storage.StreamStore = o.Store // nil without a store
 	_, local := o.Store.(*MemoryStore)
 	h := &Hub{
 		storeLocal: local,

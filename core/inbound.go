@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/internal/hubport"
+	"github.com/chatwire/chatwire/storage"
 
 	"github.com/chatwire/chatwire/envelope"
 )
@@ -163,9 +164,9 @@ func (c *connection) process(m Message, sid string) {
 		rec, err := h.store.Append(ctx, sid, m, h.opts.MaxStoredMessages)
 		cancel()
 		switch {
-		case errors.Is(err, ErrDuplicate) && regen != nil && regen.Regenerate() && rec.Message.Role == RoleUser:
+		case errors.Is(err, storage.ErrDuplicate) && regen != nil && regen.Regenerate() && rec.Message.Role == RoleUser:
 			m = rec.Message // a new reply to the stored message, as stored
-		case errors.Is(err, ErrDuplicate):
+		case errors.Is(err, storage.ErrDuplicate):
 			// A retry of a message already stored (and handled): nothing more to do.
 			if handled != nil {
 				handled.Duplicate = true
@@ -185,7 +186,7 @@ func (c *connection) process(m Message, sid string) {
 			h.frameIn(FrameIn{Phase: FrameRejected, ConnID: c.id, SessionID: sid, Message: &m, Err: e})
 			return
 		}
-		c.touch(sid, ConversationUpdate{Active: m.Timestamp, AddMessages: 1})
+		c.touch(sid, storage.ConversationUpdate{Active: m.Timestamp, AddMessages: 1})
 	} else if h.store != nil {
 		ctx, cancel := h.storeCtx(c.ctx)
 		err := h.streams.Publish(ctx, sid, m)

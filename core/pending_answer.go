@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Answer is a person's answer to a pending request, as a client sends it: in the metadata
@@ -46,9 +47,9 @@ func PrincipalName(principal any) string {
 // Errors are *Error, safe to show: REQUEST_NOT_FOUND (no such request in the session, or
 // its reply ended), ALREADY_ANSWERED, REQUEST_EXPIRED, INVALID_ANSWER (malformed, wrong
 // kind, content not matching the question's schema), STORE_UNAVAILABLE; ErrPendingUnsupported
-// without a PendingStore. On error nothing changes and the handler keeps waiting.
+// without a storage.PendingStore. On error nothing changes and the handler keeps waiting.
 func (h *Hub) Answer(ctx context.Context, sessionID string, principal any, a Answer) (PendingRequest, error) {
-	ps, ok := h.store.(PendingStore)
+	ps, ok := h.store.(storage.PendingStore)
 	if !ok {
 		return PendingRequest{}, ErrPendingUnsupported
 	}
@@ -68,9 +69,9 @@ func (h *Hub) Answer(ctx context.Context, sessionID string, principal any, a Ans
 	case req.Expires != 0 && now >= req.Expires:
 		return PendingRequest{}, pendingError(ErrPendingExpired)
 	}
-	ans := PendingAnswer{By: PrincipalName(principal), At: now}
+	ans := storage.PendingAnswer{By: PrincipalName(principal), At: now}
 	switch req.Kind {
-	case PendingApproval:
+	case storage.PendingApproval:
 		if a.Approved == nil || a.Action != "" || len(a.Content) > 0 {
 			return PendingRequest{}, NewError(CodeInvalidAnswer, "An approval takes \"approved\": true or false (and an optional reason)")
 		}
@@ -78,7 +79,7 @@ func (h *Hub) Answer(ctx context.Context, sessionID string, principal any, a Ans
 			return PendingRequest{}, NewError(CodeInvalidAnswer, "The reason is too long")
 		}
 		ans.Approved, ans.Reason = *a.Approved, a.Reason
-	case PendingQuestion:
+	case storage.PendingQuestion:
 		if a.Approved != nil || a.Reason != "" {
 			return PendingRequest{}, NewError(CodeInvalidAnswer, "A question takes \"action\" (accept, decline, cancel) and, to accept, \"content\"")
 		}
@@ -130,7 +131,7 @@ func (h *Hub) Answer(ctx context.Context, sessionID string, principal any, a Ans
 	return got, nil
 }
 
-// pendingError maps a PendingStore error onto the client-visible error.
+// pendingError maps a storage.PendingStore error onto the client-visible error.
 func pendingError(err error) *Error {
 	switch {
 	case errors.Is(err, ErrPendingNotFound):
@@ -201,9 +202,9 @@ func (c *connection) answer(a Answer, malformed bool) {
 const CodeAnswerAccepted ErrorCode = "ANSWER_ACCEPTED"
 
 // PendingRequests returns the requests of the session that wait for an answer (unanswered,
-// not expired, their reply still running), oldest first. Without a PendingStore: none.
+// not expired, their reply still running), oldest first. Without a storage.PendingStore: none.
 func (h *Hub) PendingRequests(ctx context.Context, sessionID string) ([]PendingRequest, error) {
-	ps, ok := h.store.(PendingStore)
+	ps, ok := h.store.(storage.PendingStore)
 	if !ok {
 		return nil, nil
 	}

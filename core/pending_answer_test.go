@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // TestHubAnswerRefusals checks every refusal of Hub.Answer against a request held by the
@@ -24,10 +25,10 @@ func TestHubAnswerRefusals(t *testing.T) {
 	}
 	question := &core.Question{Message: "Size?", Schema: json.RawMessage(`{"type":"object","properties":{"size":{"type":"string","maxLength":2}},"required":["size"]}`)}
 	for _, r := range []core.PendingRequest{
-		{ID: "open", Kind: core.PendingApproval, StreamID: "running", ToolCallID: "c1", Created: now},
-		{ID: "late", Kind: core.PendingApproval, StreamID: "running", ToolCallID: "c2", Created: now - 2000, Expires: now - 1000},
-		{ID: "orphan", Kind: core.PendingApproval, StreamID: "gone", ToolCallID: "c3", Created: now},
-		{ID: "q", Kind: core.PendingQuestion, StreamID: "running", Question: question, Created: now},
+		{ID: "open", Kind: storage.PendingApproval, StreamID: "running", ToolCallID: "c1", Created: now},
+		{ID: "late", Kind: storage.PendingApproval, StreamID: "running", ToolCallID: "c2", Created: now - 2000, Expires: now - 1000},
+		{ID: "orphan", Kind: storage.PendingApproval, StreamID: "gone", ToolCallID: "c3", Created: now},
+		{ID: "q", Kind: storage.PendingQuestion, StreamID: "running", Question: question, Created: now},
 	} {
 		if err := store.PendingAdd(ctx, sid, r); err != nil {
 			t.Fatal(err)

@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // pendingWaiters are the handlers of this hub waiting for an answer, by session and request
-// id. A PendingNotice from the store wakes the one it names.
+// id. A storage.PendingNotice from the store wakes the one it names.
 type pendingWaiters struct {
 	mu sync.Mutex
 	m  map[streamKey]chan struct{}
@@ -46,9 +47,9 @@ func (w *pendingWaiters) wake(sessionID, id string) {
 	}
 }
 
-// pendingStore returns the hub's PendingStore, or ErrPendingUnsupported.
-func (c *connection) pendingStore() (PendingStore, error) {
-	ps, ok := c.hub.store.(PendingStore)
+// pendingStore returns the hub's storage.PendingStore, or ErrPendingUnsupported.
+func (c *connection) pendingStore() (storage.PendingStore, error) {
+	ps, ok := c.hub.store.(storage.PendingStore)
 	if c.sess == nil || !ok {
 		return nil, ErrPendingUnsupported
 	}
@@ -63,7 +64,7 @@ func (c *connection) pendingStore() (PendingStore, error) {
 // While it waits, the hub keeps the session subscribed (even when every client left), so the
 // store's notice of an answer given on any instance wakes it at once; it also reads the
 // request every StreamLease/3, in case a notice was lost (pub/sub is at-most-once).
-func (s *Stream) awaitPending(ctx context.Context, req PendingRequest, timeout time.Duration, timeoutAnswer PendingAnswer, show func() error) (PendingRequest, error) {
+func (s *Stream) awaitPending(ctx context.Context, req PendingRequest, timeout time.Duration, timeoutAnswer storage.PendingAnswer, show func() error) (PendingRequest, error) {
 	c := s.w.c
 	h := c.hub
 	ps, err := c.pendingStore()
@@ -148,7 +149,7 @@ func (s *Stream) awaitPending(ctx context.Context, req PendingRequest, timeout t
 }
 
 // withdraw removes a request nobody will wait for any more.
-func (s *Stream) withdraw(ps PendingStore, id string) {
+func (s *Stream) withdraw(ps storage.PendingStore, id string) {
 	h := s.w.c.hub
 	ctx, cancel := h.storeCtx(h.baseCtx)
 	defer cancel()
@@ -161,7 +162,7 @@ func (s *Stream) withdraw(ps PendingStore, id string) {
 // requests stay in the store after their reply ends, so that a late answer is told
 // ALREADY_ANSWERED rather than REQUEST_NOT_FOUND; the next request asked in the session
 // (or the store's TTL) clears them.
-func (h *Hub) sweepPending(ctx context.Context, ps PendingStore, sid string) {
+func (h *Hub) sweepPending(ctx context.Context, ps storage.PendingStore, sid string) {
 	sctx, cancel := h.storeCtx(ctx)
 	defer cancel()
 	list, err := ps.PendingList(sctx, sid)

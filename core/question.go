@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/parts"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // AskOptions configures Stream.Ask. The zero value waits without a timeout.
@@ -48,7 +49,7 @@ func (s *Stream) Ask(ctx context.Context, q Question, opts AskOptions) (Question
 	if q.Message == "" {
 		return QuestionAnswer{}, invalidPart("question without a message")
 	}
-	req := PendingRequest{ID: NewID(), Kind: PendingQuestion, Question: &q}
+	req := PendingRequest{ID: NewID(), Kind: storage.PendingQuestion, Question: &q}
 	state := parts.QuestionState{ID: req.ID, Message: q.Message, Schema: q.Schema, State: parts.QuestionPending}
 	if opts.Timeout > 0 {
 		state.Expires = time.Now().Add(opts.Timeout).UnixMilli()
@@ -61,7 +62,7 @@ func (s *Stream) Ask(ctx context.Context, q Question, opts AskOptions) (Question
 		s.textPart = nil
 		return nil
 	}
-	got, err := s.awaitPending(ctx, req, opts.Timeout, PendingAnswer{Action: AnswerCancel, By: TimeoutAnswerer}, show)
+	got, err := s.awaitPending(ctx, req, opts.Timeout, storage.PendingAnswer{Action: AnswerCancel, By: TimeoutAnswerer}, show)
 	if err != nil {
 		return QuestionAnswer{}, err
 	}

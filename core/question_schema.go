@@ -9,9 +9,9 @@ import (
 	"unicode/utf8"
 )
 
-// Answers to a question (PendingAnswer.Action), as in MCP's elicitation.
+// Answers to a question (storage.PendingAnswer.Action), as in MCP's elicitation.
 const (
-	// AnswerAccept: the user answered; PendingAnswer.Content holds the fields.
+	// AnswerAccept: the user answered; storage.PendingAnswer.Content holds the fields.
 	AnswerAccept = "accept"
 	// AnswerDecline: the user explicitly refused to answer.
 	AnswerDecline = "decline"
@@ -19,22 +19,7 @@ const (
 	AnswerCancel = "cancel"
 )
 
-// Question is what a handler asks the user (Stream.Ask), in the shape of MCP's elicitation
-// request.
-type Question struct {
-	// Message is the question, shown to the user.
-	Message string `json:"message"`
-	// Schema, optional, is the form of the answer: MCP's requestedSchema, a JSON Schema
-	// object whose properties are simple fields only:
-	//   {"type":"object","properties":{"<name>":{"type":"string"|"number"|"integer"|"boolean",
-	//    "title":…,"description":…,"enum":[…],"minLength":…,"maxLength":…,"minimum":…,
-	//    "maximum":…}},"required":["<name>",…]}
-	// An accepted answer's content must be an object of these fields. Without a schema, an
-	// accepted answer's content may be any JSON object.
-	Schema json.RawMessage `json:"schema,omitempty"`
-}
-
-func (q *Question) clone() *Question {
+func cloneQuestion(q *Question) *Question {
 	if q == nil {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/internal/streamlog"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // join attaches the connection to its session and queues, before any live frame, the replay
@@ -43,7 +44,7 @@ func (c *connection) attach(ctx context.Context, s *session) (int, error) {
 	// One store call (one round trip on a networked store): epoch, head, the anchor, the
 	// records after it and the running streams, consistent with each other. Records
 	// appended meanwhile arrive live (held in pending) and are de-duplicated by sequence.
-	j, err := h.store.Join(sctx, s.id, JoinRequest{LastMessageID: last, Epoch: c.info.Epoch, Replay: replay})
+	j, err := h.store.Join(sctx, s.id, storage.JoinRequest{LastMessageID: last, Epoch: c.info.Epoch, Replay: replay})
 	if err != nil {
 		return 0, err
 	}

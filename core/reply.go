@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/chatwire/chatwire/internal/hubport"
+	"github.com/chatwire/chatwire/storage"
 
 	"github.com/chatwire/chatwire/envelope"
 )
@@ -31,7 +32,7 @@ type ReplyWriter struct {
 //
 // It returns ErrConnClosed when the connection has ended (stateless mode), an *Error with
 // code STORE_UNAVAILABLE when the store could not record the reply, and an error wrapping
-// ErrDuplicate when the session already holds a message with m's ID.
+// storage.ErrDuplicate when the session already holds a message with m's ID.
 func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 	if m.ID == "" {
 		m.ID = NewID()
@@ -73,7 +74,7 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 	sctx, cancel := h.storeCtx(ctx)
 	defer cancel()
 	if _, err := h.store.Append(sctx, w.sid, m, h.opts.MaxStoredMessages); err != nil {
-		if errors.Is(err, ErrDuplicate) {
+		if errors.Is(err, storage.ErrDuplicate) {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -81,7 +82,7 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 		}
 		return WrapError(CodeStoreUnavailable, "Reply could not be stored", err)
 	}
-	c.touch(w.sid, ConversationUpdate{Active: m.Timestamp, AddMessages: 1})
+	c.touch(w.sid, storage.ConversationUpdate{Active: m.Timestamp, AddMessages: 1})
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // session is the hub's view of one session while it has local connections: the store
@@ -115,7 +116,7 @@ func (s *session) start(ctx context.Context) error {
 
 // initLocked sets the session's position from the first page a join read after the
 // subscription. s.mu must be held.
-func (s *session) initLocked(page Page) {
+func (s *session) initLocked(page storage.Page) {
 	s.epoch, s.cursor = page.Epoch, page.Head
 	s.initialized = true
 	if s.needFetch {
@@ -124,14 +125,14 @@ func (s *session) initLocked(page Page) {
 }
 
 // notify is the store subscription callback. It never blocks on I/O.
-func (s *session) notify(n Notification) {
+func (s *session) notify(n storage.Notification) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return
 	}
 	if n.Ephemeral != nil {
-		if id, ok := pendingNoticeID(n.Ephemeral); ok {
+		if id, ok := storage.PendingNoticeID(n.Ephemeral); ok {
 			s.hub.waiters.wake(s.id, id) // a pending request was answered: never shown to clients
 			return
 		}
@@ -144,7 +145,7 @@ func (s *session) notify(n Notification) {
 	}
 	if n.Stream != nil {
 		s.onStreamEventLocked(n)
-		if n.Stream.Kind != StreamEnded {
+		if n.Stream.Kind != storage.StreamEnded {
 			return
 		}
 	}
@@ -203,7 +204,7 @@ func (s *session) fetchLoop() {
 		}
 		s.mu.Unlock()
 
-		var page Page
+		var page storage.Page
 		var err error
 		if fetchRecords {
 			ctx, cancel := h.storeCtx(h.baseCtx)
@@ -267,7 +268,7 @@ func (s *session) fetchLoop() {
 }
 
 // deliverLocked queues rec, encoded once, for every connection. s.mu must be held.
-func (s *session) deliverLocked(rec Record, replay bool) {
+func (s *session) deliverLocked(rec storage.Record, replay bool) {
 	s.cursor = rec.Seq
 	s.lastID = rec.Message.ID
 	if len(s.conns) == 0 {

@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // History epochs on the hub side. A session's cursor is a sequence number of one epoch (see
-// Record). Whenever the hub sees another epoch — in a notification, in the page its fetcher
+// storage.Record). Whenever the hub sees another epoch — in a notification, in the page its fetcher
 // reads, or in what a joining connection read — the fetcher reads the history and, if the
 // epoch really changed, resetLocked starts over: every connection is told with a
 // HISTORY_RESET envelope and then receives the new epoch's records from the first one, so
@@ -53,7 +54,7 @@ func (s *session) adoptEpochLocked(epoch string) bool {
 // wentBack reports whether page, read from the record at the cursor (from) on, shows that
 // the history went back in time without a new epoch: its head is below the cursor, or the
 // record at the cursor is another message than the one delivered (lastID).
-func wentBack(page Page, from uint64, lastID string) bool {
+func wentBack(page storage.Page, from uint64, lastID string) bool {
 	if page.Head < from {
 		return true
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // compactionDeltas returns the deltas of a long stream as the hub writes them (a chunk
@@ -39,8 +40,8 @@ func TestMemoryStoreCompactsStreams(t *testing.T) {
 	if len(got) >= len(full)/2 {
 		t.Fatalf("content %d bytes for %d bytes of deltas: not compacted", len(got), len(full))
 	}
-	want, ok := core.CompactStreamLog(full)
-	again, ok2 := core.CompactStreamLog(got)
+	want, ok := storage.CompactStreamLog(full)
+	again, ok2 := storage.CompactStreamLog(got)
 	if !ok || !ok2 || want != again {
 		t.Fatalf("compacted content folds differently:\n%q\n%q", want, again)
 	}
@@ -58,7 +59,7 @@ func TestMemoryStoreCompactsStreams(t *testing.T) {
 			t.Fatalf("plain content changed: %d bytes", len(st.Content))
 		}
 	}
-	if _, ok := core.CompactStreamLog("not a log"); ok {
+	if _, ok := storage.CompactStreamLog("not a log"); ok {
 		t.Fatal("plain text taken for a chunk log")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Defaults of MemoryStoreOptions.
@@ -27,7 +29,7 @@ const (
 )
 
 // memRecordOverhead is what one retained record costs besides its strings' bytes: the
-// Record itself (104 bytes) and its id hash.
+// storage.Record itself (104 bytes) and its id hash.
 const memRecordOverhead = 112
 
 // MemoryStoreOptions configures a MemoryStore. The zero value is ready to use; a zero field
@@ -131,15 +133,15 @@ type memSession struct {
 	mu      sync.Mutex
 	epoch   string
 	head    uint64
-	records []Record // retained records, oldest first, contiguous sequences
-	hashes  []uint64 // maphash of each retained record's id (0 for "")
-	bytes   int64    // accounted size of records
+	records []storage.Record // retained records, oldest first, contiguous sequences
+	hashes  []uint64         // maphash of each retained record's id (0 for "")
+	bytes   int64            // accounted size of records
 	subs    map[*memSub]struct{}
 	streams map[string]*memStream // running streams (store_memory_stream.go)
 }
 
 type memSub struct {
-	fn func(Notification)
+	fn func(storage.Notification)
 }
 
 // NewMemoryStore returns an empty MemoryStore configured by opts.
@@ -394,9 +396,9 @@ func (s *MemoryStore) afterGrow(sh *memShard) {
 // Append implements Store. Subscribers are called before Append returns. A message with an
 // empty ID is never treated as a duplicate (and cannot be found with Lookup); maxLen <= 0
 // keeps the whole history (within MemoryStoreOptions.MaxMessages and MaxBytes).
-func (s *MemoryStore) Append(ctx context.Context, sessionID string, msg Message, maxLen int) (Record, error) {
+func (s *MemoryStore) Append(ctx context.Context, sessionID string, msg Message, maxLen int) (storage.Record, error) {
 	if err := memCheckCall(ctx, "append", sessionID); err != nil {
-		return Record{}, err
+		return storage.Record{}, err
 	}
 	sess := s.lock(sessionID, true)
 	rec, err := s.appendLocked(sess, msg, maxLen, nil)
@@ -437,10 +439,10 @@ func memRecordSize(m *Message) int64 {
 
 // appendLocked appends msg to sess (locked by the caller) and notifies its subscribers,
 // attaching ev to the notification when set.
-func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev *StreamEvent) (Record, error) {
+func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev *storage.StreamEvent) (storage.Record, error) {
 	h := s.idHash(msg.ID)
 	if i := s.findHash(sess, msg.ID, h); i >= 0 {
-		return sess.records[i], fmt.Errorf("memory store: append %q: %w", msg.ID, ErrDuplicate)
+		return sess.records[i], fmt.Errorf("memory store: append %q: %w", msg.ID, storage.ErrDuplicate)
 	}
 	if len(msg.Metadata) == 0 {
 		msg.Metadata = nil
@@ -448,7 +450,7 @@ func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev
 		msg.Metadata = bytes.Clone(msg.Metadata)
 	}
 	sess.head++
-	rec := Record{Seq: sess.head, Message: msg}
+	rec := storage.Record{Seq: sess.head, Message: msg}
 	sess.records = append(sess.records, rec)
 	sess.hashes = append(sess.hashes, h)
 	size := memRecordSize(&msg)
@@ -483,14 +485,14 @@ func (s *MemoryStore) appendLocked(sess *memSession, msg Message, maxLen int, ev
 		sh.messages.Add(-int64(drop))
 	}
 	for sub := range sess.subs {
-		sub.fn(Notification{Record: rec, Stream: ev, Epoch: sess.epoch})
+		sub.fn(storage.Notification{Record: rec, Stream: ev, Epoch: sess.epoch})
 	}
 	return rec, nil
 }
 
 // pageLocked returns the records of sess (locked by the caller) after afterSeq.
-func (sess *memSession) pageLocked(afterSeq uint64, withRecords bool) Page {
-	page := Page{Head: sess.head}
+func (sess *memSession) pageLocked(afterSeq uint64, withRecords bool) storage.Page {
+	page := storage.Page{Head: sess.head}
 	if sess.head > 0 {
 		page.Epoch = sess.epoch
 	}
@@ -506,18 +508,18 @@ func (sess *memSession) pageLocked(afterSeq uint64, withRecords bool) Page {
 	if afterSeq >= first {
 		start = int(afterSeq - first + 1)
 	}
-	page.Records = append([]Record(nil), sess.records[start:]...)
+	page.Records = append([]storage.Record(nil), sess.records[start:]...)
 	return page
 }
 
 // Read implements Store.
-func (s *MemoryStore) Read(ctx context.Context, sessionID string, afterSeq uint64) (Page, error) {
+func (s *MemoryStore) Read(ctx context.Context, sessionID string, afterSeq uint64) (storage.Page, error) {
 	if err := memCheckCall(ctx, "read", sessionID); err != nil {
-		return Page{}, err
+		return storage.Page{}, err
 	}
 	sess := s.lock(sessionID, false)
 	if sess == nil {
-		return Page{}, nil
+		return storage.Page{}, nil
 	}
 	defer sess.mu.Unlock()
 	return sess.pageLocked(afterSeq, true), nil
@@ -540,16 +542,16 @@ func (s *MemoryStore) Lookup(ctx context.Context, sessionID, messageID string) (
 }
 
 // Join implements Store under one lock of the session.
-func (s *MemoryStore) Join(ctx context.Context, sessionID string, req JoinRequest) (Joined, error) {
+func (s *MemoryStore) Join(ctx context.Context, sessionID string, req storage.JoinRequest) (storage.Joined, error) {
 	if err := memCheckCall(ctx, "join", sessionID); err != nil {
-		return Joined{}, err
+		return storage.Joined{}, err
 	}
 	sess := s.lock(sessionID, false)
 	if sess == nil {
-		return Joined{}, nil
+		return storage.Joined{}, nil
 	}
 	defer sess.mu.Unlock()
-	var j Joined
+	var j storage.Joined
 	if req.Epoch != "" && (sess.head == 0 || req.Epoch != sess.epoch) {
 		req.LastMessageID = "" // from another epoch
 	}
@@ -564,7 +566,7 @@ func (s *MemoryStore) Join(ctx context.Context, sessionID string, req JoinReques
 // Subscribe implements Store. fn is called synchronously from inside Append with the
 // session's lock held; it never receives a Resync notification. A session with subscribers
 // is never evicted nor expired. The returned cancel is idempotent.
-func (s *MemoryStore) Subscribe(ctx context.Context, sessionID string, fn func(Notification)) (func(), error) {
+func (s *MemoryStore) Subscribe(ctx context.Context, sessionID string, fn func(storage.Notification)) (func(), error) {
 	if err := memCheckCall(ctx, "subscribe", sessionID); err != nil {
 		return nil, err
 	}

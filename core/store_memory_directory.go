@@ -9,9 +9,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chatwire/chatwire/storage"
 )
 
-// memDirectory is the MemoryStore's conversation directory (DirectoryStore). Its zero value
+// memDirectory is the MemoryStore's conversation directory (storage.DirectoryStore). Its zero value
 // is ready to use. Its lock is never held while a session's lock is taken.
 type memDirectory struct {
 	mu        sync.Mutex
@@ -28,13 +30,13 @@ type memOwner struct {
 }
 
 type memDirSub struct {
-	fn func(DirectoryEvent)
+	fn func(storage.DirectoryEvent)
 }
 
-var _ DirectoryStore = (*MemoryStore)(nil)
+var _ storage.DirectoryStore = (*MemoryStore)(nil)
 
 func memDirCheck(ctx context.Context, op, owner, id string) error {
-	if !ValidOwner(owner) {
+	if !storage.ValidOwner(owner) {
 		return fmt.Errorf("memory store: %s: invalid owner", op)
 	}
 	if id != "" && !ValidSessionID(id) {
@@ -114,7 +116,7 @@ func (s *MemoryStore) tombstonedLocked(id string) bool {
 	return true
 }
 
-// CreateConversation implements DirectoryStore.
+// CreateConversation implements storage.DirectoryStore.
 func (s *MemoryStore) CreateConversation(ctx context.Context, owner string, conv Conversation, max int) (Conversation, bool, error) {
 	if err := memDirCheck(ctx, "create conversation", owner, conv.ID); err != nil {
 		return Conversation{}, false, err
@@ -122,7 +124,7 @@ func (s *MemoryStore) CreateConversation(ctx context.Context, owner string, conv
 	if conv.ID == "" {
 		return Conversation{}, false, fmt.Errorf("memory store: create conversation: %w", ErrInvalidSessionID)
 	}
-	if !ValidTitle(conv.Title) {
+	if !storage.ValidTitle(conv.Title) {
 		return Conversation{}, false, fmt.Errorf("memory store: create conversation: %w", ErrInvalidTitle)
 	}
 	s.dir.mu.Lock()
@@ -136,24 +138,24 @@ func (s *MemoryStore) CreateConversation(ctx context.Context, owner string, conv
 		return Conversation{}, false, fmt.Errorf("memory store: create conversation: %w", ErrConversationNotFound)
 	}
 	if max > 0 && len(o.convs) >= max {
-		return Conversation{}, false, fmt.Errorf("memory store: create conversation: %w", ErrDirectoryFull)
+		return Conversation{}, false, fmt.Errorf("memory store: create conversation: %w", storage.ErrDirectoryFull)
 	}
 	c := Conversation{ID: conv.ID, Title: conv.Title, Created: conv.Created, LastActive: conv.Created}
 	o.convs[c.ID] = &c
 	s.dir.claims[c.ID] = owner
-	o.publishLocked(DirectoryEvent{Kind: ConversationCreated, Conversation: c})
+	o.publishLocked(storage.DirectoryEvent{Kind: storage.ConversationCreated, Conversation: c})
 	return c, true, nil
 }
 
 // publishLocked calls every directory subscriber of o with ev. The directory's lock must
 // be held.
-func (o *memOwner) publishLocked(ev DirectoryEvent) {
+func (o *memOwner) publishLocked(ev storage.DirectoryEvent) {
 	for sub := range o.subs {
 		sub.fn(ev)
 	}
 }
 
-// SessionClaimed implements DirectoryStore.
+// SessionClaimed implements storage.DirectoryStore.
 func (s *MemoryStore) SessionClaimed(ctx context.Context, sessionID string) (bool, error) {
 	if err := memCheckCall(ctx, "session claimed", sessionID); err != nil {
 		return false, err
@@ -169,7 +171,7 @@ func (s *MemoryStore) SessionClaimed(ctx context.Context, sessionID string) (boo
 	return s.tombstonedLocked(sessionID), nil
 }
 
-// GetConversation implements DirectoryStore.
+// GetConversation implements storage.DirectoryStore.
 func (s *MemoryStore) GetConversation(ctx context.Context, owner, id string) (Conversation, error) {
 	if err := memDirCheck(ctx, "get conversation", owner, id); err != nil {
 		return Conversation{}, err
@@ -184,10 +186,10 @@ func (s *MemoryStore) GetConversation(ctx context.Context, owner, id string) (Co
 	return Conversation{}, fmt.Errorf("memory store: get conversation: %w", ErrConversationNotFound)
 }
 
-// ListConversations implements DirectoryStore.
-func (s *MemoryStore) ListConversations(ctx context.Context, owner, cursor string, limit int) (ConversationPage, error) {
+// ListConversations implements storage.DirectoryStore.
+func (s *MemoryStore) ListConversations(ctx context.Context, owner, cursor string, limit int) (storage.ConversationPage, error) {
 	if err := memDirCheck(ctx, "list conversations", owner, ""); err != nil {
-		return ConversationPage{}, err
+		return storage.ConversationPage{}, err
 	}
 	if limit <= 0 {
 		limit = DefaultConversationPage
@@ -210,7 +212,7 @@ func (s *MemoryStore) ListConversations(ctx context.Context, owner, cursor strin
 		}
 		all = all[i:]
 	}
-	var page ConversationPage
+	var page storage.ConversationPage
 	if len(all) > limit {
 		last := all[limit-1]
 		page.Next = dirCursor(last.LastActive, last.ID)
@@ -242,12 +244,12 @@ func parseDirCursor(cursor string) (int64, string, bool) {
 	return n, id, err == nil
 }
 
-// UpdateConversation implements DirectoryStore.
-func (s *MemoryStore) UpdateConversation(ctx context.Context, owner, id string, u ConversationUpdate) (Conversation, error) {
+// UpdateConversation implements storage.DirectoryStore.
+func (s *MemoryStore) UpdateConversation(ctx context.Context, owner, id string, u storage.ConversationUpdate) (Conversation, error) {
 	if err := memDirCheck(ctx, "update conversation", owner, id); err != nil {
 		return Conversation{}, err
 	}
-	if u.Title != nil && !ValidTitle(*u.Title) {
+	if u.Title != nil && !storage.ValidTitle(*u.Title) {
 		return Conversation{}, fmt.Errorf("memory store: update conversation: %w", ErrInvalidTitle)
 	}
 	s.dir.mu.Lock()
@@ -263,14 +265,14 @@ func (s *MemoryStore) UpdateConversation(ctx context.Context, owner, id string, 
 	applyUpdate(c, u)
 	kind := u.Event
 	if kind == "" {
-		kind = ConversationActivity
+		kind = storage.ConversationActivity
 	}
-	o.publishLocked(DirectoryEvent{Kind: kind, Conversation: *c})
+	o.publishLocked(storage.DirectoryEvent{Kind: kind, Conversation: *c})
 	return *c, nil
 }
 
 // applyUpdate applies u to c.
-func applyUpdate(c *Conversation, u ConversationUpdate) {
+func applyUpdate(c *Conversation, u storage.ConversationUpdate) {
 	if u.Title != nil {
 		c.Title = *u.Title
 	}
@@ -283,7 +285,7 @@ func applyUpdate(c *Conversation, u ConversationUpdate) {
 	}
 }
 
-// ClearConversation implements DirectoryStore.
+// ClearConversation implements storage.DirectoryStore.
 func (s *MemoryStore) ClearConversation(ctx context.Context, owner, id string, now int64) (Conversation, error) {
 	if err := memDirCheck(ctx, "clear conversation", owner, id); err != nil {
 		return Conversation{}, err
@@ -305,11 +307,11 @@ func (s *MemoryStore) ClearConversation(ctx context.Context, owner, id string, n
 		o.cleared = make(map[string]int64)
 	}
 	o.cleared[id] = now
-	o.publishLocked(DirectoryEvent{Kind: ConversationCleared, Conversation: *c})
+	o.publishLocked(storage.DirectoryEvent{Kind: storage.ConversationCleared, Conversation: *c})
 	return *c, nil
 }
 
-// DeleteConversation implements DirectoryStore.
+// DeleteConversation implements storage.DirectoryStore.
 func (s *MemoryStore) DeleteConversation(ctx context.Context, owner, id string) error {
 	if err := memDirCheck(ctx, "delete conversation", owner, id); err != nil {
 		return err
@@ -327,7 +329,7 @@ func (s *MemoryStore) DeleteConversation(ctx context.Context, owner, id string) 
 		s.dir.tombs = make(map[string]time.Time)
 	}
 	s.dir.tombs[id] = s.now()
-	o.publishLocked(DirectoryEvent{Kind: ConversationDeleted, Conversation: Conversation{ID: id}})
+	o.publishLocked(storage.DirectoryEvent{Kind: storage.ConversationDeleted, Conversation: Conversation{ID: id}})
 	s.dir.mu.Unlock()
 	s.clearSession(id)
 	return nil
@@ -345,9 +347,9 @@ func (s *MemoryStore) clearSession(id string) {
 	sess.streams = nil
 }
 
-// SubscribeDirectory implements DirectoryStore. fn is called with the directory's lock
+// SubscribeDirectory implements storage.DirectoryStore. fn is called with the directory's lock
 // held; it never receives a Resync event.
-func (s *MemoryStore) SubscribeDirectory(ctx context.Context, owner string, fn func(DirectoryEvent)) (func(), error) {
+func (s *MemoryStore) SubscribeDirectory(ctx context.Context, owner string, fn func(storage.DirectoryEvent)) (func(), error) {
 	if err := memDirCheck(ctx, "subscribe directory", owner, ""); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Directory entries expire with their sessions: SessionTTL after their last activity, and
@@ -35,7 +36,7 @@ func TestMemoryDirectoryExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	advance(50 * time.Minute)
-	if _, err := s.UpdateConversation(ctx, "alice", "busy", core.ConversationUpdate{Active: ms(), AddMessages: 1}); err != nil {
+	if _, err := s.UpdateConversation(ctx, "alice", "busy", storage.ConversationUpdate{Active: ms(), AddMessages: 1}); err != nil {
 		t.Fatal(err)
 	}
 	advance(20 * time.Minute) // "old" idle for 70 min, "busy" for 20

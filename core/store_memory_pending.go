@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/chatwire/chatwire/storage"
 )
 
-// MaxPendingPerSession bounds the pending requests a MemoryStore (and the hub) keeps per
-// session: a handler asking more at once gets an error.
-const MaxPendingPerSession = 64
-
-var _ PendingStore = (*MemoryStore)(nil)
+var _ storage.PendingStore = (*MemoryStore)(nil)
 
 // memPendingTable holds a MemoryStore's pending requests, per session, in the order they
 // were added. Its zero value is ready to use.
@@ -49,7 +47,7 @@ func (s *MemoryStore) sweepPendingLocked(sessionID string) []memPending {
 	return list
 }
 
-// PendingAdd implements PendingStore.
+// PendingAdd implements storage.PendingStore.
 func (s *MemoryStore) PendingAdd(ctx context.Context, sessionID string, req PendingRequest) error {
 	if err := memCheckCall(ctx, "pending add", sessionID); err != nil {
 		return err
@@ -63,19 +61,19 @@ func (s *MemoryStore) PendingAdd(ctx context.Context, sessionID string, req Pend
 	list := s.sweepPendingLocked(sessionID)
 	for _, p := range list {
 		if p.req.ID == req.ID {
-			return fmt.Errorf("memory store: pending add %q: %w", req.ID, ErrDuplicate)
+			return fmt.Errorf("memory store: pending add %q: %w", req.ID, storage.ErrDuplicate)
 		}
 	}
-	if len(list) >= MaxPendingPerSession {
-		return fmt.Errorf("memory store: pending add: more than %d requests in session", MaxPendingPerSession)
+	if len(list) >= storage.MaxPendingPerSession {
+		return fmt.Errorf("memory store: pending add: more than %d requests in session", storage.MaxPendingPerSession)
 	}
 	req.Answer = nil
-	req.Question = req.Question.clone()
+	req.Question = cloneQuestion(req.Question)
 	t.sessions[sessionID] = append(list, memPending{req: req, added: s.now()})
 	return nil
 }
 
-// PendingGet implements PendingStore.
+// PendingGet implements storage.PendingStore.
 func (s *MemoryStore) PendingGet(ctx context.Context, sessionID, id string) (PendingRequest, error) {
 	if err := memCheckCall(ctx, "pending get", sessionID); err != nil {
 		return PendingRequest{}, err
@@ -85,13 +83,13 @@ func (s *MemoryStore) PendingGet(ctx context.Context, sessionID, id string) (Pen
 	defer t.mu.Unlock()
 	for _, p := range t.sessions[sessionID] {
 		if p.req.ID == id {
-			return p.req.clone(), nil
+			return clonePending(p.req), nil
 		}
 	}
 	return PendingRequest{}, ErrPendingNotFound
 }
 
-// PendingList implements PendingStore.
+// PendingList implements storage.PendingStore.
 func (s *MemoryStore) PendingList(ctx context.Context, sessionID string) ([]PendingRequest, error) {
 	if err := memCheckCall(ctx, "pending list", sessionID); err != nil {
 		return nil, err
@@ -101,14 +99,14 @@ func (s *MemoryStore) PendingList(ctx context.Context, sessionID string) ([]Pend
 	defer t.mu.Unlock()
 	var out []PendingRequest
 	for _, p := range t.sessions[sessionID] {
-		out = append(out, p.req.clone())
+		out = append(out, clonePending(p.req))
 	}
 	return out, nil
 }
 
-// PendingAnswer implements PendingStore. The answer is recorded and the subscribers are
+// PendingAnswer implements storage.PendingStore. The answer is recorded and the subscribers are
 // notified while the session's lock is held, so the notice follows the answer for everyone.
-func (s *MemoryStore) PendingAnswer(ctx context.Context, sessionID, id string, ans PendingAnswer, now int64) (PendingRequest, error) {
+func (s *MemoryStore) PendingAnswer(ctx context.Context, sessionID, id string, ans storage.PendingAnswer, now int64) (PendingRequest, error) {
 	if err := memCheckCall(ctx, "pending answer", sessionID); err != nil {
 		return PendingRequest{}, err
 	}
@@ -137,14 +135,14 @@ func (s *MemoryStore) PendingAnswer(ctx context.Context, sessionID, id string, a
 	a := ans
 	a.Content = cloneBytes(ans.Content)
 	found.req.Answer = &a
-	out := found.req.clone()
+	out := clonePending(found.req)
 	t.mu.Unlock()
-	notice := PendingNotice(id)
-	sess.notifyLocked(Notification{Ephemeral: &notice})
+	notice := storage.PendingNotice(id)
+	sess.notifyLocked(storage.Notification{Ephemeral: &notice})
 	return out, nil
 }
 
-// PendingDelete implements PendingStore.
+// PendingDelete implements storage.PendingStore.
 func (s *MemoryStore) PendingDelete(ctx context.Context, sessionID, id string) error {
 	if err := memCheckCall(ctx, "pending delete", sessionID); err != nil {
 		return err
@@ -170,8 +168,8 @@ func (s *MemoryStore) PendingDelete(ctx context.Context, sessionID, id string) e
 }
 
 // clone returns a deep copy of r (its byte slices are not shared).
-func (r PendingRequest) clone() PendingRequest {
-	r.Question = r.Question.clone()
+func clonePending(r PendingRequest) PendingRequest {
+	r.Question = cloneQuestion(r.Question)
 	if r.Answer != nil {
 		a := *r.Answer
 		a.Content = cloneBytes(a.Content)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/chatwire/chatwire/storage"
 )
 
 // memStream is a running stream held by a MemoryStore.
@@ -14,16 +16,16 @@ type memStream struct {
 	expires time.Time
 }
 
-var _ StreamStore = (*MemoryStore)(nil)
+var _ storage.StreamStore = (*MemoryStore)(nil)
 
 // notifyLocked calls every subscriber of sess (locked by the caller) with n.
-func (sess *memSession) notifyLocked(n Notification) {
+func (sess *memSession) notifyLocked(n storage.Notification) {
 	for sub := range sess.subs {
 		sub.fn(n)
 	}
 }
 
-// StreamAppend implements StreamStore. Subscribers are called before it returns.
+// StreamAppend implements storage.StreamStore. Subscribers are called before it returns.
 func (s *MemoryStore) StreamAppend(ctx context.Context, sessionID, streamID string, seq uint64, delta string, started int64, lease time.Duration) error {
 	if err := memCheckCall(ctx, "stream append", sessionID); err != nil {
 		return err
@@ -49,18 +51,18 @@ func (s *MemoryStore) StreamAppend(ctx context.Context, sessionID, streamID stri
 	}
 	st.seq = seq
 	st.content = append(st.content, delta...)
-	if seq%StreamCompactEvery == 0 {
-		if c, ok := CompactStreamLog(string(st.content)); ok && len(c) < len(st.content) {
+	if seq%storage.StreamCompactEvery == 0 {
+		if c, ok := storage.CompactStreamLog(string(st.content)); ok && len(c) < len(st.content) {
 			st.content = append(st.content[:0], c...)
 		}
 	}
 	st.expires = now.Add(lease)
-	sess.notifyLocked(Notification{Stream: &StreamEvent{Kind: StreamDelta, StreamID: streamID, Seq: seq, Delta: delta, Started: st.started}})
+	sess.notifyLocked(storage.Notification{Stream: &storage.StreamEvent{Kind: storage.StreamDelta, StreamID: streamID, Seq: seq, Delta: delta, Started: st.started}})
 	return nil
 }
 
-// StreamSnapshot implements StreamStore.
-func (s *MemoryStore) StreamSnapshot(ctx context.Context, sessionID string) ([]StreamState, error) {
+// StreamSnapshot implements storage.StreamStore.
+func (s *MemoryStore) StreamSnapshot(ctx context.Context, sessionID string) ([]storage.StreamState, error) {
 	if err := memCheckCall(ctx, "stream snapshot", sessionID); err != nil {
 		return nil, err
 	}
@@ -73,46 +75,46 @@ func (s *MemoryStore) StreamSnapshot(ctx context.Context, sessionID string) ([]S
 }
 
 // snapshotLocked returns the running streams of sess (locked by the caller).
-func (sess *memSession) snapshotLocked(now time.Time) []StreamState {
-	var out []StreamState
+func (sess *memSession) snapshotLocked(now time.Time) []storage.StreamState {
+	var out []storage.StreamState
 	for id, st := range sess.streams {
-		out = append(out, StreamState{ID: id, Seq: st.seq, Content: string(st.content), Started: st.started, Expired: !now.Before(st.expires)})
+		out = append(out, storage.StreamState{ID: id, Seq: st.seq, Content: string(st.content), Started: st.started, Expired: !now.Before(st.expires)})
 	}
 	return out
 }
 
-// StreamFinish implements StreamStore.
-func (s *MemoryStore) StreamFinish(ctx context.Context, sessionID, streamID string, final Message, maxLen int) (Record, error) {
+// StreamFinish implements storage.StreamStore.
+func (s *MemoryStore) StreamFinish(ctx context.Context, sessionID, streamID string, final Message, maxLen int) (storage.Record, error) {
 	if err := memCheckCall(ctx, "stream finish", sessionID); err != nil {
-		return Record{}, err
+		return storage.Record{}, err
 	}
 	sess := s.lock(sessionID, true)
 	defer sess.mu.Unlock()
 	if sess.streams[streamID] == nil {
-		return Record{}, fmt.Errorf("memory store: stream %q: %w", streamID, ErrStreamNotFound)
+		return storage.Record{}, fmt.Errorf("memory store: stream %q: %w", streamID, ErrStreamNotFound)
 	}
 	delete(sess.streams, streamID)
-	return s.appendLocked(sess, final, maxLen, &StreamEvent{Kind: StreamEnded, StreamID: streamID})
+	return s.appendLocked(sess, final, maxLen, &storage.StreamEvent{Kind: storage.StreamEnded, StreamID: streamID})
 }
 
-// StreamCancel implements StreamStore.
+// StreamCancel implements storage.StreamStore.
 func (s *MemoryStore) StreamCancel(ctx context.Context, sessionID, streamID string) error {
 	if err := memCheckCall(ctx, "stream cancel", sessionID); err != nil {
 		return err
 	}
 	sess := s.lock(sessionID, true)
 	defer sess.mu.Unlock()
-	sess.notifyLocked(Notification{Stream: &StreamEvent{Kind: StreamCancelled, StreamID: streamID}})
+	sess.notifyLocked(storage.Notification{Stream: &storage.StreamEvent{Kind: storage.StreamCancelled, StreamID: streamID}})
 	return nil
 }
 
-// Publish implements StreamStore.
+// Publish implements storage.StreamStore.
 func (s *MemoryStore) Publish(ctx context.Context, sessionID string, msg Message) error {
 	if err := memCheckCall(ctx, "publish", sessionID); err != nil {
 		return err
 	}
 	sess := s.lock(sessionID, true)
 	defer sess.mu.Unlock()
-	sess.notifyLocked(Notification{Ephemeral: &msg})
+	sess.notifyLocked(storage.Notification{Ephemeral: &msg})
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatwire/chatwire/storage"
 )
 
 // fakeClock is a settable clock for MemoryStoreOptions.Now.
@@ -66,7 +68,7 @@ func TestMemoryStoreTTL(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.subscribe {
-				cancel, err := s.Subscribe(ctx, "sess", func(Notification) {})
+				cancel, err := s.Subscribe(ctx, "sess", func(storage.Notification) {})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -106,7 +108,7 @@ func TestMemoryStoreSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cancel, err := s.Subscribe(ctx, "watched", func(Notification) {})
+	cancel, err := s.Subscribe(ctx, "watched", func(storage.Notification) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +149,7 @@ func TestMemoryStoreNotifiesBeforeAppendReturns(t *testing.T) {
 	ctx := context.Background()
 	s := NewMemoryStore(MemoryStoreOptions{})
 	var got []uint64
-	cancel, err := s.Subscribe(ctx, "s", func(n Notification) { got = append(got, n.Record.Seq) })
+	cancel, err := s.Subscribe(ctx, "s", func(n storage.Notification) { got = append(got, n.Record.Seq) })
 	if err != nil {
 		t.Fatal(err)
 	}

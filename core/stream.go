@@ -11,6 +11,7 @@ import (
 	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/internal/streamlog"
 	"github.com/chatwire/chatwire/parts"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // StreamStatus is where a streamed reply stands, carried in metadata.stream.state: running
@@ -82,7 +83,7 @@ func (w *ReplyWriter) Stream(ctx context.Context) (*Stream, error) {
 	if w.c.hub.store != nil {
 		s.armRenewLocked()
 		on := true
-		w.c.touch(w.sid, ConversationUpdate{Active: s.started, Running: &on, Event: ConversationStarted})
+		w.c.touch(w.sid, storage.ConversationUpdate{Active: s.started, Running: &on, Event: storage.ConversationStarted})
 	}
 	return s, nil
 }
@@ -266,7 +267,7 @@ func (s *Stream) finish(ctx context.Context, state StreamStatus, code ErrorCode)
 	if err == nil {
 		added = 1
 	}
-	c.touch(s.w.sid, ConversationUpdate{Active: final.Timestamp, AddMessages: added, Running: &off, Event: ConversationEnded})
+	c.touch(s.w.sid, storage.ConversationUpdate{Active: final.Timestamp, AddMessages: added, Running: &off, Event: storage.ConversationEnded})
 	if err != nil {
 		if errors.Is(err, ErrStreamNotFound) {
 			return err

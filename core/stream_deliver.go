@@ -7,6 +7,7 @@ import (
 
 	"github.com/chatwire/chatwire/internal/streamlog"
 	"github.com/chatwire/chatwire/parts"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // deltaPart is a delta waiting in a connection's queue: the chunk log of one or more
@@ -283,12 +284,12 @@ type streamWatch struct {
 }
 
 // onStreamEventLocked handles a stream event from the store. s.mu must be held.
-func (s *session) onStreamEventLocked(n Notification) {
+func (s *session) onStreamEventLocked(n storage.Notification) {
 	ev := n.Stream
 	switch ev.Kind {
-	case StreamCancelled:
+	case storage.StreamCancelled:
 		s.hub.cancelLocalStream(s.id, ev.StreamID)
-	case StreamDelta:
+	case storage.StreamDelta:
 		w := s.streams[ev.StreamID]
 		switch {
 		case w == nil && ev.Seq == 1:
@@ -308,7 +309,7 @@ func (s *session) onStreamEventLocked(n Notification) {
 		for c := range s.conns {
 			c.deliverDelta(ev.StreamID, ev.Seq, ev.Started, ev.Delta, w.replyTo, shared)
 		}
-	case StreamEnded:
+	case storage.StreamEnded:
 		delete(s.streams, ev.StreamID)
 		for c := range s.conns {
 			c.endStream(ev.StreamID)
@@ -357,7 +358,7 @@ func (s *session) syncStreams() error {
 		return err
 	}
 	running := make(map[string]bool, len(states))
-	var expired []StreamState
+	var expired []storage.StreamState
 	s.mu.Lock()
 	now := time.Now()
 	for _, st := range states {
@@ -402,7 +403,7 @@ func (s *session) syncStreams() error {
 
 // deliverResume queues a compacted frame with everything the stream has so far, unless the
 // connection already has it.
-func (c *connection) deliverResume(st StreamState) {
+func (c *connection) deliverResume(st storage.StreamState) {
 	d := delta{stream: st.ID, seq: st.Seq, started: st.Started, text: st.Content, resume: true}
 	c.mu.Lock()
 	defer c.mu.Unlock()

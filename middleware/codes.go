@@ -4,13 +4,14 @@ import (
 	"errors"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Codes RejectionCode returns besides the codes of *core.Error.
 const (
 	// CodePolicyViolation: a Guard closed the connection (core.ErrPolicyViolation).
 	CodePolicyViolation core.ErrorCode = "POLICY_VIOLATION"
-	// CodeDuplicate: a retried message was already stored (core.ErrDuplicate); not an error.
+	// CodeDuplicate: a retried message was already stored (storage.ErrDuplicate); not an error.
 	CodeDuplicate core.ErrorCode = "DUPLICATE"
 )
 
@@ -27,7 +28,7 @@ func RejectionCode(err error) core.ErrorCode {
 		return e.Code
 	case errors.Is(err, core.ErrPolicyViolation):
 		return CodePolicyViolation
-	case errors.Is(err, core.ErrDuplicate):
+	case errors.Is(err, storage.ErrDuplicate):
 		return CodeDuplicate
 	}
 	return core.CodeInternal

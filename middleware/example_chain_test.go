@@ -10,11 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/middleware"
+	"github.com/gorilla/websocket"
 )
 
 // One middleware value installs everything: Apply puts the chain's admission (here token

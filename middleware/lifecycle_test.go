@@ -21,6 +21,7 @@ import (
 	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 func TestMaxAgeClosesWith1012(t *testing.T) {
@@ -69,7 +70,7 @@ var slowEcho = core.HandlerFunc(func(ctx context.Context, req *core.Request, w *
 // instance is one server of the drain test: a hub on a redis store behind an http.Server.
 type instance struct {
 	hub     *core.Hub
-	store   core.Store
+	store   storage.Store
 	drainer *middleware.Drainer
 	base    string // http://host:port
 }

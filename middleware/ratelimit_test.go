@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
+	"github.com/gorilla/websocket"
 )
 
 // send writes m on c.

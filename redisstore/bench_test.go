@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Benchmarks run against the Redis at REDIS_URL, else against miniredis; the backend is in
@@ -116,7 +117,7 @@ func BenchmarkReplay100(b *testing.B) {
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			j, err := s.Join(ctx, "replay", core.JoinRequest{LastMessageID: "0", Replay: true})
+			j, err := s.Join(ctx, "replay", storage.JoinRequest{LastMessageID: "0", Replay: true})
 			if err != nil || !j.Found || len(j.Page.Records) != 100 {
 				b.Fatalf("Join: found %v, %d records, %v", j.Found, len(j.Page.Records), err)
 			}
@@ -136,7 +137,7 @@ func BenchmarkDeliveryLatency(b *testing.B) {
 		pub := newStore(b, pubClient, redisstore.Options{Prefix: prefix})
 		sub := newStore(b, newClient(0), redisstore.Options{Prefix: prefix})
 		got := make(chan uint64, 1)
-		cancel, err := sub.Subscribe(ctx, "latency", func(n core.Notification) {
+		cancel, err := sub.Subscribe(ctx, "latency", func(n storage.Notification) {
 			if !n.Resync {
 				got <- n.Record.Seq
 			}
@@ -189,8 +190,8 @@ func BenchmarkStreamDeltas(b *testing.B) {
 			var pending atomic.Int64
 			done := make(chan struct{}, 1)
 			for range subs {
-				cancel, err := sub.Subscribe(ctx, "deltas", func(n core.Notification) {
-					if n.Stream != nil && n.Stream.Kind == core.StreamDelta && n.Stream.Seq == last.Load() &&
+				cancel, err := sub.Subscribe(ctx, "deltas", func(n storage.Notification) {
+					if n.Stream != nil && n.Stream.Kind == storage.StreamDelta && n.Stream.Seq == last.Load() &&
 						pending.Add(-1) == 0 {
 						done <- struct{}{}
 					}

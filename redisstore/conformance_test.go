@@ -7,28 +7,28 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/core/storetest"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // peers remembers, for each Store under test, how to make another instance on the same
 // Redis and key prefix (a second client, as a second process would have).
 type peers struct {
 	mu   sync.Mutex
-	make map[core.Store]func(t *testing.T) core.Store
+	make map[storage.Store]func(t *testing.T) storage.Store
 }
 
-func (p *peers) add(s core.Store, mk func(t *testing.T) core.Store) {
+func (p *peers) add(s storage.Store, mk func(t *testing.T) storage.Store) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.make == nil {
-		p.make = make(map[core.Store]func(t *testing.T) core.Store)
+		p.make = make(map[storage.Store]func(t *testing.T) storage.Store)
 	}
 	p.make[s] = mk
 }
 
-func (p *peers) peer(t *testing.T, s core.Store) core.Store {
+func (p *peers) peer(t *testing.T, s storage.Store) storage.Store {
 	p.mu.Lock()
 	mk := p.make[s]
 	delete(p.make, s)
@@ -42,15 +42,15 @@ func (p *peers) peer(t *testing.T, s core.Store) core.Store {
 // or an expiry would.
 func runConformance(t *testing.T, newClient func(t *testing.T) (a, b redis.UniversalClient)) {
 	var p peers
-	var losers sync.Map // core.Store -> func(t, sessionID)
-	storetest.RunWithOptions(t, func(t *testing.T) core.Store {
+	var losers sync.Map // storage.Store -> func(t, sessionID)
+	storetest.RunWithOptions(t, func(t *testing.T) storage.Store {
 		a, b := newClient(t)
 		opts := redisstore.Options{Prefix: uniquePrefix(t, a)}
 		s := newStore(t, a, opts)
-		p.add(s, func(t *testing.T) core.Store { return newStore(t, b, opts) })
-		losers.Store(core.Store(s), func(sid string) { deleteKeys(t, a, opts.Prefix+"{"+sid+"}") })
+		p.add(s, func(t *testing.T) storage.Store { return newStore(t, b, opts) })
+		losers.Store(storage.Store(s), func(sid string) { deleteKeys(t, a, opts.Prefix+"{"+sid+"}") })
 		return s
-	}, storetest.Options{Peer: p.peer, Lose: func(s core.Store, sid string) {
+	}, storetest.Options{Peer: p.peer, Lose: func(s storage.Store, sid string) {
 		lose, _ := losers.Load(s)
 		lose.(func(string))(sid)
 	}})

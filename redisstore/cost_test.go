@@ -14,6 +14,7 @@ import (
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // redisCPU returns the CPU time the Redis server has used (INFO cpu, user + system).
@@ -182,7 +183,7 @@ func TestJoinAfterScriptFlush(t *testing.T) {
 		if err := c.ScriptFlush(ctx).Err(); err != nil {
 			t.Fatal(err)
 		}
-		j, err := s.Join(ctx, "f", core.JoinRequest{Replay: true})
+		j, err := s.Join(ctx, "f", storage.JoinRequest{Replay: true})
 		if err != nil || len(j.Page.Records) != 1 || j.Page.Epoch == "" {
 			t.Fatalf("Join after SCRIPT FLUSH = %+v, %v", j, err)
 		}

@@ -14,9 +14,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
-var _ core.DirectoryStore = (*Store)(nil)
+var _ storage.DirectoryStore = (*Store)(nil)
 
 // dirEventPrefix is the payload of an ephemeral message with empty content: the scripts
 // publish it followed by the event's text, which subscribers read as the message's content
@@ -51,7 +52,7 @@ func (r *resolved) cutoff() int64 {
 }
 
 func dirCheck(ctx context.Context, op, owner, id string) error {
-	if !core.ValidOwner(owner) {
+	if !storage.ValidOwner(owner) {
 		return fmt.Errorf("redisstore: %s: invalid owner", op)
 	}
 	if id != "" {
@@ -64,70 +65,70 @@ func dirCheck(ctx context.Context, op, owner, id string) error {
 }
 
 func notFound(op string) error {
-	return fmt.Errorf("redisstore: %s: %w", op, core.ErrConversationNotFound)
+	return fmt.Errorf("redisstore: %s: %w", op, storage.ErrConversationNotFound)
 }
 
 // parseDirEntry decodes an entry "<created>|<lastActive>|<messages>|<running>|<cleared>|<title>".
-func parseDirEntry(id, s string) (core.Conversation, error) {
+func parseDirEntry(id, s string) (storage.Conversation, error) {
 	parts := strings.SplitN(s, "|", 6)
 	if len(parts) != 6 {
-		return core.Conversation{}, fmt.Errorf("%w: directory entry", errBadReply)
+		return storage.Conversation{}, fmt.Errorf("%w: directory entry", errBadReply)
 	}
-	c := core.Conversation{ID: id, Title: parts[5], Running: parts[3] == "1"}
+	c := storage.Conversation{ID: id, Title: parts[5], Running: parts[3] == "1"}
 	var err1, err2, err3 error
 	c.Created, err1 = strconv.ParseInt(parts[0], 10, 64)
 	c.LastActive, err2 = strconv.ParseInt(parts[1], 10, 64)
 	c.Messages, err3 = strconv.ParseInt(parts[2], 10, 64)
 	if err := errors.Join(err1, err2, err3); err != nil {
-		return core.Conversation{}, fmt.Errorf("%w: directory entry: %w", errBadReply, err)
+		return storage.Conversation{}, fmt.Errorf("%w: directory entry: %w", errBadReply, err)
 	}
 	return c, nil
 }
 
-// CreateConversation implements core.DirectoryStore: it claims the session (in the
+// CreateConversation implements storage.DirectoryStore: it claims the session (in the
 // session's slot), then adds the entry (in the owner's slot). A refused create releases a
 // claim it made.
-func (s *Store) CreateConversation(ctx context.Context, owner string, conv core.Conversation, max int) (core.Conversation, bool, error) {
+func (s *Store) CreateConversation(ctx context.Context, owner string, conv storage.Conversation, max int) (storage.Conversation, bool, error) {
 	const op = "create conversation"
 	if err := dirCheck(ctx, op, owner, conv.ID); err != nil {
-		return core.Conversation{}, false, err
+		return storage.Conversation{}, false, err
 	}
-	if !core.ValidTitle(conv.Title) {
-		return core.Conversation{}, false, fmt.Errorf("redisstore: %s: %w", op, core.ErrInvalidTitle)
+	if !storage.ValidTitle(conv.Title) {
+		return storage.Conversation{}, false, fmt.Errorf("redisstore: %s: %w", op, storage.ErrInvalidTitle)
 	}
 	claim := s.opts.claimKey(conv.ID)
 	claimed, err := claimScript.Run(ctx, s.client, []string{claim}, owner, s.opts.ttlMillis()).Int()
 	if err != nil {
-		return core.Conversation{}, false, fail(ctx, op, conv.ID, err)
+		return storage.Conversation{}, false, fail(ctx, op, conv.ID, err)
 	}
 	if claimed == 0 {
-		return core.Conversation{}, false, notFound(op)
+		return storage.Conversation{}, false, notFound(op)
 	}
 	k := s.opts.dirKeysFor(owner)
 	res, err := dirCreateScript.Run(ctx, s.client, []string{k.z, k.h}, conv.ID, conv.Title,
 		conv.Created, max, s.opts.ttlMillis(), k.channel, s.opts.cutoff(), dirEventPrefix).Slice()
 	if err != nil {
-		return core.Conversation{}, false, fail(ctx, op, conv.ID, err)
+		return storage.Conversation{}, false, fail(ctx, op, conv.ID, err)
 	}
 	if n, _ := res[0].(int64); n == -1 {
 		if claimed == 2 {
 			_ = unclaimScript.Run(ctx, s.client, []string{claim}, owner).Err()
 		}
-		return core.Conversation{}, false, fmt.Errorf("redisstore: %s: %w", op, core.ErrDirectoryFull)
+		return storage.Conversation{}, false, fmt.Errorf("redisstore: %s: %w", op, storage.ErrDirectoryFull)
 	}
 	if len(res) != 2 {
-		return core.Conversation{}, false, fail(ctx, op, conv.ID, errBadReply)
+		return storage.Conversation{}, false, fail(ctx, op, conv.ID, errBadReply)
 	}
 	entry, _ := res[1].(string)
 	c, err := parseDirEntry(conv.ID, entry)
 	if err != nil {
-		return core.Conversation{}, false, fail(ctx, op, conv.ID, err)
+		return storage.Conversation{}, false, fail(ctx, op, conv.ID, err)
 	}
 	fresh, _ := res[0].(int64)
 	return c, fresh == 1, nil
 }
 
-// SessionClaimed implements core.DirectoryStore: the session's owner key exists (a claim or
+// SessionClaimed implements storage.DirectoryStore: the session's owner key exists (a claim or
 // a deletion's tombstone).
 func (s *Store) SessionClaimed(ctx context.Context, sessionID string) (bool, error) {
 	const op = "session claimed"
@@ -141,34 +142,34 @@ func (s *Store) SessionClaimed(ctx context.Context, sessionID string) (bool, err
 	return n == 1, nil
 }
 
-// GetConversation implements core.DirectoryStore.
-func (s *Store) GetConversation(ctx context.Context, owner, id string) (core.Conversation, error) {
+// GetConversation implements storage.DirectoryStore.
+func (s *Store) GetConversation(ctx context.Context, owner, id string) (storage.Conversation, error) {
 	const op = "get conversation"
 	if err := dirCheck(ctx, op, owner, id); err != nil {
-		return core.Conversation{}, err
+		return storage.Conversation{}, err
 	}
 	entry, err := s.client.HGet(ctx, s.opts.dirKeysFor(owner).h, id).Result()
 	if errors.Is(err, redis.Nil) {
-		return core.Conversation{}, notFound(op)
+		return storage.Conversation{}, notFound(op)
 	}
 	if err != nil {
-		return core.Conversation{}, fail(ctx, op, id, err)
+		return storage.Conversation{}, fail(ctx, op, id, err)
 	}
 	c, err := parseDirEntry(id, entry)
 	if err != nil {
-		return core.Conversation{}, fail(ctx, op, id, err)
+		return storage.Conversation{}, fail(ctx, op, id, err)
 	}
 	if cut := s.opts.cutoff(); cut > 0 && c.LastActive <= cut {
-		return core.Conversation{}, notFound(op)
+		return storage.Conversation{}, notFound(op)
 	}
 	return c, nil
 }
 
-// ListConversations implements core.DirectoryStore.
-func (s *Store) ListConversations(ctx context.Context, owner, cursor string, limit int) (core.ConversationPage, error) {
+// ListConversations implements storage.DirectoryStore.
+func (s *Store) ListConversations(ctx context.Context, owner, cursor string, limit int) (storage.ConversationPage, error) {
 	const op = "list conversations"
 	if err := dirCheck(ctx, op, owner, ""); err != nil {
-		return core.ConversationPage{}, err
+		return storage.ConversationPage{}, err
 	}
 	if limit <= 0 {
 		limit = core.DefaultConversationPage
@@ -183,15 +184,15 @@ func (s *Store) ListConversations(ctx context.Context, owner, cursor string, lim
 	k := s.opts.dirKeysFor(owner)
 	res, err := dirListScript.Run(ctx, s.client, []string{k.z, k.h}, limit, after, score, cid, s.opts.cutoff()).Slice()
 	if err != nil {
-		return core.ConversationPage{}, fail(ctx, op, "", err)
+		return storage.ConversationPage{}, fail(ctx, op, "", err)
 	}
-	var page core.ConversationPage
+	var page storage.ConversationPage
 	for i := 0; i+1 < len(res); i += 2 {
 		id, _ := res[i].(string)
 		entry, _ := res[i+1].(string)
 		c, err := parseDirEntry(id, entry)
 		if err != nil {
-			return core.ConversationPage{}, fail(ctx, op, id, err)
+			return storage.ConversationPage{}, fail(ctx, op, id, err)
 		}
 		page.Conversations = append(page.Conversations, c)
 	}
@@ -203,20 +204,20 @@ func (s *Store) ListConversations(ctx context.Context, owner, cursor string, lim
 	return page, nil
 }
 
-// UpdateConversation implements core.DirectoryStore. It also refreshes the TTL of the
+// UpdateConversation implements storage.DirectoryStore. It also refreshes the TTL of the
 // session's claim, in the same round trip.
-func (s *Store) UpdateConversation(ctx context.Context, owner, id string, u core.ConversationUpdate) (core.Conversation, error) {
+func (s *Store) UpdateConversation(ctx context.Context, owner, id string, u storage.ConversationUpdate) (storage.Conversation, error) {
 	const op = "update conversation"
 	if err := dirCheck(ctx, op, owner, id); err != nil {
-		return core.Conversation{}, err
+		return storage.Conversation{}, err
 	}
-	if u.Title != nil && !core.ValidTitle(*u.Title) {
-		return core.Conversation{}, fmt.Errorf("redisstore: %s: %w", op, core.ErrInvalidTitle)
+	if u.Title != nil && !storage.ValidTitle(*u.Title) {
+		return storage.Conversation{}, fmt.Errorf("redisstore: %s: %w", op, storage.ErrInvalidTitle)
 	}
 	return s.update(ctx, op, owner, id, u, false)
 }
 
-func (s *Store) update(ctx context.Context, op, owner, id string, u core.ConversationUpdate, reset bool) (core.Conversation, error) {
+func (s *Store) update(ctx context.Context, op, owner, id string, u storage.ConversationUpdate, reset bool) (storage.Conversation, error) {
 	setTitle, title := "0", ""
 	if u.Title != nil {
 		setTitle, title = "1", *u.Title
@@ -230,7 +231,7 @@ func (s *Store) update(ctx context.Context, op, owner, id string, u core.Convers
 	}
 	kind := u.Event
 	if kind == "" {
-		kind = core.ConversationActivity
+		kind = storage.ConversationActivity
 	}
 	resetArg := "0"
 	if reset {
@@ -254,35 +255,35 @@ func (s *Store) update(ctx context.Context, op, owner, id string, u core.Convers
 	}
 	entry, rerr := res.Text()
 	if errors.Is(rerr, redis.Nil) {
-		return core.Conversation{}, notFound(op)
+		return storage.Conversation{}, notFound(op)
 	}
 	if rerr != nil {
-		return core.Conversation{}, fail(ctx, op, id, rerr)
+		return storage.Conversation{}, fail(ctx, op, id, rerr)
 	}
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return core.Conversation{}, fail(ctx, op, id, err)
+		return storage.Conversation{}, fail(ctx, op, id, err)
 	}
 	c, err := parseDirEntry(id, entry)
 	if err != nil {
-		return core.Conversation{}, fail(ctx, op, id, err)
+		return storage.Conversation{}, fail(ctx, op, id, err)
 	}
 	return c, nil
 }
 
-// ClearConversation implements core.DirectoryStore: the entry is checked (owner's slot),
+// ClearConversation implements storage.DirectoryStore: the entry is checked (owner's slot),
 // the session's history and streams removed (session's slot), then the entry reset.
-func (s *Store) ClearConversation(ctx context.Context, owner, id string, now int64) (core.Conversation, error) {
+func (s *Store) ClearConversation(ctx context.Context, owner, id string, now int64) (storage.Conversation, error) {
 	const op = "clear conversation"
 	if _, err := s.GetConversation(ctx, owner, id); err != nil {
-		return core.Conversation{}, err
+		return storage.Conversation{}, err
 	}
 	if err := s.clearSession(ctx, op, id); err != nil {
-		return core.Conversation{}, err
+		return storage.Conversation{}, err
 	}
-	return s.update(ctx, op, owner, id, core.ConversationUpdate{Active: now, Event: core.ConversationCleared}, true)
+	return s.update(ctx, op, owner, id, storage.ConversationUpdate{Active: now, Event: storage.ConversationCleared}, true)
 }
 
-// DeleteConversation implements core.DirectoryStore: the entry is removed (owner's slot),
+// DeleteConversation implements storage.DirectoryStore: the entry is removed (owner's slot),
 // then the session's history and streams, and the claim becomes a tombstone (session's
 // slot) for the session TTL.
 func (s *Store) DeleteConversation(ctx context.Context, owner, id string) error {
@@ -315,17 +316,17 @@ func (s *Store) clearSession(ctx context.Context, op, id string) error {
 	return nil
 }
 
-// SubscribeDirectory implements core.DirectoryStore on the Store's one pub/sub connection,
+// SubscribeDirectory implements storage.DirectoryStore on the Store's one pub/sub connection,
 // like Subscribe: it returns once Redis has processed the SUBSCRIBE, fn runs on the
 // Store's reader goroutine, and fn receives DirectoryEvent{Resync: true} after the
 // connection was re-established. cancel is idempotent and must not be called from fn.
-func (s *Store) SubscribeDirectory(ctx context.Context, owner string, fn func(core.DirectoryEvent)) (func(), error) {
+func (s *Store) SubscribeDirectory(ctx context.Context, owner string, fn func(storage.DirectoryEvent)) (func(), error) {
 	const op = "subscribe directory"
 	if err := dirCheck(ctx, op, owner, ""); err != nil {
 		return nil, err
 	}
 	k := s.opts.dirKeysFor(owner)
-	sub := &subscriber{fn: func(n core.Notification) { fn(directoryEvent(n)) }}
+	sub := &subscriber{fn: func(n storage.Notification) { fn(directoryEvent(n)) }}
 	if err := s.addSubscriber(ctx, k.channel, k.topic, sub); err != nil {
 		s.removeSubscriber(k.channel, sub)
 		return nil, err
@@ -343,23 +344,23 @@ func (s *Store) SubscribeDirectory(ctx context.Context, owner string, fn func(co
 
 // directoryEvent decodes a notification of a directory channel; anything unexpected is
 // reported as a Resync, so the subscriber reads the list again.
-func directoryEvent(n core.Notification) core.DirectoryEvent {
+func directoryEvent(n storage.Notification) storage.DirectoryEvent {
 	if n.Ephemeral == nil {
-		return core.DirectoryEvent{Resync: true}
+		return storage.DirectoryEvent{Resync: true}
 	}
 	kind, rest, ok1 := strings.Cut(n.Ephemeral.Content, "|")
 	id, entry, ok2 := strings.Cut(rest, "|")
 	if !ok1 || !ok2 {
-		return core.DirectoryEvent{Resync: true}
+		return storage.DirectoryEvent{Resync: true}
 	}
-	ev := core.DirectoryEvent{Kind: core.DirectoryEventKind(kind)}
-	if ev.Kind == core.ConversationDeleted {
-		ev.Conversation = core.Conversation{ID: id}
+	ev := storage.DirectoryEvent{Kind: storage.DirectoryEventKind(kind)}
+	if ev.Kind == storage.ConversationDeleted {
+		ev.Conversation = storage.Conversation{ID: id}
 		return ev
 	}
 	c, err := parseDirEntry(id, entry)
 	if err != nil {
-		return core.DirectoryEvent{Resync: true}
+		return storage.DirectoryEvent{Resync: true}
 	}
 	ev.Conversation = c
 	return ev

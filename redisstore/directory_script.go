@@ -2,7 +2,7 @@ package redisstore
 
 import "github.com/redis/go-redis/v9"
 
-// Conversation directories (core.DirectoryStore). Each owner's keys share the hash tag
+// Conversation directories (storage.DirectoryStore). Each owner's keys share the hash tag
 // {<owner hash>}, so one script may use them together on a cluster:
 //
 //	<prefix>dir:{<h>}:z     sorted set: conversation id, scored by last activity (ms)

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // After the pub/sub connection is re-established, directory subscribers get a Resync (they
@@ -17,13 +17,13 @@ func TestDirectoryResyncAfterReconnect(t *testing.T) {
 	ctx := context.Background()
 	mr, client := newMiniredis(t)
 	s := newStore(t, client, redisstore.Options{})
-	events := make(chan core.DirectoryEvent, 16)
-	cancel, err := s.SubscribeDirectory(ctx, "alice", func(ev core.DirectoryEvent) { events <- ev })
+	events := make(chan storage.DirectoryEvent, 16)
+	cancel, err := s.SubscribeDirectory(ctx, "alice", func(ev storage.DirectoryEvent) { events <- ev })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cancel()
-	next := func(what string) core.DirectoryEvent {
+	next := func(what string) storage.DirectoryEvent {
 		t.Helper()
 		select {
 		case ev := <-events:
@@ -31,12 +31,12 @@ func TestDirectoryResyncAfterReconnect(t *testing.T) {
 		case <-time.After(waitTimeout):
 			t.Fatalf("no %s", what)
 		}
-		return core.DirectoryEvent{}
+		return storage.DirectoryEvent{}
 	}
-	if _, _, err := s.CreateConversation(ctx, "alice", core.Conversation{ID: "c1", Created: time.Now().UnixMilli()}, 0); err != nil {
+	if _, _, err := s.CreateConversation(ctx, "alice", storage.Conversation{ID: "c1", Created: time.Now().UnixMilli()}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next("created event"); ev.Kind != core.ConversationCreated || ev.Conversation.ID != "c1" {
+	if ev := next("created event"); ev.Kind != storage.ConversationCreated || ev.Conversation.ID != "c1" {
 		t.Fatalf("got %+v", ev)
 	}
 	mr.Close()
@@ -47,10 +47,10 @@ func TestDirectoryResyncAfterReconnect(t *testing.T) {
 		t.Fatalf("after the restart got %+v, want a Resync", ev)
 	}
 	title := "after"
-	if _, err := s.UpdateConversation(ctx, "alice", "c1", core.ConversationUpdate{Title: &title, Event: core.ConversationRenamed}); err != nil {
+	if _, err := s.UpdateConversation(ctx, "alice", "c1", storage.ConversationUpdate{Title: &title, Event: storage.ConversationRenamed}); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next("renamed event"); ev.Kind != core.ConversationRenamed || ev.Conversation.Title != "after" {
+	if ev := next("renamed event"); ev.Kind != storage.ConversationRenamed || ev.Conversation.Title != "after" {
 		t.Fatalf("got %+v", ev)
 	}
 }
@@ -62,13 +62,13 @@ func TestDirectoryExpiresWithSessions(t *testing.T) {
 	mr, client := newMiniredis(t)
 	s := newStore(t, client, redisstore.Options{SessionTTL: time.Hour})
 	now := time.Now()
-	if _, _, err := s.CreateConversation(ctx, "alice", core.Conversation{ID: "fresh", Created: now.UnixMilli()}, 0); err != nil {
+	if _, _, err := s.CreateConversation(ctx, "alice", storage.Conversation{ID: "fresh", Created: now.UnixMilli()}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.CreateConversation(ctx, "alice", core.Conversation{ID: "stale", Created: now.Add(-2 * time.Hour).UnixMilli()}, 0); err != nil {
+	if _, _, err := s.CreateConversation(ctx, "alice", storage.Conversation{ID: "stale", Created: now.Add(-2 * time.Hour).UnixMilli()}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetConversation(ctx, "alice", "stale"); !errors.Is(err, core.ErrConversationNotFound) {
+	if _, err := s.GetConversation(ctx, "alice", "stale"); !errors.Is(err, storage.ErrConversationNotFound) {
 		t.Fatalf("an entry idle past the TTL: %v", err)
 	}
 	page, err := s.ListConversations(ctx, "alice", "", 10)

@@ -1,4 +1,4 @@
-// Package redisstore is a core.Store backed by Redis (or Redis Cluster), for running several
+// Package redisstore is a storage.Store backed by Redis (or Redis Cluster), for running several
 // hub instances behind a load balancer: every instance sees every session's messages, and a
 // client that reconnects to another instance replays what it missed.
 //
@@ -30,9 +30,9 @@
 //
 // Stream ids become part of key names, so they are checked with core.ValidSessionID before
 // any I/O (the hub's are UUIDs): StreamAppend and StreamFinish report any other id as not
-// running (core.ErrStreamNotFound) and StreamCancel ignores it.
+// running (storage.ErrStreamNotFound) and StreamCancel ignores it.
 //
-// Conversation directories (core.DirectoryStore) live in the owner's slot, under a hash of
+// Conversation directories (storage.DirectoryStore) live in the owner's slot, under a hash of
 // the owner: <prefix>dir:{<hash>}:z (sorted set of conversation ids by last activity),
 // <prefix>dir:{<hash>}:e (hash: id -> entry) and the channel <prefix>dir:{<hash>}:live,
 // which carries the owner's directory events as ephemeral payloads on the Store's one
@@ -66,10 +66,10 @@
 //
 // When a session's meta hash is missing (Redis restarted empty, a flush, expiry, eviction),
 // the next append starts a new epoch (a string unique to the appending Store and call) at
-// sequence 1; Read, Join and every record notification carry the epoch (see core.Record).
+// sequence 1; Read, Join and every record notification carry the epoch (see storage.Record).
 // Only commands that miniredis also implements are used.
 //
-// Streams (core.StreamStore) are scripts too. StreamAppend checks the delta's sequence (1
+// Streams (storage.StreamStore) are scripts too. StreamAppend checks the delta's sequence (1
 // starts a stream; then exactly one more than the last, or the last with an empty delta,
 // which only renews the lease and publishes nothing), APPENDs the text, sets the lease
 // deadline from the server's TIME, refreshes the TTL of the session's keys and PUBLISHes the
@@ -78,7 +78,7 @@
 // stream's keys and appends the final message with the same Lua code as Append (duplicate
 // check, XADD, trim, id index, TTL), publishing it as a stream end, in one
 // script: exactly one of several concurrent StreamFinish calls for a stream succeeds, the
-// others get core.ErrStreamNotFound. StreamCancel and Publish are one PUBLISH each (sent
+// others get storage.ErrStreamNotFound. StreamCancel and Publish are one PUBLISH each (sent
 // from a script, so that on a cluster it leaves from the session's node like every other
 // message of the session) and store nothing. Leases live in the server's clock rather than
 // in PX expiries so that every instance judges them alike (and miniredis, whose TTLs only
@@ -88,7 +88,7 @@
 //
 //   - Sequence numbers start at 1 and grow by one per stored record; a duplicate takes none.
 //   - A message id is a duplicate while a record with that id is retained: Append then stores
-//     and publishes nothing and returns the existing record with core.ErrDuplicate. Once the
+//     and publishes nothing and returns the existing record with storage.ErrDuplicate. Once the
 //     original is trimmed away the id may be appended again, as a new record. Empty ids are
 //     never duplicates.
 //   - Page.Trimmed is true exactly when records with Seq > afterSeq were appended but are no
@@ -99,7 +99,7 @@
 //     local subscriber, a keeper goroutine refresh the TTL too. An expired session is gone:
 //     the next append starts a new epoch at sequence 1.
 //     A stream whose producer died keeps its keys until a watcher ends it or the TTL runs out.
-//   - Errors from Redis wrap core.ErrStoreUnavailable together with the original error; when
+//   - Errors from Redis wrap storage.ErrStoreUnavailable together with the original error; when
 //     the caller's context has ended they wrap the context's error instead. Session ids are
 //     checked with core.ValidSessionID before any I/O (core.ErrInvalidSessionID).
 //
@@ -116,7 +116,7 @@
 // channel, which decodes it and calls the session's subscribers: each session's records,
 // stream events and ephemeral messages in publish order, different sessions in parallel. A
 // full worker queue (1,024) makes the reader wait; nothing is dropped. Pub/sub is at-most-once: when the connection fails, go-redis redials and
-// resubscribes, and the Store then sends core.Notification{Resync: true} to every
+// resubscribes, and the Store then sends storage.Notification{Resync: true} to every
 // subscriber, which reads what it missed from the history (and the running streams, on the
 // next gap in their deltas). A connection that stays silent for two Options.PingInterval periods in a
 // row (a half-open TCP connection) is replaced, with the same Resync.

@@ -10,6 +10,7 @@ import (
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Two Stores on one Redis stand for two hub instances: a record appended through one is
@@ -35,8 +36,8 @@ func ExampleNew() {
 	}
 	defer instanceB.Close()
 
-	delivered := make(chan core.Record, 1)
-	cancel, err := instanceB.Subscribe(ctx, "room-1", func(n core.Notification) {
+	delivered := make(chan storage.Record, 1)
+	cancel, err := instanceB.Subscribe(ctx, "room-1", func(n storage.Notification) {
 		if !n.Resync {
 			delivered <- n.Record // must not block: the channel has room
 		}

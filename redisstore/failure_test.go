@@ -12,14 +12,15 @@ import (
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // storeOps calls every Store method once on sid and returns their errors by name.
-func storeOps(ctx context.Context, s core.Store, sid string) map[string]error {
+func storeOps(ctx context.Context, s storage.Store, sid string) map[string]error {
 	_, errA := s.Append(ctx, sid, testMsg("a"), 0)
 	_, errR := s.Read(ctx, sid, 0)
 	_, _, errL := s.Lookup(ctx, sid, "a")
-	cancel, errS := s.Subscribe(ctx, sid, func(core.Notification) {})
+	cancel, errS := s.Subscribe(ctx, sid, func(storage.Notification) {})
 	if cancel != nil {
 		cancel()
 	}
@@ -52,13 +53,13 @@ func TestUnreachableRedis(t *testing.T) {
 	ctx := context.Background()
 	for op, err := range storeOps(ctx, s, "s") {
 		var netErr *net.OpError
-		if !errors.Is(err, core.ErrStoreUnavailable) || !errors.As(err, &netErr) {
+		if !errors.Is(err, storage.ErrStoreUnavailable) || !errors.As(err, &netErr) {
 			t.Errorf("%s: err = %v; want ErrStoreUnavailable wrapping the *net.OpError", op, err)
 		}
 	}
 	// Session ids are checked before any I/O: no unavailable error for a bad id.
 	for op, err := range storeOps(ctx, s, "bad id") {
-		if !errors.Is(err, core.ErrInvalidSessionID) || errors.Is(err, core.ErrStoreUnavailable) {
+		if !errors.Is(err, core.ErrInvalidSessionID) || errors.Is(err, storage.ErrStoreUnavailable) {
 			t.Errorf("%s with a bad id: err = %v; want only ErrInvalidSessionID", op, err)
 		}
 	}
@@ -96,7 +97,7 @@ func TestDeadlineStaysContextError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	for op, err := range storeOps(ctx, s, "s") {
-		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, core.ErrStoreUnavailable) {
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, storage.ErrStoreUnavailable) {
 			t.Errorf("%s past its deadline: err = %v; want context.DeadlineExceeded, not unavailable", op, err)
 		}
 	}
@@ -118,7 +119,7 @@ func TestResyncAfterReconnectMiniredis(t *testing.T) {
 	}
 	n.waitFor(t, "seq 1", hasSeq(1))
 	mr.Close()
-	if _, err := s.Append(ctx, "s", testMsg("2"), 0); !errors.Is(err, core.ErrStoreUnavailable) {
+	if _, err := s.Append(ctx, "s", testMsg("2"), 0); !errors.Is(err, storage.ErrStoreUnavailable) {
 		t.Fatalf("Append while Redis is down: err = %v, want ErrStoreUnavailable", err)
 	}
 	if err := mr.Restart(); err != nil {

@@ -4,7 +4,7 @@ import (
 	"hash/maphash"
 	"runtime"
 
-	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Fan-out. The pub/sub reader only reads: each message is handed to one of a few delivery
@@ -68,13 +68,13 @@ func (s *Store) deliverLoop(ch <-chan delivery) {
 		if len(batch) == 0 {
 			continue
 		}
-		var n core.Notification
+		var n storage.Notification
 		if d.resync {
 			n.Resync = true
 		} else {
 			var err error
 			if n, err = decodeNotification(d.payload); err != nil {
-				n = core.Notification{Resync: true} // an undecodable payload: read it instead
+				n = storage.Notification{Resync: true} // an undecodable payload: read it instead
 			}
 		}
 		for _, sub := range batch {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // TestFanoutSpreadOverSessions: while one session's subscriber is busy, other sessions'
@@ -22,7 +22,7 @@ func TestFanoutSpreadOverSessions(t *testing.T) {
 	var releaseOnce sync.Once
 	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
 	blocked := make(chan struct{}, 1)
-	cancel, err := s.Subscribe(ctx, "busy", func(n core.Notification) {
+	cancel, err := s.Subscribe(ctx, "busy", func(n storage.Notification) {
 		if n.Record.Seq == 1 {
 			blocked <- struct{}{}
 			<-release // a slow subscriber holds its worker
@@ -81,7 +81,7 @@ func TestFanoutSpreadOverSessions(t *testing.T) {
 	t.Logf("%d of %d sessions delivered while one subscriber was blocked", delivered, sessions)
 }
 
-func seqsOf(ns []core.Notification) string {
+func seqsOf(ns []storage.Notification) string {
 	out := ""
 	for _, n := range ns {
 		if n.Record.Seq == 0 {

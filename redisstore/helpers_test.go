@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 const waitTimeout = 10 * time.Second
@@ -28,13 +29,13 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // notes collects a subscription's notifications; fn never blocks.
 type notes struct {
 	mu      sync.Mutex
-	list    []core.Notification
+	list    []storage.Notification
 	changed chan struct{}
 }
 
 func newNotes() *notes { return &notes{changed: make(chan struct{}, 1)} }
 
-func (n *notes) fn(x core.Notification) {
+func (n *notes) fn(x storage.Notification) {
 	n.mu.Lock()
 	n.list = append(n.list, x)
 	n.mu.Unlock()
@@ -44,14 +45,14 @@ func (n *notes) fn(x core.Notification) {
 	}
 }
 
-func (n *notes) snapshot() []core.Notification {
+func (n *notes) snapshot() []storage.Notification {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return append([]core.Notification(nil), n.list...)
+	return append([]storage.Notification(nil), n.list...)
 }
 
 // waitFor waits until some notification satisfies match and returns its index.
-func (n *notes) waitFor(t *testing.T, what string, match func(core.Notification) bool) int {
+func (n *notes) waitFor(t *testing.T, what string, match func(storage.Notification) bool) int {
 	t.Helper()
 	timer := time.NewTimer(waitTimeout)
 	defer timer.Stop()
@@ -69,10 +70,10 @@ func (n *notes) waitFor(t *testing.T, what string, match func(core.Notification)
 	}
 }
 
-func isResync(x core.Notification) bool { return x.Resync }
+func isResync(x storage.Notification) bool { return x.Resync }
 
-func hasSeq(seq uint64) func(core.Notification) bool {
-	return func(x core.Notification) bool { return !x.Resync && x.Record.Seq == seq }
+func hasSeq(seq uint64) func(storage.Notification) bool {
+	return func(x storage.Notification) bool { return !x.Resync && x.Record.Seq == seq }
 }
 
 func testMsg(id string) core.Message {

@@ -21,6 +21,7 @@ import (
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // mountWS serves hub with wshttp on a test server, as adapters/wshttp's tests do.
@@ -39,7 +40,7 @@ func mountWS(t *testing.T, hub *core.Hub, cfg adaptertest.Config) string {
 func runHubCluster(t *testing.T, newClient func(t *testing.T) redis.UniversalClient) {
 	var mu sync.Mutex
 	prefixes := map[*testing.T]string{}
-	adaptertest.RunCluster(t, mountWS, func(t *testing.T, instance int) core.Store {
+	adaptertest.RunCluster(t, mountWS, func(t *testing.T, instance int) storage.Store {
 		client := newClient(t)
 		mu.Lock()
 		prefix, ok := prefixes[t]
@@ -78,12 +79,12 @@ func TestHubClusterRedis(t *testing.T) {
 
 // resyncCounter counts the Resync notifications a hub's subscriptions receive.
 type resyncCounter struct {
-	core.Store
+	storage.Store
 	resyncs atomic.Int32
 }
 
-func (r *resyncCounter) Subscribe(ctx context.Context, sid string, fn func(core.Notification)) (func(), error) {
-	return r.Store.Subscribe(ctx, sid, func(n core.Notification) {
+func (r *resyncCounter) Subscribe(ctx context.Context, sid string, fn func(storage.Notification)) (func(), error) {
+	return r.Store.Subscribe(ctx, sid, func(n storage.Notification) {
 		if n.Resync {
 			r.resyncs.Add(1)
 		}
@@ -92,7 +93,7 @@ func (r *resyncCounter) Subscribe(ctx context.Context, sid string, fn func(core.
 }
 
 // newTestHub returns a hub on store that is shut down when t ends.
-func newTestHub(t *testing.T, store core.Store) *core.Hub {
+func newTestHub(t *testing.T, store storage.Store) *core.Hub {
 	h := core.NewHub(core.Options{Store: store, MaxStoredMessages: 1000, StoreTimeout: 2 * time.Second})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

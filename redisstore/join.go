@@ -6,20 +6,20 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
-// Join implements core.Store in one round trip: joinScript (epoch, head, the anchor, the
+// Join implements storage.Store in one round trip: joinScript (epoch, head, the anchor, the
 // records after it, and a TTL refresh of the session's keys) and streamSnapshotScript are
 // sent in one pipeline. Each script is atomic, and both run back to back on the session's
 // node, so what one reads is at most a few commands older than the other; the hub treats a
 // stream that ended in between like one that ends after the join. When Redis does not know
 // the scripts yet (a first use, a restart or SCRIPT FLUSH), the pipeline is sent again
 // with their full text.
-func (s *Store) Join(ctx context.Context, sessionID string, req core.JoinRequest) (core.Joined, error) {
+func (s *Store) Join(ctx context.Context, sessionID string, req storage.JoinRequest) (storage.Joined, error) {
 	const op = "join"
 	if err := check(ctx, op, sessionID); err != nil {
-		return core.Joined{}, err
+		return storage.Joined{}, err
 	}
 	k := s.opts.keysFor(sessionID)
 	replay := "0"
@@ -47,36 +47,36 @@ func (s *Store) Join(ctx context.Context, sessionID string, req core.JoinRequest
 		err = run(true)
 	}
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return core.Joined{}, fail(ctx, op, sessionID, err)
+		return storage.Joined{}, fail(ctx, op, sessionID, err)
 	}
 	res, err := join.Slice()
 	if err != nil {
-		return core.Joined{}, fail(ctx, op, sessionID, err)
+		return storage.Joined{}, fail(ctx, op, sessionID, err)
 	}
 	if len(res) != 5 {
-		return core.Joined{}, fail(ctx, op, sessionID, errBadReply)
+		return storage.Joined{}, fail(ctx, op, sessionID, errBadReply)
 	}
-	var j core.Joined
+	var j storage.Joined
 	if a, _ := res[3].(string); a != "" {
 		if j.Anchor, err = parseUint(a); err != nil {
-			return core.Joined{}, fail(ctx, op, sessionID, err)
+			return storage.Joined{}, fail(ctx, op, sessionID, err)
 		}
 		j.Found = true
 	}
 	if j.Page, err = parsePage(res[0], res[1], res[2], res[4], j.Anchor); err != nil {
-		return core.Joined{}, fail(ctx, op, sessionID, err)
+		return storage.Joined{}, fail(ctx, op, sessionID, err)
 	}
 	if !req.Replay {
 		j.Page.Trimmed = false
 	}
 	states, err := snap.Slice()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return core.Joined{}, fail(ctx, op, sessionID, err)
+		return storage.Joined{}, fail(ctx, op, sessionID, err)
 	}
 	for _, v := range states {
 		st, err := parseStreamState(v)
 		if err != nil {
-			return core.Joined{}, fail(ctx, op, sessionID, err)
+			return storage.Joined{}, fail(ctx, op, sessionID, err)
 		}
 		j.Streams = append(j.Streams, st)
 	}

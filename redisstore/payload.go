@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Pub/sub payloads. A record's payload starts with a digit; every other kind starts with a
@@ -77,15 +78,15 @@ func (r *payloadReader) int() int64 {
 
 // decodePayload parses a record payload built by appendLua: "<seq>:<ts>:" then
 // length-prefixed epoch, id, type, role and metadata, then the content up to the end.
-func decodePayload(p string) (core.Record, string, error) {
+func decodePayload(p string) (storage.Record, string, error) {
 	r := payloadReader{p: p, ok: true}
 	seq := r.uint()
 	ts := r.int()
 	epoch, id, typ, role, meta := r.field(), r.field(), r.field(), r.field(), r.field()
 	if !r.ok {
-		return core.Record{}, "", fmt.Errorf("%w: malformed pub/sub payload", errBadReply)
+		return storage.Record{}, "", fmt.Errorf("%w: malformed pub/sub payload", errBadReply)
 	}
-	rec := core.Record{Seq: seq, Message: core.Message{
+	rec := storage.Record{Seq: seq, Message: core.Message{
 		ID: id, Type: core.Type(typ), Role: core.Role(role), Content: r.p, Timestamp: ts,
 	}}
 	if meta != "" {
@@ -123,9 +124,9 @@ func ephemeralPayload(msg core.Message) string {
 }
 
 // decodeNotification parses any pub/sub payload of a session channel.
-func decodeNotification(p string) (core.Notification, error) {
-	bad := func() (core.Notification, error) {
-		return core.Notification{}, fmt.Errorf("%w: malformed pub/sub payload", errBadReply)
+func decodeNotification(p string) (storage.Notification, error) {
+	bad := func() (storage.Notification, error) {
+		return storage.Notification{}, fmt.Errorf("%w: malformed pub/sub payload", errBadReply)
 	}
 	if p == "" {
 		return bad()
@@ -139,20 +140,20 @@ func decodeNotification(p string) (core.Notification, error) {
 		if !r.ok || id == "" || seq == 0 {
 			return bad()
 		}
-		return core.Notification{Stream: &core.StreamEvent{
-			Kind: core.StreamDelta, StreamID: id, Seq: seq, Delta: r.p, Started: started,
+		return storage.Notification{Stream: &storage.StreamEvent{
+			Kind: storage.StreamDelta, StreamID: id, Seq: seq, Delta: r.p, Started: started,
 		}}, nil
 	case 'c':
 		if len(p) == 1 {
 			return bad()
 		}
-		return core.Notification{Stream: &core.StreamEvent{Kind: core.StreamCancelled, StreamID: p[1:]}}, nil
+		return storage.Notification{Stream: &storage.StreamEvent{Kind: storage.StreamCancelled, StreamID: p[1:]}}, nil
 	case 'e':
 		rec, _, err := decodePayload(p[1:])
 		if err != nil || rec.Seq != 0 {
 			return bad()
 		}
-		return core.Notification{Ephemeral: &rec.Message}, nil
+		return storage.Notification{Ephemeral: &rec.Message}, nil
 	case 'f':
 		r := payloadReader{p: p[1:], ok: true}
 		id := r.field()
@@ -163,11 +164,11 @@ func decodeNotification(p string) (core.Notification, error) {
 		if err != nil || rec.Seq == 0 {
 			return bad()
 		}
-		return core.Notification{Record: rec, Epoch: epoch, Stream: &core.StreamEvent{Kind: core.StreamEnded, StreamID: id}}, nil
+		return storage.Notification{Record: rec, Epoch: epoch, Stream: &storage.StreamEvent{Kind: storage.StreamEnded, StreamID: id}}, nil
 	}
 	rec, epoch, err := decodePayload(p)
 	if err != nil {
-		return core.Notification{}, err
+		return storage.Notification{}, err
 	}
-	return core.Notification{Record: rec, Epoch: epoch}, nil
+	return storage.Notification{Record: rec, Epoch: epoch}, nil
 }

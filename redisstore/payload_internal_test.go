@@ -5,19 +5,20 @@ import (
 	"testing"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 func TestDecodePayload(t *testing.T) {
 	good := []struct {
 		in    string
-		want  core.Record
+		want  storage.Record
 		epoch string
 	}{
-		{"7:1700000000123:3:e:12:m13:msg4:user0:hello", core.Record{Seq: 7, Message: core.Message{
+		{"7:1700000000123:3:e:12:m13:msg4:user0:hello", storage.Record{Seq: 7, Message: core.Message{
 			ID: "m1", Type: "msg", Role: "user", Content: "hello", Timestamp: 1700000000123}}, "e:1"},
-		{"1:-5:0:0:0:0:7:{\"a\":1}", core.Record{Seq: 1, Message: core.Message{
+		{"1:-5:0:0:0:0:7:{\"a\":1}", storage.Record{Seq: 1, Message: core.Message{
 			Metadata: []byte(`{"a":1}`), Timestamp: -5}}, ""},
-		{"2:0:1:E3:a:b1:x1:y0:c:o:n:t:e:n:t", core.Record{Seq: 2, Message: core.Message{
+		{"2:0:1:E3:a:b1:x1:y0:c:o:n:t:e:n:t", storage.Record{Seq: 2, Message: core.Message{
 			ID: "a:b", Type: "x", Role: "y", Content: "c:o:n:t:e:n:t"}}, "E"},
 	}
 	for _, tc := range good {
@@ -86,22 +87,22 @@ func TestDecodeNotification(t *testing.T) {
 	rec := "3:1700000000123:2:E12:s13:msg9:assistant0:Hi there"
 	good := []struct {
 		in   string
-		want core.Notification
+		want storage.Notification
 	}{
-		{rec, core.Notification{Epoch: "E1", Record: core.Record{Seq: 3, Message: core.Message{
+		{rec, storage.Notification{Epoch: "E1", Record: storage.Record{Seq: 3, Message: core.Message{
 			ID: "s1", Type: "msg", Role: "assistant", Content: "Hi there", Timestamp: 1700000000123}}}},
-		{"f2:s1" + rec, core.Notification{
+		{"f2:s1" + rec, storage.Notification{
 			Epoch: "E1",
-			Record: core.Record{Seq: 3, Message: core.Message{
+			Record: storage.Record{Seq: 3, Message: core.Message{
 				ID: "s1", Type: "msg", Role: "assistant", Content: "Hi there", Timestamp: 1700000000123}},
-			Stream: &core.StreamEvent{Kind: core.StreamEnded, StreamID: "s1"}}},
-		{"d7:1700000000000:2:s1a:b:c", core.Notification{Stream: &core.StreamEvent{
-			Kind: core.StreamDelta, StreamID: "s1", Seq: 7, Delta: "a:b:c", Started: 1700000000000}}},
-		{"d1:5:2:s1", core.Notification{Stream: &core.StreamEvent{Kind: core.StreamDelta, StreamID: "s1", Seq: 1, Started: 5}}},
-		{"cs-1", core.Notification{Stream: &core.StreamEvent{Kind: core.StreamCancelled, StreamID: "s-1"}}},
-		{"e0:9:0:1:t6:typing4:user7:{\"a\":1}", core.Notification{Ephemeral: &core.Message{
+			Stream: &storage.StreamEvent{Kind: storage.StreamEnded, StreamID: "s1"}}},
+		{"d7:1700000000000:2:s1a:b:c", storage.Notification{Stream: &storage.StreamEvent{
+			Kind: storage.StreamDelta, StreamID: "s1", Seq: 7, Delta: "a:b:c", Started: 1700000000000}}},
+		{"d1:5:2:s1", storage.Notification{Stream: &storage.StreamEvent{Kind: storage.StreamDelta, StreamID: "s1", Seq: 1, Started: 5}}},
+		{"cs-1", storage.Notification{Stream: &storage.StreamEvent{Kind: storage.StreamCancelled, StreamID: "s-1"}}},
+		{"e0:9:0:1:t6:typing4:user7:{\"a\":1}", storage.Notification{Ephemeral: &core.Message{
 			ID: "t", Type: "typing", Role: "user", Metadata: []byte(`{"a":1}`), Timestamp: 9}}},
-		{ephemeralPayload(core.Message{Content: "x"}), core.Notification{Ephemeral: &core.Message{Content: "x"}}},
+		{ephemeralPayload(core.Message{Content: "x"}), storage.Notification{Ephemeral: &core.Message{Content: "x"}}},
 	}
 	for _, tc := range good {
 		got, err := decodeNotification(tc.in)
@@ -119,7 +120,7 @@ func TestDecodeNotification(t *testing.T) {
 	}
 }
 
-func sameNotification(a, b core.Notification) bool {
+func sameNotification(a, b storage.Notification) bool {
 	if a.Resync != b.Resync || a.Epoch != b.Epoch || a.Record.Seq != b.Record.Seq || !sameMsg(a.Record.Message, b.Record.Message) ||
 		(a.Stream == nil) != (b.Stream == nil) || (a.Ephemeral == nil) != (b.Ephemeral == nil) {
 		return false
@@ -141,7 +142,7 @@ func FuzzDecodeNotification(f *testing.F) {
 			return
 		}
 		switch {
-		case n.Stream != nil && n.Stream.Kind == core.StreamDelta:
+		case n.Stream != nil && n.Stream.Kind == storage.StreamDelta:
 			if !strings.HasSuffix(p, n.Stream.Delta) || n.Stream.Seq == 0 || n.Stream.StreamID == "" {
 				t.Fatalf("bad delta %+v from %q", *n.Stream, p)
 			}

@@ -11,20 +11,20 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
-// Pending requests (core.PendingStore) live in one hash per session, "<prefix>{<sid>}:pending",
+// Pending requests (storage.PendingStore) live in one hash per session, "<prefix>{<sid>}:pending",
 // in the session's hash slot: field "r:<id>" is the request's JSON after a 20-digit order
 // number, "a:<id>" its answer's JSON (absent while unanswered), "x:<id>" its expiry in ms (0:
 // never), "#" the order counter. The hash gets the session TTL on every add. Answering is one
 // script: check, record and PUBLISH the notice on the session's channel, atomically.
 
-var _ core.PendingStore = (*Store)(nil)
+var _ storage.PendingStore = (*Store)(nil)
 
-// maxPendingFields bounds the hash: core.MaxPendingPerSession requests, three fields each,
+// maxPendingFields bounds the hash: storage.MaxPendingPerSession requests, three fields each,
 // plus the counter.
-const maxPendingFields = 3*core.MaxPendingPerSession + 1
+const maxPendingFields = 3*storage.MaxPendingPerSession + 1
 
 // pendingAddScript: KEYS[1] the hash; ARGV id, request JSON, expires, TTL ms (0: none),
 // field limit. Returns 1, 0 for a duplicate, -1 when full.
@@ -56,8 +56,8 @@ func (s *Store) pendingKey(sessionID string) string {
 	return s.opts.keysFor(sessionID).base + "pending"
 }
 
-// PendingAdd implements core.PendingStore with one script.
-func (s *Store) PendingAdd(ctx context.Context, sessionID string, req core.PendingRequest) error {
+// PendingAdd implements storage.PendingStore with one script.
+func (s *Store) PendingAdd(ctx context.Context, sessionID string, req storage.PendingRequest) error {
 	const op = "pending add"
 	if err := check(ctx, op, sessionID); err != nil {
 		return err
@@ -72,16 +72,16 @@ func (s *Store) PendingAdd(ctx context.Context, sessionID string, req core.Pendi
 	case err != nil:
 		return fail(ctx, op, sessionID, err)
 	case n == 0:
-		return fmt.Errorf("redisstore: %s %q: %w", op, req.ID, core.ErrDuplicate)
+		return fmt.Errorf("redisstore: %s %q: %w", op, req.ID, storage.ErrDuplicate)
 	case n < 0:
-		return fmt.Errorf("redisstore: %s: more than %d requests in session %q", op, core.MaxPendingPerSession, sessionID)
+		return fmt.Errorf("redisstore: %s: more than %d requests in session %q", op, storage.MaxPendingPerSession, sessionID)
 	}
 	return nil
 }
 
 // decodePending builds a request from its stored fields.
-func decodePending(r string, a any) (core.PendingRequest, error) {
-	var req core.PendingRequest
+func decodePending(r string, a any) (storage.PendingRequest, error) {
+	var req storage.PendingRequest
 	if len(r) < 20 {
 		return req, fmt.Errorf("%w: malformed pending request", errBadReply)
 	}
@@ -89,7 +89,7 @@ func decodePending(r string, a any) (core.PendingRequest, error) {
 		return req, fmt.Errorf("%w: %w", errBadReply, err)
 	}
 	if as, ok := a.(string); ok && as != "" {
-		var ans core.PendingAnswer
+		var ans storage.PendingAnswer
 		if err := json.Unmarshal([]byte(as), &ans); err != nil {
 			return req, fmt.Errorf("%w: %w", errBadReply, err)
 		}
@@ -98,25 +98,25 @@ func decodePending(r string, a any) (core.PendingRequest, error) {
 	return req, nil
 }
 
-// PendingGet implements core.PendingStore with one HMGET.
-func (s *Store) PendingGet(ctx context.Context, sessionID, id string) (core.PendingRequest, error) {
+// PendingGet implements storage.PendingStore with one HMGET.
+func (s *Store) PendingGet(ctx context.Context, sessionID, id string) (storage.PendingRequest, error) {
 	const op = "pending get"
 	if err := check(ctx, op, sessionID); err != nil {
-		return core.PendingRequest{}, err
+		return storage.PendingRequest{}, err
 	}
 	vals, err := s.client.HMGet(ctx, s.pendingKey(sessionID), "r:"+id, "a:"+id).Result()
 	if err != nil {
-		return core.PendingRequest{}, fail(ctx, op, sessionID, err)
+		return storage.PendingRequest{}, fail(ctx, op, sessionID, err)
 	}
 	r, ok := vals[0].(string)
 	if !ok {
-		return core.PendingRequest{}, core.ErrPendingNotFound
+		return storage.PendingRequest{}, storage.ErrPendingNotFound
 	}
 	return decodePending(r, vals[1])
 }
 
-// PendingList implements core.PendingStore with one HGETALL.
-func (s *Store) PendingList(ctx context.Context, sessionID string) ([]core.PendingRequest, error) {
+// PendingList implements storage.PendingStore with one HGETALL.
+func (s *Store) PendingList(ctx context.Context, sessionID string) ([]storage.PendingRequest, error) {
 	const op = "pending list"
 	if err := check(ctx, op, sessionID); err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func (s *Store) PendingList(ctx context.Context, sessionID string) ([]core.Pendi
 	}
 	type entry struct {
 		order string
-		req   core.PendingRequest
+		req   storage.PendingRequest
 	}
 	var entries []entry
 	for f, v := range all {
@@ -142,45 +142,45 @@ func (s *Store) PendingList(ctx context.Context, sessionID string) ([]core.Pendi
 		entries = append(entries, entry{v[:20], req})
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].order < entries[j].order })
-	out := make([]core.PendingRequest, len(entries))
+	out := make([]storage.PendingRequest, len(entries))
 	for i := range entries {
 		out[i] = entries[i].req
 	}
 	return out, nil
 }
 
-// PendingAnswer implements core.PendingStore: check, record and notify in one script.
-func (s *Store) PendingAnswer(ctx context.Context, sessionID, id string, ans core.PendingAnswer, now int64) (core.PendingRequest, error) {
+// PendingAnswer implements storage.PendingStore: check, record and notify in one script.
+func (s *Store) PendingAnswer(ctx context.Context, sessionID, id string, ans storage.PendingAnswer, now int64) (storage.PendingRequest, error) {
 	const op = "pending answer"
 	if err := check(ctx, op, sessionID); err != nil {
-		return core.PendingRequest{}, err
+		return storage.PendingRequest{}, err
 	}
 	b, err := json.Marshal(ans)
 	if err != nil {
-		return core.PendingRequest{}, fmt.Errorf("redisstore: %s: %w", op, err)
+		return storage.PendingRequest{}, fmt.Errorf("redisstore: %s: %w", op, err)
 	}
 	k := s.opts.keysFor(sessionID)
-	res, err := pendingAnswerScript.Run(ctx, s.client, []string{s.pendingKey(sessionID)}, id, b, strconv.FormatInt(now, 10), k.channel, ephemeralPayload(core.PendingNotice(id))).Slice()
+	res, err := pendingAnswerScript.Run(ctx, s.client, []string{s.pendingKey(sessionID)}, id, b, strconv.FormatInt(now, 10), k.channel, ephemeralPayload(storage.PendingNotice(id))).Slice()
 	if err != nil {
-		return core.PendingRequest{}, fail(ctx, op, sessionID, err)
+		return storage.PendingRequest{}, fail(ctx, op, sessionID, err)
 	}
 	code, _ := res[0].(int64)
 	switch code {
 	case 0:
-		return core.PendingRequest{}, core.ErrPendingNotFound
+		return storage.PendingRequest{}, storage.ErrPendingNotFound
 	case 1:
-		return core.PendingRequest{}, core.ErrPendingAnswered
+		return storage.PendingRequest{}, storage.ErrPendingAnswered
 	case 2:
-		return core.PendingRequest{}, core.ErrPendingExpired
+		return storage.PendingRequest{}, storage.ErrPendingExpired
 	}
 	if len(res) < 2 {
-		return core.PendingRequest{}, errors.Join(errBadReply, errors.New("pending answer reply"))
+		return storage.PendingRequest{}, errors.Join(errBadReply, errors.New("pending answer reply"))
 	}
 	r, _ := res[1].(string)
 	return decodePending(r, string(b))
 }
 
-// PendingDelete implements core.PendingStore with one HDEL.
+// PendingDelete implements storage.PendingStore with one HDEL.
 func (s *Store) PendingDelete(ctx context.Context, sessionID, id string) error {
 	const op = "pending delete"
 	if err := check(ctx, op, sessionID); err != nil {

@@ -8,12 +8,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // TestRedisRestart kills a real redis-server and starts it again on the same port: while it
-// is down every operation fails with core.ErrStoreUnavailable; afterwards go-redis
+// is down every operation fails with storage.ErrStoreUnavailable; afterwards go-redis
 // reconnects, every subscriber (on both instances) gets a Resync, and appends continue
 // (the append-only file kept the history, so sequence numbers continue too).
 func TestRedisRestart(t *testing.T) {
@@ -47,7 +47,7 @@ func TestRedisRestart(t *testing.T) {
 	probe := newStore(t, newClient(), redisstore.Options{})
 	for op, err := range storeOps(ctx, probe, "room") {
 		var netErr *net.OpError
-		if !errors.Is(err, core.ErrStoreUnavailable) || !errors.As(err, &netErr) {
+		if !errors.Is(err, storage.ErrStoreUnavailable) || !errors.As(err, &netErr) {
 			t.Errorf("%s while Redis is down: err = %v; want ErrStoreUnavailable wrapping a *net.OpError", op, err)
 		}
 	}

@@ -9,13 +9,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Keys of one session (see keys): the history stream, whose entry ids are "<seq>-0", and
 // the meta hash, which holds the history's state and its id index in one key:
 //
 //	~seq    head: the sequence of the newest record ever appended in this epoch
-//	~epoch  the epoch (see core.Record); absent when the session has no history
+//	~epoch  the epoch (see storage.Record); absent when the session has no history
 //	~first  the oldest retained sequence (records below it are trimmed, logically)
 //	~low    the oldest sequence still physically in the stream
 //	~touch  when the TTL was last refreshed (ms, the appending instance's clock)
@@ -252,20 +253,20 @@ func parseFields(v any) (core.Message, error) {
 }
 
 // parseEntry builds a record from one XRANGE element {id, fields}; ids are "<seq>-0".
-func parseEntry(v any) (core.Record, error) {
+func parseEntry(v any) (storage.Record, error) {
 	e, ok := v.([]any)
 	if !ok || len(e) != 2 {
-		return core.Record{}, fmt.Errorf("%w: stream entry %T", errBadReply, v)
+		return storage.Record{}, fmt.Errorf("%w: stream entry %T", errBadReply, v)
 	}
 	id, _ := e[0].(string)
 	seqPart, _, _ := strings.Cut(id, "-")
 	seq, err := strconv.ParseUint(seqPart, 10, 64)
 	if err != nil {
-		return core.Record{}, fmt.Errorf("%w: stream entry id %q", errBadReply, id)
+		return storage.Record{}, fmt.Errorf("%w: stream entry id %q", errBadReply, id)
 	}
 	m, err := parseFields(e[1])
 	if err != nil {
-		return core.Record{}, err
+		return storage.Record{}, err
 	}
-	return core.Record{Seq: seq, Message: m}, nil
+	return storage.Record{Seq: seq, Message: m}, nil
 }

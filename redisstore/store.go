@@ -13,9 +13,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
-// Store is a core.Store (streams included) backed by Redis. Create it with New and stop it
+// Store is a storage.Store (streams included) backed by Redis. Create it with New and stop it
 // with Close. It is safe for concurrent use.
 type Store struct {
 	client redis.UniversalClient
@@ -41,7 +42,7 @@ type Store struct {
 	pingSeq uint64
 }
 
-var _ core.Store = (*Store)(nil)
+var _ storage.Store = (*Store)(nil)
 
 // New returns a Store that uses client, which the caller keeps owning (Close does not close
 // it). client may be a *redis.Client, a *redis.ClusterClient or a failover client. New starts
@@ -113,7 +114,7 @@ func check(ctx context.Context, op, sessionID string) error {
 }
 
 // fail wraps an error from Redis. When ctx has ended, the error wraps the context's error
-// (and the original); otherwise it wraps core.ErrStoreUnavailable and the original.
+// (and the original); otherwise it wraps storage.ErrStoreUnavailable and the original.
 func fail(ctx context.Context, op, sessionID string, err error) error {
 	ctxErr := ctx.Err()
 	var netErr net.Error
@@ -129,24 +130,24 @@ func fail(ctx context.Context, op, sessionID string, err error) error {
 		}
 		return fmt.Errorf("redisstore: %s %q: %w: %w", op, sessionID, ctxErr, err)
 	}
-	return fmt.Errorf("redisstore: %s %q: %w: %w", op, sessionID, core.ErrStoreUnavailable, err)
+	return fmt.Errorf("redisstore: %s %q: %w: %w", op, sessionID, storage.ErrStoreUnavailable, err)
 }
 
-// Append implements core.Store. The record is stored, trimmed to maxLen (maxLen <= 0 keeps
+// Append implements storage.Store. The record is stored, trimmed to maxLen (maxLen <= 0 keeps
 // everything), the TTL refreshed and the record published to every Store subscribed to the
 // session, in one Lua script of four Redis commands (plus trimming and TTL refreshes
 // amortised over many appends). A message with an empty ID is never a duplicate. If ctx
 // ends while the script is in flight, the message may or may not have been stored;
-// appending it again is safe, as a retained id is reported as core.ErrDuplicate.
-func (s *Store) Append(ctx context.Context, sessionID string, msg core.Message, maxLen int) (core.Record, error) {
+// appending it again is safe, as a retained id is reported as storage.ErrDuplicate.
+func (s *Store) Append(ctx context.Context, sessionID string, msg core.Message, maxLen int) (storage.Record, error) {
 	if err := check(ctx, "append", sessionID); err != nil {
-		return core.Record{}, err
+		return storage.Record{}, err
 	}
 	k := s.opts.keysFor(sessionID)
 	res, err := appendScript.Run(ctx, s.client, []string{k.stream, k.meta},
 		s.appendArgs(k, msg, maxLen)...).Slice()
 	if err != nil {
-		return core.Record{}, fail(ctx, "append", sessionID, err)
+		return storage.Record{}, fail(ctx, "append", sessionID, err)
 	}
 	rec, _, err := appendReply(ctx, "append", sessionID, msg, res)
 	return rec, err
@@ -166,50 +167,50 @@ func (s *Store) newEpoch() string {
 }
 
 // appendReply interprets append_record's reply (see appendLua) for msg: the new record, or
-// the retained one with core.ErrDuplicate, and the history's epoch.
-func appendReply(ctx context.Context, op, sessionID string, msg core.Message, res []any) (core.Record, string, error) {
+// the retained one with storage.ErrDuplicate, and the history's epoch.
+func appendReply(ctx context.Context, op, sessionID string, msg core.Message, res []any) (storage.Record, string, error) {
 	if len(res) < 3 {
-		return core.Record{}, "", fail(ctx, op, sessionID, errBadReply)
+		return storage.Record{}, "", fail(ctx, op, sessionID, errBadReply)
 	}
 	seq, err := parseUint(res[1])
 	if err != nil {
-		return core.Record{}, "", fail(ctx, op, sessionID, err)
+		return storage.Record{}, "", fail(ctx, op, sessionID, err)
 	}
 	if fresh, _ := res[0].(int64); fresh == 1 {
 		epoch, _ := res[2].(string)
 		if len(msg.Metadata) == 0 {
 			msg.Metadata = nil // stored as "": read back as nil
 		}
-		return core.Record{Seq: seq, Message: msg}, epoch, nil
+		return storage.Record{Seq: seq, Message: msg}, epoch, nil
 	}
 	if len(res) != 4 {
-		return core.Record{}, "", fail(ctx, op, sessionID, errBadReply)
+		return storage.Record{}, "", fail(ctx, op, sessionID, errBadReply)
 	}
 	existing, err := parseFields(res[2])
 	if err != nil {
-		return core.Record{}, "", fail(ctx, op, sessionID, err)
+		return storage.Record{}, "", fail(ctx, op, sessionID, err)
 	}
 	epoch, _ := res[3].(string)
-	return core.Record{Seq: seq, Message: existing}, epoch,
-		fmt.Errorf("redisstore: %s %q to %q: %w", op, msg.ID, sessionID, core.ErrDuplicate)
+	return storage.Record{Seq: seq, Message: existing}, epoch,
+		fmt.Errorf("redisstore: %s %q to %q: %w", op, msg.ID, sessionID, storage.ErrDuplicate)
 }
 
-// Read implements core.Store with one script call, so the page is consistent.
-func (s *Store) Read(ctx context.Context, sessionID string, afterSeq uint64) (core.Page, error) {
+// Read implements storage.Store with one script call, so the page is consistent.
+func (s *Store) Read(ctx context.Context, sessionID string, afterSeq uint64) (storage.Page, error) {
 	if err := check(ctx, "read", sessionID); err != nil {
-		return core.Page{}, err
+		return storage.Page{}, err
 	}
 	k := s.opts.keysFor(sessionID)
 	res, err := readScript.Run(ctx, s.client, []string{k.stream, k.meta}, formatAfter(afterSeq)).Slice()
 	if err != nil {
-		return core.Page{}, fail(ctx, "read", sessionID, err)
+		return storage.Page{}, fail(ctx, "read", sessionID, err)
 	}
 	if len(res) != 4 {
-		return core.Page{}, fail(ctx, "read", sessionID, errBadReply)
+		return storage.Page{}, fail(ctx, "read", sessionID, errBadReply)
 	}
 	page, err := parsePage(res[0], res[1], res[2], res[3], afterSeq)
 	if err != nil {
-		return core.Page{}, fail(ctx, "read", sessionID, err)
+		return storage.Page{}, fail(ctx, "read", sessionID, err)
 	}
 	return page, nil
 }
@@ -222,25 +223,25 @@ func formatAfter(seq uint64) string {
 
 // parsePage builds the page of records after afterSeq from a script's head, epoch, first
 // retained sequence and entries.
-func parsePage(headV, epochV, firstV, entriesV any, afterSeq uint64) (core.Page, error) {
+func parsePage(headV, epochV, firstV, entriesV any, afterSeq uint64) (storage.Page, error) {
 	head, err := parseUint(headV)
 	if err != nil {
-		return core.Page{}, err
+		return storage.Page{}, err
 	}
 	first, err := parseUint(firstV)
 	if err != nil {
-		return core.Page{}, err
+		return storage.Page{}, err
 	}
 	epoch, _ := epochV.(string)
 	entries, _ := entriesV.([]any)
-	page := core.Page{Head: head, Epoch: epoch}
+	page := storage.Page{Head: head, Epoch: epoch}
 	if len(entries) > 0 {
-		page.Records = make([]core.Record, 0, len(entries))
+		page.Records = make([]storage.Record, 0, len(entries))
 	}
 	for _, e := range entries {
 		rec, err := parseEntry(e)
 		if err != nil {
-			return core.Page{}, err
+			return storage.Page{}, err
 		}
 		page.Records = append(page.Records, rec)
 	}
@@ -248,7 +249,7 @@ func parsePage(headV, epochV, firstV, entriesV any, afterSeq uint64) (core.Page,
 	return page, nil
 }
 
-// Lookup implements core.Store with one script call (one HMGET of the meta hash).
+// Lookup implements storage.Store with one script call (one HMGET of the meta hash).
 func (s *Store) Lookup(ctx context.Context, sessionID, messageID string) (uint64, bool, error) {
 	if err := check(ctx, "lookup", sessionID); err != nil {
 		return 0, false, err

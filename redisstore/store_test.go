@@ -12,6 +12,7 @@ import (
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 func TestNewRejectsBadOptions(t *testing.T) {
@@ -33,7 +34,7 @@ func TestKeyLayout(t *testing.T) {
 	mr, client := newMiniredis(t)
 	s := newStore(t, client, redisstore.Options{Prefix: "app:"})
 	const sid = "room:1.a_b-c"
-	cancel, err := s.Subscribe(ctx, sid, func(core.Notification) {})
+	cancel, err := s.Subscribe(ctx, sid, func(storage.Notification) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func TestSessionExpires(t *testing.T) {
 		epochs[sid] = page.Epoch
 	}
 	mr.FastForward(70 * time.Minute)
-	if _, err := s.Join(ctx, "watched", core.JoinRequest{}); err != nil {
+	if _, err := s.Join(ctx, "watched", storage.JoinRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	mr.FastForward(10 * time.Minute) // 80 minutes: past 1.25 x SessionTTL since the append
@@ -178,7 +179,7 @@ func TestKeepAliveRefreshesWatchedSessions(t *testing.T) {
 	if _, err := s.Append(ctx, "w", testMsg("a"), 0); err != nil {
 		t.Fatal(err)
 	}
-	cancel, err := s.Subscribe(ctx, "w", func(core.Notification) {})
+	cancel, err := s.Subscribe(ctx, "w", func(storage.Notification) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 	cancel() // must not block or panic after Close
-	if _, err := s.Subscribe(ctx, "s", n.fn); !errors.Is(err, core.ErrStoreUnavailable) {
+	if _, err := s.Subscribe(ctx, "s", n.fn); !errors.Is(err, storage.ErrStoreUnavailable) {
 		t.Fatalf("Subscribe after Close: err = %v, want ErrStoreUnavailable", err)
 	}
 	// The caller's client is still usable: Append works and nobody is notified.

@@ -7,9 +7,10 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
-var _ core.StreamStore = (*Store)(nil)
+var _ storage.StreamStore = (*Store)(nil)
 
 // validStreamID reports whether a stream id may become part of a key name. Stream ids
 // follow the rules of session ids (core.ValidSessionID); the hub's are UUIDs.
@@ -17,7 +18,7 @@ func validStreamID(id string) bool { return core.ValidSessionID(id) }
 
 // notRunning is the error for a stream that is not running.
 func notRunning(op, sessionID, streamID string) error {
-	return fmt.Errorf("redisstore: %s %q in %q: %w", op, streamID, sessionID, core.ErrStreamNotFound)
+	return fmt.Errorf("redisstore: %s %q in %q: %w", op, streamID, sessionID, storage.ErrStreamNotFound)
 }
 
 // leaseMillis is the lease argument of streamAppendScript: at least 1 ms for a positive
@@ -29,10 +30,10 @@ func leaseMillis(lease time.Duration) int64 {
 	return max(lease.Milliseconds(), 1)
 }
 
-// StreamAppend implements core.StreamStore with one Lua script that checks the sequence,
+// StreamAppend implements storage.StreamStore with one Lua script that checks the sequence,
 // appends the delta to the stream's text, moves its lease deadline (kept in the server's
 // clock), refreshes the session's TTL and publishes the delta. A stream id that
-// core.ValidSessionID rejects is never running (core.ErrStreamNotFound), checked before any
+// core.ValidSessionID rejects is never running (storage.ErrStreamNotFound), checked before any
 // I/O.
 func (s *Store) StreamAppend(ctx context.Context, sessionID, streamID string, seq uint64, delta string, started int64, lease time.Duration) error {
 	const op = "stream append"
@@ -58,7 +59,7 @@ func (s *Store) StreamAppend(ctx context.Context, sessionID, streamID string, se
 		}
 	}
 	switch {
-	case code == 1 && seq%core.StreamCompactEvery == 0:
+	case code == 1 && seq%storage.StreamCompactEvery == 0:
 		s.compactStream(ctx, state, text)
 		return nil
 	case code == 1 || code == 2:
@@ -75,9 +76,9 @@ func (s *Store) StreamAppend(ctx context.Context, sessionID, streamID string, se
 	return fail(ctx, op, sessionID, errBadReply)
 }
 
-// compactStream replaces a running stream's text with core.CompactStreamLog's compaction,
+// compactStream replaces a running stream's text with storage.CompactStreamLog's compaction,
 // unless a delta was appended meanwhile. It costs two round trips every
-// core.StreamCompactEvery deltas; failing is harmless (the text stays as it was), so
+// storage.StreamCompactEvery deltas; failing is harmless (the text stays as it was), so
 // errors are dropped.
 func (s *Store) compactStream(ctx context.Context, state, text string) {
 	res, err := streamReadScript.Run(ctx, s.client, []string{state, text}).Slice()
@@ -89,17 +90,17 @@ func (s *Store) compactStream(ctx context.Context, state, text string) {
 	if !ok1 || !ok2 {
 		return
 	}
-	compacted, ok := core.CompactStreamLog(content)
+	compacted, ok := storage.CompactStreamLog(content)
 	if !ok || len(compacted) >= len(content) {
 		return
 	}
 	_ = streamCompactScript.Run(ctx, s.client, []string{state, text}, seq, compacted).Err()
 }
 
-// StreamSnapshot implements core.StreamStore with one Lua script, so the states are
+// StreamSnapshot implements storage.StreamStore with one Lua script, so the states are
 // consistent with each other and with the deltas published around it. A lease is expired
 // when the Redis server's clock has reached its deadline.
-func (s *Store) StreamSnapshot(ctx context.Context, sessionID string) ([]core.StreamState, error) {
+func (s *Store) StreamSnapshot(ctx context.Context, sessionID string) ([]storage.StreamState, error) {
 	const op = "stream snapshot"
 	if err := check(ctx, op, sessionID); err != nil {
 		return nil, err
@@ -109,7 +110,7 @@ func (s *Store) StreamSnapshot(ctx context.Context, sessionID string) ([]core.St
 	if err != nil {
 		return nil, fail(ctx, op, sessionID, err)
 	}
-	var out []core.StreamState
+	var out []storage.StreamState
 	for _, v := range res {
 		st, err := parseStreamState(v)
 		if err != nil {
@@ -121,41 +122,41 @@ func (s *Store) StreamSnapshot(ctx context.Context, sessionID string) ([]core.St
 }
 
 // parseStreamState reads one element of streamSnapshotScript's reply.
-func parseStreamState(v any) (core.StreamState, error) {
+func parseStreamState(v any) (storage.StreamState, error) {
 	e, ok := v.([]any)
 	if !ok || len(e) != 5 {
-		return core.StreamState{}, fmt.Errorf("%w: stream state %T", errBadReply, v)
+		return storage.StreamState{}, fmt.Errorf("%w: stream state %T", errBadReply, v)
 	}
 	id, ok1 := e[0].(string)
 	started, ok2 := e[2].(string)
 	expired, ok3 := e[3].(int64)
 	content, ok4 := e[4].(string)
 	if !(ok1 && ok2 && ok3 && ok4) {
-		return core.StreamState{}, fmt.Errorf("%w: stream state %v", errBadReply, e)
+		return storage.StreamState{}, fmt.Errorf("%w: stream state %v", errBadReply, e)
 	}
 	seq, err := parseUint(e[1])
 	if err != nil {
-		return core.StreamState{}, err
+		return storage.StreamState{}, err
 	}
 	ms, err := strconv.ParseInt(started, 10, 64)
 	if err != nil {
-		return core.StreamState{}, fmt.Errorf("%w: stream start %q", errBadReply, started)
+		return storage.StreamState{}, fmt.Errorf("%w: stream start %q", errBadReply, started)
 	}
-	return core.StreamState{ID: id, Seq: seq, Content: content, Started: ms, Expired: expired == 1}, nil
+	return storage.StreamState{ID: id, Seq: seq, Content: content, Started: ms, Expired: expired == 1}, nil
 }
 
-// StreamFinish implements core.StreamStore with one Lua script that removes the stream's
+// StreamFinish implements storage.StreamStore with one Lua script that removes the stream's
 // state and appends final exactly as Append does (with its duplicate check, trimming and
 // TTL), publishing the record marked as the stream's end. When final's id is already
 // retained, the stream still ends and the retained record is returned with
-// core.ErrDuplicate (nothing is published).
-func (s *Store) StreamFinish(ctx context.Context, sessionID, streamID string, final core.Message, maxLen int) (core.Record, error) {
+// storage.ErrDuplicate (nothing is published).
+func (s *Store) StreamFinish(ctx context.Context, sessionID, streamID string, final core.Message, maxLen int) (storage.Record, error) {
 	const op = "stream finish"
 	if err := check(ctx, op, sessionID); err != nil {
-		return core.Record{}, err
+		return storage.Record{}, err
 	}
 	if !validStreamID(streamID) {
-		return core.Record{}, notRunning(op, sessionID, streamID)
+		return storage.Record{}, notRunning(op, sessionID, streamID)
 	}
 	k := s.opts.keysFor(sessionID)
 	state, text := k.streamKeys(streamID)
@@ -163,18 +164,18 @@ func (s *Store) StreamFinish(ctx context.Context, sessionID, streamID string, fi
 		[]string{k.stream, k.meta, k.streams, state, text},
 		append(s.appendArgs(k, final, maxLen), streamID)...).Slice()
 	if err != nil {
-		return core.Record{}, fail(ctx, op, sessionID, err)
+		return storage.Record{}, fail(ctx, op, sessionID, err)
 	}
 	if len(res) == 1 {
 		if code, _ := res[0].(int64); code == -1 {
-			return core.Record{}, notRunning(op, sessionID, streamID)
+			return storage.Record{}, notRunning(op, sessionID, streamID)
 		}
 	}
 	rec, _, err := appendReply(ctx, op, sessionID, final, res)
 	return rec, err
 }
 
-// StreamCancel implements core.StreamStore with one PUBLISH (from a script, see
+// StreamCancel implements storage.StreamStore with one PUBLISH (from a script, see
 // publishScript), storing nothing. A stream id that
 // core.ValidSessionID rejects cannot be running, so nothing is published for it.
 func (s *Store) StreamCancel(ctx context.Context, sessionID, streamID string) error {
@@ -192,7 +193,7 @@ func (s *Store) StreamCancel(ctx context.Context, sessionID, streamID string) er
 	return nil
 }
 
-// Publish implements core.StreamStore with one PUBLISH (from a script, see publishScript);
+// Publish implements storage.StreamStore with one PUBLISH (from a script, see publishScript);
 // nothing is stored.
 func (s *Store) Publish(ctx context.Context, sessionID string, msg core.Message) error {
 	const op = "publish"

@@ -10,10 +10,11 @@ import (
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // TestStreamCompaction: a long running stream's text in Redis is compacted every
-// core.StreamCompactEvery deltas and folds to the same parts; plain text is never touched.
+// storage.StreamCompactEvery deltas and folds to the same parts; plain text is never touched.
 func TestStreamCompaction(t *testing.T) {
 	for name, client := range map[string]func(t *testing.T) redis.UniversalClient{
 		"miniredis": func(t *testing.T) redis.UniversalClient { _, c := newMiniredis(t); return c },
@@ -47,8 +48,8 @@ func TestStreamCompaction(t *testing.T) {
 					if len(st.Content) >= len(full)/2 || st.Seq != 1000 {
 						t.Fatalf("content %d bytes for %d bytes of deltas (seq %d): not compacted", len(st.Content), len(full), st.Seq)
 					}
-					want, _ := core.CompactStreamLog(full)
-					if got, ok := core.CompactStreamLog(st.Content); !ok || got != want {
+					want, _ := storage.CompactStreamLog(full)
+					if got, ok := storage.CompactStreamLog(st.Content); !ok || got != want {
 						t.Fatalf("compacted content folds differently")
 					}
 					// Appending goes on after a compaction, and the stream still finishes.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // TestStreamKeyLayout checks the documented stream keys, their TTLs and the exact pub/sub
@@ -123,12 +124,12 @@ func TestStreamIDsValidated(t *testing.T) {
 	s := newStore(t, client, redisstore.Options{})
 	ctx := context.Background()
 	for _, id := range []string{"", "a b", "x}:y", "{tag}", "a\nb", strings.Repeat("x", core.MaxSessionIDLen+1)} {
-		if err := s.StreamAppend(ctx, "s", id, 1, "x", 1, time.Second); !errors.Is(err, core.ErrStreamNotFound) ||
-			errors.Is(err, core.ErrStoreUnavailable) {
+		if err := s.StreamAppend(ctx, "s", id, 1, "x", 1, time.Second); !errors.Is(err, storage.ErrStreamNotFound) ||
+			errors.Is(err, storage.ErrStoreUnavailable) {
 			t.Errorf("StreamAppend(%q): err = %v, want ErrStreamNotFound before any I/O", id, err)
 		}
-		if _, err := s.StreamFinish(ctx, "s", id, testMsg("f"), 0); !errors.Is(err, core.ErrStreamNotFound) ||
-			errors.Is(err, core.ErrStoreUnavailable) {
+		if _, err := s.StreamFinish(ctx, "s", id, testMsg("f"), 0); !errors.Is(err, storage.ErrStreamNotFound) ||
+			errors.Is(err, storage.ErrStoreUnavailable) {
 			t.Errorf("StreamFinish(%q): err = %v, want ErrStreamNotFound before any I/O", id, err)
 		}
 		if err := s.StreamCancel(ctx, "s", id); err != nil {
@@ -156,7 +157,7 @@ func TestStreamStateExpiredWithSession(t *testing.T) {
 	if m, _ := mr.Members("chatwire:{s}:streams"); !slices.Equal(m, []string{"b"}) {
 		t.Fatalf("running set = %v, want [b]", m)
 	}
-	if err := s.StreamAppend(ctx, "s", "a", 2, "y", 1, time.Minute); !errors.Is(err, core.ErrStreamNotFound) {
+	if err := s.StreamAppend(ctx, "s", "a", 2, "y", 1, time.Minute); !errors.Is(err, storage.ErrStreamNotFound) {
 		t.Fatalf("StreamAppend to the vanished stream: err = %v, want ErrStreamNotFound", err)
 	}
 }

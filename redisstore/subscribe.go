@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // commandTimeout bounds one pub/sub command sent by the command worker (including a redial).
@@ -19,7 +19,7 @@ const commandTimeout = 5 * time.Second
 var errConnLost = errors.New("pub/sub connection lost")
 
 // errClosed is returned by Subscribe after Close.
-var errClosed = fmt.Errorf("redisstore: store closed: %w", core.ErrStoreUnavailable)
+var errClosed = fmt.Errorf("redisstore: store closed: %w", storage.ErrStoreUnavailable)
 
 // topic is the set of local subscribers of one session's channel.
 type topic struct {
@@ -33,11 +33,11 @@ type topic struct {
 // subscriber is one Subscribe call. mu is held while fn runs, so cancel can wait for it.
 type subscriber struct {
 	mu       sync.Mutex
-	fn       func(core.Notification)
+	fn       func(storage.Notification)
 	canceled bool
 }
 
-func (sub *subscriber) deliver(n core.Notification) {
+func (sub *subscriber) deliver(n storage.Notification) {
 	sub.mu.Lock()
 	if !sub.canceled {
 		sub.fn(n)
@@ -53,7 +53,7 @@ type command struct {
 	token     string
 }
 
-// Subscribe implements core.Store. The first local subscriber of a session adds the session's
+// Subscribe implements storage.Store. The first local subscriber of a session adds the session's
 // channel to the Store's one pub/sub connection (plain SUBSCRIBE, also on a cluster).
 // Subscribe returns once Redis has processed that SUBSCRIBE — one round trip on the pub/sub
 // connection and no other command — so every record appended afterwards is delivered unless
@@ -64,11 +64,11 @@ type command struct {
 // fn is called from one of the Store's delivery workers: the notifications of one session
 // always from the same worker, in order, and those of different sessions in parallel. fn
 // must return quickly. After the pub/sub connection is re-established following a failure,
-// every subscriber gets core.Notification{Resync: true}. cancel is idempotent, waits for a
+// every subscriber gets storage.Notification{Resync: true}. cancel is idempotent, waits for a
 // running fn and never waits for Redis; it unsubscribes the channel (in the background)
 // when the last local subscriber of the session leaves. It must not be called from inside
 // fn.
-func (s *Store) Subscribe(ctx context.Context, sessionID string, fn func(core.Notification)) (func(), error) {
+func (s *Store) Subscribe(ctx context.Context, sessionID string, fn func(storage.Notification)) (func(), error) {
 	if err := check(ctx, "subscribe", sessionID); err != nil {
 		return nil, err
 	}

@@ -9,10 +9,9 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
+	"github.com/gorilla/websocket"
 )
 
 // myAdapter is a complete adapter for a framework, here plain net/http with

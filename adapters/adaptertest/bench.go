@@ -16,10 +16,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/gorilla/websocket"
 )
 
 // BenchMount serves hub through the adapter under test on a new loopback server and returns

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/gorilla/websocket"
 )
 
 func admitCases() []testCase {

@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/gorilla/websocket"
 )
 
 const typeList = ". Expected one of: message, typing, error, tool_call, tool_result, system"

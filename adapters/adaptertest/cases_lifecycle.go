@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/gorilla/websocket"
 )
 
 func lifecycleCases() []testCase {

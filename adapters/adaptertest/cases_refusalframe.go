@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // refusalFrame is what a client that asked for refusal frames (refusal=close) sees: the
@@ -173,14 +174,14 @@ func (downStore) Lookup(context.Context, string, string) (uint64, bool, error) {
 	return 0, false, core.ErrStoreUnavailable
 }
 
-func (downStore) Read(context.Context, string, uint64) (core.Page, error) {
-	return core.Page{}, core.ErrStoreUnavailable
+func (downStore) Read(context.Context, string, uint64) (storage.Page, error) {
+	return storage.Page{}, core.ErrStoreUnavailable
 }
 
-func (downStore) StreamSnapshot(context.Context, string) ([]core.StreamState, error) {
+func (downStore) StreamSnapshot(context.Context, string) ([]storage.StreamState, error) {
 	return nil, core.ErrStoreUnavailable
 }
 
-func (downStore) Join(context.Context, string, core.JoinRequest) (core.Joined, error) {
-	return core.Joined{}, core.ErrStoreUnavailable
+func (downStore) Join(context.Context, string, storage.JoinRequest) (storage.Joined, error) {
+	return storage.Joined{}, core.ErrStoreUnavailable
 }

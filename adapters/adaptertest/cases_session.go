@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 func sessionCases() []testCase {
@@ -226,14 +227,14 @@ type slowReadStore struct {
 	delay time.Duration
 }
 
-func (s *slowReadStore) Read(ctx context.Context, sid string, after uint64) (core.Page, error) {
+func (s *slowReadStore) Read(ctx context.Context, sid string, after uint64) (storage.Page, error) {
 	p, err := s.MemoryStore.Read(ctx, sid, after)
 	time.Sleep(s.delay)
 	return p, err
 }
 
 // Join is the read a joining connection makes (its replay), slowed like Read.
-func (s *slowReadStore) Join(ctx context.Context, sid string, req core.JoinRequest) (core.Joined, error) {
+func (s *slowReadStore) Join(ctx context.Context, sid string, req storage.JoinRequest) (storage.Joined, error) {
 	j, err := s.MemoryStore.Join(ctx, sid, req)
 	time.Sleep(s.delay)
 	return j, err
@@ -248,12 +249,12 @@ type flakyStore struct {
 
 func (s *flakyStore) setDown(v bool) { s.mu.Lock(); s.down = v; s.mu.Unlock() }
 
-func (s *flakyStore) Append(ctx context.Context, sid string, m core.Message, n int) (core.Record, error) {
+func (s *flakyStore) Append(ctx context.Context, sid string, m core.Message, n int) (storage.Record, error) {
 	s.mu.Lock()
 	down := s.down
 	s.mu.Unlock()
 	if down {
-		return core.Record{}, fmt.Errorf("append: %w", errors.Join(core.ErrStoreUnavailable, errors.New("dial tcp: refused")))
+		return storage.Record{}, fmt.Errorf("append: %w", errors.Join(core.ErrStoreUnavailable, errors.New("dial tcp: refused")))
 	}
 	return s.MemoryStore.Append(ctx, sid, m, n)
 }

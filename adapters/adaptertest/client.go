@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/gorilla/websocket"
 )
 
 // waitTimeout bounds every wait in the suite; the cases finish far faster on loopback.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // StoreFactory returns the store instance number i (0 or 1) of a two-instance deployment:
@@ -205,16 +206,16 @@ func (k *killableStore) check() error {
 	return nil
 }
 
-func (k *killableStore) Append(ctx context.Context, sid string, m core.Message, n int) (core.Record, error) {
+func (k *killableStore) Append(ctx context.Context, sid string, m core.Message, n int) (storage.Record, error) {
 	if err := k.check(); err != nil {
-		return core.Record{}, err
+		return storage.Record{}, err
 	}
 	return k.inner.Append(ctx, sid, m, n)
 }
 
-func (k *killableStore) Read(ctx context.Context, sid string, after uint64) (core.Page, error) {
+func (k *killableStore) Read(ctx context.Context, sid string, after uint64) (storage.Page, error) {
 	if err := k.check(); err != nil {
-		return core.Page{}, err
+		return storage.Page{}, err
 	}
 	return k.inner.Read(ctx, sid, after)
 }
@@ -226,18 +227,18 @@ func (k *killableStore) Lookup(ctx context.Context, sid, id string) (uint64, boo
 	return k.inner.Lookup(ctx, sid, id)
 }
 
-func (k *killableStore) Join(ctx context.Context, sid string, req core.JoinRequest) (core.Joined, error) {
+func (k *killableStore) Join(ctx context.Context, sid string, req storage.JoinRequest) (storage.Joined, error) {
 	if err := k.check(); err != nil {
-		return core.Joined{}, err
+		return storage.Joined{}, err
 	}
 	return k.inner.Join(ctx, sid, req)
 }
 
-func (k *killableStore) Subscribe(ctx context.Context, sid string, fn func(core.Notification)) (func(), error) {
+func (k *killableStore) Subscribe(ctx context.Context, sid string, fn func(storage.Notification)) (func(), error) {
 	if err := k.check(); err != nil {
 		return nil, err
 	}
-	return k.inner.Subscribe(ctx, sid, func(n core.Notification) {
+	return k.inner.Subscribe(ctx, sid, func(n storage.Notification) {
 		if !k.dead.Load() {
 			fn(n)
 		}
@@ -251,16 +252,16 @@ func (k *killableStore) StreamAppend(ctx context.Context, sid, id string, seq ui
 	return k.inner.StreamAppend(ctx, sid, id, seq, d, started, lease)
 }
 
-func (k *killableStore) StreamSnapshot(ctx context.Context, sid string) ([]core.StreamState, error) {
+func (k *killableStore) StreamSnapshot(ctx context.Context, sid string) ([]storage.StreamState, error) {
 	if err := k.check(); err != nil {
 		return nil, err
 	}
 	return k.inner.StreamSnapshot(ctx, sid)
 }
 
-func (k *killableStore) StreamFinish(ctx context.Context, sid, id string, final core.Message, n int) (core.Record, error) {
+func (k *killableStore) StreamFinish(ctx context.Context, sid, id string, final core.Message, n int) (storage.Record, error) {
 	if err := k.check(); err != nil {
-		return core.Record{}, err
+		return storage.Record{}, err
 	}
 	return k.inner.StreamFinish(ctx, sid, id, final, n)
 }

@@ -12,18 +12,19 @@ import (
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/parts"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // The human-in-the-loop cases: approvals and questions asked by a handler on one instance
 // and answered from connections on either instance (PROTOCOL.md, "Human in the loop").
 
-var _ core.PendingStore = (*killableStore)(nil)
+var _ storage.PendingStore = (*killableStore)(nil)
 
-func (k *killableStore) pending() (core.PendingStore, error) {
+func (k *killableStore) pending() (storage.PendingStore, error) {
 	if err := k.check(); err != nil {
 		return nil, err
 	}
-	ps, ok := k.inner.(core.PendingStore)
+	ps, ok := k.inner.(storage.PendingStore)
 	if !ok {
 		return nil, core.ErrPendingUnsupported
 	}
@@ -54,7 +55,7 @@ func (k *killableStore) PendingList(ctx context.Context, sid string) ([]core.Pen
 	return ps.PendingList(ctx, sid)
 }
 
-func (k *killableStore) PendingAnswer(ctx context.Context, sid, id string, a core.PendingAnswer, now int64) (core.PendingRequest, error) {
+func (k *killableStore) PendingAnswer(ctx context.Context, sid, id string, a storage.PendingAnswer, now int64) (core.PendingRequest, error) {
 	ps, err := k.pending()
 	if err != nil {
 		return core.PendingRequest{}, err

@@ -7,11 +7,10 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/gorilla/websocket"
-	"github.com/labstack/echo/v4"
-
 	"github.com/chatwire/chatwire/adapters/wsecho"
 	"github.com/chatwire/chatwire/core"
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
 )
 
 // NewHub, mounted with wsecho on an Echo route: a client connects, sends one envelope

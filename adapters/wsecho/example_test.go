@@ -8,11 +8,10 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-
 	"github.com/chatwire/chatwire/adapters/wsecho"
 	"github.com/chatwire/chatwire/core"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 )
 
 // Mount the chat endpoint in Echo. Route middleware (here a request id and an auth check)

@@ -6,11 +6,10 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/gorilla/websocket"
-	"github.com/labstack/echo/v4"
-
 	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
 )
 
 // ErrNotHijackable is wrapped by the *echo.HTTPError the handler returns when the response

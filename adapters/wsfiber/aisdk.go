@@ -5,9 +5,8 @@ import (
 	"bytes"
 	"context"
 
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/chatwire/chatwire/aisdk"
+	"github.com/gofiber/fiber/v2"
 )
 
 // AISDK serves ep, the AI SDK UI message stream endpoint (package aisdk), natively on

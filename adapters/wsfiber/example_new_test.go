@@ -7,11 +7,10 @@ import (
 	"net"
 	"time"
 
-	"github.com/fasthttp/websocket"
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/chatwire/chatwire/adapters/wsfiber"
 	"github.com/chatwire/chatwire/core"
+	"github.com/fasthttp/websocket"
+	"github.com/gofiber/fiber/v2"
 )
 
 // NewHub, mounted with wsfiber on a Fiber route: a client connects, sends one envelope and

@@ -7,12 +7,11 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/chatwire/chatwire/adapters/wsfiber"
+	"github.com/chatwire/chatwire/core"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/gofiber/fiber/v2/utils"
-
-	"github.com/chatwire/chatwire/adapters/wsfiber"
-	"github.com/chatwire/chatwire/core"
 )
 
 // Mount the chat endpoint in Fiber. Route middleware (here a request id and an auth check)

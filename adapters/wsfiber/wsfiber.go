@@ -9,12 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatwire/chatwire/adapters/adapterkit"
+	"github.com/chatwire/chatwire/core"
 	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
-
-	"github.com/chatwire/chatwire/adapters/adapterkit"
-	"github.com/chatwire/chatwire/core"
 )
 
 // handshakeWriteTimeout bounds the write of the 101 response on the hijacked connection.

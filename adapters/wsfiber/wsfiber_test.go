@@ -14,14 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
-
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wsfiber"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {

@@ -7,10 +7,9 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
+	"github.com/gorilla/websocket"
 )
 
 // NewHub, mounted with wshttp on a net/http server: a client connects, sends one envelope

@@ -5,10 +5,9 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
+	"github.com/gorilla/websocket"
 )
 
 // Options configures the net/http adapter. The zero value is ready to use; New copies it.

@@ -8,9 +8,10 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
-// directoryCases test core.DirectoryStore. They are skipped, with a message, for a store
+// directoryCases test storage.DirectoryStore. They are skipped, with a message, for a store
 // that does not implement it (a Store need not keep conversation directories).
 func directoryCases() []tcase {
 	return []tcase{
@@ -27,15 +28,15 @@ func directoryCases() []tcase {
 }
 
 // dir returns the store and its peer as DirectoryStores, or skips the case.
-func (h *harness) dir(t *testing.T) (core.DirectoryStore, core.DirectoryStore) {
+func (h *harness) dir(t *testing.T) (storage.DirectoryStore, storage.DirectoryStore) {
 	t.Helper()
-	d, ok := h.store.(core.DirectoryStore)
+	d, ok := h.store.(storage.DirectoryStore)
 	if !ok {
-		t.Skip("the store does not implement core.DirectoryStore")
+		t.Skip("the store does not implement storage.DirectoryStore")
 	}
-	p, ok := h.peer.(core.DirectoryStore)
+	p, ok := h.peer.(storage.DirectoryStore)
 	if !ok {
-		t.Fatalf("the peer store (%T) does not implement core.DirectoryStore", h.peer)
+		t.Fatalf("the peer store (%T) does not implement storage.DirectoryStore", h.peer)
 	}
 	return d, p
 }
@@ -45,16 +46,16 @@ func owner() string { return "owner-" + core.NewID() }
 // baseTime is a recent time in ms, so entries are far from expiring.
 func baseTime() int64 { return time.Now().UnixMilli() }
 
-func mustCreate(t *testing.T, h *harness, d core.DirectoryStore, own, id, title string, created int64) core.Conversation {
+func mustCreate(t *testing.T, h *harness, d storage.DirectoryStore, own, id, title string, created int64) storage.Conversation {
 	t.Helper()
-	c, isNew, err := d.CreateConversation(h.ctx(t), own, core.Conversation{ID: id, Title: title, Created: created}, 0)
+	c, isNew, err := d.CreateConversation(h.ctx(t), own, storage.Conversation{ID: id, Title: title, Created: created}, 0)
 	if err != nil || !isNew {
 		t.Fatalf("create %s: new=%v err=%v", id, isNew, err)
 	}
 	return c
 }
 
-func ids(cs []core.Conversation) []string {
+func ids(cs []storage.Conversation) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = c.ID
@@ -67,13 +68,13 @@ func testDirCreateGetList(t *testing.T, h *harness) {
 	own, now := owner(), baseTime()
 	a, b, c := session(), session(), session()
 	got := mustCreate(t, h, d, own, a, "first", now-3000)
-	want := core.Conversation{ID: a, Title: "first", Created: now - 3000, LastActive: now - 3000}
+	want := storage.Conversation{ID: a, Title: "first", Created: now - 3000, LastActive: now - 3000}
 	if got != want {
 		t.Fatalf("created %+v, want %+v", got, want)
 	}
 	mustCreate(t, h, d, own, b, "", now-2000)
 	mustCreate(t, h, p, own, c, "third", now-1000)
-	again, isNew, err := d.CreateConversation(h.ctx(t), own, core.Conversation{ID: a, Title: "other", Created: now}, 0)
+	again, isNew, err := d.CreateConversation(h.ctx(t), own, storage.Conversation{ID: a, Title: "other", Created: now}, 0)
 	if err != nil || isNew || again != want {
 		t.Fatalf("create again = %+v new=%v err=%v, want the existing entry unchanged", again, isNew, err)
 	}
@@ -143,17 +144,17 @@ func testDirClaimExclusive(t *testing.T, h *harness) {
 	id := session()
 	want := mustCreate(t, h, d, alice, id, "mine", now)
 	ctx := h.ctx(t)
-	if _, _, err := p.CreateConversation(ctx, mallory, core.Conversation{ID: id, Created: now}, 0); !errors.Is(err, core.ErrConversationNotFound) {
+	if _, _, err := p.CreateConversation(ctx, mallory, storage.Conversation{ID: id, Created: now}, 0); !errors.Is(err, storage.ErrConversationNotFound) {
 		t.Fatalf("another owner claiming it: %v, want ErrConversationNotFound", err)
 	}
 	title := "stolen"
 	for name, err := range map[string]error{
 		"get":    second(p.GetConversation(ctx, mallory, id)),
-		"update": second(p.UpdateConversation(ctx, mallory, id, core.ConversationUpdate{Title: &title})),
+		"update": second(p.UpdateConversation(ctx, mallory, id, storage.ConversationUpdate{Title: &title})),
 		"clear":  second(p.ClearConversation(ctx, mallory, id, now)),
 		"delete": p.DeleteConversation(ctx, mallory, id),
 	} {
-		if !errors.Is(err, core.ErrConversationNotFound) {
+		if !errors.Is(err, storage.ErrConversationNotFound) {
 			t.Errorf("%s by another owner: %v, want ErrConversationNotFound", name, err)
 		}
 	}
@@ -189,13 +190,13 @@ func testDirUpdate(t *testing.T, h *harness) {
 	mustCreate(t, h, d, own, a, "", now-2000)
 	mustCreate(t, h, d, own, b, "", now-1000)
 	title, on := "Trip to Lisbon ✈", true
-	got, err := p.UpdateConversation(h.ctx(t), own, a, core.ConversationUpdate{Title: &title, Active: now, AddMessages: 2, Running: &on})
-	want := core.Conversation{ID: a, Title: title, Created: now - 2000, LastActive: now, Messages: 2, Running: true}
+	got, err := p.UpdateConversation(h.ctx(t), own, a, storage.ConversationUpdate{Title: &title, Active: now, AddMessages: 2, Running: &on})
+	want := storage.Conversation{ID: a, Title: title, Created: now - 2000, LastActive: now, Messages: 2, Running: true}
 	if err != nil || got != want {
 		t.Fatalf("update = %+v, %v; want %+v", got, err, want)
 	}
 	// Active never moves backwards; the rest is unchanged by an empty update.
-	got, err = d.UpdateConversation(h.ctx(t), own, a, core.ConversationUpdate{Active: now - 5000})
+	got, err = d.UpdateConversation(h.ctx(t), own, a, storage.ConversationUpdate{Active: now - 5000})
 	if err != nil || got != want {
 		t.Fatalf("update backwards = %+v, %v; want %+v", got, err, want)
 	}
@@ -204,13 +205,13 @@ func testDirUpdate(t *testing.T, h *harness) {
 		t.Fatalf("after activity the list is %v, want %s first", ids(page.Conversations), a)
 	}
 	bad := "tab\there"
-	if _, err := d.UpdateConversation(h.ctx(t), own, a, core.ConversationUpdate{Title: &bad}); !errors.Is(err, core.ErrInvalidTitle) {
+	if _, err := d.UpdateConversation(h.ctx(t), own, a, storage.ConversationUpdate{Title: &bad}); !errors.Is(err, storage.ErrInvalidTitle) {
 		t.Fatalf("invalid title: %v, want ErrInvalidTitle", err)
 	}
 	if got, _ := d.GetConversation(h.ctx(t), own, a); got != want {
 		t.Fatalf("a refused update changed the entry to %+v", got)
 	}
-	if _, err := d.UpdateConversation(h.ctx(t), own, session(), core.ConversationUpdate{AddMessages: 1}); !errors.Is(err, core.ErrConversationNotFound) {
+	if _, err := d.UpdateConversation(h.ctx(t), own, session(), storage.ConversationUpdate{AddMessages: 1}); !errors.Is(err, storage.ErrConversationNotFound) {
 		t.Fatalf("update of an unknown id: %v", err)
 	}
 }
@@ -230,11 +231,11 @@ func testDirClear(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	on := true
-	if _, err := d.UpdateConversation(ctx, own, id, core.ConversationUpdate{AddMessages: 3, Running: &on}); err != nil {
+	if _, err := d.UpdateConversation(ctx, own, id, storage.ConversationUpdate{AddMessages: 3, Running: &on}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := p.ClearConversation(ctx, own, id, now)
-	want := core.Conversation{ID: id, Title: "t", Created: now - 1000, LastActive: now}
+	want := storage.Conversation{ID: id, Title: "t", Created: now - 1000, LastActive: now}
 	if err != nil || got != want {
 		t.Fatalf("clear = %+v, %v; want %+v", got, err, want)
 	}
@@ -257,10 +258,10 @@ func testDirClear(t *testing.T, h *harness) {
 	}
 	// A message stored before the clear (a reply finishing meanwhile) does not count after
 	// it; one stored after it does.
-	if got, err := p.UpdateConversation(ctx, own, id, core.ConversationUpdate{Active: now - 1, AddMessages: 1}); err != nil || got.Messages != 0 {
+	if got, err := p.UpdateConversation(ctx, own, id, storage.ConversationUpdate{Active: now - 1, AddMessages: 1}); err != nil || got.Messages != 0 {
 		t.Fatalf("a message from before the clear: %+v, %v; want 0 messages", got, err)
 	}
-	if got, err := p.UpdateConversation(ctx, own, id, core.ConversationUpdate{Active: now + 1, AddMessages: 1}); err != nil || got.Messages != 1 {
+	if got, err := p.UpdateConversation(ctx, own, id, storage.ConversationUpdate{Active: now + 1, AddMessages: 1}); err != nil || got.Messages != 1 {
 		t.Fatalf("a message from after the clear: %+v, %v; want 1 message", got, err)
 	}
 }
@@ -281,7 +282,7 @@ func testDirDelete(t *testing.T, h *harness) {
 	if err := p.DeleteConversation(ctx, own, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.GetConversation(ctx, own, id); !errors.Is(err, core.ErrConversationNotFound) {
+	if _, err := d.GetConversation(ctx, own, id); !errors.Is(err, storage.ErrConversationNotFound) {
 		t.Fatalf("get after delete: %v", err)
 	}
 	if page, _ := d.ListConversations(ctx, own, "", 10); fmt.Sprint(ids(page.Conversations)) != fmt.Sprint([]string{keep}) {
@@ -293,13 +294,13 @@ func testDirDelete(t *testing.T, h *harness) {
 	if st, _ := h.store.StreamSnapshot(ctx, id); len(st) != 0 {
 		t.Fatalf("streams after delete: %v", st)
 	}
-	if err := d.DeleteConversation(ctx, own, id); !errors.Is(err, core.ErrConversationNotFound) {
+	if err := d.DeleteConversation(ctx, own, id); !errors.Is(err, storage.ErrConversationNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
 	// A deleted id is never claimed again, by anyone: a client reconnecting to it is
 	// refused instead of bringing it back.
 	for _, o := range []string{own, other} {
-		if _, _, err := p.CreateConversation(ctx, o, core.Conversation{ID: id, Created: now}, 0); !errors.Is(err, core.ErrConversationNotFound) {
+		if _, _, err := p.CreateConversation(ctx, o, storage.Conversation{ID: id, Created: now}, 0); !errors.Is(err, storage.ErrConversationNotFound) {
 			t.Fatalf("claiming a deleted id as %s: %v, want ErrConversationNotFound", o, err)
 		}
 	}
@@ -310,17 +311,17 @@ func testDirBounded(t *testing.T, h *harness) {
 	own, now := owner(), baseTime()
 	ctx := h.ctx(t)
 	for i := 0; i < 2; i++ {
-		if _, _, err := d.CreateConversation(ctx, own, core.Conversation{ID: session(), Created: now}, 2); err != nil {
+		if _, _, err := d.CreateConversation(ctx, own, storage.Conversation{ID: session(), Created: now}, 2); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := d.CreateConversation(ctx, own, core.Conversation{ID: session(), Created: now}, 2); !errors.Is(err, core.ErrDirectoryFull) {
+	if _, _, err := d.CreateConversation(ctx, own, storage.Conversation{ID: session(), Created: now}, 2); !errors.Is(err, storage.ErrDirectoryFull) {
 		t.Fatalf("third of max 2: %v, want ErrDirectoryFull", err)
 	}
 	if page, _ := d.ListConversations(ctx, own, "", 10); len(page.Conversations) != 2 {
 		t.Fatalf("a refused create left %d entries", len(page.Conversations))
 	}
-	if _, _, err := d.CreateConversation(ctx, owner(), core.Conversation{ID: session(), Created: now}, 2); err != nil {
+	if _, _, err := d.CreateConversation(ctx, owner(), storage.Conversation{ID: session(), Created: now}, 2); err != nil {
 		t.Fatalf("another owner is not bounded by this one: %v", err)
 	}
 }
@@ -328,8 +329,8 @@ func testDirBounded(t *testing.T, h *harness) {
 func testDirEvents(t *testing.T, h *harness) {
 	d, p := h.dir(t)
 	own, other, now := owner(), owner(), baseTime()
-	events := make(chan core.DirectoryEvent, 16)
-	cancel, err := p.SubscribeDirectory(h.ctx(t), own, func(ev core.DirectoryEvent) {
+	events := make(chan storage.DirectoryEvent, 16)
+	cancel, err := p.SubscribeDirectory(h.ctx(t), own, func(ev storage.DirectoryEvent) {
 		if !ev.Resync {
 			events <- ev
 		}
@@ -338,8 +339,8 @@ func testDirEvents(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	defer cancel()
-	leaked := make(chan core.DirectoryEvent, 16)
-	cancelOther, err := p.SubscribeDirectory(h.ctx(t), other, func(ev core.DirectoryEvent) {
+	leaked := make(chan storage.DirectoryEvent, 16)
+	cancelOther, err := p.SubscribeDirectory(h.ctx(t), other, func(ev storage.DirectoryEvent) {
 		if !ev.Resync {
 			leaked <- ev
 		}
@@ -352,16 +353,16 @@ func testDirEvents(t *testing.T, h *harness) {
 	ctx := h.ctx(t)
 	mustCreate(t, h, d, own, id, "", now)
 	title, on, off := "named", true, false
-	if _, err := d.UpdateConversation(ctx, own, id, core.ConversationUpdate{Title: &title, Event: core.ConversationRenamed}); err != nil {
+	if _, err := d.UpdateConversation(ctx, own, id, storage.ConversationUpdate{Title: &title, Event: storage.ConversationRenamed}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.UpdateConversation(ctx, own, id, core.ConversationUpdate{Active: now + 1, AddMessages: 1}); err != nil {
+	if _, err := d.UpdateConversation(ctx, own, id, storage.ConversationUpdate{Active: now + 1, AddMessages: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.UpdateConversation(ctx, own, id, core.ConversationUpdate{Running: &on, Event: core.ConversationStarted}); err != nil {
+	if _, err := d.UpdateConversation(ctx, own, id, storage.ConversationUpdate{Running: &on, Event: storage.ConversationStarted}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.UpdateConversation(ctx, own, id, core.ConversationUpdate{Running: &off, AddMessages: 1, Event: core.ConversationEnded}); err != nil {
+	if _, err := d.UpdateConversation(ctx, own, id, storage.ConversationUpdate{Running: &off, AddMessages: 1, Event: storage.ConversationEnded}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.ClearConversation(ctx, own, id, now+2); err != nil {
@@ -370,14 +371,14 @@ func testDirEvents(t *testing.T, h *harness) {
 	if err := d.DeleteConversation(ctx, own, id); err != nil {
 		t.Fatal(err)
 	}
-	want := []core.DirectoryEvent{
-		{Kind: core.ConversationCreated, Conversation: core.Conversation{ID: id, Created: now, LastActive: now}},
-		{Kind: core.ConversationRenamed, Conversation: core.Conversation{ID: id, Title: title, Created: now, LastActive: now}},
-		{Kind: core.ConversationActivity, Conversation: core.Conversation{ID: id, Title: title, Created: now, LastActive: now + 1, Messages: 1}},
-		{Kind: core.ConversationStarted, Conversation: core.Conversation{ID: id, Title: title, Created: now, LastActive: now + 1, Messages: 1, Running: true}},
-		{Kind: core.ConversationEnded, Conversation: core.Conversation{ID: id, Title: title, Created: now, LastActive: now + 1, Messages: 2}},
-		{Kind: core.ConversationCleared, Conversation: core.Conversation{ID: id, Title: title, Created: now, LastActive: now + 2}},
-		{Kind: core.ConversationDeleted, Conversation: core.Conversation{ID: id}},
+	want := []storage.DirectoryEvent{
+		{Kind: storage.ConversationCreated, Conversation: storage.Conversation{ID: id, Created: now, LastActive: now}},
+		{Kind: storage.ConversationRenamed, Conversation: storage.Conversation{ID: id, Title: title, Created: now, LastActive: now}},
+		{Kind: storage.ConversationActivity, Conversation: storage.Conversation{ID: id, Title: title, Created: now, LastActive: now + 1, Messages: 1}},
+		{Kind: storage.ConversationStarted, Conversation: storage.Conversation{ID: id, Title: title, Created: now, LastActive: now + 1, Messages: 1, Running: true}},
+		{Kind: storage.ConversationEnded, Conversation: storage.Conversation{ID: id, Title: title, Created: now, LastActive: now + 1, Messages: 2}},
+		{Kind: storage.ConversationCleared, Conversation: storage.Conversation{ID: id, Title: title, Created: now, LastActive: now + 2}},
+		{Kind: storage.ConversationDeleted, Conversation: storage.Conversation{ID: id}},
 	}
 	for i, w := range want {
 		select {
@@ -400,20 +401,20 @@ func testDirInvalid(t *testing.T, h *harness) {
 	d, _ := h.dir(t)
 	ctx := h.ctx(t)
 	now := baseTime()
-	if _, _, err := d.CreateConversation(ctx, owner(), core.Conversation{ID: "bad id!", Created: now}, 0); !errors.Is(err, core.ErrInvalidSessionID) {
+	if _, _, err := d.CreateConversation(ctx, owner(), storage.Conversation{ID: "bad id!", Created: now}, 0); !errors.Is(err, core.ErrInvalidSessionID) {
 		t.Errorf("invalid id: %v, want ErrInvalidSessionID", err)
 	}
-	for _, bad := range []string{"", "tab\towner", string(make([]byte, core.MaxOwnerLength+1))} {
-		if _, _, err := d.CreateConversation(ctx, bad, core.Conversation{ID: session(), Created: now}, 0); err == nil {
+	for _, bad := range []string{"", "tab\towner", string(make([]byte, storage.MaxOwnerLength+1))} {
+		if _, _, err := d.CreateConversation(ctx, bad, storage.Conversation{ID: session(), Created: now}, 0); err == nil {
 			t.Errorf("owner %q was accepted", bad)
 		}
 	}
-	long := make([]byte, core.MaxTitleLength+1)
+	long := make([]byte, storage.MaxTitleLength+1)
 	for i := range long {
 		long[i] = 'a'
 	}
 	for _, title := range []string{string(long), "a\x00b", "line\nbreak", "\u202eevil", "bad \xff utf8"} {
-		if _, _, err := d.CreateConversation(ctx, owner(), core.Conversation{ID: session(), Title: title, Created: now}, 0); !errors.Is(err, core.ErrInvalidTitle) {
+		if _, _, err := d.CreateConversation(ctx, owner(), storage.Conversation{ID: session(), Title: title, Created: now}, 0); !errors.Is(err, storage.ErrInvalidTitle) {
 			t.Errorf("title %q: %v, want ErrInvalidTitle", title, err)
 		}
 	}

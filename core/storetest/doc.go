@@ -1,16 +1,16 @@
-// Package storetest is the conformance suite for core.Store implementations. Every store
+// Package storetest is the conformance suite for storage.Store implementations. Every store
 // (the in-memory one in core, redisstore, and third-party ones) runs it from its own tests:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) core.Store { return newTestStore(t) })
+//		storetest.Run(t, func(t *testing.T) storage.Store { return newTestStore(t) })
 //	}
 //
-// The suite checks the contract documented on core.Store: sequence numbers, Read pages and
+// The suite checks the contract documented on storage.Store: sequence numbers, Read pages and
 // their Head and Trimmed fields, trimming to maxLen, Lookup, duplicate ids (a message id is
 // a duplicate exactly while a message with that id is in the retained history), exact round
 // trips of every Message field, session isolation, ordered delivery to subscribers,
 // cancellation, concurrent appends, session id validation and context cancellation; and the
-// stream contract of core.StreamStore: deltas and snapshots, lease refresh and expiry,
+// stream contract of storage.StreamStore: deltas and snapshots, lease refresh and expiry,
 // out-of-order deltas, StreamFinish (appending like Append, exactly once across instances),
 // cancel requests and ephemeral messages.
 //

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 func epochCases() []tcase {
@@ -29,7 +29,7 @@ func testEpochReported(t *testing.T, h *harness) {
 	if epoch == "" {
 		t.Fatal("Read after appends reports no epoch")
 	}
-	j, err := h.store.Join(h.ctx(t), sid, core.JoinRequest{})
+	j, err := h.store.Join(h.ctx(t), sid, storage.JoinRequest{})
 	if err != nil || j.Page.Epoch != epoch || j.Page.Head != 3 {
 		t.Fatalf("Join = epoch %q head %d, %v; want %q and 3", j.Page.Epoch, j.Page.Head, err, epoch)
 	}
@@ -44,7 +44,7 @@ func testEpochReported(t *testing.T, h *harness) {
 // testJoinMatchesReads: Join answers what Lookup, Read and StreamSnapshot would.
 func testJoinMatchesReads(t *testing.T, h *harness) {
 	sid := session()
-	if j, err := h.store.Join(h.ctx(t), sid, core.JoinRequest{LastMessageID: "x", Replay: true}); err != nil ||
+	if j, err := h.store.Join(h.ctx(t), sid, storage.JoinRequest{LastMessageID: "x", Replay: true}); err != nil ||
 		j.Found || j.Page.Head != 0 || j.Page.Epoch != "" || len(j.Page.Records) != 0 || len(j.Streams) != 0 {
 		t.Fatalf("Join of an empty session = %+v, %v; want nothing", j, err)
 	}
@@ -52,17 +52,17 @@ func testJoinMatchesReads(t *testing.T, h *harness) {
 	h.mustStreamAppend(t, h.store, sid, "s-1", 1, "hi", time.Minute)
 	cases := []struct {
 		name    string
-		req     core.JoinRequest
+		req     storage.JoinRequest
 		found   bool
 		anchor  uint64
 		seqs    []uint64
 		trimmed bool
 	}{
-		{"after a retained id", core.JoinRequest{LastMessageID: recs[3].Message.ID, Replay: true}, true, 4, []uint64{5}, false},
-		{"after the newest", core.JoinRequest{LastMessageID: recs[4].Message.ID, Replay: true}, true, 5, nil, false},
-		{"after a trimmed id", core.JoinRequest{LastMessageID: recs[0].Message.ID, Replay: true}, false, 0, []uint64{3, 4, 5}, true},
-		{"everything", core.JoinRequest{Replay: true}, false, 0, []uint64{3, 4, 5}, true},
-		{"no replay", core.JoinRequest{LastMessageID: recs[3].Message.ID}, true, 4, nil, false},
+		{"after a retained id", storage.JoinRequest{LastMessageID: recs[3].Message.ID, Replay: true}, true, 4, []uint64{5}, false},
+		{"after the newest", storage.JoinRequest{LastMessageID: recs[4].Message.ID, Replay: true}, true, 5, nil, false},
+		{"after a trimmed id", storage.JoinRequest{LastMessageID: recs[0].Message.ID, Replay: true}, false, 0, []uint64{3, 4, 5}, true},
+		{"everything", storage.JoinRequest{Replay: true}, false, 0, []uint64{3, 4, 5}, true},
+		{"no replay", storage.JoinRequest{LastMessageID: recs[3].Message.ID}, true, 4, nil, false},
 	}
 	epoch := h.mustRead(t, sid, 0).Epoch
 	for _, tc := range cases {
@@ -92,11 +92,11 @@ func testJoinOtherEpoch(t *testing.T, h *harness) {
 	sid := session()
 	recs := h.appendN(t, sid, "o", 3, 0)
 	epoch := h.mustRead(t, sid, 0).Epoch
-	j, err := h.store.Join(h.ctx(t), sid, core.JoinRequest{LastMessageID: recs[1].Message.ID, Epoch: epoch, Replay: true})
+	j, err := h.store.Join(h.ctx(t), sid, storage.JoinRequest{LastMessageID: recs[1].Message.ID, Epoch: epoch, Replay: true})
 	if err != nil || !j.Found || j.Anchor != 2 || !equalSeqs(seqs(j.Page.Records), []uint64{3}) {
 		t.Fatalf("Join in the current epoch = %+v, %v; want anchor 2 and [3]", j, err)
 	}
-	j, err = h.store.Join(h.ctx(t), sid, core.JoinRequest{LastMessageID: recs[1].Message.ID, Epoch: "not-" + epoch, Replay: true})
+	j, err = h.store.Join(h.ctx(t), sid, storage.JoinRequest{LastMessageID: recs[1].Message.ID, Epoch: "not-" + epoch, Replay: true})
 	if err != nil || j.Found || !equalSeqs(seqs(j.Page.Records), []uint64{1, 2, 3}) {
 		t.Fatalf("Join from another epoch = %+v, %v; want not found and every record", j, err)
 	}
@@ -126,10 +126,10 @@ func testEpochChangesWhenLost(t *testing.T, h *harness) {
 	}
 	// On a cluster the old epoch's records may still arrive (published before Subscribe);
 	// the new record must arrive with the new epoch.
-	sub.waitEvent(t, h.wait, "the new record with the new epoch", func(n core.Notification) bool {
+	sub.waitEvent(t, h.wait, "the new record with the new epoch", func(n storage.Notification) bool {
 		return n.Record.Seq == 1 && n.Epoch == page.Epoch && n.Record.Message.ID == recs[0].Message.ID
 	})
-	j, err := h.store.Join(h.ctx(t), sid, core.JoinRequest{LastMessageID: recs[2].Message.ID, Epoch: old, Replay: true})
+	j, err := h.store.Join(h.ctx(t), sid, storage.JoinRequest{LastMessageID: recs[2].Message.ID, Epoch: old, Replay: true})
 	if err != nil || j.Found || j.Page.Epoch != page.Epoch || !equalSeqs(seqs(j.Page.Records), []uint64{1}) {
 		t.Fatalf("Join with the old epoch = %+v, %v; want the new history", j, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 func testSeqStartsAtOne(t *testing.T, h *harness) {
@@ -120,7 +121,7 @@ func testDuplicateReturnsExisting(t *testing.T, h *harness) {
 	again := msg("dup", "different content")
 	again.Timestamp = 42
 	rec, err := h.store.Append(h.ctx(t), sid, again, 0)
-	if !errors.Is(err, core.ErrDuplicate) {
+	if !errors.Is(err, storage.ErrDuplicate) {
 		t.Fatalf("second Append of id dup: err = %v, want ErrDuplicate", err)
 	}
 	if rec.Seq != first.Seq || !sameMessage(rec.Message, first.Message) {
@@ -137,7 +138,7 @@ func testDuplicateAfterTrim(t *testing.T, h *harness) {
 	sid := session()
 	h.appendN(t, sid, "m", 3, 2) // m-1 trimmed
 	// m-2 is retained: still a duplicate.
-	if _, err := h.store.Append(h.ctx(t), sid, msg("m-2", "again"), 2); !errors.Is(err, core.ErrDuplicate) {
+	if _, err := h.store.Append(h.ctx(t), sid, msg("m-2", "again"), 2); !errors.Is(err, storage.ErrDuplicate) {
 		t.Fatalf("Append of retained id m-2: err = %v, want ErrDuplicate", err)
 	}
 	// m-1 is no longer retained: it is stored again as a new record.
@@ -259,7 +260,7 @@ func testInvalidSessionID(t *testing.T, h *harness) {
 		_, errA := h.store.Append(ctx, sid, msg("m", "x"), 0)
 		_, errR := h.store.Read(ctx, sid, 0)
 		_, _, errL := h.store.Lookup(ctx, sid, "m")
-		cancel, errS := h.store.Subscribe(ctx, sid, func(core.Notification) {})
+		cancel, errS := h.store.Subscribe(ctx, sid, func(storage.Notification) {})
 		if cancel != nil {
 			cancel()
 		}

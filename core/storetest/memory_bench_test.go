@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // The MemoryStore counterparts of redisstore's stream benchmarks:
@@ -19,7 +20,7 @@ func BenchmarkMemoryStreamDeltas(b *testing.B) {
 	ctx := context.Background()
 	s := core.NewMemoryStore(core.MemoryStoreOptions{})
 	var got uint64
-	cancel, err := s.Subscribe(ctx, "deltas", func(n core.Notification) {
+	cancel, err := s.Subscribe(ctx, "deltas", func(n storage.Notification) {
 		if n.Stream != nil {
 			got = n.Stream.Seq
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/core/storetest"
+	"github.com/chatwire/chatwire/storage"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -16,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // TestMemoryStore runs the suite against core.MemoryStore; the store is its own peer, as
 // when several hubs in one process share it.
 func TestMemoryStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) core.Store {
+	storetest.Run(t, func(t *testing.T) storage.Store {
 		return core.NewMemoryStore(core.MemoryStoreOptions{})
 	})
 }
@@ -25,8 +26,8 @@ func TestMemoryStore(t *testing.T) {
 // lease cases use Options.Advance instead of real time.
 func TestMemoryStoreFakeClock(t *testing.T) {
 	var mu sync.Mutex
-	clocks := map[core.Store]*time.Time{}
-	storetest.RunWithOptions(t, func(t *testing.T) core.Store {
+	clocks := map[storage.Store]*time.Time{}
+	storetest.RunWithOptions(t, func(t *testing.T) storage.Store {
 		now := time.Now()
 		s := core.NewMemoryStore(core.MemoryStoreOptions{Now: func() time.Time {
 			mu.Lock()
@@ -37,11 +38,11 @@ func TestMemoryStoreFakeClock(t *testing.T) {
 		clocks[s] = &now
 		mu.Unlock()
 		return s
-	}, storetest.Options{Advance: func(s core.Store, d time.Duration) {
+	}, storetest.Options{Advance: func(s storage.Store, d time.Duration) {
 		mu.Lock()
 		defer mu.Unlock()
 		*clocks[s] = clocks[s].Add(d)
-	}, Lose: func(s core.Store, _ string) {
+	}, Lose: func(s storage.Store, _ string) {
 		// Idle past the session TTL: the history expires.
 		mu.Lock()
 		defer mu.Unlock()

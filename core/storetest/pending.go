@@ -7,9 +7,10 @@ import (
 	"testing"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
-// pendingCases are the cases of core.PendingStore; a store that does not implement it
+// pendingCases are the cases of storage.PendingStore; a store that does not implement it
 // fails them (the hub's human-in-the-loop features need it).
 func pendingCases() []tcase {
 	return []tcase{
@@ -21,31 +22,31 @@ func pendingCases() []tcase {
 	}
 }
 
-func pendingStore(t *testing.T, s core.Store) core.PendingStore {
+func pendingStore(t *testing.T, s storage.Store) storage.PendingStore {
 	t.Helper()
-	ps, ok := s.(core.PendingStore)
+	ps, ok := s.(storage.PendingStore)
 	if !ok {
-		t.Fatalf("%T does not implement core.PendingStore", s)
+		t.Fatalf("%T does not implement storage.PendingStore", s)
 	}
 	return ps
 }
 
-func approvalReq(id string) core.PendingRequest {
-	return core.PendingRequest{ID: id, Kind: core.PendingApproval, StreamID: "s-" + id, ToolCallID: "call-" + id, ToolName: "roll", Created: 1700000000000}
+func approvalReq(id string) storage.PendingRequest {
+	return storage.PendingRequest{ID: id, Kind: storage.PendingApproval, StreamID: "s-" + id, ToolCallID: "call-" + id, ToolName: "roll", Created: 1700000000000}
 }
 
 func testPendingAddGetList(t *testing.T, h *harness) {
 	ps, peer := pendingStore(t, h.store), pendingStore(t, h.peer)
 	sid := session()
 	ctx := h.ctx(t)
-	q := core.PendingRequest{ID: "q1", Kind: core.PendingQuestion, StreamID: "s1", Created: 1700000000001, Expires: 1700000009999,
-		Question: &core.Question{Message: "Which size?", Schema: json.RawMessage(`{"type":"object","properties":{"size":{"type":"string","enum":["S","M"]}},"required":["size"]}`)}}
-	for _, r := range []core.PendingRequest{approvalReq("a1"), q} {
+	q := storage.PendingRequest{ID: "q1", Kind: storage.PendingQuestion, StreamID: "s1", Created: 1700000000001, Expires: 1700000009999,
+		Question: &storage.Question{Message: "Which size?", Schema: json.RawMessage(`{"type":"object","properties":{"size":{"type":"string","enum":["S","M"]}},"required":["size"]}`)}}
+	for _, r := range []storage.PendingRequest{approvalReq("a1"), q} {
 		if err := ps.PendingAdd(ctx, sid, r); err != nil {
 			t.Fatalf("PendingAdd(%s): %v", r.ID, err)
 		}
 	}
-	if err := peer.PendingAdd(ctx, sid, approvalReq("a1")); !errors.Is(err, core.ErrDuplicate) {
+	if err := peer.PendingAdd(ctx, sid, approvalReq("a1")); !errors.Is(err, storage.ErrDuplicate) {
 		t.Fatalf("second PendingAdd(a1) = %v, want ErrDuplicate", err)
 	}
 	got, err := peer.PendingGet(ctx, sid, "q1")
@@ -57,10 +58,10 @@ func testPendingAddGetList(t *testing.T, h *harness) {
 	if !jsonSame(want, have) {
 		t.Fatalf("PendingGet(q1) = %s, want %s", have, want)
 	}
-	if _, err := peer.PendingGet(ctx, sid, "nope"); !errors.Is(err, core.ErrPendingNotFound) {
+	if _, err := peer.PendingGet(ctx, sid, "nope"); !errors.Is(err, storage.ErrPendingNotFound) {
 		t.Fatalf("PendingGet(unknown) = %v, want ErrPendingNotFound", err)
 	}
-	if _, err := peer.PendingGet(ctx, session(), "q1"); !errors.Is(err, core.ErrPendingNotFound) {
+	if _, err := peer.PendingGet(ctx, session(), "q1"); !errors.Is(err, storage.ErrPendingNotFound) {
 		t.Fatalf("PendingGet in another session = %v, want ErrPendingNotFound", err)
 	}
 	list, err := peer.PendingList(ctx, sid)
@@ -80,7 +81,7 @@ func jsonSame(a, b []byte) bool {
 }
 
 func testPendingAnswerOnce(t *testing.T, h *harness) {
-	stores := []core.PendingStore{pendingStore(t, h.store), pendingStore(t, h.peer)}
+	stores := []storage.PendingStore{pendingStore(t, h.store), pendingStore(t, h.peer)}
 	sid := session()
 	ctx := h.ctx(t)
 	if err := stores[0].PendingAdd(ctx, sid, approvalReq("a1")); err != nil {
@@ -93,7 +94,7 @@ func testPendingAnswerOnce(t *testing.T, h *harness) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			_, errs[i] = stores[i%2].PendingAnswer(ctx, sid, "a1", core.PendingAnswer{Approved: i%2 == 0, By: string(rune('a' + i)), At: int64(1700000000100 + i)}, 1700000000100)
+			_, errs[i] = stores[i%2].PendingAnswer(ctx, sid, "a1", storage.PendingAnswer{Approved: i%2 == 0, By: string(rune('a' + i)), At: int64(1700000000100 + i)}, 1700000000100)
 		}(i)
 	}
 	wg.Wait()
@@ -104,7 +105,7 @@ func testPendingAnswerOnce(t *testing.T, h *harness) {
 			t.Fatalf("answers %d and %d both won", winner, i)
 		case err == nil:
 			winner = i
-		case !errors.Is(err, core.ErrPendingAnswered):
+		case !errors.Is(err, storage.ErrPendingAnswered):
 			t.Fatalf("losing answer %d: %v, want ErrPendingAnswered", i, err)
 		}
 	}
@@ -126,12 +127,12 @@ func testPendingAnswerNotifies(t *testing.T, h *harness) {
 	if err := ps.PendingAdd(ctx, sid, approvalReq("a1")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ps.PendingAnswer(ctx, sid, "a1", core.PendingAnswer{Approved: true, Reason: "ok", By: "alice", At: 1700000000200}, 1700000000200)
+	got, err := ps.PendingAnswer(ctx, sid, "a1", storage.PendingAnswer{Approved: true, Reason: "ok", By: "alice", At: 1700000000200}, 1700000000200)
 	if err != nil || got.Answer == nil || !got.Answer.Approved || got.Answer.Reason != "ok" || got.ID != "a1" || got.ToolCallID != "call-a1" {
 		t.Fatalf("PendingAnswer = %+v, %v", got, err)
 	}
-	want := core.PendingNotice("a1")
-	col.waitEvent(t, h.wait, "the pending notice", func(n core.Notification) bool {
+	want := storage.PendingNotice("a1")
+	col.waitEvent(t, h.wait, "the pending notice", func(n storage.Notification) bool {
 		return n.Ephemeral != nil && n.Ephemeral.Type == want.Type && string(n.Ephemeral.Metadata) == string(want.Metadata)
 	})
 }
@@ -142,12 +143,12 @@ func testPendingBadAnswers(t *testing.T, h *harness) {
 	ctx := h.ctx(t)
 	exp := approvalReq("old")
 	exp.Expires = 1700000000500
-	for _, r := range []core.PendingRequest{approvalReq("a1"), exp} {
+	for _, r := range []storage.PendingRequest{approvalReq("a1"), exp} {
 		if err := ps.PendingAdd(ctx, sid, r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := peer.PendingAnswer(ctx, sid, "a1", core.PendingAnswer{Approved: true, At: 1}, 1700000000100); err != nil {
+	if _, err := peer.PendingAnswer(ctx, sid, "a1", storage.PendingAnswer{Approved: true, At: 1}, 1700000000100); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -155,12 +156,12 @@ func testPendingBadAnswers(t *testing.T, h *harness) {
 		now           int64
 		want          error
 	}{
-		{"unknown", sid, "nope", 1700000000100, core.ErrPendingNotFound},
-		{"other session", session(), "a1", 1700000000100, core.ErrPendingNotFound},
-		{"answered", sid, "a1", 1700000000100, core.ErrPendingAnswered},
-		{"expired", sid, "old", 1700000000500, core.ErrPendingExpired},
+		{"unknown", sid, "nope", 1700000000100, storage.ErrPendingNotFound},
+		{"other session", session(), "a1", 1700000000100, storage.ErrPendingNotFound},
+		{"answered", sid, "a1", 1700000000100, storage.ErrPendingAnswered},
+		{"expired", sid, "old", 1700000000500, storage.ErrPendingExpired},
 	} {
-		if _, err := peer.PendingAnswer(ctx, c.sid, c.id, core.PendingAnswer{Approved: false, By: "mallory", At: 2}, c.now); !errors.Is(err, c.want) {
+		if _, err := peer.PendingAnswer(ctx, c.sid, c.id, storage.PendingAnswer{Approved: false, By: "mallory", At: 2}, c.now); !errors.Is(err, c.want) {
 			t.Errorf("%s: PendingAnswer = %v, want %v", c.name, err, c.want)
 		}
 	}
@@ -170,7 +171,7 @@ func testPendingBadAnswers(t *testing.T, h *harness) {
 		t.Fatalf("bad answers changed the store: a1 %+v, old %+v", a1.Answer, old.Answer)
 	}
 	// now = 0 skips the expiry check: the waiting handler's own timeout answers.
-	if _, err := peer.PendingAnswer(ctx, sid, "old", core.PendingAnswer{Timeout: true, By: core.TimeoutAnswerer, At: 3}, 0); err != nil {
+	if _, err := peer.PendingAnswer(ctx, sid, "old", storage.PendingAnswer{Timeout: true, By: core.TimeoutAnswerer, At: 3}, 0); err != nil {
 		t.Fatalf("timeout answer of an expired request: %v", err)
 	}
 }
@@ -190,7 +191,7 @@ func testPendingDelete(t *testing.T, h *harness) {
 	if err := peer.PendingDelete(ctx, sid, "a1"); err != nil {
 		t.Fatalf("deleting twice: %v", err)
 	}
-	if _, err := ps.PendingAnswer(ctx, sid, "a1", core.PendingAnswer{Approved: true}, 1); !errors.Is(err, core.ErrPendingNotFound) {
+	if _, err := ps.PendingAnswer(ctx, sid, "a1", storage.PendingAnswer{Approved: true}, 1); !errors.Is(err, storage.ErrPendingNotFound) {
 		t.Fatalf("answer after delete = %v, want ErrPendingNotFound", err)
 	}
 	list, err := ps.PendingList(ctx, sid)

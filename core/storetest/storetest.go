@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // DefaultWaitTimeout is how long the suite waits for an expected notification when
@@ -23,17 +24,17 @@ type Options struct {
 	// second redisstore.Store on the same Redis), as a second hub process would have. The
 	// subscription cases then also subscribe through the peer, which proves cross-instance
 	// delivery. Nil means the cases use store itself for both roles.
-	Peer func(t *testing.T, store core.Store) core.Store
+	Peer func(t *testing.T, store storage.Store) storage.Store
 	// Advance, when set, moves the clock by which store judges stream leases forward by d
 	// (for example a fake clock passed to core.MemoryStoreOptions.Now). The lease cases
 	// then advance it instead of waiting for short real leases to run out. Nil means the
 	// store uses real time.
-	Advance func(store core.Store, d time.Duration)
+	Advance func(store storage.Store, d time.Duration)
 	// Lose, when set, makes the backend lose the session's history as a restart without
 	// persistence, a flush or an expiry would (for example by deleting its keys, or by
 	// moving a fake clock past the session TTL). The epoch cases then check that the
 	// epoch changes and the sequence restarts. Nil skips those checks.
-	Lose func(store core.Store, sessionID string)
+	Lose func(store storage.Store, sessionID string)
 }
 
 // tcase is one case of the suite.
@@ -44,12 +45,12 @@ type tcase struct {
 
 // Run runs the conformance suite with default options. newStore is called once per case
 // and must return a ready store; it should register its own cleanup with t.Cleanup.
-func Run(t *testing.T, newStore func(t *testing.T) core.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	RunWithOptions(t, newStore, Options{})
 }
 
 // RunWithOptions runs the conformance suite with the given options.
-func RunWithOptions(t *testing.T, newStore func(t *testing.T) core.Store, opts Options) {
+func RunWithOptions(t *testing.T, newStore func(t *testing.T) storage.Store, opts Options) {
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
 	}
@@ -108,8 +109,8 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) core.Store, opts O
 
 // harness is what a case works with.
 type harness struct {
-	store core.Store
-	peer  core.Store // another instance on the same backend, or store itself
+	store storage.Store
+	peer  storage.Store // another instance on the same backend, or store itself
 	wait  time.Duration
 	// advance moves the store's lease clock (Options.Advance); nil for real time.
 	advance func(d time.Duration)
@@ -136,9 +137,9 @@ func msg(id, content string) core.Message {
 }
 
 // appendN appends n messages with ids prefix-1..prefix-n and returns their records.
-func (h *harness) appendN(t *testing.T, sid, prefix string, n, maxLen int) []core.Record {
+func (h *harness) appendN(t *testing.T, sid, prefix string, n, maxLen int) []storage.Record {
 	t.Helper()
-	recs := make([]core.Record, 0, n)
+	recs := make([]storage.Record, 0, n)
 	for i := 1; i <= n; i++ {
 		id := fmt.Sprintf("%s-%d", prefix, i)
 		recs = append(recs, h.mustAppend(t, sid, msg(id, "content "+id), maxLen))
@@ -146,7 +147,7 @@ func (h *harness) appendN(t *testing.T, sid, prefix string, n, maxLen int) []cor
 	return recs
 }
 
-func (h *harness) mustAppend(t *testing.T, sid string, m core.Message, maxLen int) core.Record {
+func (h *harness) mustAppend(t *testing.T, sid string, m core.Message, maxLen int) storage.Record {
 	t.Helper()
 	rec, err := h.store.Append(h.ctx(t), sid, m, maxLen)
 	if err != nil {
@@ -158,7 +159,7 @@ func (h *harness) mustAppend(t *testing.T, sid string, m core.Message, maxLen in
 	return rec
 }
 
-func (h *harness) mustRead(t *testing.T, sid string, after uint64) core.Page {
+func (h *harness) mustRead(t *testing.T, sid string, after uint64) storage.Page {
 	t.Helper()
 	page, err := h.store.Read(h.ctx(t), sid, after)
 	if err != nil {
@@ -167,7 +168,7 @@ func (h *harness) mustRead(t *testing.T, sid string, after uint64) core.Page {
 	return page
 }
 
-func (h *harness) mustSubscribe(t *testing.T, s core.Store, sid string) (*collector, func()) {
+func (h *harness) mustSubscribe(t *testing.T, s storage.Store, sid string) (*collector, func()) {
 	t.Helper()
 	c := newCollector()
 	cancel, err := s.Subscribe(h.ctx(t), sid, c.fn)
@@ -179,7 +180,7 @@ func (h *harness) mustSubscribe(t *testing.T, s core.Store, sid string) (*collec
 }
 
 // seqs returns the sequence numbers of recs.
-func seqs(recs []core.Record) []uint64 {
+func seqs(recs []storage.Record) []uint64 {
 	out := make([]uint64, len(recs))
 	for i, r := range recs {
 		out[i] = r.Seq
@@ -226,13 +227,13 @@ func show(m core.Message) string {
 // collector records the notifications of one subscription. Its fn never blocks.
 type collector struct {
 	mu      sync.Mutex
-	notes   []core.Notification
+	notes   []storage.Notification
 	changed chan struct{}
 }
 
 func newCollector() *collector { return &collector{changed: make(chan struct{}, 1)} }
 
-func (c *collector) fn(n core.Notification) {
+func (c *collector) fn(n storage.Notification) {
 	c.mu.Lock()
 	c.notes = append(c.notes, n)
 	c.mu.Unlock()
@@ -243,10 +244,10 @@ func (c *collector) fn(n core.Notification) {
 }
 
 // records returns the records received so far (Resync notifications left out).
-func (c *collector) records() []core.Record {
+func (c *collector) records() []storage.Record {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []core.Record
+	var out []storage.Record
 	for _, n := range c.notes {
 		if !n.Resync {
 			out = append(out, n.Record)
@@ -257,7 +258,7 @@ func (c *collector) records() []core.Record {
 
 // waitFor waits until the collector holds a record with Seq >= seq and returns the
 // records received so far; it fails the test after timeout.
-func (c *collector) waitFor(t *testing.T, seq uint64, timeout time.Duration) []core.Record {
+func (c *collector) waitFor(t *testing.T, seq uint64, timeout time.Duration) []storage.Record {
 	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Leases of the stream cases: long ones never run out during a case, short ones are waited
@@ -40,10 +41,10 @@ func streamCases() []tcase {
 }
 
 // events returns the notifications received so far, Resync ones left out.
-func (c *collector) events() []core.Notification {
+func (c *collector) events() []storage.Notification {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []core.Notification
+	var out []storage.Notification
 	for _, n := range c.notes {
 		if !n.Resync {
 			out = append(out, n)
@@ -54,7 +55,7 @@ func (c *collector) events() []core.Notification {
 
 // waitEvent waits until an event matching match has arrived and returns the events so far
 // (described, see describe); it fails the test after timeout.
-func (c *collector) waitEvent(t *testing.T, timeout time.Duration, what string, match func(core.Notification) bool) []string {
+func (c *collector) waitEvent(t *testing.T, timeout time.Duration, what string, match func(storage.Notification) bool) []string {
 	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -76,24 +77,24 @@ func (c *collector) waitEvent(t *testing.T, timeout time.Duration, what string, 
 }
 
 // isDelta matches the delta seq of stream id; isEnd the end of stream id.
-func isDelta(id string, seq uint64) func(core.Notification) bool {
-	return func(n core.Notification) bool {
-		return n.Stream != nil && n.Stream.Kind == core.StreamDelta && n.Stream.StreamID == id && n.Stream.Seq == seq
+func isDelta(id string, seq uint64) func(storage.Notification) bool {
+	return func(n storage.Notification) bool {
+		return n.Stream != nil && n.Stream.Kind == storage.StreamDelta && n.Stream.StreamID == id && n.Stream.Seq == seq
 	}
 }
 
-func isEnd(id string) func(core.Notification) bool {
-	return func(n core.Notification) bool {
-		return n.Stream != nil && n.Stream.Kind == core.StreamEnded && n.Stream.StreamID == id
+func isEnd(id string) func(storage.Notification) bool {
+	return func(n storage.Notification) bool {
+		return n.Stream != nil && n.Stream.Kind == storage.StreamEnded && n.Stream.StreamID == id
 	}
 }
 
-func isRecord(seq uint64) func(core.Notification) bool {
-	return func(n core.Notification) bool { return n.Stream == nil && n.Ephemeral == nil && n.Record.Seq == seq }
+func isRecord(seq uint64) func(storage.Notification) bool {
+	return func(n storage.Notification) bool { return n.Stream == nil && n.Ephemeral == nil && n.Record.Seq == seq }
 }
 
 // describe renders a notification for comparison and error messages.
-func describe(n core.Notification) string {
+func describe(n storage.Notification) string {
 	switch {
 	case n.Resync:
 		return "resync"
@@ -104,25 +105,25 @@ func describe(n core.Notification) string {
 	}
 	ev := n.Stream
 	switch ev.Kind {
-	case core.StreamDelta:
+	case storage.StreamDelta:
 		return fmt.Sprintf("delta %s #%d %q started %d", ev.StreamID, ev.Seq, ev.Delta, ev.Started)
-	case core.StreamCancelled:
+	case storage.StreamCancelled:
 		return "cancel " + ev.StreamID
-	case core.StreamEnded:
+	case storage.StreamEnded:
 		return fmt.Sprintf("end %s with record %d %s", ev.StreamID, n.Record.Seq, show(n.Record.Message))
 	}
 	return fmt.Sprintf("stream event of kind %d: %+v", ev.Kind, *ev)
 }
 
 func deltaEvent(id string, seq uint64, delta string) string {
-	return describe(core.Notification{Stream: &core.StreamEvent{Kind: core.StreamDelta, StreamID: id, Seq: seq, Delta: delta, Started: started}})
+	return describe(storage.Notification{Stream: &storage.StreamEvent{Kind: storage.StreamDelta, StreamID: id, Seq: seq, Delta: delta, Started: started}})
 }
 
-func endEvent(id string, rec core.Record) string {
-	return describe(core.Notification{Record: rec, Stream: &core.StreamEvent{Kind: core.StreamEnded, StreamID: id}})
+func endEvent(id string, rec storage.Record) string {
+	return describe(storage.Notification{Record: rec, Stream: &storage.StreamEvent{Kind: storage.StreamEnded, StreamID: id}})
 }
 
-func recordEvent(rec core.Record) string { return describe(core.Notification{Record: rec}) }
+func recordEvent(rec storage.Record) string { return describe(storage.Notification{Record: rec}) }
 
 // checkEvents compares described notifications.
 func checkEvents(t *testing.T, who string, got, want []string) {
@@ -132,7 +133,7 @@ func checkEvents(t *testing.T, who string, got, want []string) {
 	}
 }
 
-func (h *harness) mustStreamAppend(t *testing.T, s core.Store, sid, id string, seq uint64, delta string, lease time.Duration) {
+func (h *harness) mustStreamAppend(t *testing.T, s storage.Store, sid, id string, seq uint64, delta string, lease time.Duration) {
 	t.Helper()
 	if err := s.StreamAppend(h.ctx(t), sid, id, seq, delta, started, lease); err != nil {
 		t.Fatalf("StreamAppend(%q, %q, %d, %q): %v", sid, id, seq, delta, err)
@@ -140,13 +141,13 @@ func (h *harness) mustStreamAppend(t *testing.T, s core.Store, sid, id string, s
 }
 
 // snapshot returns the running streams of sid by id.
-func (h *harness) snapshot(t *testing.T, s core.Store, sid string) map[string]core.StreamState {
+func (h *harness) snapshot(t *testing.T, s storage.Store, sid string) map[string]storage.StreamState {
 	t.Helper()
 	states, err := s.StreamSnapshot(h.ctx(t), sid)
 	if err != nil {
 		t.Fatalf("StreamSnapshot(%q): %v", sid, err)
 	}
-	out := make(map[string]core.StreamState, len(states))
+	out := make(map[string]storage.StreamState, len(states))
 	for _, st := range states {
 		if _, dup := out[st.ID]; dup {
 			t.Fatalf("StreamSnapshot lists stream %q twice", st.ID)
@@ -157,9 +158,9 @@ func (h *harness) snapshot(t *testing.T, s core.Store, sid string) map[string]co
 }
 
 // checkSnapshot checks that sid runs exactly the streams in want, seen from every instance.
-func (h *harness) checkSnapshot(t *testing.T, sid string, want ...core.StreamState) {
+func (h *harness) checkSnapshot(t *testing.T, sid string, want ...storage.StreamState) {
 	t.Helper()
-	for _, s := range []core.Store{h.store, h.peer} {
+	for _, s := range []storage.Store{h.store, h.peer} {
 		got := h.snapshot(t, s, sid)
 		if len(got) != len(want) {
 			t.Fatalf("StreamSnapshot = %+v, want %+v", got, want)
@@ -172,8 +173,8 @@ func (h *harness) checkSnapshot(t *testing.T, sid string, want ...core.StreamSta
 	}
 }
 
-func running(id string, seq uint64, content string) core.StreamState {
-	return core.StreamState{ID: id, Seq: seq, Content: content, Started: started}
+func running(id string, seq uint64, content string) storage.StreamState {
+	return storage.StreamState{ID: id, Seq: seq, Content: content, Started: started}
 }
 
 func testStreamAppendSnapshot(t *testing.T, h *harness) {
@@ -217,7 +218,7 @@ func testStreamOutOfOrder(t *testing.T, h *harness) {
 		delta string
 	}{{4, "x"}, {2, "again"}, {1, "x"}, {1, ""}, {0, "x"}, {0, ""}} {
 		err := h.store.StreamAppend(h.ctx(t), sid, id, bad.seq, bad.delta, started, longLease)
-		if err == nil || errors.Is(err, core.ErrStreamNotFound) {
+		if err == nil || errors.Is(err, storage.ErrStreamNotFound) {
 			t.Errorf("StreamAppend seq %d %q after seq 2: err = %v, want an error (not ErrStreamNotFound: the stream runs)", bad.seq, bad.delta, err)
 		}
 	}
@@ -229,7 +230,7 @@ func testStreamOutOfOrder(t *testing.T, h *harness) {
 	// A stream that is not running is not started by a delta other than the first.
 	other := core.NewID()
 	for _, seq := range []uint64{2, 0} {
-		if err := h.store.StreamAppend(h.ctx(t), sid, other, seq, "x", started, longLease); !errors.Is(err, core.ErrStreamNotFound) {
+		if err := h.store.StreamAppend(h.ctx(t), sid, other, seq, "x", started, longLease); !errors.Is(err, storage.ErrStreamNotFound) {
 			t.Errorf("StreamAppend seq %d to a stream that never started: err = %v, want ErrStreamNotFound", seq, err)
 		}
 	}
@@ -246,7 +247,7 @@ func testStreamDeltasInOrder(t *testing.T, h *harness) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	for _, p := range []struct {
-		s  core.Store
+		s  storage.Store
 		id string
 	}{{h.store, a}, {h.peer, b}} { // two producers on two instances at once
 		wg.Add(1)
@@ -276,7 +277,7 @@ func testStreamDeltasInOrder(t *testing.T, h *harness) {
 		next := map[string]uint64{a: 1, b: 1}
 		for _, ev := range sub.events() {
 			s := ev.Stream
-			if s == nil || s.Kind != core.StreamDelta || next[s.StreamID] == 0 {
+			if s == nil || s.Kind != storage.StreamDelta || next[s.StreamID] == 0 {
 				t.Fatalf("%s subscriber: got %s, want only deltas of the two streams", name, describe(ev))
 			}
 			if want := next[s.StreamID]; s.Seq != want || s.Delta != fmt.Sprint(want, " ") || s.Started != started {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // finalMsg is a stream's final message, as the hub stores it.
@@ -57,14 +58,14 @@ func testStreamFinish(t *testing.T, h *harness) {
 	})
 
 	// A finished stream takes no more deltas, refreshes or ends, from any instance.
-	for _, s := range []core.Store{h.store, h.peer} {
-		if err := s.StreamAppend(h.ctx(t), sid, id, 4, "late", started, longLease); !errors.Is(err, core.ErrStreamNotFound) {
+	for _, s := range []storage.Store{h.store, h.peer} {
+		if err := s.StreamAppend(h.ctx(t), sid, id, 4, "late", started, longLease); !errors.Is(err, storage.ErrStreamNotFound) {
 			t.Errorf("StreamAppend after StreamFinish: err = %v, want ErrStreamNotFound", err)
 		}
-		if err := s.StreamAppend(h.ctx(t), sid, id, 3, "", started, longLease); !errors.Is(err, core.ErrStreamNotFound) {
+		if err := s.StreamAppend(h.ctx(t), sid, id, 3, "", started, longLease); !errors.Is(err, storage.ErrStreamNotFound) {
 			t.Errorf("lease refresh after StreamFinish: err = %v, want ErrStreamNotFound", err)
 		}
-		if _, err := s.StreamFinish(h.ctx(t), sid, id, final, 2); !errors.Is(err, core.ErrStreamNotFound) {
+		if _, err := s.StreamFinish(h.ctx(t), sid, id, final, 2); !errors.Is(err, storage.ErrStreamNotFound) {
 			t.Errorf("second StreamFinish: err = %v, want ErrStreamNotFound", err)
 		}
 	}
@@ -82,8 +83,8 @@ func testStreamFinishNotRunning(t *testing.T, h *harness) {
 	other := core.NewID()
 	h.mustStreamAppend(t, h.store, sid, other, 1, "", longLease)
 	id := core.NewID()
-	for _, s := range []core.Store{h.store, h.peer} {
-		if rec, err := s.StreamFinish(h.ctx(t), sid, id, finalMsg(id, "x"), 0); !errors.Is(err, core.ErrStreamNotFound) {
+	for _, s := range []storage.Store{h.store, h.peer} {
+		if rec, err := s.StreamFinish(h.ctx(t), sid, id, finalMsg(id, "x"), 0); !errors.Is(err, storage.ErrStreamNotFound) {
 			t.Fatalf("StreamFinish of a stream that never ran = %+v, %v; want ErrStreamNotFound", rec, err)
 		}
 	}
@@ -109,7 +110,7 @@ func testStreamFinishOnce(t *testing.T, h *harness) {
 		h.mustStreamAppend(t, h.store, sid, id, 1, "text", longLease)
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
-		for i, s := range []core.Store{h.store, h.peer} {
+		for i, s := range []storage.Store{h.store, h.peer} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -118,9 +119,9 @@ func testStreamFinishOnce(t *testing.T, h *harness) {
 		}
 		wg.Wait()
 		switch {
-		case errs[0] == nil && errors.Is(errs[1], core.ErrStreamNotFound):
+		case errs[0] == nil && errors.Is(errs[1], storage.ErrStreamNotFound):
 			winners[r] = "by 0"
-		case errs[1] == nil && errors.Is(errs[0], core.ErrStreamNotFound):
+		case errs[1] == nil && errors.Is(errs[0], storage.ErrStreamNotFound):
 			winners[r] = "by 1"
 		default:
 			t.Fatalf("round %d: concurrent StreamFinish errors %v; want exactly one nil and one ErrStreamNotFound", r, errs)
@@ -138,7 +139,7 @@ func testStreamFinishOnce(t *testing.T, h *harness) {
 	sub.waitEvent(t, h.wait, "the last end", isEnd(page.Records[rounds-1].Message.ID))
 	ends := 0
 	for _, ev := range sub.events() {
-		if ev.Stream != nil && ev.Stream.Kind == core.StreamEnded {
+		if ev.Stream != nil && ev.Stream.Kind == storage.StreamEnded {
 			if ends >= rounds || ev.Record.Seq != page.Records[ends].Seq || ev.Stream.StreamID != page.Records[ends].Message.ID {
 				t.Fatalf("end notification %d is %s; want the end of stream %d", ends, describe(ev), ends)
 			}
@@ -158,7 +159,7 @@ func testStreamFinishDuplicate(t *testing.T, h *harness) {
 	first := h.mustAppend(t, sid, finalMsg(id, "stored before"), 0)
 	h.mustStreamAppend(t, h.store, sid, id, 1, "new", longLease)
 	rec, err := h.peer.StreamFinish(h.ctx(t), sid, id, finalMsg(id, "new"), 0)
-	if !errors.Is(err, core.ErrDuplicate) || rec.Seq != first.Seq || !sameMessage(rec.Message, first.Message) {
+	if !errors.Is(err, storage.ErrDuplicate) || rec.Seq != first.Seq || !sameMessage(rec.Message, first.Message) {
 		t.Fatalf("StreamFinish with a retained id = seq %d %s, %v; want the retained record and ErrDuplicate", rec.Seq, show(rec.Message), err)
 	}
 	checkReads(t, h, sid, 1, []readCase{{after: 0, want: []uint64{1}}})
@@ -186,11 +187,11 @@ func testStreamCancelPublish(t *testing.T, h *harness) {
 		}
 	}
 	want := []string{
-		describe(core.Notification{Stream: &core.StreamEvent{Kind: core.StreamCancelled, StreamID: id}}),
-		describe(core.Notification{Ephemeral: &typing}), describe(core.Notification{Ephemeral: &bare}),
+		describe(storage.Notification{Stream: &storage.StreamEvent{Kind: storage.StreamCancelled, StreamID: id}}),
+		describe(storage.Notification{Ephemeral: &typing}), describe(storage.Notification{Ephemeral: &bare}),
 	}
 	for name, sub := range subs {
-		got := sub.waitEvent(t, h.wait, "the second ephemeral message", func(n core.Notification) bool {
+		got := sub.waitEvent(t, h.wait, "the second ephemeral message", func(n storage.Notification) bool {
 			return n.Ephemeral != nil && n.Ephemeral.ID == ""
 		})
 		checkEvents(t, name+" subscriber", got, want)
@@ -231,7 +232,7 @@ func testStreamCallChecks(t *testing.T, h *harness) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for op, err := range calls(ctx, sid) {
-		if !errors.Is(err, context.Canceled) || errors.Is(err, core.ErrStoreUnavailable) {
+		if !errors.Is(err, context.Canceled) || errors.Is(err, storage.ErrStoreUnavailable) {
 			t.Errorf("%s with a canceled context: err = %v, want context.Canceled (not unavailable)", op, err)
 		}
 	}

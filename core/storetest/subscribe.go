@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 func testContextCanceled(t *testing.T, h *harness) {
@@ -19,7 +19,7 @@ func testContextCanceled(t *testing.T, h *harness) {
 	_, errA := h.store.Append(ctx, sid, msg("m", "x"), 0)
 	_, errR := h.store.Read(ctx, sid, 0)
 	_, _, errL := h.store.Lookup(ctx, sid, "m")
-	unsub, errS := h.store.Subscribe(ctx, sid, func(core.Notification) {})
+	unsub, errS := h.store.Subscribe(ctx, sid, func(storage.Notification) {})
 	if unsub != nil {
 		unsub()
 	}
@@ -27,7 +27,7 @@ func testContextCanceled(t *testing.T, h *harness) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("%s with a canceled context: err = %v, want context.Canceled", op, err)
 		}
-		if errors.Is(err, core.ErrStoreUnavailable) {
+		if errors.Is(err, storage.ErrStoreUnavailable) {
 			t.Errorf("%s with a canceled context: err = %v must not claim the store is unavailable", op, err)
 		}
 	}
@@ -97,7 +97,7 @@ func testCancelWaits(t *testing.T, h *harness) {
 	sid := session()
 	entered, release := make(chan struct{}), make(chan struct{})
 	var inFn, calls atomic.Int32
-	cancel, err := h.peer.Subscribe(h.ctx(t), sid, func(core.Notification) {
+	cancel, err := h.peer.Subscribe(h.ctx(t), sid, func(storage.Notification) {
 		if calls.Add(1) != 1 {
 			return
 		}
@@ -152,7 +152,7 @@ func testDuplicateDoesNotNotify(t *testing.T, h *harness) {
 	sid := session()
 	sub, _ := h.mustSubscribe(t, h.peer, sid)
 	h.mustAppend(t, sid, msg("dup", "x"), 0)
-	if _, err := h.store.Append(h.ctx(t), sid, msg("dup", "x"), 0); !errors.Is(err, core.ErrDuplicate) {
+	if _, err := h.store.Append(h.ctx(t), sid, msg("dup", "x"), 0); !errors.Is(err, storage.ErrDuplicate) {
 		t.Fatalf("second Append: err = %v, want ErrDuplicate", err)
 	}
 	h.mustAppend(t, sid, msg("after", "y"), 0)
@@ -167,7 +167,7 @@ func testConcurrentAppends(t *testing.T, h *harness) {
 	const total = writers * each
 	sid := session()
 	subs := []*collector{}
-	for _, s := range []core.Store{h.store, h.peer} {
+	for _, s := range []storage.Store{h.store, h.peer} {
 		c, _ := h.mustSubscribe(t, s, sid)
 		subs = append(subs, c)
 	}

@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
+	"github.com/chromedp/chromedp"
 )
 
 // authServer is examples/nethttp -auth in process: the example's own token auth (sessions

@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
+	"github.com/chromedp/chromedp"
 )
 
 // cluster is two instances of the nethttp example with -stream, in process, sharing one

@@ -7,14 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-	"go.uber.org/goleak"
-
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wsfiber"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
 	"github.com/chatwire/chatwire/examples/internal/demo/demotest"
+	"github.com/gofiber/fiber/v2"
+	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {

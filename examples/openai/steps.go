@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/openai/openai-go/v3"
-
 	"github.com/chatwire/chatwire/core"
+	"github.com/openai/openai-go/v3"
 )
 
 // run calls the model step after step: each step streams one chat completion onto out; when

@@ -3,12 +3,11 @@ package readme_test
 // The README's "Mount in Echo" snippet, verbatim: a file of its own for its import block.
 
 import (
-	"github.com/labstack/echo/v4"
-	echomw "github.com/labstack/echo/v4/middleware"
-
 	"github.com/chatwire/chatwire/adapters/wsecho"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/middleware"
+	"github.com/labstack/echo/v4"
+	echomw "github.com/labstack/echo/v4/middleware"
 )
 
 func mountEcho(bot core.Handler, verifyJWT middleware.Verifier) *echo.Echo {

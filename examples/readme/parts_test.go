@@ -7,12 +7,11 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/gofiber/fiber/v2"
-	"github.com/labstack/echo/v4"
-
 	"github.com/chatwire/chatwire/adapters/wsfiber"
 	"github.com/chatwire/chatwire/aisdk"
 	"github.com/chatwire/chatwire/core"
+	"github.com/gofiber/fiber/v2"
+	"github.com/labstack/echo/v4"
 )
 
 var _ = []any{replyParts, useWithAISDK}

@@ -11,6 +11,7 @@ import (
 	"github.com/chatwire/chatwire/adapters/adapterkit"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/middleware"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Options configures New. Every zero field means its documented default.
@@ -185,7 +186,7 @@ func typeLabel(msg *core.Message) string {
 // observeStore records one store call.
 func (m *Metrics) observeStore(op string, start time.Time, err error) {
 	result := "ok"
-	if err != nil && !errors.Is(err, core.ErrDuplicate) && !errors.Is(err, core.ErrStreamNotFound) {
+	if err != nil && !errors.Is(err, storage.ErrDuplicate) && !errors.Is(err, storage.ErrStreamNotFound) {
 		result = "error"
 	}
 	m.storeTime.WithLabelValues(op, result).Observe(time.Since(start).Seconds())

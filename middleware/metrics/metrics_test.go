@@ -22,6 +22,7 @@ import (
 	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
 	"github.com/chatwire/chatwire/middleware/metrics"
+	"github.com/chatwire/chatwire/storage"
 )
 
 const waitTimeout = 5 * time.Second
@@ -227,7 +228,7 @@ func TestSendFailuresAndHandlerErrors(t *testing.T) {
 	h := m.Hooks()
 	h.OnFrameOut(core.FrameOut{Phase: core.FrameSendFailed, Err: errors.New("broken pipe")})
 	h.OnFrameIn(core.FrameIn{Phase: core.FrameRejected, Err: errors.New("boom"), Duration: time.Millisecond})
-	h.OnFrameIn(core.FrameIn{Phase: core.FrameRejected, Err: core.ErrDuplicate})
+	h.OnFrameIn(core.FrameIn{Phase: core.FrameRejected, Err: storage.ErrDuplicate})
 	h.OnDisconnect(core.DisconnectEvent{ConnEvent: core.ConnEvent{ConnID: "never-connected"}, Code: 1013})
 	for _, tc := range []struct {
 		name   string
@@ -250,12 +251,12 @@ func TestStoreDecoratorStreams(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
-		inner   core.Store
+		inner   storage.Store
 		streams bool
 	}{
 		{"memory store", core.NewMemoryStore(core.MemoryStoreOptions{}), true},
-		// A store without stream methods (possible only while core.Store did not embed
-		// core.StreamStore) gets errors.ErrUnsupported from them; it can no longer be built.
+		// A store without stream methods (possible only while storage.Store did not embed
+		// storage.StreamStore) gets errors.ErrUnsupported from them; it can no longer be built.
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := prometheus.NewRegistry()
@@ -263,7 +264,7 @@ func TestStoreDecoratorStreams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := m.Store(tc.inner).(core.StreamStore)
+			s := m.Store(tc.inner).(storage.StreamStore)
 			errs := []error{
 				s.StreamAppend(ctx, "s", "st", 1, "hel", time.Now().UnixMilli(), time.Second),
 				func() error { _, err := s.StreamSnapshot(ctx, "s"); return err }(),

@@ -7,38 +7,39 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // Store returns s wrapped so that every call is timed in chatwire_store_duration_seconds
-// (labels op and result; core.ErrDuplicate and core.ErrStreamNotFound count as ok: they are
-// answers, not failures). The wrapper implements core.Store and core.StreamStore; stream
-// calls are passed to s through a core.StreamStore type assertion and fail with
+// (labels op and result; storage.ErrDuplicate and storage.ErrStreamNotFound count as ok: they are
+// answers, not failures). The wrapper implements storage.Store and storage.StreamStore; stream
+// calls are passed to s through a storage.StreamStore type assertion and fail with
 // errors.ErrUnsupported when s has none. Pass the wrapper, not s, to core.Options.Store.
-func (m *Metrics) Store(s core.Store) core.Store {
-	streams, _ := s.(core.StreamStore)
+func (m *Metrics) Store(s storage.Store) storage.Store {
+	streams, _ := s.(storage.StreamStore)
 	return &store{inner: s, streams: streams, m: m}
 }
 
 // store is the instrumented decorator returned by Metrics.Store.
 type store struct {
-	inner   core.Store
-	streams core.StreamStore // nil when inner has no stream methods
+	inner   storage.Store
+	streams storage.StreamStore // nil when inner has no stream methods
 	m       *Metrics
 }
 
 var (
-	_ core.Store       = (*store)(nil)
-	_ core.StreamStore = (*store)(nil)
+	_ storage.Store       = (*store)(nil)
+	_ storage.StreamStore = (*store)(nil)
 )
 
-func (s *store) Append(ctx context.Context, sessionID string, msg core.Message, maxLen int) (core.Record, error) {
+func (s *store) Append(ctx context.Context, sessionID string, msg core.Message, maxLen int) (storage.Record, error) {
 	start := time.Now()
 	rec, err := s.inner.Append(ctx, sessionID, msg, maxLen)
 	s.m.observeStore("append", start, err)
 	return rec, err
 }
 
-func (s *store) Read(ctx context.Context, sessionID string, afterSeq uint64) (core.Page, error) {
+func (s *store) Read(ctx context.Context, sessionID string, afterSeq uint64) (storage.Page, error) {
 	start := time.Now()
 	page, err := s.inner.Read(ctx, sessionID, afterSeq)
 	s.m.observeStore("read", start, err)
@@ -52,14 +53,14 @@ func (s *store) Lookup(ctx context.Context, sessionID, messageID string) (uint64
 	return seq, ok, err
 }
 
-func (s *store) Join(ctx context.Context, sessionID string, req core.JoinRequest) (core.Joined, error) {
+func (s *store) Join(ctx context.Context, sessionID string, req storage.JoinRequest) (storage.Joined, error) {
 	start := time.Now()
 	j, err := s.inner.Join(ctx, sessionID, req)
 	s.m.observeStore("join", start, err)
 	return j, err
 }
 
-func (s *store) Subscribe(ctx context.Context, sessionID string, fn func(core.Notification)) (func(), error) {
+func (s *store) Subscribe(ctx context.Context, sessionID string, fn func(storage.Notification)) (func(), error) {
 	start := time.Now()
 	cancel, err := s.inner.Subscribe(ctx, sessionID, fn)
 	s.m.observeStore("subscribe", start, err)
@@ -68,7 +69,7 @@ func (s *store) Subscribe(ctx context.Context, sessionID string, fn func(core.No
 
 // noStreams is the error of stream calls on a store without stream methods.
 func (s *store) noStreams() error {
-	return fmt.Errorf("metrics: %T does not implement core.StreamStore: %w", s.inner, errors.ErrUnsupported)
+	return fmt.Errorf("metrics: %T does not implement storage.StreamStore: %w", s.inner, errors.ErrUnsupported)
 }
 
 func (s *store) StreamAppend(ctx context.Context, sessionID, streamID string, seq uint64, delta string, started int64, lease time.Duration) error {
@@ -81,7 +82,7 @@ func (s *store) StreamAppend(ctx context.Context, sessionID, streamID string, se
 	return err
 }
 
-func (s *store) StreamSnapshot(ctx context.Context, sessionID string) ([]core.StreamState, error) {
+func (s *store) StreamSnapshot(ctx context.Context, sessionID string) ([]storage.StreamState, error) {
 	if s.streams == nil {
 		return nil, s.noStreams()
 	}
@@ -91,9 +92,9 @@ func (s *store) StreamSnapshot(ctx context.Context, sessionID string) ([]core.St
 	return states, err
 }
 
-func (s *store) StreamFinish(ctx context.Context, sessionID, streamID string, final core.Message, maxLen int) (core.Record, error) {
+func (s *store) StreamFinish(ctx context.Context, sessionID, streamID string, final core.Message, maxLen int) (storage.Record, error) {
 	if s.streams == nil {
-		return core.Record{}, s.noStreams()
+		return storage.Record{}, s.noStreams()
 	}
 	start := time.Now()
 	rec, err := s.streams.StreamFinish(ctx, sessionID, streamID, final, maxLen)

@@ -10,15 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/chatwire/chatwire/adapters/adaptertest"
 	"github.com/chatwire/chatwire/adapters/wshttp"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/middleware"
 	"github.com/chatwire/chatwire/middleware/redislimit"
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 )
 
 func verify(_ context.Context, token string) (any, time.Time, error) {

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // DeviceCookie names the cookie the demo page sets to a random id per browser, so that
@@ -57,7 +58,7 @@ func titleOf(text string) string {
 	if utf8.RuneCountInString(text) > 40 {
 		text = string([]rune(text)[:40]) + "…"
 	}
-	if text == "" || !core.ValidTitle(text) {
+	if text == "" || !storage.ValidTitle(text) {
 		return "Untitled"
 	}
 	return text

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 func TestTitleOf(t *testing.T) {
@@ -18,8 +18,8 @@ func TestTitleOf(t *testing.T) {
 		"":                        "Untitled",
 	} {
 		got := titleOf(in)
-		if got != want || !core.ValidTitle(got) {
-			t.Errorf("titleOf(%q) = %q (valid %v), want %q", in, got, core.ValidTitle(got), want)
+		if got != want || !storage.ValidTitle(got) {
+			t.Errorf("titleOf(%q) = %q (valid %v), want %q", in, got, storage.ValidTitle(got), want)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core"
+	"github.com/chatwire/chatwire/storage"
 )
 
 //go:embed static
@@ -90,7 +91,7 @@ func (f *Flags) HubOptions(handler core.Handler, store core.Store, logger *slog.
 		MaxStoredMessages: f.MaxStored,
 		Logger:            logger,
 	}
-	if _, ok := store.(core.DirectoryStore); ok {
+	if _, ok := store.(storage.DirectoryStore); ok {
 		opts.Conversations = Conversations() // the page's sidebar
 	}
 	return opts

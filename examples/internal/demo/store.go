@@ -5,10 +5,9 @@ import (
 	"fmt"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // OpenStore returns the store the flags ask for: a Redis store on -redis URL, else an

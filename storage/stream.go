@@ -1,10 +1,11 @@
-package core
+package storage
 
 import (
 	"context"
 	"errors"
 	"time"
 
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/internal/streamlog"
 )
 
@@ -70,14 +71,14 @@ type StreamStore interface {
 	// history exactly as Append does, notifying subscribers with the final Record and a
 	// StreamEnded event — atomically. It returns ErrStreamNotFound when the stream is not
 	// running (another instance finished it), and appends nothing then.
-	StreamFinish(ctx context.Context, sessionID, streamID string, final Message, maxLen int) (Record, error)
+	StreamFinish(ctx context.Context, sessionID, streamID string, final envelope.Message, maxLen int) (Record, error)
 
 	// StreamCancel notifies every subscriber of the session that streamID should stop.
 	StreamCancel(ctx context.Context, sessionID, streamID string) error
 
 	// Publish delivers an ephemeral message (a typing indicator) to the session's
 	// subscribers without storing it.
-	Publish(ctx context.Context, sessionID string, msg Message) error
+	Publish(ctx context.Context, sessionID string, msg envelope.Message) error
 }
 
 // StreamCompactEvery is how often (in deltas) the built-in stores compact a running

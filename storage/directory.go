@@ -1,4 +1,4 @@
-package core
+package storage
 
 import (
 	"context"
@@ -53,8 +53,8 @@ type ConversationUpdate struct {
 }
 
 // DirectoryStore keeps, per owner, the directory of its conversations. A Store that
-// implements it can back Options.Conversations; a Store without it still serves sessions
-// (NewHub refuses Conversations without it). MemoryStore and redisstore.Store implement it,
+// implements it can back core.Options.Conversations; a Store without it still serves sessions
+// (core.NewHub refuses Conversations without it). core.MemoryStore and redisstore.Store implement it,
 // and the storetest conformance suite tests it when the store under test does.
 //
 // A session belongs to at most one owner: CreateConversation claims it, and no other owner

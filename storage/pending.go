@@ -1,4 +1,4 @@
-package core
+package storage
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/chatwire/chatwire/envelope"
 )
 
-// Errors of PendingStore (and of answers given through the hub, as the codes below).
+// Errors of PendingStore (core re-exports them: core.Hub.Answer returns them too).
 var (
 	// ErrPendingNotFound: no request with that id waits in the session (never asked,
 	// withdrawn because its handler ended, or its reply ended).
@@ -18,23 +18,11 @@ var (
 	ErrPendingAnswered = errors.New("chatwire: request already answered")
 	// ErrPendingExpired: the request's time to answer has passed.
 	ErrPendingExpired = errors.New("chatwire: request expired")
-	// ErrPendingUnsupported: the hub has no Store, or its Store does not implement
-	// PendingStore, so nothing can wait for a person's answer.
-	ErrPendingUnsupported = errors.New("chatwire: pending requests need a PendingStore")
 )
 
-// Error codes of answers to pending requests (error envelopes, HTTP error bodies).
-const (
-	// CodeRequestNotFound: the answer names a request that does not wait (unknown, or its
-	// reply ended).
-	CodeRequestNotFound ErrorCode = "REQUEST_NOT_FOUND"
-	// CodeAlreadyAnswered: another answer won.
-	CodeAlreadyAnswered ErrorCode = "ALREADY_ANSWERED"
-	// CodeRequestExpired: the answer came after the request's timeout.
-	CodeRequestExpired ErrorCode = "REQUEST_EXPIRED"
-	// CodeInvalidAnswer: the answer is malformed or does not match the question's schema.
-	CodeInvalidAnswer ErrorCode = "INVALID_ANSWER"
-)
+// MaxPendingPerSession bounds the pending requests a core.MemoryStore (and the hub) keeps per
+// session: a handler asking more at once gets an error.
+const MaxPendingPerSession = 64
 
 // Kinds of PendingRequest.
 const (
@@ -72,11 +60,11 @@ type PendingAnswer struct {
 	// Approved and Reason answer an approval.
 	Approved bool   `json:"approved,omitempty"`
 	Reason   string `json:"reason,omitempty"`
-	// Action and Content answer a question: AnswerAccept (with Content, an object of the
+	// Action and Content answer a question: core.AnswerAccept (with Content, an object of the
 	// question's fields), AnswerDecline or AnswerCancel.
 	Action  string          `json:"action,omitempty"`
 	Content json.RawMessage `json:"content,omitempty"`
-	// By names who answered (PrincipalName of the answering connection; "" when unknown).
+	// By names who answered (core.PrincipalName of the answering connection; "" when unknown).
 	By string `json:"by,omitempty"`
 	// At is when the answer was given, in ms since the Unix epoch.
 	At int64 `json:"at"`
@@ -86,9 +74,9 @@ type PendingAnswer struct {
 }
 
 // PendingStore is the optional part of a Store that holds pending requests (human in the
-// loop). MemoryStore and redisstore implement it; the conformance suite (core/storetest)
-// tests it. Without it, Stream.Ask and ToolCall.RequestApproval return
-// ErrPendingUnsupported.
+// loop). core.MemoryStore and redisstore implement it; the conformance suite (core/storetest)
+// tests it. Without it, core.Stream.Ask and core.ToolCall.RequestApproval return
+// core.ErrPendingUnsupported.
 type PendingStore interface {
 	// PendingAdd stores a new request, unanswered. A request with the same id already in
 	// the session: ErrDuplicate, nothing changes.
@@ -123,15 +111,16 @@ const pendingNoticeCode = "PENDING_ANSWERED"
 // PendingNotice returns the ephemeral message a PendingStore publishes when request id was
 // answered: {"type":"system","metadata":{"code":"PENDING_ANSWERED","pending":"<id>"}}. Hubs
 // wake the handler waiting on it and never deliver it to clients.
-func PendingNotice(id string) Message {
+func PendingNotice(id string) envelope.Message {
 	meta := append([]byte(`{"code":"`+pendingNoticeCode+`","pending":`), envelope.AppendString(nil, id)...)
 	meta = append(meta, '}')
-	return Message{ID: "pending:" + id, Type: TypeSystem, Role: RoleSystem, Content: "", Metadata: meta, Timestamp: envelope.NowMillis()}
+	return envelope.Message{ID: "pending:" + id, Type: envelope.TypeSystem, Role: envelope.RoleSystem, Content: "", Metadata: meta, Timestamp: envelope.NowMillis()}
 }
 
-// pendingNoticeID returns the request id of a PendingNotice message.
-func pendingNoticeID(m *Message) (string, bool) {
-	if m.Type != TypeSystem || len(m.Metadata) == 0 || !json.Valid(m.Metadata) {
+// PendingNoticeID returns the request id of a PendingNotice message; ok is false for any
+// other message.
+func PendingNoticeID(m *envelope.Message) (string, bool) {
+	if m.Type != envelope.TypeSystem || len(m.Metadata) == 0 || !json.Valid(m.Metadata) {
 		return "", false
 	}
 	var v struct {
@@ -142,4 +131,19 @@ func pendingNoticeID(m *Message) (string, bool) {
 		return "", false
 	}
 	return v.Pending, true
+}
+
+// Question is what a handler asks the user (core.Stream.Ask), in the shape of MCP's elicitation
+// request.
+type Question struct {
+	// Message is the question, shown to the user.
+	Message string `json:"message"`
+	// Schema, optional, is the form of the answer: MCP's requestedSchema, a JSON Schema
+	// object whose properties are simple fields only:
+	//   {"type":"object","properties":{"<name>":{"type":"string"|"number"|"integer"|"boolean",
+	//    "title":…,"description":…,"enum":[…],"minLength":…,"maxLength":…,"minimum":…,
+	//    "maximum":…}},"required":["<name>",…]}
+	// An accepted answer's content must be an object of these fields. Without a schema, an
+	// accepted answer's content may be any JSON object.
+	Schema json.RawMessage `json:"schema,omitempty"`
 }
