@@ -146,8 +146,11 @@ func (h *Hub) closeAll(ctx context.Context, code CloseCode, reason string) error
 	select {
 	case <-stopped:
 	default:
+		h.runningMu.Lock()
+		streams := len(h.running) // replies whose handler has not returned, sockets or not
+		h.runningMu.Unlock()
 		h.log.Warn("chatwire: shutdown deadline passed; the hub stops what still runs as it returns",
-			"connections", remaining, "err", ctx.Err())
+			"connections", remaining, "streams", streams, "err", ctx.Err())
 	}
 	return ctx.Err()
 }

@@ -1,10 +1,13 @@
 package adaptertest
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,11 +24,19 @@ func lifecycleCases() []testCase {
 			for _, store := range []core.Store{nil, core.NewMemoryStore(core.MemoryStoreOptions{})} {
 				started, release := make(chan struct{}, 1), make(chan struct{})
 				stubborn := core.HandlerFunc(func(ctx context.Context, req *core.Request, w *core.ReplyWriter) error {
+					if store != nil { // a reply streaming when the deadline passes
+						s, err := w.Stream(ctx)
+						if err != nil {
+							return err
+						}
+						defer s.Close(context.WithoutCancel(ctx))
+					}
 					started <- struct{}{}
 					<-release // ignores ctx
 					return nil
 				})
-				h := core.NewHub(core.Options{Handler: stubborn, Store: store})
+				var log lockedBuffer
+				h := core.NewHub(core.Options{Handler: stubborn, Store: store, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 				ep := mount(t, h, Config{})
 				c := Dial(t, ep, url.Values{"sessionId": {"stubborn"}}, nil)
 				c.Send(msg("work forever"))
@@ -41,6 +52,15 @@ func lifecycleCases() []testCase {
 				// Generous against a loaded machine; the bug it guards against blocks forever.
 				if took > time.Second {
 					t.Errorf("store %v: Shutdown with a 100ms deadline took %v", store != nil, took)
+				}
+				// The warning says what still runs: the connection (its socket is cut) and,
+				// in session mode, the reply whose handler has not returned.
+				wantStreams := "streams=0"
+				if store != nil {
+					wantStreams = "streams=1"
+				}
+				if got := log.String(); !strings.Contains(got, "shutdown deadline passed") || !strings.Contains(got, wantStreams) {
+					t.Errorf("store %v: shutdown log %q, want the deadline warning with %s", store != nil, got, wantStreams)
 				}
 				close(release)
 				ctx, cancel = context.WithTimeout(context.Background(), waitTimeout)
@@ -121,4 +141,22 @@ func lifecycleCases() []testCase {
 			}
 		}},
 	}
+}
+
+// lockedBuffer is an io.Writer safe for the hub's goroutines to log to while a test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
