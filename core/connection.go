@@ -73,6 +73,7 @@ type connection struct {
 	drained      chan struct{} // closed when the queue drops to its low-water mark (waitForReaders)
 	holding      bool          // the handler is storing and answering one of this connection's messages
 	held         bool          // the writer's wake-up waits for the handler (holdLocked)
+	awaitSeq     uint64        // the last reply the handler stored, not yet queued (endHold)
 	holdTimer    *time.Timer   // ends a hold after holdMax
 	graceTimer   *time.Timer   // closes the socket closeGrace after the close frame
 	stopping     atomic.Bool   // a close was requested: the reader discards what arrives

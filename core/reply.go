@@ -73,7 +73,11 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 	}
 	sctx, cancel := h.storeCtx(ctx)
 	defer cancel()
-	if _, err := h.store.Append(sctx, w.sid, m, h.opts.MaxStoredMessages); err != nil {
+	rec, err := h.store.Append(sctx, w.sid, m, h.opts.MaxStoredMessages)
+	if err == nil && !h.storeLocal {
+		c.awaitReply(w.sid, rec.Seq)
+	}
+	if err != nil {
 		if errors.Is(err, storage.ErrDuplicate) {
 			return err
 		}

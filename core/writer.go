@@ -165,6 +165,10 @@ func (c *connection) startWriterLocked() {
 		c.holdLocked()
 		return
 	}
+	if c.held { // a hold endHold kept for a reply on its way back: this frame ends it
+		c.held = false
+		c.holdTimer.Stop()
+	}
 	c.kickWriterLocked()
 }
 
@@ -219,6 +223,17 @@ func (c *connection) releaseHold() {
 	}
 }
 
+// awaitReply notes that the handler stored record seq of session sid as a reply: endHold
+// then keeps the hold until it arrives (see endHold). Only for the connection's current
+// session, whose records c.cursor counts.
+func (c *connection) awaitReply(sid string, seq uint64) {
+	c.mu.Lock()
+	if c.holding && c.sess != nil && c.sess.id == sid && seq > c.awaitSeq {
+		c.awaitSeq = seq
+	}
+	c.mu.Unlock()
+}
+
 // beginHold marks the connection's handler busy with one of its messages.
 func (c *connection) beginHold() {
 	c.mu.Lock()
@@ -232,7 +247,16 @@ func (c *connection) beginHold() {
 func (c *connection) endHold() {
 	c.mu.Lock()
 	c.holding = false
+	await := c.awaitSeq
+	c.awaitSeq = 0
 	if !c.held {
+		c.mu.Unlock()
+		return
+	}
+	if await > c.cursor && !c.closing && !c.done {
+		// The reply was stored by a networked store and comes back through its
+		// notifications: the hold goes on (its timer still bounds it) until the reply, or
+		// any other frame, is queued, so the echo and the reply still share one write.
 		c.mu.Unlock()
 		return
 	}

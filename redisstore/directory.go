@@ -97,7 +97,7 @@ func (s *Store) CreateConversation(ctx context.Context, owner string, conv stora
 		return storage.Conversation{}, false, fmt.Errorf("redisstore: %s: %w", op, storage.ErrInvalidTitle)
 	}
 	claim := s.opts.claimKey(conv.ID)
-	claimed, err := claimScript.Run(ctx, s.client, []string{claim}, owner, s.opts.ttlMillis()).Int()
+	claimed, err := s.eval(ctx, claimScript, []string{claim}, owner, s.opts.ttlMillis()).Int()
 	if err != nil {
 		return storage.Conversation{}, false, fail(ctx, op, conv.ID, err)
 	}
@@ -105,14 +105,14 @@ func (s *Store) CreateConversation(ctx context.Context, owner string, conv stora
 		return storage.Conversation{}, false, notFound(op)
 	}
 	k := s.opts.dirKeysFor(owner)
-	res, err := dirCreateScript.Run(ctx, s.client, []string{k.z, k.h}, conv.ID, conv.Title,
+	res, err := s.eval(ctx, dirCreateScript, []string{k.z, k.h}, conv.ID, conv.Title,
 		conv.Created, max, s.opts.ttlMillis(), k.channel, s.opts.cutoff(), dirEventPrefix).Slice()
 	if err != nil {
 		return storage.Conversation{}, false, fail(ctx, op, conv.ID, err)
 	}
 	if n, _ := res[0].(int64); n == -1 {
 		if claimed == 2 {
-			_ = unclaimScript.Run(ctx, s.client, []string{claim}, owner).Err()
+			_ = s.eval(ctx, unclaimScript, []string{claim}, owner).Err()
 		}
 		return storage.Conversation{}, false, fmt.Errorf("redisstore: %s: %w", op, storage.ErrDirectoryFull)
 	}
@@ -182,7 +182,7 @@ func (s *Store) ListConversations(ctx context.Context, owner, cursor string, lim
 		}
 	}
 	k := s.opts.dirKeysFor(owner)
-	res, err := dirListScript.Run(ctx, s.client, []string{k.z, k.h}, limit, after, score, cid, s.opts.cutoff()).Slice()
+	res, err := s.eval(ctx, dirListScript, []string{k.z, k.h}, limit, after, score, cid, s.opts.cutoff()).Slice()
 	if err != nil {
 		return storage.ConversationPage{}, fail(ctx, op, "", err)
 	}
@@ -250,7 +250,7 @@ func (s *Store) update(ctx context.Context, op, owner, id string, u storage.Conv
 		return nil
 	})
 	if err != nil && redis.HasErrorPrefix(res.Err(), "NOSCRIPT") {
-		res = dirUpdateScript.Run(ctx, s.client, keys, args...)
+		res = s.eval(ctx, dirUpdateScript, keys, args...)
 		err = res.Err()
 	}
 	entry, rerr := res.Text()
@@ -292,7 +292,7 @@ func (s *Store) DeleteConversation(ctx context.Context, owner, id string) error 
 		return err
 	}
 	k := s.opts.dirKeysFor(owner)
-	n, err := dirDeleteScript.Run(ctx, s.client, []string{k.z, k.h}, id, k.channel, s.opts.cutoff(), dirEventPrefix).Int()
+	n, err := s.eval(ctx, dirDeleteScript, []string{k.z, k.h}, id, k.channel, s.opts.cutoff(), dirEventPrefix).Int()
 	if err != nil {
 		return fail(ctx, op, id, err)
 	}
@@ -302,7 +302,7 @@ func (s *Store) DeleteConversation(ctx context.Context, owner, id string) error 
 	if err := s.clearSession(ctx, op, id); err != nil {
 		return err
 	}
-	if err := buryScript.Run(ctx, s.client, []string{s.opts.claimKey(id)}, owner, tombstone, s.opts.ttlMillis()).Err(); err != nil {
+	if err := s.eval(ctx, buryScript, []string{s.opts.claimKey(id)}, owner, tombstone, s.opts.ttlMillis()).Err(); err != nil {
 		return fail(ctx, op, id, err)
 	}
 	return nil
@@ -310,7 +310,7 @@ func (s *Store) DeleteConversation(ctx context.Context, owner, id string) error 
 
 func (s *Store) clearSession(ctx context.Context, op, id string) error {
 	k := s.opts.keysFor(id)
-	if err := clearSessionScript.Run(ctx, s.client, []string{k.stream, k.meta, k.streams}, k.base).Err(); err != nil {
+	if err := s.eval(ctx, clearSessionScript, []string{k.stream, k.meta, k.streams}, k.base).Err(); err != nil {
 		return fail(ctx, op, id, err)
 	}
 	return nil

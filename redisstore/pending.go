@@ -67,7 +67,7 @@ func (s *Store) PendingAdd(ctx context.Context, sessionID string, req storage.Pe
 	if err != nil {
 		return fmt.Errorf("redisstore: %s: %w", op, err)
 	}
-	n, err := pendingAddScript.Run(ctx, s.client, []string{s.pendingKey(sessionID)}, req.ID, b, req.Expires, s.opts.ttlMillis(), maxPendingFields).Int()
+	n, err := s.eval(ctx, pendingAddScript, []string{s.pendingKey(sessionID)}, req.ID, b, req.Expires, s.opts.ttlMillis(), maxPendingFields).Int()
 	switch {
 	case err != nil:
 		return fail(ctx, op, sessionID, err)
@@ -160,7 +160,7 @@ func (s *Store) PendingAnswer(ctx context.Context, sessionID, id string, ans sto
 		return storage.PendingRequest{}, fmt.Errorf("redisstore: %s: %w", op, err)
 	}
 	k := s.opts.keysFor(sessionID)
-	res, err := pendingAnswerScript.Run(ctx, s.client, []string{s.pendingKey(sessionID)}, id, b, strconv.FormatInt(now, 10), k.channel, ephemeralPayload(storage.PendingNotice(id))).Slice()
+	res, err := s.eval(ctx, pendingAnswerScript, []string{s.pendingKey(sessionID)}, id, b, strconv.FormatInt(now, 10), k.channel, ephemeralPayload(storage.PendingNotice(id))).Slice()
 	if err != nil {
 		return storage.PendingRequest{}, fail(ctx, op, sessionID, err)
 	}

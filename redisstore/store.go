@@ -28,6 +28,8 @@ type Store struct {
 
 	wake chan struct{} // tells the command worker that queue is not empty
 
+	calls chan *scriptCall // script calls for the pipeline workers (pipeline.go); unbuffered
+
 	fan fanout // delivery workers (fanout.go)
 
 	epochPrefix string        // random, so that epochs of different Stores never collide
@@ -63,6 +65,7 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 		ctx:    ctx,
 		stop:   stop,
 		wake:   make(chan struct{}, 1),
+		calls:  make(chan *scriptCall),
 		ps:     client.Subscribe(ctx), // no channels yet: no I/O
 		topics: make(map[string]*topic),
 		pings:  make(map[string]chan error),
@@ -70,6 +73,10 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 		epochPrefix: core.NewID()[:8] + core.NewID()[24:] + ".",
 	}
 	s.startWorkers()
+	s.wg.Add(pipelineWorkers)
+	for range pipelineWorkers {
+		go s.pipelineLoop()
+	}
 	s.wg.Add(2)
 	go s.readLoop()
 	go s.commandLoop()
@@ -144,7 +151,7 @@ func (s *Store) Append(ctx context.Context, sessionID string, msg core.Message, 
 		return storage.Record{}, err
 	}
 	k := s.opts.keysFor(sessionID)
-	res, err := appendScript.Run(ctx, s.client, []string{k.stream, k.meta},
+	res, err := s.eval(ctx, appendScript, []string{k.stream, k.meta},
 		s.appendArgs(k, msg, maxLen)...).Slice()
 	if err != nil {
 		return storage.Record{}, fail(ctx, "append", sessionID, err)
@@ -201,7 +208,7 @@ func (s *Store) Read(ctx context.Context, sessionID string, afterSeq uint64) (st
 		return storage.Page{}, err
 	}
 	k := s.opts.keysFor(sessionID)
-	res, err := readScript.Run(ctx, s.client, []string{k.stream, k.meta}, formatAfter(afterSeq)).Slice()
+	res, err := s.eval(ctx, readScript, []string{k.stream, k.meta}, formatAfter(afterSeq)).Slice()
 	if err != nil {
 		return storage.Page{}, fail(ctx, "read", sessionID, err)
 	}
@@ -257,7 +264,7 @@ func (s *Store) Lookup(ctx context.Context, sessionID, messageID string) (uint64
 	if messageID == "" {
 		return 0, false, nil
 	}
-	v, err := lookupScript.Run(ctx, s.client, []string{s.opts.keysFor(sessionID).meta}, messageID).Text()
+	v, err := s.eval(ctx, lookupScript, []string{s.opts.keysFor(sessionID).meta}, messageID).Text()
 	if errors.Is(err, redis.Nil) {
 		return 0, false, nil
 	}

@@ -45,7 +45,7 @@ func (s *Store) StreamAppend(ctx context.Context, sessionID, streamID string, se
 	}
 	k := s.opts.keysFor(sessionID)
 	state, text := k.streamKeys(streamID)
-	res, err := streamAppendScript.Run(ctx, s.client,
+	res, err := s.eval(ctx, streamAppendScript,
 		[]string{k.streams, state, text, k.stream, k.meta, k.meta},
 		k.channel, streamID, strconv.FormatUint(seq, 10), delta, strconv.FormatInt(started, 10),
 		leaseMillis(lease), s.opts.ttlMillis()).Slice()
@@ -81,7 +81,7 @@ func (s *Store) StreamAppend(ctx context.Context, sessionID, streamID string, se
 // storage.StreamCompactEvery deltas; failing is harmless (the text stays as it was), so
 // errors are dropped.
 func (s *Store) compactStream(ctx context.Context, state, text string) {
-	res, err := streamReadScript.Run(ctx, s.client, []string{state, text}).Slice()
+	res, err := s.eval(ctx, streamReadScript, []string{state, text}).Slice()
 	if err != nil || len(res) != 2 {
 		return
 	}
@@ -94,7 +94,7 @@ func (s *Store) compactStream(ctx context.Context, state, text string) {
 	if !ok || len(compacted) >= len(content) {
 		return
 	}
-	_ = streamCompactScript.Run(ctx, s.client, []string{state, text}, seq, compacted).Err()
+	_ = s.eval(ctx, streamCompactScript, []string{state, text}, seq, compacted).Err()
 }
 
 // StreamSnapshot implements storage.StreamStore with one Lua script, so the states are
@@ -106,7 +106,7 @@ func (s *Store) StreamSnapshot(ctx context.Context, sessionID string) ([]storage
 		return nil, err
 	}
 	k := s.opts.keysFor(sessionID)
-	res, err := streamSnapshotScript.Run(ctx, s.client, []string{k.streams}, k.base).Slice()
+	res, err := s.eval(ctx, streamSnapshotScript, []string{k.streams}, k.base).Slice()
 	if err != nil {
 		return nil, fail(ctx, op, sessionID, err)
 	}
@@ -160,7 +160,7 @@ func (s *Store) StreamFinish(ctx context.Context, sessionID, streamID string, fi
 	}
 	k := s.opts.keysFor(sessionID)
 	state, text := k.streamKeys(streamID)
-	res, err := streamFinishScript.Run(ctx, s.client,
+	res, err := s.eval(ctx, streamFinishScript,
 		[]string{k.stream, k.meta, k.streams, state, text},
 		append(s.appendArgs(k, final, maxLen), streamID)...).Slice()
 	if err != nil {
@@ -187,7 +187,7 @@ func (s *Store) StreamCancel(ctx context.Context, sessionID, streamID string) er
 		return nil
 	}
 	k := s.opts.keysFor(sessionID)
-	if err := publishScript.Run(ctx, s.client, []string{k.meta}, k.channel, "c"+streamID).Err(); err != nil {
+	if err := s.eval(ctx, publishScript, []string{k.meta}, k.channel, "c"+streamID).Err(); err != nil {
 		return fail(ctx, op, sessionID, err)
 	}
 	return nil
@@ -201,7 +201,7 @@ func (s *Store) Publish(ctx context.Context, sessionID string, msg core.Message)
 		return err
 	}
 	k := s.opts.keysFor(sessionID)
-	if err := publishScript.Run(ctx, s.client, []string{k.meta}, k.channel, ephemeralPayload(msg)).Err(); err != nil {
+	if err := s.eval(ctx, publishScript, []string{k.meta}, k.channel, ephemeralPayload(msg)).Err(); err != nil {
 		return fail(ctx, op, sessionID, err)
 	}
 	return nil
