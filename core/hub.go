@@ -131,6 +131,7 @@ func (h *Hub) closeAll(ctx context.Context, code CloseCode, reason string) error
 	for _, c := range conns {
 		c.closeWith(code, reason, true)
 	}
+	h.endLingering()
 	select {
 	case <-stopped:
 		return nil

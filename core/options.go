@@ -82,6 +82,13 @@ type Options struct {
 	// Default: 10s.
 	StreamLease time.Duration
 
+	// SessionLinger is how long a session stays subscribed on this hub after its last
+	// local connection left, with a Store that does network I/O (not MemoryStore): a client
+	// that comes back meanwhile (a reload, a dropped network) joins without waiting for a
+	// new subscription, in one store round trip. Shutdown ends lingering sessions at once.
+	// Default: 2s. A negative value disables lingering.
+	SessionLinger time.Duration
+
 	// Conversations turns on the conversation directory: a live list of each owner's
 	// conversations and calls to create, open, rename, clear and delete them over the
 	// connection (see ConversationOptions). Default: disabled.
@@ -129,6 +136,7 @@ const (
 	DefaultSendQueueBytes    = 4 << 20
 	DefaultStoreTimeout      = 5 * time.Second
 	DefaultStreamLease       = 10 * time.Second
+	DefaultSessionLinger     = 2 * time.Second
 )
 
 // withDefaults returns a copy of o with every zero field set to its default.
@@ -165,6 +173,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.StreamLease <= 0 {
 		o.StreamLease = DefaultStreamLease
+	}
+	if o.SessionLinger == 0 {
+		o.SessionLinger = DefaultSessionLinger
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -21,6 +21,9 @@ type session struct {
 	ready chan struct{} // closed once start has finished; err is then set
 	err   error
 	refs  int // connections using the session; guarded by hub.mu
+	// linger ends the session when it has had no reference for Options.SessionLinger
+	// (see releaseSession); guarded by hub.mu.
+	linger *time.Timer
 
 	cancelSub func()
 	stop      chan struct{} // closed when the last connection leaves
@@ -49,6 +52,10 @@ func (h *Hub) acquireSession(ctx context.Context, id string) (*session, error) {
 	h.mu.Lock()
 	if s := h.sessions[id]; s != nil {
 		s.refs++
+		if s.linger != nil {
+			s.linger.Stop() // a late expiry finds refs > 0 and leaves the session alone
+			s.linger = nil
+		}
 		h.mu.Unlock()
 		select {
 		case <-s.ready:
@@ -76,18 +83,60 @@ func (h *Hub) acquireSession(ctx context.Context, id string) (*session, error) {
 	return s, nil
 }
 
-// releaseSession drops one reference; the last one unsubscribes and stops the fetcher.
+// releaseSession drops one reference; the last one unsubscribes and stops the fetcher, at
+// once or, with a networked store, after Options.SessionLinger without a new reference.
 func (h *Hub) releaseSession(s *session) {
 	h.mu.Lock()
 	s.refs--
 	last := s.refs == 0
+	if last && h.sessions[s.id] == s && s.err == nil && !h.storeLocal && h.opts.SessionLinger > 0 && !h.closing {
+		s.linger = time.AfterFunc(h.opts.SessionLinger, func() { h.expireSession(s) })
+		h.mu.Unlock()
+		return
+	}
 	if last && h.sessions[s.id] == s {
 		delete(h.sessions, s.id)
 	}
 	h.mu.Unlock()
-	if !last {
+	if last {
+		s.end()
+	}
+}
+
+// expireSession ends a lingering session unless it was acquired again meanwhile.
+func (h *Hub) expireSession(s *session) {
+	h.mu.Lock()
+	if s.refs != 0 || h.sessions[s.id] != s {
+		h.mu.Unlock()
 		return
 	}
+	delete(h.sessions, s.id)
+	s.linger = nil
+	h.mu.Unlock()
+	s.end()
+}
+
+// endLingering ends every lingering session now (Shutdown).
+func (h *Hub) endLingering() {
+	h.mu.Lock()
+	var ended []*session
+	for id, s := range h.sessions {
+		if s.refs == 0 && s.linger != nil {
+			s.linger.Stop()
+			s.linger = nil
+			delete(h.sessions, id)
+			ended = append(ended, s)
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range ended {
+		s.end()
+	}
+}
+
+// end unsubscribes the session and stops its timers; it runs once, after the last
+// reference is gone.
+func (s *session) end() {
 	s.mu.Lock()
 	s.closed = true
 	if s.watch != nil {

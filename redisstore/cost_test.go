@@ -189,3 +189,63 @@ func TestJoinAfterScriptFlush(t *testing.T) {
 		}
 	}
 }
+
+// TestQuickReconnectKeepsSubscription: a client that reconnects within SessionLinger (a
+// reload) finds its session still subscribed on the instance, so its reconnect makes one
+// Redis round trip before the 101 (the join), not two; once the linger has passed without a
+// connection the instance unsubscribes, and Shutdown ends a lingering session at once.
+func TestQuickReconnectKeepsSubscription(t *testing.T) {
+	srv := startRedis(t, "--appendonly", "no")
+	const delay = 150 * time.Millisecond
+	proxy := newLatencyProxy(t, srv.addr(), delay)
+	direct := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	t.Cleanup(func() { _ = direct.Close() })
+	slow := redis.NewClient(&redis.Options{Addr: proxy.ln.Addr().String(), ReadTimeout: 5 * time.Second})
+	t.Cleanup(func() { _ = slow.Close() })
+	ctx := context.Background()
+	const linger = 3 * time.Second
+	h := core.NewHub(core.Options{Store: newStore(t, slow, redisstore.Options{}), SessionLinger: linger})
+	u := mountWS(t, h, adaptertest.Config{})
+	channel := "chatwire:{reload}:live"
+	subscribers := func() int64 {
+		n, err := direct.PubSubNumSub(ctx, channel).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n[channel]
+	}
+
+	first := adaptertest.DialJoined(t, u, url.Values{"sessionId": {"reload"}}, nil)
+	_ = first.Conn.Close()
+	eventually(t, "the first connection gone", func() bool { return h.ConnCount() == 0 })
+	start := time.Now()
+	again := adaptertest.Dial(t, u, url.Values{"sessionId": {"reload"}}, nil)
+	elapsed := time.Since(start)
+	if trips := int(elapsed / delay); trips > 1 {
+		t.Errorf("reconnect within the linger: %d Redis round trips before the 101 (%v), want 1", trips, elapsed)
+	}
+	if n := subscribers(); n != 1 {
+		t.Fatalf("%d subscribers to the session's channel while connected, want 1", n)
+	}
+	_ = again.Conn.Close()
+	eventually(t, "the second connection gone", func() bool { return h.ConnCount() == 0 })
+	if n := subscribers(); n != 1 {
+		t.Fatalf("%d subscribers right after the last connection left, want 1 (lingering)", n)
+	}
+	eventually(t, "unsubscribed after the linger", func() bool { return subscribers() == 0 })
+
+	// Shutdown does not wait for a linger to pass.
+	third := adaptertest.DialJoined(t, u, url.Values{"sessionId": {"reload"}}, nil)
+	_ = third.Conn.Close()
+	eventually(t, "the third connection gone", func() bool { return h.ConnCount() == 0 })
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	shutdown := time.Now()
+	if err := h.Shutdown(sctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "unsubscribed at shutdown", func() bool { return subscribers() == 0 })
+	if took := time.Since(shutdown); took >= linger {
+		t.Fatalf("unsubscribed %v after Shutdown: it waited for the linger (%v)", took, linger)
+	}
+}

@@ -59,6 +59,13 @@
 // 100: 5.2 Redis commands per stored message, EVALSHA included (TestCommandsPerMessage).
 // Read and Lookup are one script each, so the page is consistent.
 //
+// Script calls made by concurrent callers share round trips: a Store keeps four pipeline
+// workers, each taking the first waiting call and every call already waiting (up to 128)
+// and sending them as one pipeline. A call made while a worker is idle goes out at once,
+// alone, so a quiet Store adds no latency; under load, Redis and the Store make one read
+// and one write per batch instead of per call (TestConcurrentAppendsShareRoundTrips).
+// Calls of one caller stay in order, since each waits for its reply.
+//
 // Join (a connection joining its session) is one pipelined round trip of two scripts: one
 // refreshes the TTL and reads the head, epoch, the sequence of lastMessageId and the records
 // after it; the other is StreamSnapshot's. With the SUBSCRIBE of a session new to the
