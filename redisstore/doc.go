@@ -16,8 +16,11 @@
 // Each session has two keys and one pub/sub channel, named with Options.Prefix (default
 // "chatwire:") and the session id in a hash tag, plus three keys per running stream:
 //
-//	<prefix>{<sessionID>}:stream  stream: one entry per record, entry id "<seq>-0", fields
-//	                              id, type, role, content, meta (raw JSON, "" for none), ts
+//	<prefix>{<sessionID>}:stream  stream: one entry per record, entry id "<seq>-0", one
+//	                              field r: "<ts>:<lp:id><lp:type><lp:role><lp:meta><content>"
+//	                              (meta raw JSON, "" for none; <lp:x> as below). Entries
+//	                              written by earlier versions, one field per message field
+//	                              (id, type, role, content, meta, ts), are still read.
 //	<prefix>{<sessionID>}:meta    hash: ~seq (the head), ~epoch, ~first (oldest retained
 //	                              seq), ~low (oldest seq still in the stream), ~touch (last
 //	                              TTL refresh, ms), and m:<message id> -> seq (the id index)

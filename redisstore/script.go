@@ -45,6 +45,25 @@ import (
 const appendLua = `
 local function lp(s) return #s .. ':' .. s end
 
+-- entry_id returns the message id of a stream entry's field list: the "r" field's (see
+-- recordField), or an "id" field's in entries written before it.
+local function entry_id(f)
+  for k = 1, #f, 2 do
+    if f[k] == 'r' then
+      local r = f[k + 1]
+      local p = string.find(r, ':', 1, true)
+      local q = p and string.find(r, ':', p + 1, true)
+      if not q then
+        return ''
+      end
+      return string.sub(r, q + 1, q + tonumber(string.sub(r, p + 1, q - 1)))
+    elseif f[k] == 'id' then
+      return f[k + 1]
+    end
+  end
+  return ''
+end
+
 local function append_record(kstream, kmeta, channel, maxLen, ttl, now, newEpoch, id, typ,
     role, content, meta, ts, tag)
   local mid = 'm:' .. id
@@ -67,8 +86,8 @@ local function append_record(kstream, kmeta, channel, maxLen, ttl, now, newEpoch
   end
   -- string.format keeps large sequence numbers out of Lua's %.14g number formatting.
   local seq = string.format('%d', head + 1)
-  redis.call('XADD', kstream, seq .. '-0', 'id', id, 'type', typ, 'role', role,
-    'content', content, 'meta', meta, 'ts', ts)
+  local body = lp(id) .. lp(typ) .. lp(role) .. lp(meta) .. content
+  redis.call('XADD', kstream, seq .. '-0', 'r', ts .. ':' .. body)
   fields[#fields + 1] = '~seq'
   fields[#fields + 1] = seq
   if id ~= '' then
@@ -87,14 +106,10 @@ local function append_record(kstream, kmeta, channel, maxLen, ttl, now, newEpoch
         local names, seqs = {}, {}
         for j = i, math.min(i + 999, #old) do
           local f = old[j][2]
-          for k = 1, #f, 2 do
-            if f[k] == 'id' then
-              if f[k + 1] ~= '' then
-                names[#names + 1] = 'm:' .. f[k + 1]
-                seqs[#seqs + 1] = string.match(old[j][1], '^(%d+)')
-              end
-              break
-            end
+          local mid = entry_id(f)
+          if mid ~= '' then
+            names[#names + 1] = 'm:' .. mid
+            seqs[#seqs + 1] = string.match(old[j][1], '^(%d+)')
           end
         end
         if #names > 0 then
@@ -127,8 +142,7 @@ local function append_record(kstream, kmeta, channel, maxLen, ttl, now, newEpoch
     redis.call('PEXPIRE', kstream, px)
     redis.call('PEXPIRE', kmeta, px)
   end
-  redis.call('PUBLISH', channel, tag .. seq .. ':' .. ts .. ':' .. lp(epoch) .. lp(id) ..
-    lp(typ) .. lp(role) .. lp(meta) .. content)
+  redis.call('PUBLISH', channel, tag .. seq .. ':' .. ts .. ':' .. lp(epoch) .. body)
   return {1, seq, epoch}
 end
 `
@@ -215,6 +229,27 @@ func parseUint(v any) (uint64, error) {
 	return 0, fmt.Errorf("%w: sequence %v (%T)", errBadReply, v, v)
 }
 
+// recordField is the one field of a stream entry: the message as
+// "<ts>:<lp:id><lp:type><lp:role><lp:meta><content>", the record payload without its
+// sequence and epoch (see decodeNotification). Entries written before it have one field per
+// message field (id, type, role, content, meta, ts); parseFields reads both.
+const recordField = "r"
+
+// decodeEntry decodes a recordField value.
+func decodeEntry(v string) (core.Message, error) {
+	r := payloadReader{p: v, ok: true}
+	ts := r.int()
+	id, typ, role, meta := r.field(), r.field(), r.field(), r.field()
+	if !r.ok {
+		return core.Message{}, fmt.Errorf("%w: malformed stream entry", errBadReply)
+	}
+	m := core.Message{ID: id, Type: core.Type(typ), Role: core.Role(role), Content: r.p, Timestamp: ts}
+	if meta != "" {
+		m.Metadata = []byte(meta)
+	}
+	return m, nil
+}
+
 // parseFields builds a message from a stream entry's field/value list.
 func parseFields(v any) (core.Message, error) {
 	list, ok := v.([]any)
@@ -229,6 +264,8 @@ func parseFields(v any) (core.Message, error) {
 			return core.Message{}, fmt.Errorf("%w: field %q is %T", errBadReply, k, list[i+1])
 		}
 		switch k {
+		case recordField:
+			return decodeEntry(val)
 		case "id":
 			m.ID = val
 		case "type":

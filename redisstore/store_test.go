@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -56,8 +57,7 @@ func TestKeyLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantFields := map[string]any{"id": "m1", "type": "tool_call", "role": "assistant", "content": "hi",
-		"meta": `{"k":1}`, "ts": "1700000000123"}
+	wantFields := map[string]any{"r": `1700000000123:2:m19:tool_call9:assistant7:{"k":1}hi`}
 	if len(entries) != 1 || entries[0].ID != "1-0" || !mapsEqual(entries[0].Values, wantFields) {
 		t.Fatalf("stream entries = %+v, want one entry 1-0 with %v", entries, wantFields)
 	}
@@ -248,5 +248,61 @@ func TestLargeSequenceNumbers(t *testing.T) {
 	}
 	if seq, ok, err := s.Lookup(ctx, "big", "2"); err != nil || !ok || seq != start+3 {
 		t.Fatalf("Lookup = %d, %v, %v", seq, ok, err)
+	}
+}
+
+// TestEntriesOfEarlierVersions: stream entries written before the one-field layout (one
+// field per message field) are still read, looked up, reported as duplicates and trimmed
+// with their index fields.
+func TestEntriesOfEarlierVersions(t *testing.T) {
+	backends := map[string]func(t *testing.T) redis.UniversalClient{
+		"miniredis": func(t *testing.T) redis.UniversalClient { _, c := newMiniredis(t); return c },
+		"redis":     func(t *testing.T) redis.UniversalClient { return realRedis(t) },
+	}
+	for name, newClient := range backends {
+		t.Run(name, func(t *testing.T) { testEntriesOfEarlierVersions(t, newClient(t)) })
+	}
+}
+
+func testEntriesOfEarlierVersions(t *testing.T, client redis.UniversalClient) {
+	ctx := context.Background()
+	prefix := uniquePrefix(t, client)
+	s := newStore(t, client, redisstore.Options{Prefix: prefix})
+	stream, meta := prefix+"{old}:stream", prefix+"{old}:meta"
+	if err := client.XAdd(ctx, &redis.XAddArgs{Stream: stream, ID: "1-0", Values: []any{
+		"id", "legacy", "type", "message", "role", "user", "content", "from before", "meta", `{"k":1}`, "ts", "1700000000123",
+	}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.HSet(ctx, meta, "~seq", "1", "~epoch", "e0", "~first", "1", "~low", "1", "m:legacy", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := core.Message{ID: "legacy", Type: core.TypeMessage, Role: core.RoleUser, Content: "from before",
+		Metadata: []byte(`{"k":1}`), Timestamp: 1700000000123}
+	page, err := s.Read(ctx, "old", 0)
+	if err != nil || len(page.Records) != 1 || !reflect.DeepEqual(page.Records[0].Message, want) || page.Epoch != "e0" {
+		t.Fatalf("Read = %+v, %v; want the legacy record %+v", page, err, want)
+	}
+	if seq, ok, err := s.Lookup(ctx, "old", "legacy"); err != nil || !ok || seq != 1 {
+		t.Fatalf("Lookup = %d, %v, %v", seq, ok, err)
+	}
+	if rec, err := s.Append(ctx, "old", want, 0); !errors.Is(err, storage.ErrDuplicate) || !reflect.DeepEqual(rec.Message, want) {
+		t.Fatalf("Append of the legacy id = %+v, %v; want the stored record and ErrDuplicate", rec, err)
+	}
+	for i := range 8 { // trims the legacy entry, physically too (batches of maxLen/4)
+		if _, err := s.Append(ctx, "old", testMsg(fmt.Sprintf("n%d", i)), 4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := client.HExists(ctx, meta, "m:legacy").Result(); err != nil || n {
+		t.Fatalf("index field of the trimmed legacy entry still there (%v, %v)", n, err)
+	}
+	for i := range 8 { // and those of the new layout: n0..n3 trimmed, n4..n7 retained
+		if n, err := client.HExists(ctx, meta, fmt.Sprintf("m:n%d", i)).Result(); err != nil || n != (i >= 4) {
+			t.Fatalf("index field m:n%d present = %v (%v), want %v", i, n, err, i >= 4)
+		}
+	}
+	if n, err := client.XLen(ctx, stream).Result(); err != nil || n > 5 {
+		t.Fatalf("stream holds %d entries after trimming to 4, %v", n, err)
 	}
 }
