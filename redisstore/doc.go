@@ -20,7 +20,9 @@
 //	                              field r: "<ts>:<lp:id><lp:type><lp:role><lp:meta><content>"
 //	                              (meta raw JSON, "" for none; <lp:x> as below). Entries
 //	                              written by earlier versions, one field per message field
-//	                              (id, type, role, content, meta, ts), are still read.
+//	                              (id, type, role, content, meta, ts), are still read;
+//	                              those earlier versions cannot read this one's (see
+//	                              "Upgrading" below).
 //	<prefix>{<sessionID>}:meta    hash: ~seq (the head), ~epoch, ~first (oldest retained
 //	                              seq), ~low (oldest seq still in the stream), ~touch (last
 //	                              TTL refresh, ms), and m:<message id> -> seq (the id index)
@@ -147,8 +149,17 @@
 // on the Store's delivery workers, one at a time per session, so they must return quickly
 // (a slow one delays the other sessions of its worker) and must not call the Store; a cancel
 // function waits for a running call and must not be called from inside one. Close stops the
-// Store's goroutines (the reader, the delivery workers, a worker that sends
+// Store's goroutines (the reader, the delivery workers, the pipeline workers, a worker that sends
 // SUBSCRIBE/UNSUBSCRIBE commands, and the TTL keeper) and waits for them;
 // if Redis accepts connections but never answers, that can take up to the client's dial and
 // read timeouts. Never pass user input as Options.Prefix: it becomes part of key names.
+//
+// # Upgrading
+//
+// Instances that share a Redis must read each other's data. This version writes a stream
+// entry as one field (r); versions before it wrote six and cannot read the new entries (a
+// replay served by an old instance would show their messages empty). When upgrading from
+// such a version, do not let old and new instances serve clients at once: replace them
+// together, or drain the old ones (core.Hub.Drain) before the new ones take traffic. The
+// new version reads the old entries, so no data needs converting.
 package redisstore
