@@ -149,10 +149,11 @@
 // on the Store's delivery workers, one at a time per session, so they must return quickly
 // (a slow one delays the other sessions of its worker) and must not call the Store; a cancel
 // function waits for a running call and must not be called from inside one. Close stops the
-// Store's goroutines (the reader, the delivery workers, the pipeline workers, a worker that sends
-// SUBSCRIBE/UNSUBSCRIBE commands, and the TTL keeper) and waits for them;
-// if Redis accepts connections but never answers, that can take up to the client's dial and
-// read timeouts. Never pass user input as Options.Prefix: it becomes part of key names.
+// Store's goroutines (the reader, the delivery workers, the pipeline workers, a worker that
+// sends SUBSCRIBE/UNSUBSCRIBE commands, and the TTL keeper) and waits for them; if Redis
+// accepts connections but never answers, that can take up to the client's dial and read
+// timeouts. Calls made after Close go to the client directly. Never pass user input as
+// Options.Prefix: it becomes part of key names.
 //
 // # Upgrading
 //
