@@ -53,9 +53,10 @@ type ConversationUpdate struct {
 }
 
 // DirectoryStore keeps, per owner, the directory of its conversations. A Store that
-// implements it can back core.Options.Conversations; a Store without it still serves sessions
-// (core.NewHub refuses Conversations without it). core.MemoryStore and redisstore.Store implement it,
-// and the storetest conformance suite tests it when the store under test does.
+// implements it can back core.Options.Conversations; a Store without it still serves
+// sessions (core.NewHub refuses Conversations without it). core.MemoryStore and
+// redisstore.Store implement it, and the storetest conformance suite tests it when the store
+// under test does.
 //
 // A session belongs to at most one owner: CreateConversation claims it, and no other owner
 // can claim it while the claim lives. A deleted conversation's id is never claimed again
