@@ -10,10 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/internal/hubport"
 	"github.com/chatwire/chatwire/storage"
-
-	"github.com/chatwire/chatwire/envelope"
 )
 
 // Client-visible texts of error envelopes the hub sends itself.

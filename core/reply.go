@@ -5,10 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/internal/hubport"
 	"github.com/chatwire/chatwire/storage"
-
-	"github.com/chatwire/chatwire/envelope"
 )
 
 // ReplyWriter sends a handler's replies. With a Store, each reply is appended to the

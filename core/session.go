@@ -9,7 +9,8 @@ import (
 	"github.com/chatwire/chatwire/storage"
 )
 
-// session is the hub's view of one session while it has local connections: the store
+// session is the hub's view of one session while it has local connections (and for
+// Options.SessionLinger after the last one left, with a networked store): the store
 // subscription, the last sequence delivered, and the connections to deliver to.
 //
 // Delivery is driven by sequence numbers, so at-most-once notifications are enough: a record
@@ -26,7 +27,7 @@ type session struct {
 	linger *time.Timer
 
 	cancelSub func()
-	stop      chan struct{} // closed when the last connection leaves
+	stop      chan struct{} // closed when the session ends (end)
 
 	mu          sync.Mutex
 	conns       map[*connection]struct{}
