@@ -168,6 +168,13 @@ func (r *idleResult) report(b *testing.B, runs, conns int) {
 	b.ReportMetric(per(r.inuse), "inuse-B/conn")
 	b.ReportMetric(per(r.rss), "rss-B/conn")
 	b.ReportMetric(per(r.goroutines), "goroutines/conn")
+	// An idle connection costs its reader goroutine only: a writer or handler goroutine
+	// that outlives its work (or one started for the welcome frame that could have been
+	// written inline) shows here as a second goroutine per connection. A few per thousand
+	// are the server's own (listeners, timers).
+	if g := per(r.goroutines); g > 1.1 {
+		b.Fatalf("%.3f goroutines per idle connection, want 1 (the reader)", g)
+	}
 }
 
 // idleServerBinary returns the path of an idleserver binary: CHATWIRE_IDLESERVER, or one

@@ -2,6 +2,7 @@ package adapterkit
 
 import (
 	"io"
+	"net"
 	"time"
 
 	"github.com/chatwire/chatwire/internal/hubport"
@@ -50,7 +51,16 @@ func FormatCloseMessage(code int, reason string) []byte {
 // deferred (fasthttp's hijacked net.Conn ignores Close until the hijack handler returns):
 // the hub closes connections from other goroutines (Shutdown, Drain, a slow consumer) and
 // needs a blocked read or write to return.
-func ClosingSocket(ws Conn, sock io.Closer) Conn { return closingSocket{ws, sock} }
+//
+// When sock is a net.Conn, the result also has NetConn returning it, as gorilla's and
+// fasthttp's connections do: the hub then writes queued frames to the socket directly, in
+// one write call per batch, and may write a reply on the goroutine that produced it.
+func ClosingSocket(ws Conn, sock io.Closer) Conn {
+	if nc, ok := sock.(net.Conn); ok {
+		return closingNetSocket{closingSocket{ws, sock}, nc}
+	}
+	return closingSocket{ws, sock}
+}
 
 type closingSocket struct {
 	Conn
@@ -58,3 +68,12 @@ type closingSocket struct {
 }
 
 func (c closingSocket) Close() error { return c.sock.Close() }
+
+// closingNetSocket is a closingSocket whose socket is a net.Conn.
+type closingNetSocket struct {
+	closingSocket
+	nc net.Conn
+}
+
+// NetConn returns the socket under the connection.
+func (c closingNetSocket) NetConn() net.Conn { return c.nc }
