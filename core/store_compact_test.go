@@ -11,7 +11,7 @@ import (
 )
 
 // compactionDeltas returns the deltas of a long stream as the hub writes them (a chunk
-// log, PROTOCOL-independent: see core/stream_log.go): a head line, a text part started, then
+// log, PROTOCOL-independent: see internal/streamlog): a head line, a text part started, then
 // n short text deltas, and the whole log.
 func compactionDeltas(n int) (deltas []string, full string) {
 	deltas = append(deltas, `{"type":"chatwire-stream","replyTo":"ask"}`+"\n"+`{"type":"text-start","id":"t1"}`+"\n")
