@@ -60,8 +60,8 @@
 //
 // A handler may wait for a person: ToolCall.RequestApproval (approve or deny a tool call) and
 // Stream.Ask (a question with an optional form, MCP elicitation's shape). The request is held
-// by the store (storage.PendingStore, implemented by MemoryStore and redisstore) and shown as a part
-// of the running reply, so any connection on any instance sees it and may answer it
+// by the store (storage.PendingStore, implemented by MemoryStore and redisstore) and shown as
+// a part of the running reply, so any connection on any instance sees it and may answer it
 // (Hub.Answer, or a client's answer frame); exactly one answer wins and wakes the waiting
 // handler through the store's notifications. Options.WhileReplying chooses what a message
 // sent while a reply runs does (queue, steer, interrupt, reject), wherever the reply runs.

@@ -127,11 +127,12 @@
 // each message to one of several delivery workers (one per CPU, 2 to 16) chosen by its
 // channel, which decodes it and calls the session's subscribers: each session's records,
 // stream events and ephemeral messages in publish order, different sessions in parallel. A
-// full worker queue (1,024) makes the reader wait; nothing is dropped. Pub/sub is at-most-once: when the connection fails, go-redis redials and
-// resubscribes, and the Store then sends storage.Notification{Resync: true} to every
-// subscriber, which reads what it missed from the history (and the running streams, on the
-// next gap in their deltas). A connection that stays silent for two Options.PingInterval periods in a
-// row (a half-open TCP connection) is replaced, with the same Resync.
+// full worker queue (1,024) makes the reader wait; nothing is dropped. Pub/sub is
+// at-most-once: when the connection fails, go-redis redials and resubscribes, and the Store
+// then sends storage.Notification{Resync: true} to every subscriber, which reads what it
+// missed from the history (and the running streams, on the next gap in their deltas). A
+// connection that stays silent for two Options.PingInterval periods in a row (a half-open
+// TCP connection) is replaced, with the same Resync.
 //
 // # Redis Cluster
 //
