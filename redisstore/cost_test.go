@@ -130,13 +130,8 @@ func TestCommandsPerMessage(t *testing.T) {
 // stored messages, the head, the lookup of lastMessageId and the running streams are one
 // pipelined round trip (Store.Join); the subscription is the other. Connections are warm.
 func TestReconnectRoundTrips(t *testing.T) {
-	srv := startRedis(t, "--appendonly", "no")
 	const delay = 150 * time.Millisecond
-	proxy := newLatencyProxy(t, srv.addr(), delay)
-	direct := redis.NewClient(&redis.Options{Addr: srv.addr()})
-	t.Cleanup(func() { _ = direct.Close() })
-	slow := redis.NewClient(&redis.Options{Addr: proxy.ln.Addr().String(), ReadTimeout: 5 * time.Second})
-	t.Cleanup(func() { _ = slow.Close() })
+	direct, slow := delayedRedis(t, delay)
 
 	ctx := context.Background()
 	filler := newStore(t, direct, redisstore.Options{})
@@ -195,13 +190,8 @@ func TestJoinAfterScriptFlush(t *testing.T) {
 // Redis round trip before the 101 (the join), not two; once the linger has passed without a
 // connection the instance unsubscribes, and Shutdown ends a lingering session at once.
 func TestQuickReconnectKeepsSubscription(t *testing.T) {
-	srv := startRedis(t, "--appendonly", "no")
 	const delay = 150 * time.Millisecond
-	proxy := newLatencyProxy(t, srv.addr(), delay)
-	direct := redis.NewClient(&redis.Options{Addr: srv.addr()})
-	t.Cleanup(func() { _ = direct.Close() })
-	slow := redis.NewClient(&redis.Options{Addr: proxy.ln.Addr().String(), ReadTimeout: 5 * time.Second})
-	t.Cleanup(func() { _ = slow.Close() })
+	direct, slow := delayedRedis(t, delay)
 	ctx := context.Background()
 	const linger = 3 * time.Second
 	h := core.NewHub(core.Options{Store: newStore(t, slow, redisstore.Options{}), SessionLinger: linger})
@@ -248,4 +238,17 @@ func TestQuickReconnectKeepsSubscription(t *testing.T) {
 	if took := time.Since(shutdown); took >= linger {
 		t.Fatalf("unsubscribed %v after Shutdown: it waited for the linger (%v)", took, linger)
 	}
+}
+
+// delayedRedis starts a redis-server and returns a client to it and a client whose replies
+// a proxy delays by delay, so a test can count round trips by time.
+func delayedRedis(t *testing.T, delay time.Duration) (direct, slow *redis.Client) {
+	t.Helper()
+	srv := startRedis(t, "--appendonly", "no")
+	proxy := newLatencyProxy(t, srv.addr(), delay)
+	direct = redis.NewClient(&redis.Options{Addr: srv.addr()})
+	t.Cleanup(func() { _ = direct.Close() })
+	slow = redis.NewClient(&redis.Options{Addr: proxy.ln.Addr().String(), ReadTimeout: 5 * time.Second})
+	t.Cleanup(func() { _ = slow.Close() })
+	return direct, slow
 }
