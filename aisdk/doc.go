@@ -17,7 +17,7 @@
 //     disconnects (useChat's stop() only aborts its fetch) does not cancel the reply.
 //
 // Endpoint is an http.Handler for net/http and Echo (echo.WrapHandler); Handle is the
-// framework-neutral form the Fiber adapter (wsfiber.AISDK) uses.
+// framework-neutral form package aisdkfiber serves natively on Fiber.
 //
 // # Security
 //

@@ -9,11 +9,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chatwire/chatwire/adapters/adapterkit"
-	"github.com/chatwire/chatwire/core"
 	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
+
+	"github.com/chatwire/chatwire/adapters/adapterkit"
+	"github.com/chatwire/chatwire/core"
 )
 
 // handshakeWriteTimeout bounds the write of the 101 response on the hijacked connection.
@@ -117,7 +118,7 @@ type exchange struct {
 func (x *exchange) Parts() adapterkit.Parts {
 	return adapterkit.Parts{Context: x.c.UserContext(), Host: string(x.fctx.Host()),
 		RawQuery: string(x.fctx.URI().QueryString()), RemoteAddr: x.fctx.RemoteAddr().String(),
-		Header: headerCopy(&x.fctx.Request.Header)}
+		Header: adapterkit.HeaderOf(x.fctx.Request.Header.Len(), x.fctx.Request.Header.VisitAll)}
 }
 
 func (x *exchange) Authenticate() (any, error) {
@@ -193,20 +194,6 @@ func newConn(ws *websocket.Conn) adapterkit.Conn {
 		sock = u.UnsafeConn()
 	}
 	return adapterkit.ClosingSocket(ws, sock)
-}
-
-var hostKey = []byte(fiber.HeaderHost)
-
-// headerCopy copies the request headers (Host excluded, as in net/http's Request.Header).
-func headerCopy(rh *fasthttp.RequestHeader) http.Header {
-	h := make(http.Header, rh.Len())
-	rh.VisitAll(func(k, v []byte) {
-		if bytes.EqualFold(k, hostKey) {
-			return
-		}
-		h.Add(string(k), string(v))
-	})
-	return h
 }
 
 // CloseCode extracts the peer's close code from a fasthttp/websocket read error.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/adapters/wsfiber"
+	"github.com/chatwire/chatwire/aisdk/aisdkfiber"
 	"github.com/chatwire/chatwire/core"
 	"github.com/chatwire/chatwire/examples/internal/demo"
 	"github.com/chatwire/chatwire/middleware"
@@ -70,7 +71,7 @@ func newApp(hub *core.Hub, drainDelay time.Duration) (*middleware.Drainer, *fibe
 	app.Get(demo.ChatPath, wsfiber.New(hub, wsfiber.Options{}))
 	// The AI SDK's useChat over SSE, natively on Fiber: POST /api/chat, GET
 	// /api/chat/{id}/stream (resume), POST /api/chat/{id}/stop.
-	sse := wsfiber.AISDK(demo.AISDK(hub, demo.RouteOptions{}))
+	sse := aisdkfiber.New(demo.AISDK(hub, demo.RouteOptions{}))
 	app.All(demo.AISDKPath, sse)
 	app.All(demo.AISDKPath+"/*", sse)
 	app.Use(adaptor.HTTPHandler(demo.Static()))

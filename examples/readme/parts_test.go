@@ -7,8 +7,8 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/chatwire/chatwire/adapters/wsfiber"
 	"github.com/chatwire/chatwire/aisdk"
+	"github.com/chatwire/chatwire/aisdk/aisdkfiber"
 	"github.com/chatwire/chatwire/core"
 	"github.com/gofiber/fiber/v2"
 	"github.com/labstack/echo/v4"
@@ -36,7 +36,7 @@ func useWithAISDK(hub *core.Hub, mux *http.ServeMux, e *echo.Echo, app *fiber.Ap
 	mux.Handle("/api/chat/", sse)
 	e.Any("/api/chat", echo.WrapHandler(sse)) // Echo
 	e.Any("/api/chat/*", echo.WrapHandler(sse))
-	h := wsfiber.AISDK(sse) // Fiber, natively
+	h := aisdkfiber.New(sse) // Fiber, natively (package aisdk/aisdkfiber)
 	app.All("/api/chat", h)
 	app.All("/api/chat/*", h)
 }

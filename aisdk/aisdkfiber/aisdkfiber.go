@@ -1,35 +1,37 @@
-package wsfiber
+package aisdkfiber
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 
-	"github.com/chatwire/chatwire/aisdk"
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/chatwire/chatwire/adapters/adapterkit"
+	"github.com/chatwire/chatwire/aisdk"
 )
 
-// AISDK serves ep, the AI SDK UI message stream endpoint (package aisdk), natively on
-// Fiber: the SSE body is written with fasthttp's body stream writer. Mount it at the chat
-// path and below:
+// New returns a fiber.Handler serving ep, the AI SDK UI message stream endpoint (package
+// aisdk), natively on Fiber: the SSE body is written with fasthttp's body stream writer.
+// Mount it at the chat path and below:
 //
-//	h := wsfiber.AISDK(aisdk.New(hub, aisdk.Options{Admit: admit}))
+//	h := aisdkfiber.New(aisdk.New(hub, aisdk.Options{}))
 //	app.All("/api/chat", h)
 //	app.All("/api/chat/*", h)
 //
 // Fiber's own BodyLimit (default 4 MB) applies before aisdk.Options.MaxBodySize.
-func AISDK(ep *aisdk.Endpoint) fiber.Handler {
+func New(ep *aisdk.Endpoint) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		fctx := c.Context()
 		req := c.Request()
 		// Copies only: fasthttp reuses the request's memory once this handler returns, and
 		// the body stream writer runs after that.
 		call := &aisdk.Call{
-			Method:     string(append([]byte(nil), fctx.Method()...)),
-			Path:       string(append([]byte(nil), fctx.Path()...)),
-			RawQuery:   string(append([]byte(nil), fctx.QueryArgs().QueryString()...)),
-			Header:     headerCopy(&req.Header),
-			Host:       string(append([]byte(nil), fctx.Host()...)),
+			Method:     string(fctx.Method()), // string conversions copy
+			Path:       string(fctx.Path()),
+			RawQuery:   string(fctx.QueryArgs().QueryString()),
+			Header:     adapterkit.HeaderOf(req.Header.Len(), req.Header.VisitAll),
+			Host:       string(fctx.Host()),
 			RemoteAddr: fctx.RemoteAddr().String(),
 			Body:       bytes.NewReader(bytes.Clone(req.Body())),
 		}
