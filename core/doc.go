@@ -4,6 +4,28 @@
 // MemoryStore. It imports only the standard library and the module's own envelope, parts
 // and storage packages, which do the same.
 //
+// # Names by task
+//
+// The package's names, grouped by what an application does with them; the rest of this
+// overview explains each group.
+//
+//   - Run a hub: NewHub, Options (and the Default* constants), Hub, Store, NewMemoryStore
+//     with MemoryStoreOptions and MemoryStoreStats, CloseCode; Hub.Shutdown and Hub.Drain;
+//     ValidSessionID and MaxSessionIDLen for session ids an application makes itself.
+//   - Answer messages: Handler, HandlerFunc, ReplyFunc, Request, ReplyWriter, Message, Type,
+//     Role, NewID; Error, NewError, WrapError and ErrorCode for what a client may see.
+//   - Stream a reply as parts: Stream, TextPart, ToolCall, ToolCallInfo, SourceURL,
+//     SourceDocument, File, Data, FinishReason, StreamStatus, RunningStream.
+//   - Wait for a person: Approval, ApprovalOptions, Question, AskOptions, QuestionAnswer,
+//     Answer (AnswerAccept, AnswerDecline, AnswerCancel; TimeoutAnswerer), PendingRequest,
+//     Hub.Answer, ReplyPolicy (Options.WhileReplying).
+//   - Conversations: ConversationOptions, Conversation, DefaultOwner, PrincipalName.
+//   - Admission, guards and hooks (what package middleware builds on): AdmitFunc,
+//     AdmitRequest, Admission, HandshakeError, Guard, ConnEvent, DisconnectEvent, FrameIn,
+//     FrameOut, FramePhase.
+//   - Errors to test with errors.Is: the Err* variables. Typed constants (Code*, Close*,
+//     Finish*, Frame*, Reply*, StreamState*, Type*, Role*) are listed under their types.
+//
 // Start with NewHub and Options, then mount the hub with an adapter (adapters/wshttp,
 // adapters/wsecho, adapters/wsfiber). Middleware (package middleware) installs itself on
 // Options with one call. The wire format (Message, Type, Role and the codec) is package
