@@ -29,8 +29,6 @@ package envelope
 
 import (
 	"slices"
-	"strconv"
-	"unicode/utf8"
 )
 
 // MaxJSONDepth is the deepest nesting of objects and arrays that Decode accepts, counting the
@@ -196,54 +194,11 @@ func Decode(data []byte, m *Message) error {
 	return err
 }
 
-// AppendString appends s as a JSON string: quotes, backslashes and control characters
-// escaped, U+2028 and U+2029 escaped, invalid UTF-8 replaced by U+FFFD.
+// AppendString appends s to dst as a JSON string, escaped as AppendMessage escapes strings:
+// quotes, backslashes and control characters escaped, U+2028 and U+2029 as \u2028 and
+// \u2029, invalid UTF-8 replaced by U+FFFD.
 func AppendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\u202`...)
-			dst = strconv.AppendInt(dst, int64(r&0xf), 16)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	buf, j := appendEscaped(dst[:cap(dst)], len(dst), s)
+	return append(buf[:j], '"')
 }

@@ -2,6 +2,7 @@ package parts_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/chatwire/chatwire/parts"
@@ -44,7 +45,7 @@ func TestChunkJSON(t *testing.T) {
 		{parts.Chunk{Type: parts.ChunkFinish}, `{"type":"finish"}`},
 		{parts.Chunk{Type: parts.ChunkError, ErrorText: "e"}, `{"type":"error","errorText":"e"}`},
 		{parts.Chunk{Type: parts.ChunkAbort}, `{"type":"abort"}`},
-		{parts.Chunk{Type: parts.ChunkTextDelta, ID: "t", Delta: "bad \xff utf-8"}, `{"type":"text-delta","id":"t","delta":"bad ` + "\ufffd" + ` utf-8"}`},
+		{parts.Chunk{Type: parts.ChunkTextDelta, ID: "t", Delta: "bad \xff utf-8"}, `{"type":"text-delta","id":"t","delta":"bad \ufffd utf-8"}`}, // as encoding/json escapes it
 	}
 	for _, tt := range tests {
 		got := parts.AppendChunk(nil, &tt.c) // json.Marshal would add HTML escapes
@@ -59,7 +60,8 @@ func TestChunkJSON(t *testing.T) {
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Fatalf("%s: decode: %v", tt.c.Type, err)
 		}
-		if again := parts.AppendChunk(nil, &back); string(again) != tt.want {
+		// The decoded text holds U+FFFD itself, which is written as it is, not escaped.
+		if again := parts.AppendChunk(nil, &back); string(again) != strings.ReplaceAll(tt.want, `\ufffd`, "\ufffd") {
 			t.Errorf("%s: round trip gives %s", tt.c.Type, again)
 		}
 	}
