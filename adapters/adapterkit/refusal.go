@@ -63,3 +63,15 @@ func StatusError(status int, text string, cause error) *core.HandshakeError {
 	}
 	return &core.HandshakeError{Status: status, Body: text, Err: cause}
 }
+
+// RespondHTTP is Exchange.Respond for adapters that answer through a net/http
+// ResponseWriter (wshttp, wsecho): header's values replace the writer's, then the status
+// and body are written.
+func RespondHTTP(w http.ResponseWriter, status int, header http.Header, body []byte) error {
+	for k, v := range header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(status)
+	_, err := w.Write(body)
+	return err
+}

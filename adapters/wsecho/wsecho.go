@@ -144,12 +144,7 @@ func (x *exchange) Authenticate() (any, error) {
 // Respond writes the response itself, never through Echo's error handler, so refusals are
 // the same on every adapter.
 func (x *exchange) Respond(status int, header http.Header, body []byte) error {
-	for k, v := range header {
-		x.w.Header()[k] = v
-	}
-	x.w.WriteHeader(status)
-	_, err := x.w.Write(body)
-	return err
+	return adapterkit.RespondHTTP(x.w, status, header, body)
 }
 
 func (x *exchange) Upgrade(subprotocol string, p *adapterkit.Pending) error {

@@ -123,12 +123,7 @@ func (x *exchange) Authenticate() (any, error) {
 }
 
 func (x *exchange) Respond(status int, header http.Header, body []byte) error {
-	for k, v := range header {
-		x.w.Header()[k] = v
-	}
-	x.w.WriteHeader(status)
-	_, err := x.w.Write(body)
-	return err
+	return adapterkit.RespondHTTP(x.w, status, header, body)
 }
 
 func (x *exchange) Upgrade(subprotocol string, p *adapterkit.Pending) error {
