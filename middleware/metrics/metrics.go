@@ -186,8 +186,22 @@ func typeLabel(msg *core.Message) string {
 // observeStore records one store call.
 func (m *Metrics) observeStore(op string, start time.Time, err error) {
 	result := "ok"
-	if err != nil && !errors.Is(err, storage.ErrDuplicate) && !errors.Is(err, storage.ErrStreamNotFound) {
+	if err != nil && !isAnswer(err) {
 		result = "error"
 	}
 	m.storeTime.WithLabelValues(op, result).Observe(time.Since(start).Seconds())
+}
+
+// isAnswer reports whether err is a store's answer about the data (a duplicate, no such
+// stream, request or conversation, an answered or expired request, a full directory, a bad
+// title) rather than a failure of the store.
+func isAnswer(err error) bool {
+	for _, answer := range []error{storage.ErrDuplicate, storage.ErrStreamNotFound,
+		storage.ErrPendingNotFound, storage.ErrPendingAnswered, storage.ErrPendingExpired,
+		storage.ErrConversationNotFound, storage.ErrDirectoryFull, storage.ErrInvalidTitle} {
+		if errors.Is(err, answer) {
+			return true
+		}
+	}
+	return false
 }

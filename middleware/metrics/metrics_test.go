@@ -249,49 +249,71 @@ func TestSendFailuresAndHandlerErrors(t *testing.T) {
 
 func TestStoreDecoratorStreams(t *testing.T) {
 	ctx := context.Background()
-	for _, tc := range []struct {
-		name    string
-		inner   storage.Store
-		streams bool
-	}{
-		{"memory store", core.NewMemoryStore(core.MemoryStoreOptions{}), true},
-		// A store without stream methods (possible only while storage.Store did not embed
-		// storage.StreamStore) gets errors.ErrUnsupported from them; it can no longer be built.
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			reg := prometheus.NewRegistry()
-			m, err := metrics.New(reg, metrics.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := m.Store(tc.inner).(storage.StreamStore)
-			errs := []error{
-				s.StreamAppend(ctx, "s", "st", 1, "hel", time.Now().UnixMilli(), time.Second),
-				func() error { _, err := s.StreamSnapshot(ctx, "s"); return err }(),
-				s.Publish(ctx, "s", core.Message{Type: core.TypeTyping}),
-				s.StreamCancel(ctx, "s", "st"),
-				func() error {
-					_, err := s.StreamFinish(ctx, "s", "st", core.Message{ID: "f", Type: core.TypeMessage, Role: core.RoleAssistant, Content: "hel"}, 10)
-					return err
-				}(),
-			}
-			for i, err := range errs {
-				if tc.streams && err != nil {
-					t.Fatalf("call %d: %v", i, err)
-				}
-				if !tc.streams && !errors.Is(err, errors.ErrUnsupported) {
-					t.Fatalf("call %d: %v, want ErrUnsupported", i, err)
-				}
-			}
-			want := 0.0
-			if tc.streams {
-				want = 1
-			}
-			for _, op := range []string{"stream_append", "stream_snapshot", "publish", "stream_cancel", "stream_finish"} {
-				if got := value(t, reg, "chatwire_store_duration_seconds", map[string]string{"op": op, "result": "ok"}); got != want {
-					t.Errorf("%s observed %v times, want %v", op, got, want)
-				}
-			}
-		})
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Store(core.NewMemoryStore(core.MemoryStoreOptions{}))
+	errs := []error{
+		s.StreamAppend(ctx, "s", "st", 1, "hel", time.Now().UnixMilli(), time.Second),
+		func() error { _, err := s.StreamSnapshot(ctx, "s"); return err }(),
+		s.Publish(ctx, "s", core.Message{Type: core.TypeTyping}),
+		s.StreamCancel(ctx, "s", "st"),
+		func() error {
+			_, err := s.StreamFinish(ctx, "s", "st", core.Message{ID: "f", Type: core.TypeMessage, Role: core.RoleAssistant, Content: "hel"}, 10)
+			return err
+		}(),
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	for _, op := range []string{"stream_append", "stream_snapshot", "publish", "stream_cancel", "stream_finish"} {
+		if got := value(t, reg, "chatwire_store_duration_seconds", map[string]string{"op": op, "result": "ok"}); got != 1 {
+			t.Errorf("%s observed %v times, want 1", op, got)
+		}
+	}
+}
+
+// TestStoreDecoratorOptionalParts: the wrapper implements storage.PendingStore and
+// storage.DirectoryStore exactly when the wrapped store does (core finds them by type
+// assertion: a wrapper hiding them would turn off human in the loop and conversations), and
+// times their calls.
+func TestStoreDecoratorOptionalParts(t *testing.T) {
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := core.NewMemoryStore(core.MemoryStoreOptions{})
+	s := m.Store(mem)
+	p, ok := s.(storage.PendingStore)
+	if !ok {
+		t.Fatal("the wrapper of a MemoryStore is not a storage.PendingStore")
+	}
+	d, ok := s.(storage.DirectoryStore)
+	if !ok {
+		t.Fatal("the wrapper of a MemoryStore is not a storage.DirectoryStore")
+	}
+	if err := p.PendingAdd(ctx, "s", storage.PendingRequest{ID: "r1", Kind: storage.PendingApproval, StreamID: "st", Created: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.CreateConversation(ctx, "alice", storage.Conversation{ID: "c1", Created: 1, LastActive: 1}, 10); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []string{"pending_add", "conversation_create"} {
+		if got := value(t, reg, "chatwire_store_duration_seconds", map[string]string{"op": op, "result": "ok"}); got != 1 {
+			t.Errorf("%s observed %v times, want 1", op, got)
+		}
+	}
+	bare := m.Store(struct{ storage.Store }{mem}) // a store with neither optional part
+	if _, ok := bare.(storage.PendingStore); ok {
+		t.Error("the wrapper of a store without pending requests claims to hold them")
+	}
+	if _, ok := bare.(storage.DirectoryStore); ok {
+		t.Error("the wrapper of a store without a directory claims to have one")
 	}
 }

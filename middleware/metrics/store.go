@@ -2,8 +2,6 @@ package metrics
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/chatwire/chatwire/core"
@@ -11,26 +9,44 @@ import (
 )
 
 // Store returns s wrapped so that every call is timed in chatwire_store_duration_seconds
-// (labels op and result; storage.ErrDuplicate and storage.ErrStreamNotFound count as ok: they are
-// answers, not failures). The wrapper implements storage.Store and storage.StreamStore; stream
-// calls are passed to s through a storage.StreamStore type assertion and fail with
-// errors.ErrUnsupported when s has none. Pass the wrapper, not s, to core.Options.Store.
+// (labels op and result; the store errors that answer about the data, such as
+// storage.ErrDuplicate, storage.ErrStreamNotFound or storage.ErrPendingAnswered, count as
+// ok: they are answers, not failures). The wrapper implements storage.Store, and also
+// storage.PendingStore and storage.DirectoryStore exactly when s does, so human-in-the-loop
+// requests and conversation directories keep working through it. Pass the wrapper, not s,
+// to core.Options.Store.
 func (m *Metrics) Store(s storage.Store) storage.Store {
-	streams, _ := s.(storage.StreamStore)
-	return &store{inner: s, streams: streams, m: m}
+	base := &store{inner: s, m: m}
+	p, hasPending := s.(storage.PendingStore)
+	d, hasDirectory := s.(storage.DirectoryStore)
+	switch {
+	case hasPending && hasDirectory:
+		return struct {
+			*store
+			*pendingStore
+			*directoryStore
+		}{base, &pendingStore{p, m}, &directoryStore{d, m}}
+	case hasPending:
+		return struct {
+			*store
+			*pendingStore
+		}{base, &pendingStore{p, m}}
+	case hasDirectory:
+		return struct {
+			*store
+			*directoryStore
+		}{base, &directoryStore{d, m}}
+	}
+	return base
 }
 
 // store is the instrumented decorator returned by Metrics.Store.
 type store struct {
-	inner   storage.Store
-	streams storage.StreamStore // nil when inner has no stream methods
-	m       *Metrics
+	inner storage.Store
+	m     *Metrics
 }
 
-var (
-	_ storage.Store       = (*store)(nil)
-	_ storage.StreamStore = (*store)(nil)
-)
+var _ storage.Store = (*store)(nil)
 
 func (s *store) Append(ctx context.Context, sessionID string, msg core.Message, maxLen int) (storage.Record, error) {
 	start := time.Now()
@@ -67,57 +83,37 @@ func (s *store) Subscribe(ctx context.Context, sessionID string, fn func(storage
 	return cancel, err
 }
 
-// noStreams is the error of stream calls on a store without stream methods.
-func (s *store) noStreams() error {
-	return fmt.Errorf("metrics: %T does not implement storage.StreamStore: %w", s.inner, errors.ErrUnsupported)
-}
-
 func (s *store) StreamAppend(ctx context.Context, sessionID, streamID string, seq uint64, delta string, started int64, lease time.Duration) error {
-	if s.streams == nil {
-		return s.noStreams()
-	}
 	start := time.Now()
-	err := s.streams.StreamAppend(ctx, sessionID, streamID, seq, delta, started, lease)
+	err := s.inner.StreamAppend(ctx, sessionID, streamID, seq, delta, started, lease)
 	s.m.observeStore("stream_append", start, err)
 	return err
 }
 
 func (s *store) StreamSnapshot(ctx context.Context, sessionID string) ([]storage.StreamState, error) {
-	if s.streams == nil {
-		return nil, s.noStreams()
-	}
 	start := time.Now()
-	states, err := s.streams.StreamSnapshot(ctx, sessionID)
+	states, err := s.inner.StreamSnapshot(ctx, sessionID)
 	s.m.observeStore("stream_snapshot", start, err)
 	return states, err
 }
 
 func (s *store) StreamFinish(ctx context.Context, sessionID, streamID string, final core.Message, maxLen int) (storage.Record, error) {
-	if s.streams == nil {
-		return storage.Record{}, s.noStreams()
-	}
 	start := time.Now()
-	rec, err := s.streams.StreamFinish(ctx, sessionID, streamID, final, maxLen)
+	rec, err := s.inner.StreamFinish(ctx, sessionID, streamID, final, maxLen)
 	s.m.observeStore("stream_finish", start, err)
 	return rec, err
 }
 
 func (s *store) StreamCancel(ctx context.Context, sessionID, streamID string) error {
-	if s.streams == nil {
-		return s.noStreams()
-	}
 	start := time.Now()
-	err := s.streams.StreamCancel(ctx, sessionID, streamID)
+	err := s.inner.StreamCancel(ctx, sessionID, streamID)
 	s.m.observeStore("stream_cancel", start, err)
 	return err
 }
 
 func (s *store) Publish(ctx context.Context, sessionID string, msg core.Message) error {
-	if s.streams == nil {
-		return s.noStreams()
-	}
 	start := time.Now()
-	err := s.streams.Publish(ctx, sessionID, msg)
+	err := s.inner.Publish(ctx, sessionID, msg)
 	s.m.observeStore("publish", start, err)
 	return err
 }
