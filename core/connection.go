@@ -16,10 +16,12 @@ import (
 // is full the reader stops reading, so a flooding client is slowed by TCP backpressure.
 const inboxSize = 64
 
-// connection is one served WebSocket. The goroutine in run is its only reader; writeLoop,
-// started on demand, is its only writer; handleLoop, started on demand, runs the handler.
-// Both end after writerLinger without work, so an idle connection has one goroutine (the
-// reader) and no buffers, and a busy one starts no goroutine per message.
+// connection is one served WebSocket. The goroutine in run is its only reader. writeFrames
+// is its only writer, run by whoever holds the write token (c.writing): the writeLoop
+// goroutine, started on demand, or inline a handler or the reader with frames to send
+// (writer.go). handleLoop, started on demand, runs the handler. writeLoop and handleLoop end
+// after writerLinger without work, so an idle connection has one goroutine (the reader) and
+// no buffers, and a busy one starts no goroutine per message.
 type connection struct {
 	hub   *Hub
 	ws    wsConn

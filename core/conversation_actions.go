@@ -112,7 +112,7 @@ func (c *connection) listPage(ctx context.Context, cursor string, limit int) (st
 		if !conv.Running {
 			continue
 		}
-		states, err := h.streams.StreamSnapshot(ctx, conv.ID)
+		states, err := h.store.StreamSnapshot(ctx, conv.ID)
 		if err != nil {
 			return page, err
 		}
@@ -301,7 +301,7 @@ func (c *connection) runCall(call conversationCall, ref string) (code ErrorCode,
 // be read: the clear or delete that follows removes them all the same).
 func (c *connection) runningStreams(ctx context.Context, sessionID string) []string {
 	h := c.hub
-	states, err := h.streams.StreamSnapshot(ctx, sessionID)
+	states, err := h.store.StreamSnapshot(ctx, sessionID)
 	if err != nil {
 		h.log.Warn("chatwire: reading running streams failed", "session", sessionID, "err", err)
 		return nil
@@ -322,7 +322,7 @@ func (c *connection) cancelStreams(ctx context.Context, sessionID string, ids []
 		if h.cancelLocalStream(sessionID, id) {
 			continue
 		}
-		if err := h.streams.StreamCancel(ctx, sessionID, id); err != nil {
+		if err := h.store.StreamCancel(ctx, sessionID, id); err != nil {
 			h.log.Warn("chatwire: cancel request not published", "session", sessionID, "err", err)
 		}
 	}

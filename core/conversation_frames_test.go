@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 
 	"github.com/chatwire/chatwire/storage"
@@ -44,7 +45,7 @@ func TestDirectoryEventsCompactForSlowReaders(t *testing.T) {
 					t.Fatal(err)
 				}
 				mc := meta.Conversation
-				got = append(got, mc.Event+" "+mc.ID+" "+uitoa(uint64(mc.Messages)))
+				got = append(got, mc.Event+" "+mc.ID+" "+strconv.FormatInt(mc.Messages, 10))
 			}
 			if len(got) != len(tt.want) {
 				t.Fatalf("queued %v, want %v", got, tt.want)

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/chatwire/chatwire/storage"
 )
 
 // Hub runs chat connections: it reads and validates frames, calls the handler, writes
@@ -16,10 +14,9 @@ import (
 //
 // A Hub is safe for concurrent use. Create it with NewHub and stop it with Shutdown.
 type Hub struct {
-	opts    Options
-	log     *slog.Logger
-	store   Store
-	streams storage.StreamStore // the store's stream part; nil without a store
+	opts  Options
+	log   *slog.Logger
+	store Store
 
 	mu       sync.Mutex
 	closing  bool
@@ -48,14 +45,12 @@ type streamKey struct{ session, stream string }
 func NewHub(opts Options) *Hub {
 	o := opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	var streams storage.StreamStore = o.Store // nil without a store
 	_, local := o.Store.(*MemoryStore)
 	h := &Hub{
 		storeLocal: local,
 		opts:       o,
 		log:        o.Logger,
 		store:      o.Store,
-		streams:    streams,
 		running:    make(map[streamKey]*Stream),
 		conns:      make(map[string]*connection),
 		sessions:   make(map[string]*session),

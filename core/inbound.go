@@ -188,7 +188,7 @@ func (c *connection) process(m Message, sid string) {
 		c.touch(sid, storage.ConversationUpdate{Active: m.Timestamp, AddMessages: 1})
 	} else if h.store != nil {
 		ctx, cancel := h.storeCtx(c.ctx)
-		err := h.streams.Publish(ctx, sid, m)
+		err := h.store.Publish(ctx, sid, m)
 		cancel()
 		if err != nil && c.ctx.Err() == nil {
 			h.log.Warn("chatwire: typing indicator not published", "session", sid, "conn", c.id, "err", err)
@@ -322,7 +322,7 @@ func (c *connection) cancelStream(streamID string) {
 	}
 	ctx, cancel := h.storeCtx(c.ctx)
 	defer cancel()
-	if err := h.streams.StreamCancel(ctx, c.info.SessionID, streamID); err != nil && c.ctx.Err() == nil {
+	if err := h.store.StreamCancel(ctx, c.info.SessionID, streamID); err != nil && c.ctx.Err() == nil {
 		h.log.Warn("chatwire: cancel request not published", "session", c.info.SessionID, "conn", c.id, "err", err)
 		c.sendError(WrapError(CodeStoreUnavailable, "Cancel request could not be delivered; please retry", err))
 	}

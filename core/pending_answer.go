@@ -106,7 +106,7 @@ func (h *Hub) Answer(ctx context.Context, sessionID string, principal any, a Ans
 	}
 	// The reply that asked must still run: a request left behind by a producer that died
 	// is not pending any more (its stream ended, or will, with an error state).
-	states, err := h.streams.StreamSnapshot(sctx, sessionID)
+	states, err := h.store.StreamSnapshot(sctx, sessionID)
 	if err != nil {
 		return PendingRequest{}, WrapError(CodeStoreUnavailable, "The answer could not be recorded; please retry", err)
 	}
@@ -214,7 +214,7 @@ func (h *Hub) PendingRequests(ctx context.Context, sessionID string) ([]PendingR
 	if err != nil || len(list) == 0 {
 		return nil, err
 	}
-	states, err := h.streams.StreamSnapshot(sctx, sessionID)
+	states, err := h.store.StreamSnapshot(sctx, sessionID)
 	if err != nil {
 		return nil, err
 	}

@@ -169,7 +169,7 @@ func (h *Hub) sweepPending(ctx context.Context, ps storage.PendingStore, sid str
 	if err != nil || len(list) == 0 {
 		return
 	}
-	states, err := h.streams.StreamSnapshot(sctx, sid)
+	states, err := h.store.StreamSnapshot(sctx, sid)
 	if err != nil {
 		return
 	}

@@ -65,7 +65,7 @@ func (w *ReplyWriter) Send(ctx context.Context, m Message) error {
 	if m.Type == TypeTyping {
 		sctx, cancel := h.storeCtx(ctx)
 		defer cancel()
-		if err := h.streams.Publish(sctx, w.sid, m); err != nil {
+		if err := h.store.Publish(sctx, w.sid, m); err != nil {
 			return WrapError(CodeStoreUnavailable, "Typing indicator could not be published", err)
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/envelope"
+	"github.com/chatwire/chatwire/storage"
 )
 
 // ReplyPolicy says what happens to a user message that arrives while a reply of its session
@@ -78,7 +79,9 @@ func (c *connection) whileReplying(m *Message) bool {
 			c.sendCoded(TypeError, textStoreUnavailable, CodeStoreUnavailable, m.ID, "")
 			return true
 		}
-		if err := h.streams.Publish(ctx, c.info.SessionID, steerNotice(target, m)); err != nil {
+		// Counted in the directory like any stored message (see process).
+		c.touch(c.info.SessionID, storage.ConversationUpdate{Active: m.Timestamp, AddMessages: 1})
+		if err := h.store.Publish(ctx, c.info.SessionID, steerNotice(target, m)); err != nil {
 			h.log.Warn("chatwire: steering message not published", "session", c.info.SessionID, "err", err)
 		}
 		c.sendCoded(TypeSystem, "Message handed to the running reply", CodeSteered, m.ID, target)

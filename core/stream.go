@@ -193,7 +193,7 @@ func (s *Stream) appendLocked(ctx context.Context, chunks ...parts.Chunk) error 
 		c.deliverDelta(s.id, seq, s.started, text, s.w.replyTo, nil)
 	} else {
 		sctx, cancel := h.storeCtx(ctx)
-		err := h.streams.StreamAppend(sctx, s.w.sid, s.id, seq, text, s.started, h.opts.StreamLease)
+		err := h.store.StreamAppend(sctx, s.w.sid, s.id, seq, text, s.started, h.opts.StreamLease)
 		cancel()
 		if err != nil {
 			if errors.Is(err, ErrStreamNotFound) {
@@ -227,7 +227,7 @@ func (s *Stream) renewLease() {
 	}
 	h := s.w.c.hub
 	ctx, cancel := h.storeCtx(h.baseCtx)
-	err := h.streams.StreamAppend(ctx, s.w.sid, s.id, s.seq, "", s.started, h.opts.StreamLease)
+	err := h.store.StreamAppend(ctx, s.w.sid, s.id, s.seq, "", s.started, h.opts.StreamLease)
 	cancel()
 	if errors.Is(err, ErrStreamNotFound) {
 		s.ended = true
@@ -262,7 +262,7 @@ func (s *Stream) finish(ctx context.Context, state StreamStatus, code ErrorCode)
 	// The final message is stored even when the stream's own context was cancelled.
 	sctx, cancel := h.storeCtx(context.WithoutCancel(ctx))
 	defer cancel()
-	_, err := h.streams.StreamFinish(sctx, s.w.sid, s.id, final, h.opts.MaxStoredMessages)
+	_, err := h.store.StreamFinish(sctx, s.w.sid, s.id, final, h.opts.MaxStoredMessages)
 	off, added := false, int64(0)
 	if err == nil {
 		added = 1

@@ -24,7 +24,7 @@ type RunningStream struct {
 // streams this hub produces.
 func (h *Hub) RunningStreams(ctx context.Context, sessionID string) ([]RunningStream, error) {
 	var out []RunningStream
-	if h.streams == nil {
+	if h.store == nil {
 		var local []*Stream
 		h.runningMu.Lock()
 		for k, s := range h.running {
@@ -43,7 +43,7 @@ func (h *Hub) RunningStreams(ctx context.Context, sessionID string) ([]RunningSt
 		}
 	} else {
 		sctx, cancel := h.storeCtx(ctx)
-		states, err := h.streams.StreamSnapshot(sctx, sessionID)
+		states, err := h.store.StreamSnapshot(sctx, sessionID)
 		cancel()
 		if err != nil {
 			return nil, WrapError(CodeStoreUnavailable, "Streams could not be read", err)
@@ -67,12 +67,12 @@ func (h *Hub) RunningStreams(ctx context.Context, sessionID string) ([]RunningSt
 // stream directly; with a Store, the request reaches the instance producing it. The stream
 // then ends with state "cancelled". Cancelling a stream that does not run does nothing.
 func (h *Hub) CancelStream(ctx context.Context, sessionID, streamID string) error {
-	if h.cancelLocalStream(sessionID, streamID) || h.streams == nil {
+	if h.cancelLocalStream(sessionID, streamID) || h.store == nil {
 		return nil
 	}
 	sctx, cancel := h.storeCtx(ctx)
 	defer cancel()
-	if err := h.streams.StreamCancel(sctx, sessionID, streamID); err != nil {
+	if err := h.store.StreamCancel(sctx, sessionID, streamID); err != nil {
 		return WrapError(CodeStoreUnavailable, "Cancel request could not be delivered", err)
 	}
 	return nil
@@ -80,4 +80,4 @@ func (h *Hub) CancelStream(ctx context.Context, sessionID, streamID string) erro
 
 // HasStore reports whether the hub keeps sessions in a Store, so that streams can be
 // watched and resumed by any connection (and, with a shared store, any instance).
-func (h *Hub) HasStore() bool { return h.streams != nil }
+func (h *Hub) HasStore() bool { return h.store != nil }

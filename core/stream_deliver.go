@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -76,7 +77,7 @@ func deltaMessage(p *deltaPart) *Message {
 		meta = append(meta, ']')
 	}
 	meta = append(meta, "}}"...)
-	id := p.stream + ":" + uitoa(p.seq)
+	id := p.stream + ":" + strconv.FormatUint(p.seq, 10)
 	if p.resume {
 		id += ":resume"
 	}
@@ -157,19 +158,6 @@ func coalesceChunkLog(log string) ([]parts.Chunk, string) {
 		return out, textOnly
 	}
 	return out, string(text)
-}
-
-func uitoa(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
-	}
 }
 
 // delta is a delta (or, with resume, a stream's whole text so far) on its way to a
@@ -352,7 +340,7 @@ func (s *session) watchFired() {
 func (s *session) syncStreams() error {
 	h := s.hub
 	ctx, cancel := h.storeCtx(h.baseCtx)
-	states, err := h.streams.StreamSnapshot(ctx, s.id)
+	states, err := h.store.StreamSnapshot(ctx, s.id)
 	cancel()
 	if err != nil {
 		return err
@@ -392,7 +380,7 @@ func (s *session) syncStreams() error {
 		h.log.Warn("chatwire: stream producer lost; ending stream", "session", s.id, "stream", st.ID)
 		final := finalStreamMessage(st.ID, st.Seq, StreamStateError, CodeStreamLost, streamlog.ReplyTo(st.Content), "", streamlog.Fold(st.Content))
 		ctx, cancel := h.storeCtx(h.baseCtx)
-		_, err := h.streams.StreamFinish(ctx, s.id, st.ID, final, h.opts.MaxStoredMessages)
+		_, err := h.store.StreamFinish(ctx, s.id, st.ID, final, h.opts.MaxStoredMessages)
 		cancel()
 		if err != nil && !errors.Is(err, ErrStreamNotFound) {
 			return err
