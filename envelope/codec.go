@@ -157,7 +157,7 @@ func AppendMessage(dst []byte, m *Message) []byte {
 // It returns nil when data is a JSON object with a "type" that is one of the six envelope
 // types and a string "content". It returns ErrHeartbeat, with m.Type set to "ping" or "pong"
 // and the other fields zero, when data is a JSON object whose "type" is the string "ping" or
-// "pong". Otherwise it returns a *Error with Code CodeInvalidMessage whose Message is one of
+// "pong". Otherwise it returns a *DecodeError whose Text is one of
 //
 //	Failed to parse message as JSON
 //	Message must be a JSON object

@@ -317,8 +317,8 @@ func (s *Store) clearSession(ctx context.Context, op, id string) error {
 }
 
 // SubscribeDirectory implements storage.DirectoryStore on the Store's one pub/sub connection,
-// like Subscribe: it returns once Redis has processed the SUBSCRIBE, fn runs on the
-// Store's reader goroutine, and fn receives DirectoryEvent{Resync: true} after the
+// like Subscribe: it returns once Redis has processed the SUBSCRIBE, fn runs on one of the
+// Store's delivery workers, and fn receives DirectoryEvent{Resync: true} after the
 // connection was re-established. cancel is idempotent and must not be called from fn.
 func (s *Store) SubscribeDirectory(ctx context.Context, owner string, fn func(storage.DirectoryEvent)) (func(), error) {
 	const op = "subscribe directory"

@@ -18,8 +18,6 @@ import "github.com/redis/go-redis/v9"
 // Entries are dropped when their last activity is older than the session TTL (the scripts'
 // cutoff argument; 0 keeps them), the same rule that lets a session's keys expire.
 const dirLua = `
-local function lp(s) return #s .. ':' .. s end
-
 local function dec(s)
   local c, la, n, r, cl, t = string.match(s, '^(%-?%d+)|(%-?%d+)|(%d+)|([01])|(%-?%d+)|(.*)$')
   if not c then return nil end
@@ -109,7 +107,7 @@ publish(ARGV[2], ARGV[4], 'deleted', ARGV[1], '0|0|0|0|0|')
 return 1
 `)
 
-// dirListScript returns {id, entry, score, ...} for up to ARGV[1]+1 entries, newest first
+// dirListScript returns {id, entry, id, entry, ...} for up to ARGV[1]+1 entries, newest first
 // (ties by id, descending), after the cursor (ARGV[2] "1" when set: ARGV[3] score, ARGV[4]
 // id). KEYS: 1 sorted set, 2 hash. ARGV[5]: cutoff.
 var dirListScript = redis.NewScript(dirLua + `

@@ -13,8 +13,10 @@
 //
 // # Data model
 //
-// Each session has two keys and one pub/sub channel, named with Options.Prefix (default
-// "chatwire:") and the session id in a hash tag, plus three keys per running stream:
+// Each session has these keys and one pub/sub channel, named with Options.Prefix (default
+// "chatwire:") and the session id in a hash tag: the history (stream and meta), the set of
+// running streams, the pending requests and, with conversations, the owner; and two keys per
+// running stream (st and text):
 //
 //	<prefix>{<sessionID>}:stream  stream: one entry per record, entry id "<seq>-0", one
 //	                              field r: "<ts>:<lp:id><lp:type><lp:role><lp:meta><content>"
@@ -32,6 +34,8 @@
 //	<prefix>{<sessionID>}:st:<streamID>   hash: seq (last delta), started (ms), deadline
 //	                                      (lease end, ms of the Redis server's clock)
 //	<prefix>{<sessionID>}:text:<streamID> string: the stream's text so far (APPEND)
+//	<prefix>{<sessionID>}:pending         hash: the pending requests (see pending.go)
+//	<prefix>{<sessionID>}:owner           string: the owner that claimed the session
 //
 // Stream ids become part of key names, so they are checked with core.ValidSessionID before
 // any I/O (the hub's are UUIDs): StreamAppend and StreamFinish report any other id as not

@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -112,7 +111,11 @@ func (s *Store) PendingGet(ctx context.Context, sessionID, id string) (storage.P
 	if !ok {
 		return storage.PendingRequest{}, storage.ErrPendingNotFound
 	}
-	return decodePending(r, vals[1])
+	req, err := decodePending(r, vals[1])
+	if err != nil {
+		return storage.PendingRequest{}, fail(ctx, op, sessionID, err)
+	}
+	return req, nil
 }
 
 // PendingList implements storage.PendingStore with one HGETALL.
@@ -137,7 +140,7 @@ func (s *Store) PendingList(ctx context.Context, sessionID string) ([]storage.Pe
 		}
 		req, err := decodePending(v, all["a:"+id])
 		if err != nil {
-			return nil, err
+			return nil, fail(ctx, op, sessionID, err)
 		}
 		entries = append(entries, entry{v[:20], req})
 	}
@@ -164,6 +167,9 @@ func (s *Store) PendingAnswer(ctx context.Context, sessionID, id string, ans sto
 	if err != nil {
 		return storage.PendingRequest{}, fail(ctx, op, sessionID, err)
 	}
+	if len(res) == 0 {
+		return storage.PendingRequest{}, fail(ctx, op, sessionID, errBadReply)
+	}
 	code, _ := res[0].(int64)
 	switch code {
 	case 0:
@@ -174,10 +180,14 @@ func (s *Store) PendingAnswer(ctx context.Context, sessionID, id string, ans sto
 		return storage.PendingRequest{}, storage.ErrPendingExpired
 	}
 	if len(res) < 2 {
-		return storage.PendingRequest{}, errors.Join(errBadReply, errors.New("pending answer reply"))
+		return storage.PendingRequest{}, fail(ctx, op, sessionID, errBadReply)
 	}
 	r, _ := res[1].(string)
-	return decodePending(r, string(b))
+	req, err := decodePending(r, string(b))
+	if err != nil {
+		return storage.PendingRequest{}, fail(ctx, op, sessionID, err)
+	}
+	return req, nil
 }
 
 // PendingDelete implements storage.PendingStore with one HDEL.

@@ -98,7 +98,7 @@ func (s *Store) runBatch(batch []*scriptCall) {
 		close(c.done)
 		return
 	}
-	ctx, cancel := batchContext(s.ctx, batch)
+	ctx, cancel := batchContext(context.WithoutCancel(s.ctx), batch)
 	defer cancel()
 	pipe := s.client.Pipeline()
 	for _, c := range batch {
@@ -114,10 +114,11 @@ func (s *Store) runBatch(batch []*scriptCall) {
 	}
 }
 
-// batchContext returns the context a pipeline is sent with: it ends with the Store, and at
-// the latest deadline of the calls in batch (none if one of them has none), so no call's
-// deadline is cut short and a pipeline is never sent without a bound when every caller
-// gave one.
+// batchContext returns the context a pipeline is sent with: it ends at the latest deadline
+// of the calls in batch (none if one of them has none), so no call's deadline is cut short
+// and a pipeline is never sent without a bound when every caller gave one. parent does not
+// cancel it (runBatch passes the Store's context without its cancellation): Close lets a
+// pipeline in flight finish, as the calls' callers expect.
 func batchContext(parent context.Context, batch []*scriptCall) (context.Context, context.CancelFunc) {
 	var latest time.Time
 	for _, c := range batch {

@@ -24,7 +24,9 @@ type Store struct {
 
 	ctx  context.Context // canceled by Close; stops the goroutines below
 	stop context.CancelFunc
-	wg   sync.WaitGroup // the pub/sub reader, the command worker and the TTL keeper
+	// wg counts the pub/sub reader, the delivery and pipeline workers, the command worker
+	// and the TTL keeper.
+	wg sync.WaitGroup
 
 	wake chan struct{} // tells the command worker that queue is not empty
 

@@ -16,7 +16,8 @@
 // The conformance suite in package core/storetest holds every implementation to the same
 // contract; run it against a new store before anything else.
 //
-// The package holds only declarations and small pure helpers (ValidTitle, ValidOwner,
-// CompactStreamLog, PendingNotice); all are safe for concurrent use. It imports only the
-// standard library and the module's envelope and parts packages.
+// The package holds only declarations and small pure helpers (ValidTitle, NormalizeTitle,
+// ValidOwner, CompactStreamLog, PendingNotice, PendingNoticeID); all are safe for concurrent
+// use. It imports only the standard library, the module's envelope package and its internal
+// chunk-log package.
 package storage
