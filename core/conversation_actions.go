@@ -319,10 +319,7 @@ func (c *connection) runningStreams(ctx context.Context, sessionID string) []str
 func (c *connection) cancelStreams(ctx context.Context, sessionID string, ids []string) {
 	h := c.hub
 	for _, id := range ids {
-		if h.cancelLocalStream(sessionID, id) {
-			continue
-		}
-		if err := h.store.StreamCancel(ctx, sessionID, id); err != nil {
+		if err := h.CancelStream(ctx, sessionID, id); err != nil {
 			h.log.Warn("chatwire: cancel request not published", "session", sessionID, "err", err)
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chatwire/chatwire/envelope"
 	"github.com/chatwire/chatwire/internal/hubport"
 	"github.com/chatwire/chatwire/storage"
 )
@@ -317,12 +316,7 @@ func (c *connection) releaseRequestBase() {
 // produces it.
 func (c *connection) cancelStream(streamID string) {
 	h := c.hub
-	if h.cancelLocalStream(c.info.SessionID, streamID) || h.store == nil {
-		return
-	}
-	ctx, cancel := h.storeCtx(c.ctx)
-	defer cancel()
-	if err := h.store.StreamCancel(ctx, c.info.SessionID, streamID); err != nil && c.ctx.Err() == nil {
+	if err := h.CancelStream(c.ctx, c.info.SessionID, streamID); err != nil && c.ctx.Err() == nil {
 		h.log.Warn("chatwire: cancel request not published", "session", c.info.SessionID, "conn", c.id, "err", err)
 		c.sendError(WrapError(CodeStoreUnavailable, "Cancel request could not be delivered; please retry", err))
 	}
@@ -354,23 +348,7 @@ func (c *connection) sendError(e *Error) { c.sendErrorFor(e, "") }
 // metadata {"code":…,"messageId":…} ("messageId" omitted when empty), so a client can mark
 // that message as failed.
 func (c *connection) sendErrorFor(e *Error, messageID string) {
-	meta := codeMetadata(e.Code, "")
-	if messageID != "" {
-		v := struct {
-			Code      ErrorCode `json:"code"`
-			MessageID string    `json:"messageId"`
-		}{e.Code, messageID}
-		meta, _ = json.Marshal(v) // cannot fail for two strings
-	}
-	m := &Message{
-		ID:        NewID(),
-		Type:      TypeError,
-		Role:      RoleSystem,
-		Content:   e.Text,
-		Metadata:  meta,
-		Timestamp: envelope.NowMillis(),
-	}
-	c.send(m)
+	c.sendCoded(TypeError, e.Text, e.Code, messageID, "")
 }
 
 // codeMetadata returns the metadata object {"code":"<code>"} plus "reason" when set.

@@ -106,17 +106,11 @@ func (h *Hub) Answer(ctx context.Context, sessionID string, principal any, a Ans
 	}
 	// The reply that asked must still run: a request left behind by a producer that died
 	// is not pending any more (its stream ended, or will, with an error state).
-	states, err := h.store.StreamSnapshot(sctx, sessionID)
+	live, err := h.liveStreamIDs(sctx, sessionID)
 	if err != nil {
 		return PendingRequest{}, WrapError(CodeStoreUnavailable, "The answer could not be recorded; please retry", err)
 	}
-	running := false
-	for _, st := range states {
-		if st.ID == req.StreamID && !st.Expired {
-			running = true
-		}
-	}
-	if !running {
+	if !live[req.StreamID] {
 		// A rival answer may have won and let the reply finish since PendingGet above: that
 		// answer is the reason, not a missing request.
 		if again, err := ps.PendingGet(sctx, sessionID, a.ID); err == nil && again.Answer != nil {
@@ -214,13 +208,9 @@ func (h *Hub) PendingRequests(ctx context.Context, sessionID string) ([]PendingR
 	if err != nil || len(list) == 0 {
 		return nil, err
 	}
-	states, err := h.store.StreamSnapshot(sctx, sessionID)
+	running, err := h.liveStreamIDs(sctx, sessionID)
 	if err != nil {
 		return nil, err
-	}
-	running := make(map[string]bool, len(states))
-	for _, st := range states {
-		running[st.ID] = !st.Expired
 	}
 	now := envelope.NowMillis()
 	var out []PendingRequest

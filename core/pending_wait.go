@@ -169,13 +169,9 @@ func (h *Hub) sweepPending(ctx context.Context, ps storage.PendingStore, sid str
 	if err != nil || len(list) == 0 {
 		return
 	}
-	states, err := h.store.StreamSnapshot(sctx, sid)
+	running, err := h.liveStreamIDs(sctx, sid)
 	if err != nil {
 		return
-	}
-	running := make(map[string]bool, len(states))
-	for _, st := range states {
-		running[st.ID] = !st.Expired
 	}
 	for _, r := range list {
 		if !running[r.StreamID] {

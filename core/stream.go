@@ -2,9 +2,7 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"strconv"
 	"sync"
 	"time"
 
@@ -131,7 +129,7 @@ func (s *Stream) Write(p []byte) (int, error) {
 // {"stream":{"id":"<stream id>"}} so clients can link it.
 func (s *Stream) Send(ctx context.Context, m Message) error {
 	if len(m.Metadata) == 0 {
-		m.Metadata = streamMetadata(s.id, 0, "")
+		m.Metadata = appendStreamObject(make([]byte, 0, 64), s.id, 0, "", "", "")
 	}
 	return s.w.Send(ctx, m)
 }
@@ -290,23 +288,4 @@ func (w *ReplyWriter) endOpen(handlerErr error) {
 		state, code := streamEndState(s.ctx, handlerErr)
 		_ = s.finish(context.Background(), state, code)
 	}
-}
-
-// streamMetadata returns {"stream":{"id":...,"seq":N,"state":...}} (seq and state omitted
-// when zero/empty). Stream ids are UUIDs chosen by the hub, so they need no escaping.
-func streamMetadata(id string, seq uint64, state string) json.RawMessage {
-	b := make([]byte, 0, 80)
-	b = append(b, `{"stream":{"id":"`...)
-	b = append(b, id...)
-	b = append(b, '"')
-	if seq > 0 {
-		b = append(b, `,"seq":`...)
-		b = strconv.AppendUint(b, seq, 10)
-	}
-	if state != "" {
-		b = append(b, `,"state":"`...)
-		b = append(b, state...)
-		b = append(b, '"')
-	}
-	return append(b, "}}"...)
 }

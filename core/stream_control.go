@@ -81,3 +81,19 @@ func (h *Hub) CancelStream(ctx context.Context, sessionID, streamID string) erro
 // HasStore reports whether the hub keeps sessions in a Store, so that streams can be
 // watched and resumed by any connection (and, with a shared store, any instance).
 func (h *Hub) HasStore() bool { return h.store != nil }
+
+// liveStreamIDs returns the ids of the session's streams whose producers are alive (their
+// lease has not run out), from one snapshot of the store.
+func (h *Hub) liveStreamIDs(ctx context.Context, sessionID string) (map[string]bool, error) {
+	states, err := h.store.StreamSnapshot(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	live := make(map[string]bool, len(states))
+	for _, st := range states {
+		if !st.Expired {
+			live[st.ID] = true
+		}
+	}
+	return live, nil
+}
