@@ -334,8 +334,14 @@ func (s *session) deliverLocked(rec storage.Record, replay bool) {
 // gapLocked tells every connection that live delivery skipped records that are no
 // longer retained.
 func (s *session) gapLocked(reason string) {
+	if len(s.conns) == 0 {
+		return
+	}
+	f := frameOf(gapMessage(reason)) // encoded once for every connection
 	for c := range s.conns {
-		c.send(gapMessage(reason))
+		c.mu.Lock()
+		c.enqueueLocked(f, false)
+		c.mu.Unlock()
 	}
 }
 
