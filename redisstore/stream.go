@@ -46,7 +46,7 @@ func (s *Store) StreamAppend(ctx context.Context, sessionID, streamID string, se
 	k := s.opts.keysFor(sessionID)
 	state, text := k.streamKeys(streamID)
 	res, err := s.eval(ctx, streamAppendScript,
-		[]string{k.streams, state, text, k.stream, k.meta, k.meta},
+		[]string{k.streams, state, text, k.stream, k.meta},
 		k.channel, streamID, strconv.FormatUint(seq, 10), delta, strconv.FormatInt(started, 10),
 		leaseMillis(lease), s.opts.ttlMillis()).Slice()
 	if err != nil {

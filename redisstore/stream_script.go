@@ -11,7 +11,7 @@ import "github.com/redis/go-redis/v9"
 // producer's lease and the session's TTL, and publishes the delta, atomically.
 //
 // KEYS: 1 set of running stream ids, 2 stream state hash {seq, started, deadline}, 3 stream
-// text, 4 history stream, 5 and 6 the meta hash (the last three only for their TTL).
+// text, 4 history stream, 5 the meta hash (the last two only for their TTL).
 // ARGV: 1 channel, 2 stream id, 3 seq (decimal), 4 delta, 5 started (ms, decimal), 6 lease
 // in ms, 7 TTL in ms (0: none).
 // Returns {1} for a published delta, {2} for a lease refresh only (empty delta with the
@@ -19,37 +19,40 @@ import "github.com/redis/go-redis/v9"
 // an out-of-order seq.
 var streamAppendScript = redis.NewScript(`
 local function lp(s) return #s .. ':' .. s end
-local cur = redis.call('HGET', KEYS[2], 'seq')
+local h = redis.call('HMGET', KEYS[2], 'seq', 'started')
 local seq = tonumber(ARGV[3])
 local started = ARGV[5]
-if cur then
-  cur = tonumber(cur)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local fields = {'deadline', string.format('%d', now + tonumber(ARGV[6]))}
+if h[1] then
+  local cur = tonumber(h[1])
   if seq == cur and ARGV[4] == '' then
     seq = nil
   elseif seq ~= cur + 1 then
     return {-1, string.format('%d', cur)}
   else
-    started = redis.call('HGET', KEYS[2], 'started') or started
+    started = h[2] or started
   end
 elseif seq == 1 then
   redis.call('SADD', KEYS[1], ARGV[2])
   redis.call('DEL', KEYS[3])
-  redis.call('HSET', KEYS[2], 'started', started)
+  fields[#fields + 1] = 'started'
+  fields[#fields + 1] = started
 else
   return {0}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('HSET', KEYS[2], 'deadline', string.format('%d', now + tonumber(ARGV[6])))
 if seq then
-  redis.call('HSET', KEYS[2], 'seq', ARGV[3])
+  fields[#fields + 1] = 'seq'
+  fields[#fields + 1] = ARGV[3]
   if ARGV[4] ~= '' then
     redis.call('APPEND', KEYS[3], ARGV[4])
   end
 end
+redis.call('HSET', KEYS[2], unpack(fields))
 local ttl = tonumber(ARGV[7])
 if ttl > 0 then
-  for i = 1, 6 do
+  for i = 1, 5 do
     redis.call('PEXPIRE', KEYS[i], ttl)
   end
 end
