@@ -27,16 +27,13 @@ var dirEventPrefix = ephemeralPayload(core.Message{})
 // dirKeys are the Redis names of one owner's directory (see directory_script.go).
 type dirKeys struct {
 	z, h, channel string
-	// topic names the channel's subscription in the Store's registry; it looks like a
-	// session id but no session uses it, and no key is ever written under it.
-	topic string
 }
 
 func (r *resolved) dirKeysFor(owner string) dirKeys {
 	sum := sha256.Sum256([]byte(owner))
 	tag := hex.EncodeToString(sum[:16])
 	base := r.prefix + "dir:{" + tag + "}:"
-	return dirKeys{z: base + "z", h: base + "e", channel: base + "live", topic: "dir." + tag}
+	return dirKeys{z: base + "z", h: base + "e", channel: base + "live"}
 }
 
 // claimKey is the key naming the owner of a session.
@@ -327,7 +324,7 @@ func (s *Store) SubscribeDirectory(ctx context.Context, owner string, fn func(st
 	}
 	k := s.opts.dirKeysFor(owner)
 	sub := &subscriber{fn: func(n storage.Notification) { fn(directoryEvent(n)) }}
-	if err := s.addSubscriber(ctx, k.channel, k.topic, sub); err != nil {
+	if err := s.addSubscriber(ctx, k.channel, "", sub); err != nil { // no session keys to keep alive
 		s.removeSubscriber(k.channel, sub)
 		return nil, err
 	}

@@ -168,7 +168,9 @@ func (s *Store) keepAlive() {
 		s.mu.Lock()
 		sids := make([]string, 0, len(s.topics))
 		for _, t := range s.topics {
-			sids = append(sids, t.sessionID)
+			if t.sessionID != "" {
+				sids = append(sids, t.sessionID)
+			}
 		}
 		s.mu.Unlock()
 		if len(sids) == 0 {

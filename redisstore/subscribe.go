@@ -23,7 +23,7 @@ var errClosed = fmt.Errorf("redisstore: store closed: %w", storage.ErrStoreUnava
 
 // topic is the set of local subscribers of one session's channel.
 type topic struct {
-	sessionID string
+	sessionID string // whose keys keepAlive refreshes; "" for a directory channel
 	subs      map[*subscriber]struct{}
 	// confirmed is set by the first subscribe confirmation; any later one means the channel
 	// was subscribed again on a new connection, so messages may have been missed.
